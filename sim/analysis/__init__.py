@@ -1,0 +1,1 @@
+"""Analysis of outcome records: KPIs and their summaries."""

@@ -1,0 +1,1 @@
+"""Engines that run the rulebook: the SimPy reference engine (``reference``)."""

@@ -1,0 +1,172 @@
+"""Column layouts of the state arrays that both engines share.
+
+The model's state is a handful of float64 arrays so that the same compiled
+rules can read and write it from the SimPy engine and from the compiled
+engine alike:
+
+* ``F[firm, F_*]`` — one row per firm;
+* ``O[offer, O_*]`` — one row per research result offered (an *offer*);
+* ``W[W_*]`` — world scalars (the fund, per-sector sums and counters);
+* ``R[R_*, year]`` — the outcome record: every row a series over the years.
+
+Indices are plain module constants, which Numba freezes into compiled code.
+"""
+
+from __future__ import annotations
+
+from sim.params import CHANNELS, COUNTIES, SECTORS
+
+N_SECTORS = len(SECTORS)
+N_COUNTIES = len(COUNTIES)
+N_CHANNELS = len(CHANNELS)
+
+# Channels (成果供给渠道); order is part of the keyed-stream contract.
+CH_EVENT, CH_PLATFORM, CH_WORKSTATION, CH_AGENCY, CH_COMMISSIONER, CH_INSTITUTE = range(6)
+
+#: Matchmaking events sit on a fixed grid of slots per year; ``n`` events use the
+#: first ``n`` slots of this order, so adding events keeps earlier ones in place.
+EVENT_SLOTS = 24
+EVENT_SLOT_ORDER = (0, 12, 6, 18, 3, 15, 9, 21, 1, 13, 7, 19, 4, 16, 10, 22, 2, 14, 8, 20, 5, 17, 11, 23)
+MAX_OFFERS_PER_EVENT = 64
+
+# ---- firms -----------------------------------------------------------------
+F_SECTOR = 0
+F_COUNTY = 1
+F_RD = 2             # has an R&D institution (研发机构)
+F_TALENT = 3         # has a technical team
+F_VP_UNTIL = 4       # a vice-president (科技副总) is placed until this time
+F_AWARE = 5          # awareness: propensity to seek outside technology
+F_LIQUID = 6
+F_COLLATERAL = 7
+F_IMITATOR = 8
+F_HIGHTECH = 9       # certified high-tech enterprise (高企)
+F_LAST_USE = 10      # time of the firm's last contract (platform activity)
+N_FCOL = 11
+
+# ---- offers ----------------------------------------------------------------
+O_KEY = 0
+O_CHANNEL = 1
+O_SECTOR = 2
+O_TRL = 3
+O_VALUE = 4
+O_PATENT = 5
+O_FIRM = 6
+O_T_ARRIVE = 7
+O_T_MEET = 8
+O_T_CONTRACT = 9
+O_T_PILOT_END = 10
+O_T_FINANCED = 11
+O_T_END = 12
+O_STAGE = 13
+O_REASON = 14
+O_ROUTE = 15
+O_ATTEMPT = 16
+O_SUBSIDY = 17
+O_PILOT_COST = 18
+O_INVEST = 19
+N_OCOL = 20
+
+# Stages an offer can be in.
+ST_MEETING, ST_NEGOTIATION, ST_PILOT, ST_FINANCE, ST_RAMPUP, ST_DONE = range(6)
+STAGE_NAMES = ("meeting", "negotiation", "pilot", "finance", "rampup", "done")
+
+# Terminal reasons (every offer ends in exactly one, or is in progress).
+RE_NONE = 0
+RE_NO_MATCH = 1
+RE_NO_DEAL = 2
+RE_IMITATED = 3
+RE_PILOT_NO_FINANCE = 4
+RE_PILOT_FAILED = 5
+RE_NO_FINANCE = 6
+RE_IND_FAILED = 7
+RE_INDUSTRIALISED = 8
+REASON_NAMES = ("in_progress", "no_match", "no_deal", "imitated", "pilot_no_finance", "pilot_failed",
+                "no_finance", "industrialisation_failed", "industrialised")
+REASON_NAMES_ZH = ("进行中", "未对接成功", "未达成合同", "被仿制", "中试缺资金", "中试失败",
+                   "产业化缺资金", "产业化失败", "实现产业化")
+
+# Pilot routes.
+PR_NONE, PR_INHOUSE, PR_PUBLIC, PR_OUTSIDE = range(4)
+ROUTE_NAMES = ("none", "inhouse", "public", "outside")
+
+# Meeting modes.
+MM_EVENT, MM_BROKER, MM_UNASSISTED = range(3)
+
+# ---- world scalars -----------------------------------------------------------
+W_FUND = 0
+W_AWARE_SUM = 1                      # N_SECTORS entries
+W_OPEN = W_AWARE_SUM + N_SECTORS     # open offers in meeting, per sector
+W_IND_THIS_YEAR = W_OPEN + N_SECTORS
+W_N_OFFERS = W_IND_THIS_YEAR + 1
+N_W = W_N_OFFERS + 1
+
+# ---- outcome record rows (each a series over years) --------------------------
+_rows: list[str] = []
+
+
+def _row(name: str) -> int:
+    _rows.append(name)
+    return len(_rows) - 1
+
+
+def _rows_block(prefix: str, names: tuple[str, ...]) -> int:
+    first = len(_rows)
+    for n in names:
+        _rows.append(f"{prefix}{n}")
+    return first
+
+
+R_OFFERS = _row("offers")
+R_OFFERS_CH = _rows_block("offers_", CHANNELS)
+R_MEETINGS = _row("meetings")
+R_MEETINGS_EVENT = _row("meetings_at_events")
+R_CONTRACTS = _row("contracts")
+R_CONTRACT_VALUE = _row("contract_value_yuan")
+R_IMITATIONS = _row("imitations")
+R_SUBSIDISED = _row("subsidised")
+R_SUBSIDY_DENIED = _row("subsidy_denied_fund_empty")
+R_PILOTS = _rows_block("pilots_", ("inhouse", "public", "outside"))
+R_PILOT_OK = _row("pilots_succeeded")
+R_FINANCED = _row("financed")
+R_INDUSTRIALISED = _row("industrialised")
+R_AWARDS = _row("awards")
+R_OTHER_CONTRACTS = _row("other_contracts")
+R_TERM = _rows_block("end_", REASON_NAMES)
+R_WIP = _rows_block("wip_", STAGE_NAMES[:5])
+R_CONTRACTS_COUNTY = _rows_block("contracts_", COUNTIES)
+R_IND_COUNTY = _rows_block("industrialised_", COUNTIES)
+R_CONTRACTS_SECTOR = _rows_block("contracts_", SECTORS)
+R_IND_SECTOR = _rows_block("industrialised_", SECTORS)
+R_M_SUBSIDY_CITY = _row("yuan_subsidy_city")
+R_M_SUBSIDY_COUNTY = _row("yuan_subsidy_county")
+R_M_AWARDS = _row("yuan_awards")
+R_M_HIGHTECH = _row("yuan_hightech_rewards")
+R_M_FUND_LEFT = _row("yuan_fund_unspent")
+R_M_PILOT_COST = _row("yuan_pilot_cost")
+R_M_LOANS = _row("yuan_loans")
+R_M_FIRM_RD = _row("yuan_firm_rd")
+R_WAIT_BROKER = _row("wait_broker_years")
+R_N_BROKER = _row("served_broker")
+R_WAIT_PILOT = _row("wait_pilot_years")
+R_N_PILOT_PUBLIC = _row("served_pilot_public")
+R_WAIT_FINANCE = _row("wait_finance_years")
+R_N_FINANCE = _row("finance_searches")
+R_TTP = _row("time_to_production_years")
+R_BROKER_BUSY = _row("broker_busy_years")
+R_BROKER_CAP = _row("broker_capacity_years")
+R_PILOT_BUSY = _row("pilot_busy_years")
+R_PILOT_CAP = _row("pilot_capacity_years")
+R_BALK_BROKER = _row("unassisted_broker_full")
+R_BALK_PILOT = _row("outside_pilot_base_full")
+R_HT_STOCK = _row("hightech_stock")
+R_HT_APPLIED = _row("hightech_applications")
+R_HT_NEW = _row("hightech_new")
+R_COMMISSIONERS = _row("commissioners")
+R_FIRMS_RD = _row("firms_with_rd")
+R_FIRMS_TALENT = _row("firms_with_talent")
+R_FIRMS_VP = _row("firms_with_vice_president")
+R_DELISTED = _row("rd_delisted")
+R_AWARENESS = _row("mean_awareness")
+
+RECORD_ROWS: tuple[str, ...] = tuple(_rows)
+N_ROWS = len(RECORD_ROWS)

@@ -1,0 +1,191 @@
+"""Scenarios: base parameters plus costed policy levers, read from TOML.
+
+A scenario file has three parts::
+
+    [scenario]            # id, names and description in Chinese and English
+    [params.<group>]      # overrides of parameter defaults (sim.params)
+    [[levers]]            # policy levers: what changes, by how much, from when, at what cost
+
+A *lever* is one of the report's recommendations made concrete: it names the
+parameter it acts on, a mode (``add``, ``multiply`` or ``set``), a size, the
+first year it acts (phased in linearly over ``phase_in_years``) and its yearly
+cost in yuan with the source of that cost.
+
+Every problem in a file is reported as :class:`InputError`: one line naming the
+file, the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sim.params import GROUPS, Params
+
+LEVER_GROUPS = ("awareness", "platforms", "talent", "intermediaries", "finance")
+LEVER_GROUPS_ZH = ("增强企业创新意识", "加强创新平台建设", "加大人才培养使用", "完善中介服务体系", "强化财政金融保障")
+#: Parameters a lever may not touch: they fix the calendar, the initial firm
+#: population or the keyed-stream layout, which must be the same in every
+#: scenario for paired comparisons.
+FROZEN_GROUPS = ("time", "firms")
+FROZEN_PARAMS = ("supply.thinning_ceiling", "hightech.initial_stock")
+
+
+class InputError(Exception):
+    """A scenario or parameter file is wrong; the message is one line for the user."""
+
+
+class Lever(BaseModel):
+    """One costed policy lever (政策杠杆)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
+    name_en: str = Field(min_length=1)
+    name_zh: str = Field(min_length=1)
+    group: Literal["awareness", "platforms", "talent", "intermediaries", "finance"]
+    param: str = Field(min_length=3, description="parameter acted on, as group.name")
+    mode: Literal["add", "multiply", "set"]
+    value: float
+    start_year: int | None = Field(None, ge=2000, le=2100, description="default: time.policy_start_year")
+    phase_in_years: int = Field(1, ge=1, le=20)
+    yearly_cost_yuan: float = Field(ge=0, le=1e11)
+    cost_source: str = Field(min_length=3, description="DOC/DER/ASM tag and reference")
+    rationale_en: str = ""
+    rationale_zh: str = ""
+    report_ref: str = ""
+
+    @model_validator(mode="after")
+    def _known_param(self) -> Lever:
+        group, _, name = self.param.partition(".")
+        if group not in GROUPS or name not in Params.model_fields[group].annotation.model_fields:  # type: ignore[union-attr]
+            raise ValueError(f"unknown parameter {self.param!r}")
+        if group in FROZEN_GROUPS or self.param in FROZEN_PARAMS:
+            raise ValueError(f"parameter {self.param!r} is fixed across scenarios and cannot be a lever")
+        ann = Params.model_fields[group].annotation.model_fields[name].annotation  # type: ignore[union-attr]
+        if ann not in (int, float):
+            raise ValueError(f"parameter {self.param!r} is not a number")
+        if not math.isfinite(self.value):
+            raise ValueError("value must be finite")
+        return self
+
+
+class ScenarioMeta(BaseModel):
+    """Who a scenario is and what it stands for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
+    name_en: str = Field(min_length=1)
+    name_zh: str = Field(min_length=1)
+    description_en: str = ""
+    description_zh: str = ""
+    group: Literal["baseline", "awareness", "platforms", "talent", "intermediaries", "finance",
+                   "combined", "equal_budget", "custom"] = "custom"
+
+
+class Scenario(BaseModel):
+    """A scenario: base parameters and levers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scenario: ScenarioMeta
+    params: Params = Field(default_factory=Params)
+    levers: list[Lever] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_levers(self) -> Scenario:
+        ids = [lv.id for lv in self.levers]
+        dup = {i for i in ids if ids.count(i) > 1}
+        if dup:
+            raise ValueError(f"lever ids must be unique; repeated: {', '.join(sorted(dup))}")
+        for lv in self.levers:
+            start = lv.start_year if lv.start_year is not None else self.params.time.policy_start_year
+            if start > self.params.time.horizon_year:
+                raise ValueError(f"lever {lv.id!r} starts in {start}, after the horizon "
+                                 f"{self.params.time.horizon_year}")
+        return self
+
+    @property
+    def id(self) -> str:
+        return self.scenario.id
+
+    def yearly_cost(self, year: int) -> float:
+        """Total cost of all levers in one calendar year (yuan)."""
+        total = 0.0
+        for lv in self.levers:
+            start = lv.start_year if lv.start_year is not None else self.params.time.policy_start_year
+            if year >= start:
+                total += lv.yearly_cost_yuan
+        return total
+
+
+def _allowed(loc: tuple[Any, ...]) -> str:
+    """What keys are allowed at a location in the scenario schema."""
+    model: Any = Scenario
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return ""
+        ann = field.annotation
+        args = getattr(ann, "__args__", None)
+        model = args[0] if args and hasattr(args[0], "model_fields") else ann
+    fields = getattr(model, "model_fields", None)
+    return ", ".join(fields) if fields else ""
+
+
+def _one_line(path: Path, err: ValidationError) -> str:
+    e = err.errors()[0]
+    loc = tuple(e["loc"])
+    key = ".".join(str(p) for p in loc if not isinstance(p, int)) or "(top level)"
+    if any(isinstance(p, int) for p in loc):
+        key = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
+    if e["type"] == "extra_forbidden":
+        what = f"unknown key; allowed here: {_allowed(loc)}"
+    elif e["type"] == "missing":
+        what = "required key is missing"
+    else:
+        what = e["msg"]
+        ctx = e.get("ctx") or {}
+        if "ge" in ctx or "le" in ctx:
+            what += f" (allowed range {ctx.get('ge', '-inf')} to {ctx.get('le', 'inf')})"
+        if "input" in e and e["type"] != "value_error":
+            what += f"; got {e['input']!r}"
+    more = f" (and {len(err.errors()) - 1} more problem(s))" if len(err.errors()) > 1 else ""
+    return f"{path}: key '{key}': {what}{more}"
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; raise :class:`InputError` with one clear line."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: file not found (expected a scenario .toml file)")
+    if not p.is_file():
+        raise InputError(f"{p}: not a file (expected a scenario .toml file)")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{p}: malformed TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{p}: not UTF-8 text") from None
+    return scenario_from_dict(data, p)
+
+
+def scenario_from_dict(data: dict[str, Any], path: str | Path = "<scenario>") -> Scenario:
+    """Validate a scenario given as a dictionary (as TOML would give it)."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        raise InputError(_one_line(Path(path), err)) from None
+
+
+def baseline_scenario() -> Scenario:
+    """The status quo with every parameter at its default and no levers."""
+    return Scenario(scenario=ScenarioMeta(id="defaults", name_en="Defaults", name_zh="默认参数",
+                                          group="baseline"))

@@ -1,0 +1,67 @@
+"""Named random-number streams: one per decision of the model.
+
+A draw's key is ``(seed, replication, decision, entity, occurrence)``. The
+decision numbers below are part of the model's contract: renumbering one
+changes every result, so new decisions are appended, never inserted. The
+entity is a firm index, an offer key or a channel; the occurrence counts
+repeated decisions of the same entity (an attempt, a year, a round).
+"""
+
+from __future__ import annotations
+
+# firms at t = 0 (entity: firm index)
+D_FIRM_SECTOR = 1
+D_FIRM_COUNTY = 2
+D_FIRM_RD = 3
+D_FIRM_TALENT = 4
+D_FIRM_AWARE = 5
+D_FIRM_LIQUID = 6
+D_FIRM_COLLATERAL = 7
+D_FIRM_IMITATOR = 8
+D_FIRM_HIGHTECH = 9
+# arrivals (entity: channel; occurrence: candidate number)
+D_ARRIVAL_GAP = 20
+D_THIN = 21
+# offers (entity: offer key)
+D_OFFER_SECTOR = 30
+D_OFFER_TRL = 31
+D_OFFER_VALUE = 32
+D_OFFER_PATENT = 33
+D_OFFER_MATURE = 34
+# meeting (occurrence: attempt)
+D_SEARCH_TIME = 40
+D_MEET = 41
+D_FIRM_PICK = 42
+D_RETRY_GAP = 43
+# contract
+D_NEGOTIATION_TIME = 50
+D_IMITATE = 51
+D_CONTRACT = 52
+D_SUBSIDY_CLAIM = 53
+# pilot
+D_PILOT_INHOUSE = 60
+D_PILOT_FINANCE = 61
+D_PILOT_TIME = 62
+D_PILOT_COST = 63
+D_PILOT_SUCCESS = 64
+# finance (occurrence: 4 × round + source)
+D_OWN_FUNDS = 70
+D_FIN_WAIT = 71
+D_FIN_APPROVE = 72
+D_FIN_RETRY = 73
+D_INVEST = 74
+# industrialisation
+D_RAMPUP = 80
+D_IND_SUCCESS = 81
+# year end (entity: firm index; occurrence: year)
+D_TURNOVER = 90
+D_INFLOW = 91
+D_HT_APPLY = 92
+D_HT_APPROVE = 93
+D_DELIST = 94
+D_RD_ADOPT = 95
+D_VP_COUNT = 96
+D_VP_FIRM = 97
+D_OTHER_CONTRACTS = 98
+
+STREAMS: dict[str, int] = {k: v for k, v in globals().items() if k.startswith("D_")}

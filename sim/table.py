@@ -1,0 +1,183 @@
+"""The parameter table: a scenario flattened to numbers for compiled rules.
+
+``P[i, y]`` is parameter ``i`` in simulated year ``y`` (0 = ``time.start_year``)
+after every lever has been applied, so rules never need to know about
+levers. Lists (shares) become one row per element (``firms.sector_share[2]``).
+A few derived rows follow the parameters: the number of commissioners each
+year and the thinning ceilings of the arrival channels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.params import CHANNELS, GROUPS, Params
+from sim.scenario import InputError, Scenario
+
+
+def _param_names() -> list[str]:
+    names: list[str] = []
+    defaults = Params()
+    for g in GROUPS:
+        group = getattr(defaults, g)
+        for f in type(group).model_fields:
+            v = getattr(group, f)
+            if isinstance(v, list):
+                names.extend(f"{g}.{f}[{i}]" for i in range(len(v)))
+            else:
+                names.append(f"{g}.{f}")
+    return names
+
+
+PARAM_NAMES: tuple[str, ...] = tuple(_param_names()) + ("derived.commissioners", "derived.hightech_apply") + tuple(
+    f"derived.ceiling.{c}" for c in CHANNELS)
+PIDX: dict[str, int] = {n: i for i, n in enumerate(PARAM_NAMES)}
+N_PARAMS = len(PARAM_NAMES)
+
+
+def _commissioners(p: Params, years: np.ndarray, growth: np.ndarray) -> np.ndarray:
+    """Commissioner stock: geometric path 35 (2015) → 324 (2022) (DOC), then ``growth`` a year."""
+    s = p.supply
+    c15, c22 = max(s.commissioners_2015, 1e-9), s.commissioners_2022
+    out = np.empty(len(years))
+    level = c22
+    for i, y in enumerate(years):
+        if y <= 2022:
+            out[i] = c15 * (c22 / c15) ** ((y - 2015) / 7.0)
+        else:
+            level = level * (1.0 + growth[i])
+            out[i] = level
+    if p.supply.commissioners_2015 <= 0:
+        out[years <= 2022] = c22
+    return out
+
+
+def channel_rates(P: np.ndarray) -> np.ndarray:
+    """Offers per year by channel (except events) for every year: shape (channels, years)."""
+    def row(name: str) -> np.ndarray:
+        return P[PIDX[name]]
+    rates = np.zeros((len(CHANNELS), P.shape[1]))
+    rates[1] = row("supply.platform_offers_per_year")
+    rates[2] = row("supply.workstations") * row("supply.offers_per_workstation_year")
+    rates[3] = row("supply.agencies") * row("supply.offers_per_agency_year")
+    rates[4] = row("derived.commissioners") * row("supply.offers_per_commissioner_year")
+    rates[5] = row("supply.institutes") * row("supply.offers_per_institute_year")
+    return rates
+
+
+_CEILINGS: np.ndarray | None = None
+
+
+def ceilings() -> np.ndarray:
+    """Thinning ceilings by channel: the default rates' maximum × ``supply.thinning_ceiling``.
+
+    They come from the schema defaults, never from a scenario, so every scenario
+    draws the same candidate arrivals (common random numbers).
+    """
+    global _CEILINGS
+    if _CEILINGS is None:
+        d = Params()
+        P = _raw_table(d, [])
+        _CEILINGS = channel_rates(P).max(axis=1) * d.supply.thinning_ceiling
+    return _CEILINGS
+
+
+def _raw_table(p: Params, levers: list) -> np.ndarray:
+    n_years = p.n_years
+    years = np.arange(p.first_year, p.first_year + n_years)
+    P = np.zeros((N_PARAMS, n_years))
+    for g in GROUPS:
+        group = getattr(p, g)
+        for f in type(group).model_fields:
+            v = getattr(group, f)
+            if isinstance(v, list):
+                for i, x in enumerate(v):
+                    P[PIDX[f"{g}.{f}[{i}]"], :] = float(x)
+            else:
+                P[PIDX[f"{g}.{f}"], :] = float(v)
+    for lv in levers:
+        i = PIDX[lv.param]
+        start = lv.start_year if lv.start_year is not None else p.time.policy_start_year
+        for y_idx, y in enumerate(years):
+            if y < start:
+                continue
+            frac = min(1.0, (y - start + 1) / lv.phase_in_years)
+            base = P[i, y_idx]
+            if lv.mode == "add":
+                P[i, y_idx] = base + frac * lv.value
+            elif lv.mode == "multiply":
+                P[i, y_idx] = base * (1.0 + frac * (lv.value - 1.0))
+            else:
+                P[i, y_idx] = base + frac * (lv.value - base)
+    growth = P[PIDX["supply.commissioner_growth_after_2022"]]
+    P[PIDX["derived.commissioners"]] = _commissioners(p, years, growth)
+    base = P[PIDX["hightech.apply_prob"]]
+    g = P[PIDX["hightech.apply_growth"]]
+    P[PIDX["derived.hightech_apply"]] = np.minimum(1.0, base * (1.0 + g) ** (np.minimum(years, 2022) - 2018))
+    return P
+
+
+@dataclass(frozen=True)
+class Table:
+    """A scenario ready to run: the per-year parameter table and its context."""
+
+    P: np.ndarray
+    n_years: int
+    n_firms: int
+    first_year: int
+    max_offers: int
+
+    @property
+    def years(self) -> np.ndarray:
+        """Calendar year of every column of the record."""
+        return np.arange(self.first_year, self.first_year + self.n_years)
+
+
+def build_table(sc: Scenario, source: str = "<scenario>") -> Table:
+    """Apply levers and check the result still lies in every parameter's range."""
+    p = sc.params
+    P = _raw_table(p, sc.levers)
+    ceil = ceilings()
+    for c in range(len(CHANNELS)):
+        P[PIDX[f"derived.ceiling.{CHANNELS[c]}"]] = ceil[c]
+    _check_ranges(P, sc, source)
+    rates = channel_rates(P)
+    for c in range(1, len(CHANNELS)):
+        worst = rates[c].max()
+        if worst > ceil[c] * (1 + 1e-12):
+            raise InputError(f"{source}: key 'levers': channel '{CHANNELS[c]}' reaches {worst:.4g} offers/year, "
+                             f"above its thinning ceiling {ceil[c]:.4g} (supply.thinning_ceiling × default rate)")
+    n_years = p.n_years
+    lam = float(ceil[1:].sum()) * n_years
+    max_offers = int(lam + 12.0 * np.sqrt(lam) + 100)
+    max_offers += n_years * 24 * int(P[PIDX["supply.offers_per_event"]].max() + 1)
+    return Table(P=P, n_years=n_years, n_firms=p.n_firms, first_year=p.first_year, max_offers=max_offers)
+
+
+def _check_ranges(P: np.ndarray, sc: Scenario, source: str) -> None:
+    from sim.params import parameter_rows
+
+    for row in parameter_rows():
+        name = row["parameter"]
+        if name not in PIDX:
+            continue
+        vals = P[PIDX[name]]
+        lo, hi = row["min"], row["max"]
+        bad = (lo is not None and vals.min() < lo) or (hi is not None and vals.max() > hi)
+        if bad:
+            lever = next((lv.id for lv in sc.levers if lv.param == name), "?")
+            raise InputError(f"{source}: key 'levers.{lever}': makes {name} leave its allowed range "
+                             f"{lo} to {hi} (reaches {vals.min():.6g}…{vals.max():.6g})")
+    for name in ("supply.offers_per_event", "pilot.trl_ready", "meeting.attempts", "finance.rounds"):
+        v = P[PIDX[name]]
+        if not np.all(v == np.round(v)):
+            lever = next((lv.id for lv in sc.levers if lv.param == name), "?")
+            raise InputError(f"{source}: key 'levers.{lever}': {name} must stay a whole number")
+    for name in ("meeting.brokers", "pilot.public_slots"):
+        v = P[PIDX[name]]
+        if np.any(np.diff(np.floor(v)) < 0):
+            lever = next((lv.id for lv in sc.levers if lv.param == name), "?")
+            raise InputError(f"{source}: key 'levers.{lever}': {name} may only grow over time "
+                             "(capacity is added, never removed)")
