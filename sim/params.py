@@ -29,7 +29,7 @@ CHANNELS_ZH: tuple[str, ...] = ("对接活动", "科惠网", "高校工作站", 
 TRL_LEVELS: tuple[int, ...] = (3, 4, 5, 6, 7, 8)
 
 
-def P(default: Any, unit: str, source: str, *, ge: float | None = None, le: float | None = None,
+def param(default: Any, unit: str, source: str, *, ge: float | None = None, le: float | None = None,
       doc: str = "") -> Any:
     """A parameter field: default, unit, source tag and allowed range."""
     return Field(default, ge=ge, le=le, description=f"[{unit}] {doc}".strip(),
@@ -39,7 +39,7 @@ def P(default: Any, unit: str, source: str, *, ge: float | None = None, le: floa
 class Group(BaseModel):
     """A parameter group: unknown keys and wrong types are errors, never ignored."""
 
-    model_config = ConfigDict(extra="forbid", strict=False, validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", strict=True, validate_assignment=True)
 
 
 def _shares(v: list[float], n: int, what: str) -> list[float]:
@@ -53,41 +53,41 @@ def _shares(v: list[float], n: int, what: str) -> list[float]:
 class Time(Group):
     """Calendar: continuous time in years from 1 January of ``start_year``."""
 
-    start_year: int = P(2018, "year", "DOC report: 'five years' = 2018–2022", ge=2000, le=2100)
-    horizon_year: int = P(2027, "year", "ASM DESIGN.md: default horizon end-2027", ge=2018, le=2060,
+    start_year: int = param(2018, "year", "DOC report: 'five years' = 2018–2022", ge=2000, le=2100)
+    horizon_year: int = param(2027, "year", "ASM DESIGN.md: default horizon end-2027", ge=2018, le=2060,
                           doc="last simulated year (inclusive)")
-    warmup_years: int = P(3, "years", "ASM the pipeline already holds projects in 2018: simulate from 2015 "
+    warmup_years: int = param(3, "years", "ASM the pipeline already holds projects in 2018: simulate from 2015 "
                           "(the commissioners' first data year) and discard nothing, report from start_year",
                           ge=0, le=20)
-    policy_start_year: int = P(2023, "year", "DOC report published 2023-01-03; levers act from 2023",
+    policy_start_year: int = param(2023, "year", "DOC report published 2023-01-03; levers act from 2023",
                                ge=2018, le=2060)
 
 
 class Firms(Group):
     """The firm population (需求侧): who could take up a research result."""
 
-    n_above_size: int = P(658, "firms", "DOC 随州日报: 658 above-designated-size industrial firms (c. 2019)",
+    n_above_size: int = param(658, "firms", "DOC 随州日报: 658 above-designated-size industrial firms (c. 2019)",
                           ge=1, le=100000)
-    n_tech_sme: int = P(150, "firms", "ASM science-based SMEs below designated size; no Suizhou count found",
+    n_tech_sme: int = param(150, "firms", "ASM science-based SMEs below designated size; no Suizhou count found",
                         ge=0, le=100000)
-    sector_share: list[float] = P([0.15, 0.22, 0.08, 0.10, 0.45], "share",
+    sector_share: list[float] = param([0.15, 0.22, 0.08, 0.10, 0.45], "share",
                                   "ASM shaped by DOC cluster counts (85 vehicle makers, 135 mushroom firms, "
                                   "35 metallurgy firms)", doc="special vehicles, agri-food, emergency, "
                                   "materials, other")
-    county_share: list[float] = P([0.35, 0.20, 0.28, 0.14, 0.03], "share",
+    county_share: list[float] = param([0.35, 0.20, 0.28, 0.14, 0.03], "share",
                                   "ASM (no firm counts by county in the report)",
                                   doc="曾都, 随县, 广水, 高新区, 大洪山")
-    rd_institution_share: float = P(0.40, "share", "DER 345 R&D institutions (report 一(二)2) / ≈808 firms, "
+    rd_institution_share: float = param(0.40, "share", "DER 345 R&D institutions (report 一(二)2) / ≈808 firms, "
                                     "less firms holding several (ASM)", ge=0, le=1)
-    talent_share: float = P(0.30, "share", "ASM firms with a technical team able to absorb a result",
+    talent_share: float = param(0.30, "share", "ASM firms with a technical team able to absorb a result",
                             ge=0, le=1)
-    awareness_median: float = P(0.30, "probability", "ASM report 二(一): most firms' innovation awareness is weak",
+    awareness_median: float = param(0.30, "probability", "ASM report 二(一): most firms' innovation awareness is weak",
                                 ge=0.001, le=0.999)
-    awareness_logit_sd: float = P(1.0, "logit", "ASM spread of awareness among firms (logit-normal)", ge=0, le=10)
-    liquid_share: float = P(0.30, "share", "ASM firms able to pay a pilot test from own funds", ge=0, le=1)
-    collateral_share: float = P(0.589, "share", "DER 1 − 41.1 % of SMEs lacking collateral (DRC survey)",
+    awareness_logit_sd: float = param(1.0, "logit", "ASM spread of awareness among firms (logit-normal)", ge=0, le=10)
+    liquid_share: float = param(0.30, "share", "ASM firms able to pay a pilot test from own funds", ge=0, le=1)
+    collateral_share: float = param(0.589, "share", "DER 1 − 41.1 % of SMEs lacking collateral (DRC survey)",
                                 ge=0, le=1)
-    imitator_share: float = P(0.08, "share", "ASM report 二(一): 'a few firms' copy others' results",
+    imitator_share: float = param(0.08, "share", "ASM report 二(一): 'a few firms' copy others' results",
                               ge=0, le=1)
 
     @field_validator("sector_share")
@@ -104,39 +104,39 @@ class Firms(Group):
 class Supply(Group):
     """Research results offered to Suizhou's firms, by channel (成果供给)."""
 
-    events_per_year: float = P(8.0, "events/year", "DOC report 一(一)1: 40+ matchmaking events in five years",
+    events_per_year: float = param(8.0, "events/year", "DOC report 一(一)1: 40+ matchmaking events in five years",
                                ge=0, le=24)
-    offers_per_event: int = P(10, "results/event", "ASM results pitched at one matchmaking event", ge=0, le=64)
-    platform_offers_per_year: float = P(40.0, "results/year", "ASM results reaching firms via 科惠网",
+    offers_per_event: int = param(10, "results/event", "ASM results pitched at one matchmaking event", ge=0, le=64)
+    platform_offers_per_year: float = param(40.0, "results/year", "ASM results reaching firms via 科惠网",
                                         ge=0, le=2000)
-    workstations: float = P(19.0, "workstations", "DOC report 一(三)1: 19 university workstations", ge=0, le=500)
-    offers_per_workstation_year: float = P(3.0, "results/workstation/year", "ASM", ge=0, le=100)
-    agencies: float = P(7.0, "agencies", "DOC report 一(二)3: 1 provincial demonstration agency + 1 sub-station "
+    workstations: float = param(19.0, "workstations", "DOC report 一(三)1: 19 university workstations", ge=0, le=500)
+    offers_per_workstation_year: float = param(3.0, "results/workstation/year", "ASM", ge=0, le=100)
+    agencies: float = param(7.0, "agencies", "DOC report 一(二)3: 1 provincial demonstration agency + 1 sub-station "
                         "+ 5 grass-roots stations", ge=0, le=500)
-    offers_per_agency_year: float = P(4.0, "results/agency/year", "ASM", ge=0, le=100)
-    commissioners_2015: float = P(35.0, "people", "DOC report 一(三)2", ge=0, le=100000)
-    commissioners_2022: float = P(324.0, "people", "DOC report 一(三)2", ge=0, le=100000)
-    commissioner_growth_after_2022: float = P(0.0, "1/year", "ASM stock held at its 2022 level", ge=-0.5, le=1)
-    offers_per_commissioner_year: float = P(0.10, "results/person/year",
+    offers_per_agency_year: float = param(4.0, "results/agency/year", "ASM", ge=0, le=100)
+    commissioners_2015: float = param(35.0, "people", "DOC report 一(三)2", ge=0, le=100000)
+    commissioners_2022: float = param(324.0, "people", "DOC report 一(三)2", ge=0, le=100000)
+    commissioner_growth_after_2022: float = param(0.0, "1/year", "ASM stock held at its 2022 level", ge=-0.5, le=1)
+    offers_per_commissioner_year: float = param(0.10, "results/person/year",
                                             "ASM below Huangshi's 0.77 (DOC) since most of Suizhou's "
                                             "commissioners serve agriculture", ge=0, le=5)
-    institutes: float = P(3.0, "institutes", "DOC report 一(二)2: vehicles, mushroom, emergency institutes",
+    institutes: float = param(3.0, "institutes", "DOC report 一(二)2: vehicles, mushroom, emergency institutes",
                           ge=0, le=100)
-    offers_per_institute_year: float = P(5.0, "results/institute/year", "ASM", ge=0, le=200)
-    thinning_ceiling: float = P(6.0, "× default rate", "ASM model constant: maximum rate for thinning; "
+    offers_per_institute_year: float = param(5.0, "results/institute/year", "ASM", ge=0, le=200)
+    thinning_ceiling: float = param(6.0, "× default rate", "ASM model constant: maximum rate for thinning; "
                                 "a lever may raise a channel's rate up to this multiple", ge=1, le=100)
-    trl_share: list[float] = P([0.15, 0.25, 0.25, 0.20, 0.10, 0.05], "share",
+    trl_share: list[float] = param([0.15, 0.25, 0.25, 0.20, 0.10, 0.05], "share",
                                "ASM most university results are embryonic (Jensen & Thursby 2001, DOC)",
                                doc="TRL 3, 4, 5, 6, 7, 8")
-    institute_trl_bonus: int = P(1, "TRL levels", "ASM institutes pitch results closer to their industry",
+    institute_trl_bonus: int = param(1, "TRL levels", "ASM institutes pitch results closer to their industry",
                                  ge=0, le=3)
-    maturation_share: float = P(0.0, "share", "ASM results matured (熟化) by an institute before transfer: "
+    maturation_share: float = param(0.0, "share", "ASM results matured (熟化) by an institute before transfer: "
                                 "+1 TRL; none today (report 三(二))", ge=0, le=1)
-    value_median_yuan: float = P(250_000.0, "yuan", "DER 289 k mean subsidised deal (report) and PRIORS "
+    value_median_yuan: float = param(250_000.0, "yuan", "DER 289 k mean subsidised deal (report) and PRIORS "
                                  "median 200–300 k", ge=1000, le=1e9)
-    value_log_sd: float = P(0.9, "log yuan", "ASM heavy tail (Polasko et al. 2021, DOC): mean ≈ 375 k",
+    value_log_sd: float = param(0.9, "log yuan", "ASM heavy tail (Polasko et al. 2021, DOC): mean ≈ 375 k",
                             ge=0, le=3)
-    patent_share: float = P(0.6, "share", "ASM results protected by a patent", ge=0, le=1)
+    patent_share: float = param(0.6, "share", "ASM results protected by a patent", ge=0, le=1)
 
     @field_validator("trl_share")
     @classmethod
@@ -147,154 +147,156 @@ class Supply(Group):
 class Meeting(Group):
     """Meetings (对接): a result meets a firm; brokers are the scarce resource."""
 
-    brokers: float = P(8.0, "brokers", "ASM one active broker per agency plus the city promotion centre",
+    brokers: float = param(8.0, "brokers", "ASM one active broker per agency plus the city promotion centre",
                        ge=0, le=1000)
-    broker_service_median_years: float = P(0.025, "years", "ASM about nine days of search per result",
+    broker_service_median_years: float = param(0.025, "years", "ASM about nine days of search per result",
                                            ge=0.001, le=2)
-    broker_service_log_sd: float = P(0.5, "log years", "ASM", ge=0, le=3)
-    broker_queue_cap: float = P(6.0, "results", "ASM a result finding this many waiting goes unassisted",
+    broker_service_log_sd: float = param(0.5, "log years", "ASM", ge=0, le=3)
+    broker_queue_cap: float = param(6.0, "results", "ASM a result finding this many waiting goes unassisted",
                                 ge=0, le=10000)
-    efficiency_broker: float = P(0.055, "μ", "ASM calibrated to T2 (500+ meetings in five years)", ge=0, le=10)
-    efficiency_unassisted: float = P(0.025, "μ", "ASM", ge=0, le=10)
-    efficiency_event: float = P(0.07, "μ", "ASM calibrated to 20–34 % event yields (Hubei reports, DER)",
+    efficiency_broker: float = param(0.055, "μ", "ASM calibrated to T2 (500+ meetings in five years)", ge=0, le=10)
+    efficiency_unassisted: float = param(0.025, "μ", "ASM", ge=0, le=10)
+    efficiency_event: float = param(0.07, "μ", "ASM calibrated to 20–34 % event yields (Hubei reports, DER)",
                                 ge=0, le=10)
-    alpha: float = P(0.5, "elasticity", "DOC form M = μ·D^α·S^(1−α) (Calcagnini et al. 2016); value ASM",
+    alpha: float = param(0.5, "elasticity", "DOC form M = μ·D^α·S^(1−α) (Calcagnini et al. 2016); value ASM",
                      ge=0, le=1)
-    attempts: int = P(2, "attempts", "ASM a result not met is offered once more", ge=1, le=10)
-    retry_median_years: float = P(0.25, "years", "ASM", ge=0.001, le=5)
+    attempts: int = param(2, "attempts", "ASM a result not met is offered once more", ge=1, le=10)
+    retry_median_years: float = param(0.25, "years", "ASM", ge=0.001, le=5)
 
 
 class Contract(Group):
     """Negotiation → a registered technology contract, or imitation, or no deal."""
 
-    negotiation_median_years: float = P(0.15, "years", "ASM", ge=0.001, le=5)
-    negotiation_log_sd: float = P(0.5, "log years", "ASM", ge=0, le=3)
-    base_logit: float = P(-1.4, "logit", "ASM calibrated to T3 (nearly 200 contracts in five years)",
+    negotiation_median_years: float = param(0.15, "years", "ASM", ge=0.001, le=5)
+    negotiation_log_sd: float = param(0.5, "log years", "ASM", ge=0, le=3)
+    base_logit: float = param(-1.4, "logit", "ASM calibrated to T3 (nearly 200 contracts in five years)",
                           ge=-20, le=20)
-    b_rd_institution: float = P(0.6, "logit", "ASM absorptive capacity (report 二(二))", ge=-10, le=10)
-    b_talent: float = P(0.5, "logit", "ASM report 二(三)", ge=-10, le=10)
-    b_vice_president: float = P(0.5, "logit", "ASM 科技副总 placed in the firm", ge=-10, le=10)
-    b_evaluation: float = P(1.0, "logit per unit", "ASM evaluation services (report 二(四))", ge=-10, le=10)
-    b_patent: float = P(0.3, "logit", "ASM", ge=-10, le=10)
-    b_value: float = P(0.4, "logit per log(value/median)", "ASM dearer results are harder to sell",
+    b_rd_institution: float = param(0.6, "logit", "ASM absorptive capacity (report 二(二))", ge=-10, le=10)
+    b_talent: float = param(0.5, "logit", "ASM report 二(三)", ge=-10, le=10)
+    b_vice_president: float = param(0.5, "logit", "ASM 科技副总 placed in the firm", ge=-10, le=10)
+    b_evaluation: float = param(1.0, "logit per unit", "ASM evaluation services (report 二(四))", ge=-10, le=10)
+    b_patent: float = param(0.3, "logit", "ASM", ge=-10, le=10)
+    b_value: float = param(0.4, "logit per log(value/median)", "ASM dearer results are harder to sell",
                        ge=-10, le=10)
-    b_subsidy: float = P(0.5, "logit per unit rate", "ASM small: no substantial additionality "
+    b_subsidy: float = param(0.5, "logit per unit rate", "ASM small: no substantial additionality "
                          "(Dimos & Pugh 2016, DOC)", ge=-10, le=10)
-    evaluation_level: float = P(0.2, "0–1", "ASM evaluation services are uneven today (report 二(四))",
+    evaluation_level: float = param(0.2, "0–1", "ASM evaluation services are uneven today (report 二(四))",
                                 ge=0, le=1)
-    imitation_prob: float = P(0.5, "probability", "ASM an imitator copies instead of contracting when "
+    imitation_prob: float = param(0.5, "probability", "ASM an imitator copies instead of contracting when "
                               "unprotected", ge=0, le=1)
-    ip_protection: float = P(0.3, "0–1", "ASM share of imitation prevented", ge=0, le=1)
-    imitation_discouragement: float = P(0.02, "share of awareness", "ASM report 二(一): copying hurts "
+    ip_protection: float = param(0.3, "0–1", "ASM share of imitation prevented", ge=0, le=1)
+    imitation_discouragement: float = param(0.02, "share of awareness", "ASM report 二(一): copying hurts "
                                         "others' incentive", ge=0, le=1)
 
 
 class Subsidy(Group):
     """Money from the city's yearly fund (专项资金) and the counties' top-up."""
 
-    fund_yuan_per_year: float = P(10_000_000.0, "yuan/year", "DOC report 一(二)1", ge=0, le=1e11)
-    city_rate: float = P(0.20, "share of value", "DOC report 一(一)2", ge=0, le=1)
-    county_rate: float = P(0.10, "share of value", "DOC report 一(一)2 (随县, 广水, 曾都)", ge=0, le=1)
-    claim_prob: float = P(0.40, "probability", "ASM calibrated to T5 (80 subsidised of ≈200)", ge=0, le=1)
-    cap_per_project_yuan: float = P(math.inf, "yuan", "ASM no cap is documented", ge=0)
-    awards_per_year: float = P(5.0, "projects/year", "DOC report 一(一)2", ge=0, le=100)
-    award_yuan: float = P(500_000.0, "yuan", "DOC report 一(一)2", ge=0, le=1e9)
-    hightech_reward_yuan: float = P(88_000.0, "yuan/new certificate", "DER 10.92 M yuan (report) / ≈124 "
+    fund_yuan_per_year: float = param(10_000_000.0, "yuan/year", "DOC report 一(二)1", ge=0, le=1e11)
+    city_rate: float = param(0.20, "share of value", "DOC report 一(一)2", ge=0, le=1)
+    county_rate: float = param(0.10, "share of value", "DOC report 一(一)2 (随县, 广水, 曾都)", ge=0, le=1)
+    claim_prob: float = param(0.40, "probability", "ASM calibrated to T5 (80 subsidised of ≈200)", ge=0, le=1)
+    cap_per_project_yuan: float = param(math.inf, "yuan", "ASM no cap is documented", ge=0)
+    awards_per_year: float = param(5.0, "projects/year", "DOC report 一(一)2", ge=0, le=100)
+    award_yuan: float = param(500_000.0, "yuan", "DOC report 一(一)2", ge=0, le=1e9)
+    hightech_reward_yuan: float = param(88_000.0, "yuan/new certificate", "DER 10.92 M yuan (report) / ≈124 "
                                     "certificates 2018–22", ge=0, le=1e9)
 
 
 class Pilot(Group):
     """The pilot test (中试) that immature results need before production."""
 
-    trl_ready: int = P(6, "TRL", "ASM results at TRL ≥ 6 skip the pilot (share needing one 0.5–0.8, PRIORS)",
+    trl_ready: int = param(6, "TRL", "ASM results at TRL ≥ 6 skip the pilot (share needing one 0.5–0.8, PRIORS)",
                        ge=1, le=10)
-    public_slots: float = P(3.0, "projects at once", "ASM 3 institutes + science park; report 二(一): "
+    public_slots: float = param(3.0, "projects at once", "ASM 3 institutes + science park; report 二(一): "
                             "'中试环节仍然薄弱'", ge=0, le=1000)
-    public_queue_cap: float = P(3.0, "projects", "ASM more waiting than this sends a firm elsewhere",
+    public_queue_cap: float = param(3.0, "projects", "ASM more waiting than this sends a firm elsewhere",
                                 ge=0, le=10000)
-    inhouse_prob: float = P(0.5, "probability", "ASM firms with R&D institution and talent test in-house",
+    inhouse_prob: float = param(0.5, "probability", "ASM firms with R&D institution and talent test in-house",
                             ge=0, le=1)
-    duration_median_years: float = P(0.85, "years", "ASM PRIORS median 9–12 months", ge=0.01, le=10)
-    duration_log_sd: float = P(0.5, "log years", "ASM PRIORS", ge=0, le=3)
-    outside_duration_factor: float = P(1.3, "×", "ASM outside bases are farther and busier", ge=0.1, le=10)
-    cost_multiple_median: float = P(3.0, "× value", "ASM/WEAK PRIORS 3–10 × contract value", ge=0, le=100)
-    cost_log_sd: float = P(0.5, "log", "ASM", ge=0, le=3)
-    public_cost_factor: float = P(0.6, "×", "ASM public bases share equipment", ge=0, le=10)
-    outside_cost_factor: float = P(1.5, "×", "ASM", ge=0, le=10)
-    finance_prob: float = P(0.5, "probability", "ASM a firm without own funds finds the pilot money",
+    duration_median_years: float = param(0.85, "years", "ASM PRIORS median 9–12 months", ge=0.01, le=10)
+    duration_log_sd: float = param(0.5, "log years", "ASM PRIORS", ge=0, le=3)
+    outside_duration_factor: float = param(1.3, "×", "ASM outside bases are farther and busier", ge=0.1, le=10)
+    cost_multiple_median: float = param(3.0, "× value", "ASM/WEAK PRIORS 3–10 × contract value", ge=0, le=100)
+    cost_log_sd: float = param(0.5, "log", "ASM", ge=0, le=3)
+    public_cost_factor: float = param(0.6, "×", "ASM public bases share equipment", ge=0, le=10)
+    outside_cost_factor: float = param(1.5, "×", "ASM", ge=0, le=10)
+    finance_prob: float = param(0.5, "probability", "ASM a firm without own funds finds the pilot money",
                             ge=0, le=1)
-    insurance_share: float = P(0.0, "share", "ASM conversion financing insurance (none today, report 三(五))",
+    insurance_share: float = param(0.0, "share", "ASM conversion financing insurance (none today, report 三(五))",
                                ge=0, le=1)
-    success_base: float = P(0.40, "probability", "ASM PRIORS 0.3–0.5 (Merrow 1981, DOC)", ge=0, le=1)
-    public_uplift: float = P(0.15, "probability", "ASM PRIORS +0.1–0.3, capped by the WEAK 30→80 % claim",
+    success_base: float = param(0.40, "probability", "ASM PRIORS 0.3–0.5 (Merrow 1981, DOC)", ge=0, le=1)
+    public_uplift: float = param(0.15, "probability", "ASM PRIORS +0.1–0.3, capped by the WEAK 30→80 % claim",
                              ge=0, le=1)
-    talent_uplift: float = P(0.10, "probability", "ASM", ge=0, le=1)
-    trl_uplift: float = P(0.05, "probability per TRL above 3", "ASM", ge=0, le=1)
+    talent_uplift: float = param(0.10, "probability", "ASM", ge=0, le=1)
+    trl_uplift: float = param(0.05, "probability per TRL above 3", "ASM", ge=0, le=1)
 
 
 class Finance(Group):
     """Money for industrialisation: own funds, guarantee loans, IP pledges, venture."""
 
-    invest_multiple_median: float = P(5.0, "× value", "ASM investment to produce, per yuan of contract",
+    invest_multiple_median: float = param(5.0, "× value", "ASM investment to produce, per yuan of contract",
                                       ge=0, le=1000)
-    invest_log_sd: float = P(0.5, "log", "ASM", ge=0, le=3)
-    own_funds_prob: float = P(0.7, "probability", "ASM liquid firms pay from own funds", ge=0, le=1)
-    guarantee_approval: float = P(0.70, "probability", "ASM below 85.7 % small-firm loan success (CBRC, DOC); "
+    invest_log_sd: float = param(0.5, "log", "ASM", ge=0, le=3)
+    own_funds_prob: float = param(0.7, "probability", "ASM liquid firms pay from own funds", ge=0, le=1)
+    guarantee_approval: float = param(0.70, "probability", "ASM below 85.7 % small-firm loan success (CBRC, DOC); "
                                   "needs collateral", ge=0, le=1)
-    ip_pledge_approval: float = P(0.40, "probability", "ASM lower for IP pledges (PRIORS)", ge=0, le=1)
-    venture_prob: float = P(0.05, "probability", "ASM high-tech firms only", ge=0, le=1)
-    hightech_priority: float = P(0.10, "probability", "ASM credit priority for high-tech firms (report 一(四)2)",
+    ip_pledge_approval: float = param(0.40, "probability", "ASM lower for IP pledges (PRIORS)", ge=0, le=1)
+    venture_prob: float = param(0.05, "probability", "ASM high-tech firms only", ge=0, le=1)
+    hightech_priority: float = param(0.10, "probability", "ASM credit priority for high-tech firms (report 一(四)2)",
                                  ge=0, le=1)
-    wait_median_years: float = P(0.2, "years", "ASM 45.8 % of SMEs report long waits (DRC, DOC)",
+    wait_median_years: float = param(0.2, "years", "ASM 45.8 % of SMEs report long waits (DRC, DOC)",
                                  ge=0.001, le=5)
-    wait_log_sd: float = P(0.6, "log years", "ASM", ge=0, le=3)
-    rounds: int = P(2, "rounds", "ASM a firm refused everywhere tries once more", ge=1, le=10)
-    retry_median_years: float = P(0.5, "years", "ASM", ge=0.001, le=5)
+    wait_log_sd: float = param(0.6, "log years", "ASM", ge=0, le=3)
+    rounds: int = param(2, "rounds", "ASM a firm refused everywhere tries once more", ge=1, le=10)
+    retry_median_years: float = param(0.5, "years", "ASM", ge=0.001, le=5)
 
 
 class Industry(Group):
     """Industrialisation (产业化): ramp-up and commercial success."""
 
-    rampup_median_years: float = P(1.0, "years", "ASM", ge=0.01, le=10)
-    rampup_log_sd: float = P(0.5, "log years", "ASM", ge=0, le=3)
-    success_base: float = P(0.50, "probability", "DOC late-stage pass rates 0.43–0.59 (Stevens & Burley 1997)",
+    rampup_median_years: float = param(1.0, "years", "ASM", ge=0.01, le=10)
+    rampup_log_sd: float = param(0.5, "log years", "ASM", ge=0, le=3)
+    success_base: float = param(0.50, "probability", "DOC late-stage pass rates 0.43–0.59 (Stevens & Burley 1997)",
                             ge=0, le=1)
-    talent_uplift: float = P(0.10, "probability", "ASM", ge=0, le=1)
-    role_model_boost: float = P(0.02, "share of unawareness", "ASM each success persuades sector peers "
+    talent_uplift: float = param(0.10, "probability", "ASM", ge=0, le=1)
+    role_model_boost: float = param(0.02, "share of unawareness", "ASM each success persuades sector peers "
                                 "(report 三(一) 选树先进典型)", ge=0, le=1)
 
 
 class Talent(Group):
     """Technical talent in firms and university experts placed as vice-presidents (科技副总)."""
 
-    vice_presidents_per_year: float = P(14.6, "placements/year", "DER (25 provincial + 48 city) / 5 years "
+    vice_presidents_per_year: float = param(14.6, "placements/year", "DER (25 provincial + 48 city) / 5 years "
                                         "(report 一(三)2)", ge=0, le=10000)
-    vice_president_tenure_years: float = P(2.0, "years", "ASM", ge=0.1, le=20)
-    turnover: float = P(0.18, "1/year", "DOC 15.7–16.6 % staff turnover (51job) + small-city uplift (ASM)",
+    vice_president_tenure_years: float = param(2.0, "years", "ASM", ge=0.1, le=20)
+    turnover: float = param(0.18, "1/year", "DOC 15.7–16.6 % staff turnover (51job) + small-city uplift (ASM)",
                         ge=0, le=1)
-    inflow: float = P(0.06, "1/year", "ASM firms without a team that gain one", ge=0, le=1)
-    publicity_rate: float = P(0.02, "share of unawareness/year", "ASM policy publicity today (report 三(一))",
+    inflow: float = param(0.06, "1/year", "ASM firms without a team that gain one", ge=0, le=1)
+    publicity_rate: float = param(0.02, "share of unawareness/year", "ASM policy publicity today (report 三(一))",
                               ge=0, le=1)
 
 
 class Platforms(Group):
     """Firms' own R&D institutions: founded, used, and delisted when idle."""
 
-    rd_adoption_rate: float = P(0.01, "1/year", "ASM firms founding an R&D institution", ge=0, le=1)
-    delist_prob_idle: float = P(0.0, "1/year", "ASM no performance review today (report 三(二))", ge=0, le=1)
-    idle_years: float = P(3.0, "years", "ASM no contract for this long counts as idle", ge=0.5, le=50)
+    rd_adoption_rate: float = param(0.01, "1/year", "ASM firms founding an R&D institution", ge=0, le=1)
+    delist_prob_idle: float = param(0.0, "1/year", "ASM no performance review today (report 三(二))", ge=0, le=1)
+    idle_years: float = param(3.0, "years", "ASM no contract for this long counts as idle", ge=0.5, le=50)
 
 
 class HighTech(Group):
     """High-tech enterprise (高企) certification."""
 
-    initial_stock: int = P(40, "firms", "ASM chosen so the stock passes 170 by end-2022 (T8)", ge=0,
+    initial_stock: int = param(40, "firms", "ASM chosen so the stock passes 170 by end-2022 (T8)", ge=0,
                            le=100000)
-    apply_prob: float = P(0.09, "1/year", "ASM eligible firms (R&D institution or technical team) applying in 2018", ge=0, le=1)
-    apply_growth: float = P(0.35, "1/year", "ASM the rolling cultivation plan (report 一(二)1) raises applications "
+    apply_prob: float = param(0.09, "1/year", "ASM eligible firms (R&D institution or technical team) "
+                              "applying in 2018", ge=0, le=1)
+    apply_growth: float = param(0.35, "1/year", "ASM the rolling cultivation plan (report 一(二)1) raises applications "
                             "to 95 in 2022 (DOC, T8); held at the 2022 level after", ge=-0.5, le=2)
-    approval: float = P(0.40, "probability", "ASM no approval rate documented; set so the stock passes 170 by end-2022 (T8)", ge=0, le=1)
-    other_contracts_per_year: float = P(160.0, "contracts/year", "ASM non-university contracts so that all "
+    approval: float = param(0.40, "probability", "ASM no approval rate documented; set so the stock passes "
+                            "170 by end-2022 (T8)", ge=0, le=1)
+    other_contracts_per_year: float = param(160.0, "contracts/year", "ASM non-university contracts so that all "
                                         "contracts ≈ 1000+ in five years (T4)", ge=0, le=1e5)
 
 

@@ -42,7 +42,7 @@ class InputError(Exception):
 class Lever(BaseModel):
     """One costed policy lever (政策杠杆)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
     name_en: str = Field(min_length=1)
@@ -77,7 +77,7 @@ class Lever(BaseModel):
 class ScenarioMeta(BaseModel):
     """Who a scenario is and what it stands for."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
     name_en: str = Field(min_length=1)
@@ -91,7 +91,7 @@ class ScenarioMeta(BaseModel):
 class Scenario(BaseModel):
     """A scenario: base parameters and levers."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     scenario: ScenarioMeta
     params: Params = Field(default_factory=Params)
@@ -140,6 +140,36 @@ def _allowed(loc: tuple[Any, ...]) -> str:
     return ", ".join(fields) if fields else ""
 
 
+def _field_info(loc: tuple[Any, ...]) -> Any:
+    """The pydantic FieldInfo at a location in the scenario schema, if there is one."""
+    model: Any = Scenario
+    info = None
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = getattr(model, "model_fields", None)
+        if not fields or part not in fields:
+            return None
+        info = fields[part]
+        ann = info.annotation
+        args = getattr(ann, "__args__", None)
+        model = args[0] if args and hasattr(args[0], "model_fields") else ann
+    return info
+
+
+def _range_text(loc: tuple[Any, ...]) -> str:
+    info = _field_info(loc)
+    if info is None:
+        return ""
+    lo = hi = None
+    for m in info.metadata:
+        lo = getattr(m, "ge", lo)
+        hi = getattr(m, "le", hi)
+    if lo is None and hi is None:
+        return ""
+    return f" (allowed range {'-inf' if lo is None else f'{lo:g}'} to {'inf' if hi is None else f'{hi:g}'})"
+
+
 def _one_line(path: Path, err: ValidationError) -> str:
     e = err.errors()[0]
     loc = tuple(e["loc"])
@@ -154,7 +184,7 @@ def _one_line(path: Path, err: ValidationError) -> str:
         what = e["msg"]
         ctx = e.get("ctx") or {}
         if "ge" in ctx or "le" in ctx:
-            what += f" (allowed range {ctx.get('ge', '-inf')} to {ctx.get('le', 'inf')})"
+            what += _range_text(loc)
         if "input" in e and e["type"] != "value_error":
             what += f"; got {e['input']!r}"
     more = f" (and {len(err.errors()) - 1} more problem(s))" if len(err.errors()) > 1 else ""

@@ -31,8 +31,8 @@ def _param_names() -> list[str]:
     return names
 
 
-PARAM_NAMES: tuple[str, ...] = tuple(_param_names()) + ("derived.commissioners", "derived.hightech_apply") + tuple(
-    f"derived.ceiling.{c}" for c in CHANNELS)
+PARAM_NAMES: tuple[str, ...] = (*_param_names(), "derived.commissioners", "derived.hightech_apply",
+                                 *(f"derived.ceiling.{c}" for c in CHANNELS))
 PIDX: dict[str, int] = {n: i for i, n in enumerate(PARAM_NAMES)}
 N_PARAMS = len(PARAM_NAMES)
 

@@ -1,0 +1,156 @@
+"""Key performance indicators (KPIs) from a run's records, and their summaries.
+
+A KPI is computed per replication over a window of calendar years, so that
+its spread over replications is the Monte Carlo uncertainty. Conversion
+rates are ratios of flows in the window (e.g. industrialised in the window /
+contracts signed in the window), not cohort rates; MODEL.md explains why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class KPI:
+    """One indicator: its column, labels and unit."""
+
+    key: str
+    en: str
+    zh: str
+    unit: str
+
+
+KPIS: tuple[KPI, ...] = (
+    KPI("offers", "Results offered", "对接成果供给", "results"),
+    KPI("meetings", "Meetings (firm–university)", "校企对接", "meetings"),
+    KPI("contracts", "Contracts (results converted)", "成果转化合同", "contracts"),
+    KPI("all_contracts", "Technology contracts, all kinds", "技术合同(全部)", "contracts"),
+    KPI("subsidised", "Subsidised projects", "获补贴项目", "projects"),
+    KPI("pilots", "Pilot tests started", "中试项目", "projects"),
+    KPI("pilots_public", "  of which at public bases", "其中公共中试基地", "projects"),
+    KPI("industrialised", "Industrialised projects", "实现产业化项目", "projects"),
+    KPI("awards", "Industrialisation awards", "产业化奖励", "projects"),
+    KPI("rate_contract", "Contracted / offered", "签约率(合同/供给)", "share"),
+    KPI("rate_industrialised", "Industrialised / contracted", "产业化率(产业化/合同)", "share"),
+    KPI("rate_overall", "Industrialised / offered", "总转化率(产业化/供给)", "share"),
+    KPI("time_to_production", "Time from offer to production", "从成果到量产时间", "years"),
+    KPI("yuan_subsidy_city", "City subsidy paid", "市级补贴", "M yuan"),
+    KPI("yuan_subsidy_county", "County top-up paid", "县级二次补贴", "M yuan"),
+    KPI("yuan_awards", "Industrialisation awards paid", "产业化奖励资金", "M yuan"),
+    KPI("yuan_hightech_rewards", "High-tech rewards paid", "高企奖励资金", "M yuan"),
+    KPI("yuan_fund_use", "City fund used", "专项资金使用", "M yuan"),
+    KPI("yuan_pilot_cost", "Pilot-test spending", "中试投入", "M yuan"),
+    KPI("yuan_loans", "Loans for industrialisation", "产业化贷款", "M yuan"),
+    KPI("yuan_firm_rd", "Firm R&D induced", "带动企业研发投入", "M yuan"),
+    KPI("hightech_stock", "High-tech firms (end of window)", "高新技术企业(期末)", "firms"),
+    KPI("broker_utilisation", "Broker utilisation", "技术经纪人利用率", "share"),
+    KPI("pilot_utilisation", "Public pilot-base utilisation", "公共中试基地利用率", "share"),
+    KPI("wait_pilot", "Mean wait for a public pilot slot", "中试排队时间", "years"),
+)
+KPI_BY_KEY = {k.key: k for k in KPIS}
+
+#: The report's figures for 2018–2022 (shared/seed/PRIORS.md, T2–T9) as (low, high).
+REPORT_TARGETS: dict[str, tuple[float, float]] = {
+    "meetings": (500, 600),
+    "contracts": (160, 200),
+    "all_contracts": (1000, 1200),
+    "subsidised": (72, 88),
+    "yuan_subsidy_city": (4.6169 * 0.85, 4.6169 * 1.15),
+    "awards": (24, 25),
+    "hightech_stock": (165, 190),
+    "yuan_fund_use": (27.5 * 0.8, 27.5 * 1.2),
+    "yuan_firm_rd": (200, 900),
+}
+
+
+def _ratio(a: pd.Series, b: pd.Series) -> pd.Series:
+    return (a / b.where(b > 0)).astype(float)
+
+
+def kpis(records: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
+    """Per-replication KPIs over calendar years ``first``–``last`` (inclusive)."""
+    w = records[(records["year"] >= first) & (records["year"] <= last)]
+    g = w.groupby("rep", sort=True).sum(numeric_only=True)
+    end = records[records["year"] == last].set_index("rep").sort_index()
+    out = pd.DataFrame(index=g.index)
+    out["offers"] = g["offers"]
+    out["meetings"] = g["meetings"]
+    out["contracts"] = g["contracts"]
+    out["all_contracts"] = g["contracts"] + g["other_contracts"]
+    out["subsidised"] = g["subsidised"]
+    out["pilots"] = g["pilots_inhouse"] + g["pilots_public"] + g["pilots_outside"]
+    out["pilots_public"] = g["pilots_public"]
+    out["industrialised"] = g["industrialised"]
+    out["awards"] = g["awards"]
+    out["rate_contract"] = _ratio(g["contracts"], g["offers"])
+    out["rate_industrialised"] = _ratio(g["industrialised"], g["contracts"])
+    out["rate_overall"] = _ratio(g["industrialised"], g["offers"])
+    out["time_to_production"] = _ratio(g["time_to_production_years"], g["industrialised"])
+    for k in ("yuan_subsidy_city", "yuan_subsidy_county", "yuan_awards", "yuan_hightech_rewards",
+              "yuan_pilot_cost", "yuan_loans", "yuan_firm_rd"):
+        out[k] = g[k] / 1e6
+    out["yuan_fund_use"] = out["yuan_subsidy_city"] + out["yuan_awards"] + out["yuan_hightech_rewards"]
+    out["hightech_stock"] = end["hightech_stock"]
+    out["broker_utilisation"] = _ratio(g["broker_busy_years"], g["broker_capacity_years"])
+    out["pilot_utilisation"] = _ratio(g["pilot_busy_years"], g["pilot_capacity_years"])
+    out["wait_pilot"] = _ratio(g["wait_pilot_years"], g["served_pilot_public"])
+    return out
+
+
+def summarise(k: pd.DataFrame, level: float = 0.90) -> pd.DataFrame:
+    """Mean and central interval of each KPI over replications."""
+    lo, hi = (1 - level) / 2, 1 - (1 - level) / 2
+    rows = []
+    for col in k.columns:
+        v = k[col].dropna().to_numpy()
+        meta = KPI_BY_KEY.get(col)
+        rows.append({
+            "kpi": col,
+            "en": meta.en if meta else col,
+            "zh": meta.zh if meta else col,
+            "unit": meta.unit if meta else "",
+            "mean": float(np.mean(v)) if len(v) else np.nan,
+            "lo": float(np.quantile(v, lo)) if len(v) else np.nan,
+            "hi": float(np.quantile(v, hi)) if len(v) else np.nan,
+            "n": len(v),
+        })
+    return pd.DataFrame(rows).set_index("kpi")
+
+
+def _fmt(x: float, unit: str) -> str:
+    if not np.isfinite(x):
+        return "–"
+    if unit == "share":
+        return f"{100 * x:.1f}%"
+    if unit in ("years", "M yuan"):
+        return f"{x:.2f}"
+    return f"{x:.1f}"
+
+
+def kpi_table_text(summaries: dict[str, pd.DataFrame], lang: str = "en", targets: str | None = None) -> str:
+    """A plain-text table: one row per KPI, one column (mean [90 % interval]) per window."""
+    label_w = 38
+    cols = list(summaries)
+    head = f"{'KPI / 指标':<{label_w}}{'unit':>8}  " + "  ".join(f"{c:>28}" for c in cols)
+    if targets:
+        head += f"  {'report 2018–22':>16}"
+    lines = [head, "-" * len(head)]
+    first = summaries[cols[0]]
+    for key in first.index:
+        meta = KPI_BY_KEY.get(key)
+        label = (meta.zh if lang == "zh" else meta.en) if meta else key
+        unit = first.loc[key, "unit"]
+        cells = []
+        for c in cols:
+            s = summaries[c].loc[key]
+            cells.append(f"{_fmt(s['mean'], unit)} [{_fmt(s['lo'], unit)}, {_fmt(s['hi'], unit)}]")
+        line = f"{label:<{label_w}}{unit:>8}  " + "  ".join(f"{c:>28}" for c in cells)
+        if targets:
+            t = REPORT_TARGETS.get(key)
+            line += f"  {(_fmt(t[0], unit) + '–' + _fmt(t[1], unit)) if t else '':>16}"
+        lines.append(line)
+    return "\n".join(lines)

@@ -1,0 +1,176 @@
+"""The ``convsim`` command line: run scenarios, trace one replication, list parameters.
+
+Every input problem (missing file, malformed TOML, unknown key, wrong type,
+value out of range) ends with one line on stderr naming the file, the key
+and what is allowed, exit status 2, and nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sim import __version__
+from sim.scenario import InputError, Scenario, load_scenario
+from sim.table import Table, build_table
+
+
+def _load(path: str) -> tuple[Scenario, Table]:
+    sc = load_scenario(path)
+    return sc, build_table(sc, path)
+
+
+def _progress(total: int, desc: str, quiet: bool):  # type: ignore[no-untyped-def]
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="rep", disable=quiet, file=sys.stderr, dynamic_ncols=True,
+                smoothing=0.1)
+
+
+def _check_out(path: str | None) -> None:
+    if path is None:
+        return
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise InputError(f"{p}: --out must be a folder, and this is an existing file")
+
+
+def cmd_run(a: argparse.Namespace) -> int:
+    from sim.analysis.kpi import kpi_table_text, kpis, summarise
+    from sim.experiment import manifest, run_records, write_run
+
+    sc, table = _load(a.scenario)
+    _check_out(a.out)
+    with _progress(a.reps, f"{sc.id} ({a.engine})", a.quiet) as bar:
+        records = run_records(table, a.seed, range(a.reps), a.engine, progress=bar.update)
+    start, policy, horizon = sc.params.time.start_year, sc.params.time.policy_start_year, \
+        sc.params.time.horizon_year
+    windows = {f"{start}–{min(policy - 1, horizon)}": (start, min(policy - 1, horizon))}
+    if horizon >= policy:
+        windows[f"{policy}–{horizon}"] = (policy, horizon)
+    summaries = {name: summarise(kpis(records, lo, hi)) for name, (lo, hi) in windows.items()}
+    title = sc.scenario.name_zh if a.lang == "zh" else sc.scenario.name_en
+    print(f"{title} — {a.reps} replications, seed {a.seed}, engine {a.engine}; "
+          "mean [90 % interval] over replications")
+    print(kpi_table_text(summaries, a.lang, targets="report" if start == 2018 else None))
+    out = Path(a.out) if a.out else Path("runs") / sc.id
+    write_run(out, records, manifest(sc, a.scenario, a.seed, a.reps, a.engine))
+    print(f"\nrecords: {out / 'records.parquet'}  manifest: {out / 'manifest.json'}")
+    return 0
+
+
+def cmd_trace(a: argparse.Namespace) -> int:
+    from sim.engines.reference import trace_reference
+
+    sc, table = _load(a.scenario)
+    out = Path(a.out) if a.out else Path("runs") / f"{sc.id}-trace-rep{a.rep}.csv"
+    if out.suffix not in (".csv", ".parquet"):
+        raise InputError(f"{out}: --out must end in .csv or .parquet")
+    if out.exists() and out.is_dir():
+        raise InputError(f"{out}: --out is a folder; give a file name ending in .csv or .parquet")
+    _, trace = trace_reference(table, a.seed, a.rep)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    if out.suffix == ".csv":
+        trace.to_csv(tmp, index=False)
+    else:
+        trace.to_parquet(tmp, index=False)
+    tmp.replace(out)
+    n_offers = trace["offer_key"].nunique()
+    print(f"{len(trace)} events of {n_offers} offers, replication {a.rep}, seed {a.seed} → {out}")
+    return 0
+
+
+def cmd_params(a: argparse.Namespace) -> int:
+    from sim.params import parameter_rows
+
+    rows = parameter_rows()
+    if a.markdown:
+        print("| parameter | unit | default | range | source |")
+        print("|---|---|---|---|---|")
+        for r in rows:
+            rng = f"{r['min'] if r['min'] is not None else ''} – {r['max'] if r['max'] is not None else ''}"
+            note = f" — {r['meaning']}" if r["meaning"] else ""
+            print(f"| `{r['parameter']}` | {r['unit']} | {r['default']} | {rng} | {r['source']}{note} |")
+    else:
+        for r in rows:
+            print(f"{r['parameter']:<45} {r['default']!s:>14} {r['unit']:<24} {r['source']}")
+    return 0
+
+
+def cmd_validate(a: argparse.Namespace) -> int:
+    for path in a.scenarios:
+        sc, table = _load(path)
+        print(f"{path}: ok — {sc.id}, {len(sc.levers)} lever(s), {table.n_years} simulated years")
+    return 0
+
+
+def _positive(v: str) -> int:
+    try:
+        n = int(v)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {v!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
+def _nonneg(v: str) -> int:
+    try:
+        n = int(v)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {v!r}") from None
+    if n < 0 or n >= 2**63:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2**63−1, got {n}")
+    return n
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="convsim", description="Policy simulator for research-result conversion "
+                                "in Suizhou (随州科技成果转化政策模拟).")
+    p.add_argument("--version", action="version", version=f"convsim {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="run replications of one scenario and print its KPIs")
+    r.add_argument("scenario", help="scenario file (.toml)")
+    r.add_argument("--reps", type=_positive, default=100, help="replications (default 100)")
+    r.add_argument("--seed", type=_nonneg, default=0, help="master seed (default 0)")
+    r.add_argument("--engine", choices=("simpy",), default="simpy", help="engine (default simpy)")
+    r.add_argument("--out", help="output folder (default runs/<scenario id>)")
+    r.add_argument("--lang", choices=("en", "zh"), default="en", help="labels in English or Chinese")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.set_defaults(func=cmd_run)
+
+    t = sub.add_parser("trace", help="write the event trace of one replication (every offer's path)")
+    t.add_argument("scenario", help="scenario file (.toml)")
+    t.add_argument("--rep", type=_nonneg, default=0, help="replication number (default 0)")
+    t.add_argument("--seed", type=_nonneg, default=0, help="master seed (default 0)")
+    t.add_argument("--out", help="output file, .csv or .parquet (default runs/<id>-trace-rep<K>.csv)")
+    t.set_defaults(func=cmd_trace)
+
+    q = sub.add_parser("params", help="list every parameter with unit, default and source")
+    q.add_argument("--markdown", action="store_true", help="as a Markdown table")
+    q.set_defaults(func=cmd_params)
+
+    v = sub.add_parser("validate", help="check scenario files without running them")
+    v.add_argument("scenarios", nargs="+")
+    v.set_defaults(func=cmd_validate)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except InputError as exc:
+        print(f"convsim: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("convsim: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""Experiments: many replications of a scenario, and their records on disk.
+
+A run's records are a tidy table, one row per (replication, calendar year)
+and one column per record row of :mod:`sim.layout`. On disk a run is a folder
+with ``records.parquet`` (Apache Parquet via pyarrow: typed, compressed,
+readable from any tool) and ``manifest.json`` (scenario, resolved parameters,
+levers, seed, engine, package versions), written to a temporary folder and
+renamed into place so an interrupted run never leaves half a result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim import __version__
+from sim.layout import RECORD_ROWS
+from sim.scenario import Scenario
+from sim.table import Table, build_table
+
+ENGINES = ("simpy",)
+
+
+def record_frame(records: Iterable[tuple[int, np.ndarray]], years: np.ndarray) -> pd.DataFrame:
+    """Stack per-replication records ``R[row, year]`` into the tidy run table."""
+    parts = []
+    for rep, R in records:
+        df = pd.DataFrame(R.T, columns=list(RECORD_ROWS))
+        df.insert(0, "year", years.astype(np.int32))
+        df.insert(0, "rep", np.int32(rep))
+        parts.append(df)
+    if not parts:
+        return pd.DataFrame(columns=["rep", "year", *RECORD_ROWS])
+    return pd.concat(parts, ignore_index=True)
+
+
+def run_records(table: Table, seed: int, reps: Iterable[int], engine: str = "simpy",
+                progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+    """Run replications ``reps`` of a prepared scenario and return the tidy records."""
+    if engine != "simpy":
+        raise ValueError(f"unknown engine {engine!r}; available: {', '.join(ENGINES)}")
+    from sim.engines.reference import run_reference
+
+    out: list[tuple[int, np.ndarray]] = []
+    for rep in reps:
+        out.append((rep, run_reference(table, seed, rep)))
+        if progress is not None:
+            progress(1)
+    return record_frame(out, table.years)
+
+
+def run_scenario(sc: Scenario, reps: int, seed: int = 0, engine: str = "simpy",
+                 progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+    """Build the parameter table of ``sc`` and run ``reps`` replications (0 … reps−1)."""
+    return run_records(build_table(sc), seed, range(reps), engine, progress)
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": sys.version.split()[0], "platform": platform.platform(), "convsim": __version__}
+    for pkg in ("numpy", "numba", "simpy", "scipy", "pandas", "pyarrow", "pydantic"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def manifest(sc: Scenario, source: str | Path | None, seed: int, reps: int, engine: str,
+             extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything needed to reproduce a run."""
+    digest = None
+    if source is not None and Path(source).is_file():
+        digest = hashlib.sha256(Path(source).read_bytes()).hexdigest()
+    m: dict[str, Any] = {
+        "scenario_id": sc.id,
+        "scenario_name_en": sc.scenario.name_en,
+        "scenario_name_zh": sc.scenario.name_zh,
+        "scenario_file": str(source) if source is not None else None,
+        "scenario_sha256": digest,
+        "seed": seed,
+        "replications": reps,
+        "engine": engine,
+        "parameters": json.loads(sc.params.model_dump_json()),
+        "levers": [json.loads(lv.model_dump_json()) for lv in sc.levers],
+        "versions": _versions(),
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "files": {"records": "records.parquet"},
+    }
+    if extra:
+        m.update(extra)
+    return m
+
+
+def write_run(out_dir: str | Path, records: pd.DataFrame, man: dict[str, Any]) -> Path:
+    """Write records and manifest to ``out_dir`` atomically (temp folder, then rename)."""
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        records.to_parquet(tmp / "records.parquet", index=False)
+        (tmp / "manifest.json").write_text(json.dumps(man, ensure_ascii=False, indent=2, allow_nan=True),
+                                           encoding="utf-8")
+        if out.exists():
+            old = out.with_name(f".{out.name}.old")
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def read_run(run_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Read a run folder written by :func:`write_run`."""
+    d = Path(run_dir)
+    return pd.read_parquet(d / "records.parquet"), json.loads((d / "manifest.json").read_text(encoding="utf-8"))
