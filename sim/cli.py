@@ -39,12 +39,13 @@ def _check_out(path: str | None) -> None:
 
 def cmd_run(a: argparse.Namespace) -> int:
     from sim.analysis.kpi import kpi_table_text, kpis, summarise
-    from sim.experiment import manifest, run_records, write_run
+    from sim.experiment import manifest, resolve_engine, run_records, write_run
 
     sc, table = _load(a.scenario)
     _check_out(a.out)
-    with _progress(a.reps, f"{sc.id} ({a.engine})", a.quiet) as bar:
-        records = run_records(table, a.seed, range(a.reps), a.engine, progress=bar.update)
+    engine = resolve_engine(a.engine, a.reps)
+    with _progress(a.reps, f"{sc.id} ({engine})", a.quiet) as bar:
+        records = run_records(table, a.seed, range(a.reps), engine, progress=bar.update)
     start, policy, horizon = sc.params.time.start_year, sc.params.time.policy_start_year, \
         sc.params.time.horizon_year
     windows = {f"{start}–{min(policy - 1, horizon)}": (start, min(policy - 1, horizon))}
@@ -52,11 +53,11 @@ def cmd_run(a: argparse.Namespace) -> int:
         windows[f"{policy}–{horizon}"] = (policy, horizon)
     summaries = {name: summarise(kpis(records, lo, hi)) for name, (lo, hi) in windows.items()}
     title = sc.scenario.name_zh if a.lang == "zh" else sc.scenario.name_en
-    print(f"{title} — {a.reps} replications, seed {a.seed}, engine {a.engine}; "
+    print(f"{title} — {a.reps} replications, seed {a.seed}, engine {engine}; "
           "mean [90 % interval] over replications")
     print(kpi_table_text(summaries, a.lang, targets="report" if start == 2018 else None))
     out = Path(a.out) if a.out else Path("runs") / sc.id
-    write_run(out, records, manifest(sc, a.scenario, a.seed, a.reps, a.engine))
+    write_run(out, records, manifest(sc, a.scenario, a.seed, a.reps, engine))
     print(f"\nrecords: {out / 'records.parquet'}  manifest: {out / 'manifest.json'}")
     return 0
 
@@ -137,7 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("scenario", help="scenario file (.toml)")
     r.add_argument("--reps", type=_positive, default=100, help="replications (default 100)")
     r.add_argument("--seed", type=_nonneg, default=0, help="master seed (default 0)")
-    r.add_argument("--engine", choices=("simpy",), default="simpy", help="engine (default simpy)")
+    r.add_argument("--engine", choices=("auto", "simpy", "fast"), default="auto",
+                   help="simpy (reference), fast (compiled, all cores) or auto: simpy for up to 4 "
+                   "replications, else fast (default auto)")
     r.add_argument("--out", help="output folder (default runs/<scenario id>)")
     r.add_argument("--lang", choices=("en", "zh"), default="en", help="labels in English or Chinese")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -170,6 +173,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("convsim: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into head & co.: not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

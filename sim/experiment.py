@@ -31,7 +31,18 @@ from sim.layout import RECORD_ROWS
 from sim.scenario import Scenario
 from sim.table import Table, build_table
 
-ENGINES = ("simpy",)
+ENGINES = ("simpy", "fast")
+#: ``engine="auto"`` uses the SimPy engine up to this many replications, the fast engine above.
+AUTO_SIMPY_MAX = 4
+
+
+def resolve_engine(engine: str, reps: int) -> str:
+    """The engine ``auto`` stands for: SimPy for a handful of replications, else the fast engine."""
+    if engine == "auto":
+        return "simpy" if reps <= AUTO_SIMPY_MAX else "fast"
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; available: auto, {', '.join(ENGINES)}")
+    return engine
 
 
 def record_frame(records: Iterable[tuple[int, np.ndarray]], years: np.ndarray) -> pd.DataFrame:
@@ -47,22 +58,39 @@ def record_frame(records: Iterable[tuple[int, np.ndarray]], years: np.ndarray) -
     return pd.concat(parts, ignore_index=True)
 
 
-def run_records(table: Table, seed: int, reps: Iterable[int], engine: str = "simpy",
+def run_records(table: Table, seed: int, reps: Iterable[int], engine: str = "auto",
                 progress: Callable[[int], None] | None = None) -> pd.DataFrame:
-    """Run replications ``reps`` of a prepared scenario and return the tidy records."""
-    if engine != "simpy":
-        raise ValueError(f"unknown engine {engine!r}; available: {', '.join(ENGINES)}")
-    from sim.engines.reference import run_reference
+    """Run replications ``reps`` of a prepared scenario and return the tidy records.
 
+    Both engines give the same records for the same replication numbers; the
+    fast engine runs them in chunks over all cores so the progress bar moves.
+    """
+    reps = list(reps)
+    engine = resolve_engine(engine, len(reps))
     out: list[tuple[int, np.ndarray]] = []
-    for rep in reps:
-        out.append((rep, run_reference(table, seed, rep)))
-        if progress is not None:
-            progress(1)
+    if engine == "simpy":
+        from sim.engines.reference import run_reference
+
+        for rep in reps:
+            out.append((rep, run_reference(table, seed, rep)))
+            if progress is not None:
+                progress(1)
+    else:
+        import numba
+
+        from sim.engines.fast import run_fast
+
+        chunk = max(8, 16 * numba.get_num_threads())
+        for start in range(0, len(reps), chunk):
+            part = reps[start:start + chunk]
+            recs, _ = run_fast(table, seed, part)
+            out.extend(zip(part, recs, strict=True))
+            if progress is not None:
+                progress(len(part))
     return record_frame(out, table.years)
 
 
-def run_scenario(sc: Scenario, reps: int, seed: int = 0, engine: str = "simpy",
+def run_scenario(sc: Scenario, reps: int, seed: int = 0, engine: str = "auto",
                  progress: Callable[[int], None] | None = None) -> pd.DataFrame:
     """Build the parameter table of ``sc`` and run ``reps`` replications (0 … reps−1)."""
     return run_records(build_table(sc), seed, range(reps), engine, progress)

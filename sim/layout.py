@@ -98,7 +98,8 @@ W_AWARE_SUM = 1                      # N_SECTORS entries
 W_OPEN = W_AWARE_SUM + N_SECTORS     # open offers in meeting, per sector
 W_IND_THIS_YEAR = W_OPEN + N_SECTORS
 W_N_OFFERS = W_IND_THIS_YEAR + 1
-N_W = W_N_OFFERS + 1
+W_SECTOR_START = W_N_OFFERS + 1         # firms are stored sector by sector: sector s is rows
+N_W = W_SECTOR_START + N_SECTORS + 1    # [W_SECTOR_START + s, W_SECTOR_START + s + 1)
 
 # ---- outcome record rows (each a series over years) --------------------------
 _rows: list[str] = []

@@ -123,7 +123,7 @@ class Supply(Group):
     institutes: float = param(3.0, "institutes", "DOC report 一(二)2: vehicles, mushroom, emergency institutes",
                           ge=0, le=100)
     offers_per_institute_year: float = param(5.0, "results/institute/year", "ASM", ge=0, le=200)
-    thinning_ceiling: float = param(6.0, "× default rate", "ASM model constant: maximum rate for thinning; "
+    thinning_ceiling: float = param(3.0, "× default rate", "ASM model constant: maximum rate for thinning; "
                                 "a lever may raise a channel's rate up to this multiple", ge=1, le=100)
     trl_share: list[float] = param([0.15, 0.25, 0.25, 0.20, 0.10, 0.05], "share",
                                "ASM most university results are embryonic (Jensen & Thursby 2001, DOC)",

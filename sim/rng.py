@@ -135,6 +135,25 @@ def categorical(u: float, weights: np.ndarray) -> int:
     return last
 
 
+@nb.njit(cache=True)
+def categorical_rows(u: float, M: np.ndarray, row0: int, n: int, col: int) -> int:
+    """Like :func:`categorical` with weights ``M[row0:row0 + n, col]``, without copying them."""
+    total = 0.0
+    for i in range(n):
+        total += M[row0 + i, col]
+    target = u * total
+    acc = 0.0
+    last = 0
+    for i in range(n):
+        w = M[row0 + i, col]
+        if w > 0.0:
+            last = i
+            acc += w
+            if target < acc:
+                return i
+    return last
+
+
 def uniforms(seed: int, rep: int, decision: int, entities: np.ndarray, occurrence: int = 0) -> np.ndarray:
     """Vector of keyed uniforms for many entities (tests and analysis helper)."""
     return np.array([uniform(seed, rep, decision, int(e), occurrence) for e in entities])

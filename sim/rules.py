@@ -21,7 +21,7 @@ import numpy as np
 
 from sim import layout as L
 from sim import streams as S
-from sim.rng import categorical, exponential, lognormal, normal_ppf, poisson, uniform
+from sim.rng import categorical_rows, exponential, lognormal, normal_ppf, poisson, uniform
 from sim.table import PIDX
 
 # Parameter rows, frozen into compiled code as constants.
@@ -170,12 +170,12 @@ def init_firms(P: np.ndarray, F: np.ndarray, seed: int, rep: int) -> None:
     """Draw every firm's sector, county and capacities at 1 January of the start year."""
     n = F.shape[0]
     n_above = int(P[_N_ABOVE, 0])
-    sector_w = P[_SECTOR_SHARE:_SECTOR_SHARE + L.N_SECTORS, 0].copy()
-    county_w = P[_COUNTY_SHARE:_COUNTY_SHARE + L.N_COUNTIES, 0].copy()
     mu = math.log(P[_AWARE_MED, 0] / (1.0 - P[_AWARE_MED, 0]))
     for f in range(n):
-        F[f, L.F_SECTOR] = categorical(uniform(seed, rep, S.D_FIRM_SECTOR, f, 0), sector_w)
-        F[f, L.F_COUNTY] = categorical(uniform(seed, rep, S.D_FIRM_COUNTY, f, 0), county_w)
+        F[f, L.F_SECTOR] = categorical_rows(uniform(seed, rep, S.D_FIRM_SECTOR, f, 0), P, _SECTOR_SHARE,
+                                            L.N_SECTORS, 0)
+        F[f, L.F_COUNTY] = categorical_rows(uniform(seed, rep, S.D_FIRM_COUNTY, f, 0), P, _COUNTY_SHARE,
+                                            L.N_COUNTIES, 0)
         # science-based SMEs below designated size are less likely to run an R&D institution (ASM: half)
         rd_p = P[_RD_SHARE, 0] * (1.0 if f < n_above else 0.5)
         F[f, L.F_RD] = 1.0 if uniform(seed, rep, S.D_FIRM_RD, f, 0) < rd_p else 0.0
@@ -196,6 +196,15 @@ def init_firms(P: np.ndarray, F: np.ndarray, seed: int, rep: int) -> None:
     k = min(int(P[_HT_INIT, 0]), n)
     for j in range(k):
         F[order[j], L.F_HIGHTECH] = 1.0
+    # Store firms sector by sector (stable), so that a sector is one block of rows.
+    by_sector = np.argsort(F[:, L.F_SECTOR], kind="mergesort")
+    F[:, :] = F[by_sector, :]
+
+
+@nb.njit(cache=True, inline="always")
+def sector_rows(W: np.ndarray, s: int) -> tuple[int, int]:
+    """First and one-past-last firm row of sector ``s``."""
+    return int(W[L.W_SECTOR_START + s]), int(W[L.W_SECTOR_START + s + 1])
 
 
 @nb.njit(cache=True)
@@ -212,6 +221,10 @@ def init_world(P: np.ndarray, F: np.ndarray, W: np.ndarray) -> None:
     """The world at t = 0: a full fund for the first year, nobody in the pipeline."""
     W[:] = 0.0
     W[L.W_FUND] = P[_FUND, 0]
+    for f in range(F.shape[0]):
+        W[L.W_SECTOR_START + int(F[f, L.F_SECTOR]) + 1] += 1.0
+    for s in range(L.N_SECTORS):
+        W[L.W_SECTOR_START + s + 1] += W[L.W_SECTOR_START + s]
     refresh_awareness(F, W)
 
 
@@ -277,9 +290,9 @@ def create_offer(P: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, key
         # the three institutes serve special vehicles, mushroom (agri-food) and emergency
         O[i, L.O_SECTOR] = int(uniform(seed, rep, S.D_OFFER_SECTOR, key, 0) * 3.0)
     else:
-        O[i, L.O_SECTOR] = categorical(uniform(seed, rep, S.D_OFFER_SECTOR, key, 0),
-                                       P[_SECTOR_SHARE:_SECTOR_SHARE + L.N_SECTORS, y].copy())
-    trl = 3 + categorical(uniform(seed, rep, S.D_OFFER_TRL, key, 0), P[_TRL_SHARE:_TRL_SHARE + 6, y].copy())
+        O[i, L.O_SECTOR] = categorical_rows(uniform(seed, rep, S.D_OFFER_SECTOR, key, 0), P, _SECTOR_SHARE,
+                                            L.N_SECTORS, y)
+    trl = 3 + categorical_rows(uniform(seed, rep, S.D_OFFER_TRL, key, 0), P, _TRL_SHARE, 6, y)
     if channel == L.CH_INSTITUTE:
         trl += int(P[_INST_TRL, y])
     if uniform(seed, rep, S.D_OFFER_MATURE, key, 0) < P[_MATURE, y]:
@@ -331,6 +344,22 @@ def retry_gap(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, seed
 
 
 @nb.njit(cache=True)
+def pick_firm(F: np.ndarray, W: np.ndarray, s: int, total: float, u: float) -> int:
+    """The firm of sector ``s`` met, drawn in proportion to awareness (``total`` = the sector's sum)."""
+    target = u * total
+    acc = 0.0
+    last = -1
+    lo, hi = sector_rows(W, s)
+    for f in range(lo, hi):
+        if F[f, L.F_AWARE] > 0.0:
+            last = f
+            acc += F[f, L.F_AWARE]
+            if target < acc:
+                return f
+    return last
+
+
+@nb.njit(cache=True)
 def decide_meeting(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, i: int,
                    t: float, mode: int, n_years: int, seed: int, rep: int) -> int:
     """Does the result meet a firm? Matching M = μ·D^α·S^(1−α) with congestion.
@@ -356,11 +385,7 @@ def decide_meeting(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R
     O[i, L.O_ATTEMPT] = att + 1
     if uniform(seed, rep, S.D_MEET, key, att) >= p:
         return 0
-    w = np.zeros(F.shape[0])
-    for f in range(F.shape[0]):
-        if int(F[f, L.F_SECTOR]) == s:
-            w[f] = F[f, L.F_AWARE]
-    firm = categorical(uniform(seed, rep, S.D_FIRM_PICK, key, att), w)
+    firm = pick_firm(F, W, s, demand, uniform(seed, rep, S.D_FIRM_PICK, key, att))
     O[i, L.O_FIRM] = firm
     O[i, L.O_T_MEET] = t
     O[i, L.O_STAGE] = L.ST_NEGOTIATION
@@ -422,8 +447,9 @@ def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
         if uniform(seed, rep, S.D_IMITATE, key, 0) < p_copy:
             R[L.R_IMITATIONS, y] += 1.0
             d = P[_DISCOURAGE, y]
-            for g in range(F.shape[0]):
-                if int(F[g, L.F_SECTOR]) == s and g != f:
+            lo, hi = sector_rows(W, s)
+            for g in range(lo, hi):
+                if g != f:
                     F[g, L.F_AWARE] *= 1.0 - d
             refresh_awareness(F, W)
             end_offer(O, R, i, t, L.RE_IMITATED, n_years)
@@ -644,9 +670,9 @@ def decide_industrialised(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.nda
     W[L.W_IND_THIS_YEAR] += 1.0
     boost = P[_ROLE, y]
     if boost > 0.0:
-        for g in range(F.shape[0]):
-            if int(F[g, L.F_SECTOR]) == s:
-                F[g, L.F_AWARE] += boost * (1.0 - F[g, L.F_AWARE])
+        lo, hi = sector_rows(W, s)
+        for g in range(lo, hi):
+            F[g, L.F_AWARE] += boost * (1.0 - F[g, L.F_AWARE])
         refresh_awareness(F, W)
     return 1
 

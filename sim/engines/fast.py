@@ -1,0 +1,388 @@
+"""The fast engine: the same rulebook in a compiled event loop, for many replications.
+
+One replication is a Numba ``nopython`` loop over an array-based binary heap
+of events ordered by (time, scheduling number). It calls exactly the rule
+functions of :mod:`sim.rules` that the SimPy engine calls, at the same
+moments and in the same order, and mirrors the SimPy engine's resource
+semantics: a broker or pilot slot released hands itself to the head of a
+FIFO queue; capacity added at the year's end serves queued offers at once.
+Same parameters and seed ⇒ the same record as :mod:`sim.engines.reference`
+(tested replication by replication).
+
+Replications run in parallel threads (``prange``, the GIL released); each
+replication depends only on its own key, so results do not depend on the
+number of threads. Only the outcome records are kept, never the events.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numba as nb
+import numpy as np
+
+from sim import layout as L
+from sim import rules
+from sim.table import Table
+
+EV_YEAR, EV_SLOT, EV_ARRIVAL, EV_SEARCH, EV_RETRY, EV_NEGO, EV_PILOT, EV_FIN, EV_RAMP = range(9)
+_SLOT_ORDER = np.array(L.EVENT_SLOT_ORDER, dtype=np.int64)
+
+
+# ---- an array-based binary heap ordered by (time, sequence) ---------------------------------
+
+@nb.njit(cache=True, inline="always")
+def _less(ht: np.ndarray, hs: np.ndarray, a: int, b: int) -> bool:
+    return ht[a] < ht[b] or (ht[a] == ht[b] and hs[a] < hs[b])
+
+
+@nb.njit(cache=True, inline="always")
+def _push(ht: np.ndarray, hs: np.ndarray, hk: np.ndarray, ha: np.ndarray, n: int, seq: int, t: float,
+          kind: int, a: int) -> int:
+    """Insert an event; returns the new heap size."""
+    i = n
+    ht[i] = t
+    hs[i] = seq
+    hk[i] = kind
+    ha[i] = a
+    while i > 0:
+        p = (i - 1) >> 1
+        if _less(ht, hs, i, p):
+            ht[i], ht[p] = ht[p], ht[i]
+            hs[i], hs[p] = hs[p], hs[i]
+            hk[i], hk[p] = hk[p], hk[i]
+            ha[i], ha[p] = ha[p], ha[i]
+            i = p
+        else:
+            break
+    return n + 1
+
+
+@nb.njit(cache=True, inline="always")
+def _pop(ht: np.ndarray, hs: np.ndarray, hk: np.ndarray, ha: np.ndarray, n: int) -> int:
+    """Remove the root (the caller has read it); returns the new heap size."""
+    n -= 1
+    ht[0] = ht[n]
+    hs[0] = hs[n]
+    hk[0] = hk[n]
+    ha[0] = ha[n]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= n:
+            break
+        c = left
+        if left + 1 < n and _less(ht, hs, left + 1, left):
+            c = left + 1
+        if _less(ht, hs, c, i):
+            ht[i], ht[c] = ht[c], ht[i]
+            hs[i], hs[c] = hs[c], hs[i]
+            hk[i], hk[c] = hk[c], hk[i]
+            ha[i], ha[c] = ha[c], ha[i]
+            i = c
+        else:
+            break
+    return n
+
+
+@nb.njit(cache=True)
+def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: int, rep: int,
+            stats: np.ndarray) -> np.ndarray:
+    """One replication; returns the record ``R[row, year]``. ``stats[0]`` += events processed."""
+    F = np.zeros((n_firms, L.N_FCOL))
+    O = np.empty((max_offers, L.N_OCOL))  # create_offer clears each row it uses
+    W = np.zeros(L.N_W)
+    R = np.zeros((L.N_ROWS, n_years))
+    horizon = float(n_years)
+    rules.init_firms(P, F, seed, rep)
+    rules.init_world(P, F, W)
+
+    cap = max_offers + 64
+    ht = np.empty(cap)
+    hs = np.empty(cap, dtype=np.int64)
+    hk = np.empty(cap, dtype=np.int64)
+    ha = np.empty(cap, dtype=np.int64)
+    n = 0
+    seq = 0
+    # FIFO queues (ring buffers) for brokers and public pilot slots
+    qb = np.empty(max_offers + 1, dtype=np.int64)
+    qp = np.empty(max_offers + 1, dtype=np.int64)
+    qb_head = 0
+    qb_len = 0
+    qp_head = 0
+    qp_len = 0
+    qcap = max_offers + 1
+    caps_b = np.empty(n_years, dtype=np.int64)
+    caps_p = np.empty(n_years, dtype=np.int64)
+    for y in range(n_years):
+        caps_b[y] = rules.broker_capacity(P, y)
+        caps_p[y] = rules.public_capacity(P, y)
+    busy_b = 0
+    busy_p = 0
+    # per-offer engine state, always written before it is read
+    t_enter = np.empty(max_offers)
+    mode = np.empty(max_offers, dtype=np.int64)
+    fin_t0 = np.empty(max_offers)
+    fin_ok = np.empty(max_offers, dtype=np.bool_)
+    cand = np.zeros(L.N_CHANNELS, dtype=np.int64)
+    # matchmaking-event calendar: every (year, slot) in time order
+    slot_y = np.empty(n_years * L.EVENT_SLOTS, dtype=np.int64)
+    slot_s = np.empty(n_years * L.EVENT_SLOTS, dtype=np.int64)
+    n_slots = 0
+    for y in range(n_years):
+        m = rules.events_in_year(P, y)
+        if m > 0:
+            act = np.sort(_SLOT_ORDER[:m])
+            for s in act:
+                slot_y[n_slots] = y
+                slot_s[n_slots] = s
+                n_slots += 1
+
+    # the processes' first steps at t = 0
+    if n_years > 1:
+        n = _push(ht, hs, hk, ha, n, seq, 0.0 + (1.0 - 0.0), EV_YEAR, 1)
+        seq += 1
+    if n_slots > 0:
+        target = slot_y[0] + (slot_s[0] + 0.5) / L.EVENT_SLOTS
+        n = _push(ht, hs, hk, ha, n, seq, 0.0 + (target - 0.0), EV_SLOT, 0)
+        seq += 1
+    for ch in range(1, L.N_CHANNELS):
+        n = _push(ht, hs, hk, ha, n, seq, 0.0 + rules.candidate_gap(P, ch, 0, seed, rep), EV_ARRIVAL, ch)
+        seq += 1
+
+    processed = 0
+    while n > 0:
+        t = ht[0]
+        kind = hk[0]
+        a = ha[0]
+        if t >= horizon:
+            break
+        n = _pop(ht, hs, hk, ha, n)
+        processed += 1
+        y = rules.year_of(t, n_years)
+        # Events that start a broker search or a pilot, or schedule one step of an offer, are
+        # handled inline below in the same order as the SimPy processes take them.
+        start_search = -1
+        if kind == EV_YEAR:
+            k = a
+            rules.year_end(P, F, W, R, k, n_years, seed, rep)
+            while busy_b < caps_b[k] and qb_len > 0:
+                j = qb[qb_head]
+                qb_head = (qb_head + 1) % qcap
+                qb_len -= 1
+                busy_b += 1
+                R[L.R_WAIT_BROKER, k] += t - t_enter[j]
+                R[L.R_N_BROKER, k] += 1.0
+                d = rules.search_time(P, O, j, t, n_years, seed, rep)
+                rules.add_interval(R, L.R_BROKER_BUSY, t, t + d, horizon)
+                mode[j] = L.MM_BROKER
+                n = _push(ht, hs, hk, ha, n, seq, t + d, EV_SEARCH, j)
+                seq += 1
+            while busy_p < caps_p[k] and qp_len > 0:
+                j = qp[qp_head]
+                qp_head = (qp_head + 1) % qcap
+                qp_len -= 1
+                busy_p += 1
+                R[L.R_WAIT_PILOT, k] += t - t_enter[j]
+                R[L.R_N_PILOT_PUBLIC, k] += 1.0
+                d = rules.pilot_time(P, O, j, t, n_years, seed, rep)
+                rules.add_interval(R, L.R_PILOT_BUSY, t, t + d, horizon)
+                n = _push(ht, hs, hk, ha, n, seq, t + d, EV_PILOT, j)
+                seq += 1
+            if k + 1 < n_years:
+                n = _push(ht, hs, hk, ha, n, seq, t + ((k + 1) - t), EV_YEAR, k + 1)
+                seq += 1
+        elif kind == EV_SLOT:
+            ys = slot_y[a]
+            slot = slot_s[a]
+            first = int(W[L.W_N_OFFERS])
+            for kk in range(rules.offers_at_event(P, ys)):
+                key = L.CH_EVENT * rules.KEY_STRIDE + (ys * L.EVENT_SLOTS + slot) * L.MAX_OFFERS_PER_EVENT + kk
+                i = rules.create_offer(P, O, W, R, key, L.CH_EVENT, t, n_years, seed, rep)
+                rules.open_search(O, W, i)
+            last = int(W[L.W_N_OFFERS])
+            for i in range(first, last):
+                met = rules.decide_meeting(P, F, O, W, R, i, t, L.MM_EVENT, n_years, seed, rep)
+                if met:
+                    n = _push(ht, hs, hk, ha, n, seq, t + rules.negotiation_time(P, O, i, t, n_years, seed, rep),
+                              EV_NEGO, i)
+                    seq += 1
+                elif not rules.meeting_exhausted(P, O, R, i, t, n_years):
+                    n = _push(ht, hs, hk, ha, n, seq, t + rules.retry_gap(P, O, i, t, n_years, seed, rep),
+                              EV_RETRY, i)
+                    seq += 1
+            if a + 1 < n_slots:
+                target = slot_y[a + 1] + (slot_s[a + 1] + 0.5) / L.EVENT_SLOTS
+                n = _push(ht, hs, hk, ha, n, seq, t + (target - t), EV_SLOT, a + 1)
+                seq += 1
+        elif kind == EV_ARRIVAL:
+            ch = a
+            kc = cand[ch]
+            if rules.candidate_accepted(P, ch, kc, t, n_years, seed, rep):
+                i = rules.create_offer(P, O, W, R, ch * rules.KEY_STRIDE + kc, ch, t, n_years, seed, rep)
+                rules.open_search(O, W, i)
+                start_search = i
+            cand[ch] = kc + 1
+            n = _push(ht, hs, hk, ha, n, seq, t + rules.candidate_gap(P, ch, kc + 1, seed, rep), EV_ARRIVAL, ch)
+            seq += 1
+        elif kind == EV_RETRY:
+            rules.open_search(O, W, a)
+            start_search = a
+        elif kind == EV_SEARCH:
+            i = a
+            if mode[i] == L.MM_BROKER:
+                busy_b -= 1
+                if qb_len > 0 and busy_b < caps_b[y]:
+                    j = qb[qb_head]
+                    qb_head = (qb_head + 1) % qcap
+                    qb_len -= 1
+                    busy_b += 1
+                    R[L.R_WAIT_BROKER, y] += t - t_enter[j]
+                    R[L.R_N_BROKER, y] += 1.0
+                    d = rules.search_time(P, O, j, t, n_years, seed, rep)
+                    rules.add_interval(R, L.R_BROKER_BUSY, t, t + d, horizon)
+                    mode[j] = L.MM_BROKER
+                    n = _push(ht, hs, hk, ha, n, seq, t + d, EV_SEARCH, j)
+                    seq += 1
+            met = rules.decide_meeting(P, F, O, W, R, i, t, mode[i], n_years, seed, rep)
+            if met:
+                n = _push(ht, hs, hk, ha, n, seq, t + rules.negotiation_time(P, O, i, t, n_years, seed, rep),
+                          EV_NEGO, i)
+                seq += 1
+            elif not rules.meeting_exhausted(P, O, R, i, t, n_years):
+                n = _push(ht, hs, hk, ha, n, seq, t + rules.retry_gap(P, O, i, t, n_years, seed, rep), EV_RETRY, i)
+                seq += 1
+        elif kind == EV_NEGO:
+            i = a
+            if rules.decide_contract(P, F, O, W, R, i, t, n_years, seed, rep):
+                free = busy_p < caps_p[y]
+                route = rules.choose_pilot(P, F, O, R, i, t, n_years, free, qp_len, seed, rep)
+                if route == L.PR_NONE:
+                    fin_start = True
+                elif route == L.PR_PUBLIC:
+                    fin_start = False
+                    t_enter[i] = t
+                    if free:
+                        busy_p += 1
+                        R[L.R_WAIT_PILOT, y] += 0.0
+                        R[L.R_N_PILOT_PUBLIC, y] += 1.0
+                        d = rules.pilot_time(P, O, i, t, n_years, seed, rep)
+                        rules.add_interval(R, L.R_PILOT_BUSY, t, t + d, horizon)
+                        n = _push(ht, hs, hk, ha, n, seq, t + d, EV_PILOT, i)
+                        seq += 1
+                    else:
+                        qp[(qp_head + qp_len) % qcap] = i
+                        qp_len += 1
+                elif route == L.PR_OUTSIDE or route == L.PR_INHOUSE:
+                    fin_start = False
+                    n = _push(ht, hs, hk, ha, n, seq, t + rules.pilot_time(P, O, i, t, n_years, seed, rep),
+                              EV_PILOT, i)
+                    seq += 1
+                else:
+                    fin_start = False
+                if fin_start:
+                    n, seq = _start_finance(P, F, O, R, i, t, n_years, seed, rep, fin_t0, fin_ok, ht, hs, hk, ha,
+                                            n, seq)
+        elif kind == EV_PILOT:
+            i = a
+            if int(O[i, L.O_ROUTE]) == L.PR_PUBLIC:
+                busy_p -= 1
+                if qp_len > 0 and busy_p < caps_p[y]:
+                    j = qp[qp_head]
+                    qp_head = (qp_head + 1) % qcap
+                    qp_len -= 1
+                    busy_p += 1
+                    R[L.R_WAIT_PILOT, y] += t - t_enter[j]
+                    R[L.R_N_PILOT_PUBLIC, y] += 1.0
+                    d = rules.pilot_time(P, O, j, t, n_years, seed, rep)
+                    rules.add_interval(R, L.R_PILOT_BUSY, t, t + d, horizon)
+                    n = _push(ht, hs, hk, ha, n, seq, t + d, EV_PILOT, j)
+                    seq += 1
+            if rules.decide_pilot(P, F, O, R, i, t, n_years, seed, rep):
+                n, seq = _start_finance(P, F, O, R, i, t, n_years, seed, rep, fin_t0, fin_ok, ht, hs, hk, ha, n, seq)
+        elif kind == EV_FIN:
+            n, seq = _finance_done(P, O, R, a, t, n_years, seed, rep, fin_t0, fin_ok, ht, hs, hk, ha, n, seq)
+        elif kind == EV_RAMP:
+            rules.decide_industrialised(P, F, O, W, R, a, t, n_years, seed, rep)
+
+        if start_search >= 0:
+            i = start_search
+            free = busy_b < caps_b[y]
+            m = rules.broker_mode(P, t, n_years, free, qb_len)
+            if m == L.MM_BROKER:
+                t_enter[i] = t
+                mode[i] = L.MM_BROKER
+                if free:
+                    busy_b += 1
+                    R[L.R_WAIT_BROKER, y] += t - t
+                    R[L.R_N_BROKER, y] += 1.0
+                    d = rules.search_time(P, O, i, t, n_years, seed, rep)
+                    rules.add_interval(R, L.R_BROKER_BUSY, t, t + d, horizon)
+                    n = _push(ht, hs, hk, ha, n, seq, t + d, EV_SEARCH, i)
+                    seq += 1
+                else:
+                    qb[(qb_head + qb_len) % qcap] = i
+                    qb_len += 1
+            else:
+                if rules.broker_capacity(P, y) > 0:
+                    R[L.R_BALK_BROKER, y] += 1.0
+                mode[i] = L.MM_UNASSISTED
+                n = _push(ht, hs, hk, ha, n, seq, t + rules.search_time(P, O, i, t, n_years, seed, rep), EV_SEARCH, i)
+                seq += 1
+
+    rules.year_end(P, F, W, R, n_years, n_years, seed, rep)
+    rules.finalise(O, W, R, n_years)
+    stats[0] += processed
+    return R
+
+
+@nb.njit(cache=True)
+def _start_finance(P: np.ndarray, F: np.ndarray, O: np.ndarray, R: np.ndarray, i: int, t: float, n_years: int,
+                   seed: int, rep: int, fin_t0: np.ndarray, fin_ok: np.ndarray, ht: np.ndarray, hs: np.ndarray,
+                   hk: np.ndarray, ha: np.ndarray, n: int, seq: int) -> tuple[int, int]:
+    w = rules.seek_finance(P, F, O, R, i, t, n_years, seed, rep)
+    ok = w >= 0.0
+    wait = w if ok else -w - 1.0
+    fin_t0[i] = t
+    fin_ok[i] = ok
+    if wait > 0.0:
+        n = _push(ht, hs, hk, ha, n, seq, t + wait, EV_FIN, i)
+        return n, seq + 1
+    return _finance_done(P, O, R, i, t, n_years, seed, rep, fin_t0, fin_ok, ht, hs, hk, ha, n, seq)
+
+
+@nb.njit(cache=True)
+def _finance_done(P: np.ndarray, O: np.ndarray, R: np.ndarray, i: int, t: float, n_years: int, seed: int, rep: int,
+                  fin_t0: np.ndarray, fin_ok: np.ndarray, ht: np.ndarray, hs: np.ndarray, hk: np.ndarray,
+                  ha: np.ndarray, n: int, seq: int) -> tuple[int, int]:
+    rules.finance_outcome(O, R, i, t, fin_t0[i], fin_ok[i], n_years)
+    if fin_ok[i]:
+        n = _push(ht, hs, hk, ha, n, seq, t + rules.rampup_time(P, O, i, t, n_years, seed, rep), EV_RAMP, i)
+        return n, seq + 1
+    return n, seq
+
+
+@nb.njit(cache=True, parallel=True, nogil=True)
+def run_batch(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: int,
+              reps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Replications ``reps`` in parallel; returns records ``[len(reps), rows, years]`` and events per rep."""
+    out = np.zeros((reps.shape[0], L.N_ROWS, n_years))
+    events = np.zeros(reps.shape[0])
+    for j in nb.prange(reps.shape[0]):
+        st = np.zeros(1)
+        out[j] = run_one(P, n_firms, n_years, max_offers, seed, reps[j], st)
+        events[j] = st[0]
+    return out, events
+
+
+def run_fast(table: Table, seed: int, reps: np.ndarray | list[int] | range) -> tuple[np.ndarray, np.ndarray]:
+    """Run replications with the fast engine; returns (records, events processed per replication)."""
+    r = np.asarray(list(reps), dtype=np.int64)
+    return run_batch(table.P, table.n_firms, table.n_years, table.max_offers, int(seed), r)
+
+
+def compile_time(table: Table) -> float:
+    """Seconds to compile (or load from the on-disk cache) and run one replication."""
+    t0 = time.perf_counter()
+    run_fast(table, 0, [0])
+    return time.perf_counter() - t0
