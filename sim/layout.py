@@ -27,7 +27,7 @@ CH_EVENT, CH_PLATFORM, CH_WORKSTATION, CH_AGENCY, CH_COMMISSIONER, CH_INSTITUTE 
 #: first ``n`` slots of this order, so adding events keeps earlier ones in place.
 EVENT_SLOTS = 24
 EVENT_SLOT_ORDER = (0, 12, 6, 18, 3, 15, 9, 21, 1, 13, 7, 19, 4, 16, 10, 22, 2, 14, 8, 20, 5, 17, 11, 23)
-MAX_OFFERS_PER_EVENT = 64
+MAX_OFFERS_PER_EVENT = 128
 
 # ---- firms -----------------------------------------------------------------
 F_SECTOR = 0

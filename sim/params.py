@@ -106,7 +106,8 @@ class Supply(Group):
 
     events_per_year: float = param(8.0, "events/year", "DOC report 一(一)1: 40+ matchmaking events in five years",
                                ge=0, le=24)
-    offers_per_event: int = param(10, "results/event", "ASM results pitched at one matchmaking event", ge=0, le=64)
+    offers_per_event: int = param(10, "results/event", "ASM results pitched at one matchmaking event", ge=0,
+                                  le=128)
     platform_offers_per_year: float = param(40.0, "results/year", "ASM results reaching firms via 科惠网",
                                         ge=0, le=2000)
     workstations: float = param(19.0, "workstations", "DOC report 一(三)1: 19 university workstations", ge=0, le=500)
@@ -123,8 +124,9 @@ class Supply(Group):
     institutes: float = param(3.0, "institutes", "DOC report 一(二)2: vehicles, mushroom, emergency institutes",
                           ge=0, le=100)
     offers_per_institute_year: float = param(5.0, "results/institute/year", "ASM", ge=0, le=200)
-    thinning_ceiling: float = param(3.0, "× default rate", "ASM model constant: maximum rate for thinning; "
-                                "a lever may raise a channel's rate up to this multiple", ge=1, le=100)
+    thinning_ceiling: float = param(3.0, "× default rate", "ASM model constant: candidate arrivals are drawn at "
+                                "this multiple of each channel's default rate and thinned; a lever may raise a "
+                                "rate up to it", ge=1, le=100)
     trl_share: list[float] = param([0.15, 0.25, 0.25, 0.20, 0.10, 0.05], "share",
                                "ASM most university results are embryonic (Jensen & Thursby 2001, DOC)",
                                doc="TRL 3, 4, 5, 6, 7, 8")

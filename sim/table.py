@@ -67,21 +67,20 @@ def channel_rates(P: np.ndarray) -> np.ndarray:
     return rates
 
 
-_CEILINGS: np.ndarray | None = None
+_DEFAULT_RATES: np.ndarray | None = None
 
 
-def ceilings() -> np.ndarray:
-    """Thinning ceilings by channel: the default rates' maximum × ``supply.thinning_ceiling``.
+def ceilings(factor: float) -> np.ndarray:
+    """Thinning ceilings by channel: the *default* rates' maximum over years × ``factor``.
 
-    They come from the schema defaults, never from a scenario, so every scenario
-    draws the same candidate arrivals (common random numbers).
+    They depend on the schema defaults and on ``supply.thinning_ceiling`` only
+    (which no lever may change), never on a scenario's rates, so scenarios
+    compared with each other draw the same candidate arrivals (common random numbers).
     """
-    global _CEILINGS
-    if _CEILINGS is None:
-        d = Params()
-        P = _raw_table(d, [])
-        _CEILINGS = channel_rates(P).max(axis=1) * d.supply.thinning_ceiling
-    return _CEILINGS
+    global _DEFAULT_RATES
+    if _DEFAULT_RATES is None:
+        _DEFAULT_RATES = channel_rates(_raw_table(Params(), [])).max(axis=1)
+    return _DEFAULT_RATES * factor
 
 
 def _raw_table(p: Params, levers: list) -> np.ndarray:
@@ -139,7 +138,7 @@ def build_table(sc: Scenario, source: str = "<scenario>") -> Table:
     """Apply levers and check the result still lies in every parameter's range."""
     p = sc.params
     P = _raw_table(p, sc.levers)
-    ceil = ceilings()
+    ceil = ceilings(p.supply.thinning_ceiling)
     for c in range(len(CHANNELS)):
         P[PIDX[f"derived.ceiling.{CHANNELS[c]}"]] = ceil[c]
     _check_ranges(P, sc, source)
