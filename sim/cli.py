@@ -62,6 +62,84 @@ def cmd_run(a: argparse.Namespace) -> int:
     return 0
 
 
+def _ranking_text(c, lang: str) -> str:  # type: ignore[no-untyped-def]
+    from sim.analysis.compare import HEADLINE
+
+    s = c.summary
+    zh = lang == "zh"
+    names = {a.scenario.id: (a.scenario.scenario.name_zh if zh else a.scenario.scenario.name_en) for a in c.arms}
+    head = (f"{'#':>3} {'scenario':<22} {'Δ industrialised [95 %]':>26} {'P(better)':>9} {'verdict':<14}"
+            f" {'Δ contracts':>12} {'Δ ind/offered':>13} {'Δ years to prod.':>16} {'Δ fiscal M¥':>12}"
+            f" {'M¥ per extra':>12}  name")
+    lines = [head, "-" * len(head)]
+    get = s.set_index(["scenario", "kpi"])
+    for _, r in c.ranking.iterrows():
+        sid = r["scenario"]
+        h = get.loc[(sid, HEADLINE)]
+        verdict = "gain" if h["gain"] else ("loss" if h["loss"] else "no clear gain")
+        if r["tied_with_previous"]:
+            verdict += " ≈↑"
+        per = h["cost_per_extra_industrialisation_myuan"]
+        lines.append(
+            f"{r['rank']:>3} {sid:<22} {h['diff']:>+8.2f} [{h['lo']:>+7.2f}, {h['hi']:>+7.2f}] {h['p_beat']:>9.2f}"
+            f" {verdict:<14} {get.loc[(sid, 'contracts'), 'diff']:>+12.2f}"
+            f" {100 * get.loc[(sid, 'rate_overall'), 'diff']:>+11.2f}pp"
+            f" {get.loc[(sid, 'time_to_production'), 'diff']:>+16.3f} {get.loc[(sid, 'fiscal_cost'), 'diff']:>+12.2f}"
+            f" {'–' if per != per else f'{per:.2f}':>12}  {names[sid]}")
+    lines.append("≈↑ = indistinguishable from the scenario ranked above (paired 95 % interval crosses zero); "
+                 "'gain' only when the whole interval is above zero.")
+    return "\n".join(lines)
+
+
+def cmd_compare(a: argparse.Namespace) -> int:
+    from sim.analysis.compare import compare
+    from sim.analysis.report import write_report
+
+    if a.reps is not None and a.precision is not None:
+        raise InputError("--reps and --precision exclude each other: give one")
+    base_path = Path(a.baseline)
+    if a.scenarios:
+        paths = [Path(p) for p in a.scenarios]
+    else:
+        d = base_path.parent
+        if not d.is_dir():
+            raise InputError(f"{d}: no scenario folder; give scenario files or --baseline in a scenario folder")
+        paths = sorted(p for p in d.glob("*.toml") if p.resolve() != base_path.resolve())
+        if not paths:
+            raise InputError(f"{d}: no scenario files besides the baseline")
+    baseline = load_scenario(base_path)
+    build_table(baseline, str(base_path))
+    scenarios = []
+    for p in paths:
+        sc, _ = _load(str(p))
+        scenarios.append((sc, str(p)))
+    ids = [sc.id for sc, _ in scenarios]
+    dup = {i for i in ids if ids.count(i) > 1}
+    if dup:
+        raise InputError(f"{', '.join(sorted(dup))}: scenario ids must be unique among the files compared")
+    report = Path(a.report) if a.report else Path("runs") / "compare"
+    if report.exists() and not report.is_dir():
+        raise InputError(f"{report}: --report must be a folder, and this is an existing file")
+    reps = a.reps if a.reps is not None else (None if a.precision is not None else 500)
+    n_arms = len(scenarios) + 1
+    with _progress((reps or 200) * n_arms, f"compare {n_arms} scenarios", a.quiet) as bar:
+        def hint(total: int) -> None:
+            bar.total = total
+            bar.refresh()
+        c = compare(baseline, scenarios, reps=reps or 0, seed=a.seed, engine=a.engine, precision=a.precision,
+                    max_reps=a.max_reps, progress=bar.update, total_hint=hint, baseline_source=str(base_path))
+    zh = a.lang == "zh"
+    print(f"{'基线' if zh else 'Baseline'}: {baseline.id}; {c.window[0]}–{c.window[1]}; {c.reps} paired "
+          f"replications each, seed {a.seed}")
+    if a.precision is not None:
+        print(f"--precision {a.precision}: reached with {c.reps} replications per scenario"
+              if c.reps < a.max_reps else f"--precision {a.precision}: stopped at --max-reps {a.max_reps}")
+    print(_ranking_text(c, a.lang))
+    out = write_report(c, report, a.lang)
+    print(f"\nreport: {out / 'report.html'}  summary: {out / 'summary.csv'}  figures: {out}/*.png")
+    return 0
+
+
 def cmd_trace(a: argparse.Namespace) -> int:
     from sim.engines.reference import trace_reference
 
@@ -108,6 +186,19 @@ def cmd_validate(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_variants(a: argparse.Namespace) -> int:
+    from sim.budget import write_variants
+
+    d = Path(a.dir)
+    groups = [load_scenario(d / f) for f in ("g1_awareness.toml", "g2_platforms.toml", "g3_talent.toml",
+                                              "g4_intermediaries.toml", "g5_finance.toml")]
+    base = load_scenario(d / "baseline.toml")
+    for p in write_variants(d, groups, base.params, a.budget):
+        sc, _ = _load(str(p))
+        print(f"{p}: {len(sc.levers)} lever(s), {sc.yearly_cost(base.params.time.horizon_year):,.0f} yuan/year")
+    return 0
+
+
 def _positive(v: str) -> int:
     try:
         n = int(v)
@@ -146,6 +237,21 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=cmd_run)
 
+    c = sub.add_parser("compare", help="compare scenarios with the baseline on common random numbers (main job)")
+    c.add_argument("scenarios", nargs="*", help="scenario files (default: every .toml beside the baseline)")
+    c.add_argument("--baseline", default="scenarios/baseline.toml", help="baseline file (default "
+                   "scenarios/baseline.toml)")
+    c.add_argument("--reps", type=_positive, default=None, help="paired replications per scenario (default 500)")
+    c.add_argument("--precision", type=float, default=None,
+                   help="add replications until every 95 %% half-width of Δ industrialised is at most this")
+    c.add_argument("--max-reps", type=_positive, default=20000, help="cap for --precision (default 20000)")
+    c.add_argument("--seed", type=_nonneg, default=0, help="master seed (default 0)")
+    c.add_argument("--engine", choices=("auto", "simpy", "fast"), default="auto")
+    c.add_argument("--report", help="report folder (default runs/compare)")
+    c.add_argument("--lang", choices=("en", "zh"), default="en", help="language of tables and the page")
+    c.add_argument("--quiet", action="store_true", help="no progress bar")
+    c.set_defaults(func=cmd_compare)
+
     t = sub.add_parser("trace", help="write the event trace of one replication (every offer's path)")
     t.add_argument("scenario", help="scenario file (.toml)")
     t.add_argument("--rep", type=_nonneg, default=0, help="replication number (default 0)")
@@ -156,6 +262,11 @@ def build_parser() -> argparse.ArgumentParser:
     q = sub.add_parser("params", help="list every parameter with unit, default and source")
     q.add_argument("--markdown", action="store_true", help="as a Markdown table")
     q.set_defaults(func=cmd_params)
+
+    w = sub.add_parser("variants", help="(re)write all_five.toml and the equal-budget scenarios from g1–g5")
+    w.add_argument("--dir", default="scenarios", help="scenario folder (default scenarios)")
+    w.add_argument("--budget", type=float, default=3_000_000.0, help="extra yuan a year per group (default 3 M)")
+    w.set_defaults(func=cmd_variants)
 
     v = sub.add_parser("validate", help="check scenario files without running them")
     v.add_argument("scenarios", nargs="+")

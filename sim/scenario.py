@@ -86,6 +86,8 @@ class ScenarioMeta(BaseModel):
     description_zh: str = ""
     group: Literal["baseline", "awareness", "platforms", "talent", "intermediaries", "finance",
                    "combined", "equal_budget", "custom"] = "custom"
+    base: str | None = Field(None, description="scenario file this one builds on (relative to this file): "
+                             "its parameters and levers come first")
 
 
 class Scenario(BaseModel):
@@ -204,7 +206,36 @@ def load_scenario(path: str | Path) -> Scenario:
         raise InputError(f"{p}: malformed TOML: {exc}") from None
     except UnicodeDecodeError:
         raise InputError(f"{p}: not UTF-8 text") from None
+    base = (data.get("scenario") or {}).get("base") if isinstance(data.get("scenario"), dict) else None
+    if base is not None:
+        if not isinstance(base, str):
+            raise InputError(f"{p}: key 'scenario.base': must be a file name (string)")
+        base_path = (p.parent / base).resolve()
+        if base_path == p.resolve():
+            raise InputError(f"{p}: key 'scenario.base': a scenario cannot build on itself")
+        try:
+            parent = load_scenario(base_path)
+        except InputError as exc:
+            raise InputError(f"{p}: key 'scenario.base': {exc}") from None
+        data = _merge(parent, data)
     return scenario_from_dict(data, p)
+
+
+def _merge(parent: Scenario, data: dict[str, Any]) -> dict[str, Any]:
+    """The child's data on top of its base: parameters overridden key by key, levers appended."""
+    merged = parent.model_dump(mode="python")
+    params = merged["params"]
+    child_params = data.get("params", {})
+    if isinstance(child_params, dict):
+        for g, kv in child_params.items():
+            if isinstance(kv, dict) and isinstance(params.get(g), dict):
+                params[g] = {**params[g], **kv}
+            else:
+                params[g] = kv
+    out = dict(data)
+    out["params"] = params
+    out["levers"] = merged["levers"] + list(data.get("levers", []))
+    return out
 
 
 def scenario_from_dict(data: dict[str, Any], path: str | Path = "<scenario>") -> Scenario:

@@ -1,0 +1,220 @@
+"""Paired comparison of scenarios against a baseline, on common random numbers.
+
+Every scenario is run with the same seed and replication numbers as the
+baseline, so replication ``r`` of a scenario and of the baseline share every
+draw the policy does not touch. The difference of a KPI is then computed
+replication by replication, and its mean has a far narrower confidence
+interval than the difference of two independent means.
+
+Honest uncertainty: a difference counts as a *gain* only when its whole 95 %
+interval lies on the good side of zero; scenarios whose paired difference from
+the next in the ranking has an interval that crosses zero are reported as
+indistinguishable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.analysis.kpi import KPI_BY_KEY, kpis
+from sim.experiment import run_records
+from sim.scenario import Scenario
+from sim.table import Table, build_table
+
+#: KPIs of the comparison and whether more is better.
+COMPARED: dict[str, bool] = {
+    "industrialised": True,
+    "contracts": True,
+    "meetings": True,
+    "pilots": True,
+    "rate_contract": True,
+    "rate_industrialised": True,
+    "rate_overall": True,
+    "time_to_production": False,
+    "fiscal_cost": False,
+}
+HEADLINE = "industrialised"
+LABELS = {"fiscal_cost": ("Fiscal cost (levers + extra payouts)", "财政成本(措施+新增补贴奖励)", "M yuan")}
+
+
+def label(key: str, lang: str = "en") -> str:
+    if key in LABELS:
+        return LABELS[key][1] if lang == "zh" else LABELS[key][0]
+    meta = KPI_BY_KEY[key]
+    return meta.zh if lang == "zh" else meta.en
+
+
+def unit(key: str) -> str:
+    return LABELS[key][2] if key in LABELS else KPI_BY_KEY[key].unit
+
+
+@dataclass
+class Arm:
+    """One scenario's replications: per-replication KPIs and yearly series."""
+
+    scenario: Scenario
+    table: Table
+    source: str
+    lever_cost_myuan: float
+    kpis: list[pd.DataFrame] = field(default_factory=list)
+    cumulative: list[np.ndarray] = field(default_factory=list)
+
+    def frame(self) -> pd.DataFrame:
+        return pd.concat(self.kpis).sort_index()
+
+    def cum(self) -> np.ndarray:
+        return np.concatenate(self.cumulative)
+
+
+def _lever_cost(sc: Scenario, first: int, last: int) -> float:
+    """Declared yearly costs of a scenario's levers summed over the window, M yuan."""
+    return sum(sc.yearly_cost(y) for y in range(first, last + 1)) / 1e6
+
+
+@dataclass
+class Comparison:
+    """The outcome of ``compare``: arms, window and the tidy summary."""
+
+    baseline: Arm
+    arms: list[Arm]
+    window: tuple[int, int]
+    reps: int
+    seed: int
+    engine: str
+    summary: pd.DataFrame
+    ranking: pd.DataFrame
+
+
+def _window_kpis(rec: pd.DataFrame, first: int, last: int, lever_cost: float) -> pd.DataFrame:
+    k = kpis(rec, first, last)
+    k["payouts"] = k["yuan_subsidy_city"] + k["yuan_subsidy_county"] + k["yuan_awards"] + k["yuan_hightech_rewards"]
+    k["fiscal_cost"] = lever_cost + k["payouts"]
+    return k
+
+
+def _cumulative(rec: pd.DataFrame, first: int, last: int) -> np.ndarray:
+    w = rec[(rec["year"] >= first) & (rec["year"] <= last)].pivot(index="rep", columns="year",
+                                                                   values="industrialised").sort_index()
+    return np.cumsum(w.to_numpy(), axis=1)
+
+
+def _run_batch(arm: Arm, seed: int, reps: list[int], engine: str, first: int, last: int,
+               progress: Callable[[int], None] | None) -> None:
+    rec = run_records(arm.table, seed, reps, engine, progress)
+    arm.kpis.append(_window_kpis(rec, first, last, arm.lever_cost_myuan))
+    arm.cumulative.append(_cumulative(rec, first, last))
+
+
+def paired(a: np.ndarray, b: np.ndarray, higher_is_better: bool) -> dict[str, float]:
+    """Paired statistics of ``b − a`` (scenario minus baseline), replication by replication."""
+    ok = np.isfinite(a) & np.isfinite(b)
+    a, b = a[ok], b[ok]
+    n = len(a)
+    d = b - a
+    mean = float(d.mean()) if n else np.nan
+    sd = float(d.std(ddof=1)) if n > 1 else np.nan
+    se = sd / np.sqrt(n) if n > 1 else np.nan
+    tq = float(stats.t.ppf(0.975, n - 1)) if n > 1 else np.nan
+    half = tq * se
+    unpaired = tq * np.sqrt(a.var(ddof=1) / n + b.var(ddof=1) / n) if n > 1 else np.nan
+    sign = 1.0 if higher_is_better else -1.0
+    if se > 0:
+        p_beat = float(stats.norm.cdf(sign * mean / se))
+    else:
+        p_beat = 1.0 if sign * mean > 0 else (0.0 if sign * mean < 0 else 0.5)
+    lo, hi = mean - half, mean + half
+    if se == 0:
+        lo = hi = mean
+    gain = bool((lo > 0) if higher_is_better else (hi < 0))
+    loss = bool((hi < 0) if higher_is_better else (lo > 0))
+    return {"base_mean": float(a.mean()) if n else np.nan, "mean": float(b.mean()) if n else np.nan,
+            "diff": mean, "lo": lo, "hi": hi, "half_width": half if se > 0 else 0.0,
+            "unpaired_half_width": float(unpaired), "p_beat": p_beat,
+            "share_better": float(np.mean(sign * d > 0)) if n else np.nan,
+            "gain": gain, "loss": loss, "n": n}
+
+
+def _summary(base: Arm, arms: list[Arm]) -> pd.DataFrame:
+    bk = base.frame()
+    rows = []
+    for arm in arms:
+        k = arm.frame()
+        for key, better in COMPARED.items():
+            st = paired(bk[key].to_numpy(), k[key].to_numpy(), better)
+            rows.append({"scenario": arm.scenario.id, "name_en": arm.scenario.scenario.name_en,
+                         "name_zh": arm.scenario.scenario.name_zh, "kpi": key, "unit": unit(key),
+                         "higher_is_better": better, **st})
+    df = pd.DataFrame(rows)
+    cost = df[df.kpi == "fiscal_cost"].set_index("scenario")
+    ind = df[df.kpi == HEADLINE].set_index("scenario")
+    per = {}
+    for sid in ind.index:
+        gain = ind.loc[sid, "gain"]
+        per[sid] = float(cost.loc[sid, "diff"] / ind.loc[sid, "diff"]) if gain else np.nan
+    df["cost_per_extra_industrialisation_myuan"] = df["scenario"].map(per)
+    return df
+
+
+def _ranking(base: Arm, arms: list[Arm]) -> pd.DataFrame:
+    """Rank by the headline gain; neighbours whose paired difference crosses zero share a group."""
+    bk = base.frame()[HEADLINE].to_numpy()
+    vals = {a.scenario.id: a.frame()[HEADLINE].to_numpy() for a in arms}
+    order = sorted(vals, key=lambda s: -float(np.nanmean(vals[s] - bk)))
+    rows = []
+    group = 1
+    for i, sid in enumerate(order):
+        st = paired(bk, vals[sid], True)
+        tied = False
+        if i > 0:
+            vs = paired(vals[sid], vals[order[i - 1]], True)  # previous minus this one
+            tied = not vs["gain"]
+            if not tied:
+                group += 1
+        rows.append({"rank": i + 1, "group": group, "scenario": sid, "diff": st["diff"], "lo": st["lo"],
+                     "hi": st["hi"], "gain": st["gain"], "tied_with_previous": tied})
+    return pd.DataFrame(rows)
+
+
+def compare(baseline: Scenario, scenarios: list[tuple[Scenario, str]], reps: int = 500, seed: int = 0,
+            engine: str = "auto", precision: float | None = None, max_reps: int = 20000, batch: int = 200,
+            progress: Callable[[int], None] | None = None, total_hint: Callable[[int], None] | None = None,
+            baseline_source: str = "<baseline>") -> Comparison:
+    """Run the baseline and every scenario on common random numbers and compare them.
+
+    With ``precision`` set, replications are added in batches until the 95 %
+    half-width of every scenario's headline difference is at most ``precision``
+    (or ``max_reps`` is reached); ``Comparison.reps`` says how many it took.
+    """
+    t = baseline.params.time
+    first, last = t.policy_start_year, t.horizon_year
+    base = Arm(baseline, build_table(baseline, baseline_source), baseline_source,
+               _lever_cost(baseline, first, last))
+    arms = [Arm(sc, build_table(sc, src), src, _lever_cost(sc, first, last)) for sc, src in scenarios]
+    for arm in arms:
+        if arm.table.n_years != base.table.n_years or arm.table.first_year != base.table.first_year:
+            raise ValueError(f"{arm.source}: its calendar differs from the baseline's; comparisons need the same "
+                             "time settings")
+    done = 0
+    target = reps if precision is None else min(batch, max_reps)
+    while True:
+        chunk = list(range(done, target))
+        for arm in [base, *arms]:
+            _run_batch(arm, seed, chunk, engine, first, last, progress)
+        done = target
+        if precision is None:
+            break
+        bk = base.frame()[HEADLINE].to_numpy()
+        worst = max(paired(bk, a.frame()[HEADLINE].to_numpy(), True)["half_width"] for a in arms)
+        if worst <= precision or done >= max_reps:
+            break
+        # aim for the precision with the current spread (half-width ∝ 1/√n), at least one more batch
+        need = int(np.ceil(done * (worst / precision) ** 2))
+        target = min(max_reps, max(done + batch, need))
+        if total_hint is not None:
+            total_hint(target * (len(arms) + 1))
+    return Comparison(base, arms, (first, last), done, seed, engine, _summary(base, arms), _ranking(base, arms))
