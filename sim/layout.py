@@ -99,7 +99,8 @@ W_OPEN = W_AWARE_SUM + N_SECTORS     # open offers in meeting, per sector
 W_IND_THIS_YEAR = W_OPEN + N_SECTORS
 W_N_OFFERS = W_IND_THIS_YEAR + 1
 W_SECTOR_START = W_N_OFFERS + 1         # firms are stored sector by sector: sector s is rows
-N_W = W_SECTOR_START + N_SECTORS + 1    # [W_SECTOR_START + s, W_SECTOR_START + s + 1)
+W_AWARE_MAX = W_SECTOR_START + N_SECTORS + 1    # [W_SECTOR_START + s, W_SECTOR_START + s + 1)
+N_W = W_AWARE_MAX + N_SECTORS           # highest awareness in each sector
 
 # ---- outcome record rows (each a series over years) --------------------------
 _rows: list[str] = []

@@ -209,11 +209,15 @@ def sector_rows(W: np.ndarray, s: int) -> tuple[int, int]:
 
 @nb.njit(cache=True)
 def refresh_awareness(F: np.ndarray, W: np.ndarray) -> None:
-    """Recompute each sector's summed awareness (the matching function's demand D)."""
+    """Recompute each sector's summed awareness (the matching function's demand D) and its maximum."""
     for s in range(L.N_SECTORS):
         W[L.W_AWARE_SUM + s] = 0.0
+        W[L.W_AWARE_MAX + s] = 0.0
     for f in range(F.shape[0]):
-        W[L.W_AWARE_SUM + int(F[f, L.F_SECTOR])] += F[f, L.F_AWARE]
+        s = int(F[f, L.F_SECTOR])
+        W[L.W_AWARE_SUM + s] += F[f, L.F_AWARE]
+        if F[f, L.F_AWARE] > W[L.W_AWARE_MAX + s]:
+            W[L.W_AWARE_MAX + s] = F[f, L.F_AWARE]
 
 
 @nb.njit(cache=True)
@@ -344,19 +348,29 @@ def retry_gap(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, seed
 
 
 @nb.njit(cache=True)
-def pick_firm(F: np.ndarray, W: np.ndarray, s: int, total: float, u: float) -> int:
-    """The firm of sector ``s`` met, drawn in proportion to awareness (``total`` = the sector's sum)."""
-    target = u * total
-    acc = 0.0
-    last = -1
+def pick_firm(F: np.ndarray, W: np.ndarray, s: int, seed: int, rep: int, key: int, att: int) -> int:
+    """The firm of sector ``s`` met, drawn with probability proportional to its awareness.
+
+    Rejection sampling: a firm of the sector is proposed uniformly and accepted
+    with probability awareness / (the sector's highest awareness); each try has
+    its own keyed pair of draws. Exact, and O(1) expected work however many
+    firms the sector has. After 10,000 rejected tries (practically never) the
+    first aware firm is taken.
+    """
     lo, hi = sector_rows(W, s)
+    top = W[L.W_AWARE_MAX + s]
+    if hi <= lo or top <= 0.0:
+        return -1
+    n = hi - lo
+    base = att * 100000
+    for k in range(10000):
+        f = lo + min(int(uniform(seed, rep, S.D_FIRM_PICK, key, base + 2 * k) * n), n - 1)
+        if uniform(seed, rep, S.D_FIRM_PICK, key, base + 2 * k + 1) * top < F[f, L.F_AWARE]:
+            return f
     for f in range(lo, hi):
         if F[f, L.F_AWARE] > 0.0:
-            last = f
-            acc += F[f, L.F_AWARE]
-            if target < acc:
-                return f
-    return last
+            return f
+    return -1
 
 
 @nb.njit(cache=True)
@@ -385,7 +399,7 @@ def decide_meeting(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R
     O[i, L.O_ATTEMPT] = att + 1
     if uniform(seed, rep, S.D_MEET, key, att) >= p:
         return 0
-    firm = pick_firm(F, W, s, demand, uniform(seed, rep, S.D_FIRM_PICK, key, att))
+    firm = pick_firm(F, W, s, seed, rep, key, att)
     O[i, L.O_FIRM] = firm
     O[i, L.O_T_MEET] = t
     O[i, L.O_STAGE] = L.ST_NEGOTIATION

@@ -86,6 +86,22 @@ def _pop(ht: np.ndarray, hs: np.ndarray, hk: np.ndarray, ha: np.ndarray, n: int)
 
 
 @nb.njit(cache=True)
+def _next_accepted(P: np.ndarray, ch: int, k: int, t: float, n_years: int, horizon: float, seed: int,
+                   rep: int) -> tuple[int, float]:
+    """Candidate ``k`` of channel ``ch`` comes at ``t``: the first candidate from it that thinning accepts.
+
+    The SimPy engine handles every candidate as an event that may do nothing;
+    here rejected candidates are skipped in a tight loop. Acceptance depends on
+    the candidate's time alone, and times are summed in the same order, so the
+    accepted arrivals are the same to the last bit.
+    """
+    while t < horizon and not rules.candidate_accepted(P, ch, k, t, n_years, seed, rep):
+        t = t + rules.candidate_gap(P, ch, k + 1, seed, rep)
+        k += 1
+    return k, t
+
+
+@nb.njit(cache=True)
 def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: int, rep: int,
             stats: np.ndarray) -> np.ndarray:
     """One replication; returns the record ``R[row, year]``. ``stats[0]`` += events processed."""
@@ -147,7 +163,10 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
         n = _push(ht, hs, hk, ha, n, seq, 0.0 + (target - 0.0), EV_SLOT, 0)
         seq += 1
     for ch in range(1, L.N_CHANNELS):
-        n = _push(ht, hs, hk, ha, n, seq, 0.0 + rules.candidate_gap(P, ch, 0, seed, rep), EV_ARRIVAL, ch)
+        k0, t0 = _next_accepted(P, ch, 0, 0.0 + rules.candidate_gap(P, ch, 0, seed, rep), n_years, horizon,
+                                seed, rep)
+        cand[ch] = k0
+        n = _push(ht, hs, hk, ha, n, seq, t0, EV_ARRIVAL, ch)
         seq += 1
 
     processed = 0
@@ -217,13 +236,14 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
                 seq += 1
         elif kind == EV_ARRIVAL:
             ch = a
-            kc = cand[ch]
-            if rules.candidate_accepted(P, ch, kc, t, n_years, seed, rep):
-                i = rules.create_offer(P, O, W, R, ch * rules.KEY_STRIDE + kc, ch, t, n_years, seed, rep)
-                rules.open_search(O, W, i)
-                start_search = i
-            cand[ch] = kc + 1
-            n = _push(ht, hs, hk, ha, n, seq, t + rules.candidate_gap(P, ch, kc + 1, seed, rep), EV_ARRIVAL, ch)
+            kc = cand[ch]  # accepted by _next_accepted when it was scheduled
+            i = rules.create_offer(P, O, W, R, ch * rules.KEY_STRIDE + kc, ch, t, n_years, seed, rep)
+            rules.open_search(O, W, i)
+            start_search = i
+            k2, t2 = _next_accepted(P, ch, kc + 1, t + rules.candidate_gap(P, ch, kc + 1, seed, rep), n_years,
+                                    horizon, seed, rep)
+            cand[ch] = k2
+            n = _push(ht, hs, hk, ha, n, seq, t2, EV_ARRIVAL, ch)
             seq += 1
         elif kind == EV_RETRY:
             rules.open_search(O, W, a)
