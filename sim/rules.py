@@ -221,6 +221,24 @@ def refresh_awareness(F: np.ndarray, W: np.ndarray) -> None:
 
 
 @nb.njit(cache=True)
+def refresh_sector(F: np.ndarray, W: np.ndarray, s: int) -> None:
+    """Recompute one sector's awareness sum and maximum (after a feedback touched only it).
+
+    Sums the sector's rows in the same order as :func:`refresh_awareness`, so
+    the result is the same to the last bit.
+    """
+    lo, hi = sector_rows(W, s)
+    total = 0.0
+    top = 0.0
+    for f in range(lo, hi):
+        total += F[f, L.F_AWARE]
+        if F[f, L.F_AWARE] > top:
+            top = F[f, L.F_AWARE]
+    W[L.W_AWARE_SUM + s] = total
+    W[L.W_AWARE_MAX + s] = top
+
+
+@nb.njit(cache=True)
 def init_world(P: np.ndarray, F: np.ndarray, W: np.ndarray) -> None:
     """The world at t = 0: a full fund for the first year, nobody in the pipeline."""
     W[:] = 0.0
@@ -465,7 +483,7 @@ def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
             for g in range(lo, hi):
                 if g != f:
                     F[g, L.F_AWARE] *= 1.0 - d
-            refresh_awareness(F, W)
+            refresh_sector(F, W, s)
             end_offer(O, R, i, t, L.RE_IMITATED, n_years)
             return 0
     county = int(F[f, L.F_COUNTY])
@@ -687,7 +705,7 @@ def decide_industrialised(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.nda
         lo, hi = sector_rows(W, s)
         for g in range(lo, hi):
             F[g, L.F_AWARE] += boost * (1.0 - F[g, L.F_AWARE])
-        refresh_awareness(F, W)
+        refresh_sector(F, W, s)
     return 1
 
 
