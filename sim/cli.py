@@ -29,6 +29,18 @@ def _progress(total: int, desc: str, quiet: bool):  # type: ignore[no-untyped-de
                 smoothing=0.1)
 
 
+def _report_compile(engine: str, table: Table, quiet: bool) -> None:
+    """Load (or compile, the first time) the fast engine and say how long it took."""
+    if engine != "fast":
+        return
+    from sim.engines.fast import compile_time
+
+    secs = compile_time(table)
+    if not quiet:
+        print(f"fast engine ready in {secs:.1f} s (the first run on a machine compiles it, ≈ 40 s; "
+              "later runs load it from the on-disk cache)", file=sys.stderr)
+
+
 def _check_out(path: str | None) -> None:
     if path is None:
         return
@@ -44,6 +56,7 @@ def cmd_run(a: argparse.Namespace) -> int:
     sc, table = _load(a.scenario)
     _check_out(a.out)
     engine = resolve_engine(a.engine, a.reps)
+    _report_compile(engine, table, a.quiet)
     with _progress(a.reps, f"{sc.id} ({engine})", a.quiet) as bar:
         records = run_records(table, a.seed, range(a.reps), engine, progress=bar.update)
     start, policy, horizon = sc.params.time.start_year, sc.params.time.policy_start_year, \
@@ -122,6 +135,9 @@ def cmd_compare(a: argparse.Namespace) -> int:
         raise InputError(f"{report}: --report must be a folder, and this is an existing file")
     reps = a.reps if a.reps is not None else (None if a.precision is not None else 500)
     n_arms = len(scenarios) + 1
+    from sim.experiment import resolve_engine
+
+    _report_compile(resolve_engine(a.engine, reps or 200), build_table(baseline, str(base_path)), a.quiet)
     with _progress((reps or 200) * n_arms, f"compare {n_arms} scenarios", a.quiet) as bar:
         def hint(total: int) -> None:
             bar.total = total
