@@ -13,7 +13,8 @@ def test_ruff_clean() -> None:
     exe = shutil.which("ruff")
     if exe is None:
         pytest.skip("ruff not installed (pip install -e '.[test]')")
-    p = subprocess.run([exe, "check", "sim", "tests", "benchmarks"], cwd=ROOT, capture_output=True, text=True)
+    p = subprocess.run([exe, "check", "sim", "tests", "benchmarks", "notebooks"], cwd=ROOT, capture_output=True,
+                       text=True)
     assert p.returncode == 0, p.stdout + p.stderr
 
 
