@@ -37,6 +37,14 @@ def _less(ht: np.ndarray, hs: np.ndarray, a: int, b: int) -> bool:
 
 
 @nb.njit(cache=True, inline="always")
+def _swap(ht: np.ndarray, hs: np.ndarray, hk: np.ndarray, ha: np.ndarray, i: int, j: int) -> None:
+    ht[i], ht[j] = ht[j], ht[i]
+    hs[i], hs[j] = hs[j], hs[i]
+    hk[i], hk[j] = hk[j], hk[i]
+    ha[i], ha[j] = ha[j], ha[i]
+
+
+@nb.njit(cache=True, inline="always")
 def _push(ht: np.ndarray, hs: np.ndarray, hk: np.ndarray, ha: np.ndarray, n: int, seq: int, t: float,
           kind: int, a: int) -> int:
     """Insert an event; returns the new heap size."""
@@ -48,10 +56,7 @@ def _push(ht: np.ndarray, hs: np.ndarray, hk: np.ndarray, ha: np.ndarray, n: int
     while i > 0:
         p = (i - 1) >> 1
         if _less(ht, hs, i, p):
-            ht[i], ht[p] = ht[p], ht[i]
-            hs[i], hs[p] = hs[p], hs[i]
-            hk[i], hk[p] = hk[p], hk[i]
-            ha[i], ha[p] = ha[p], ha[i]
+            _swap(ht, hs, hk, ha, i, p)
             i = p
         else:
             break
@@ -75,10 +80,7 @@ def _pop(ht: np.ndarray, hs: np.ndarray, hk: np.ndarray, ha: np.ndarray, n: int)
         if left + 1 < n and _less(ht, hs, left + 1, left):
             c = left + 1
         if _less(ht, hs, c, i):
-            ht[i], ht[c] = ht[c], ht[i]
-            hs[i], hs[c] = hs[c], hs[i]
-            hk[i], hk[c] = hk[c], hk[i]
-            ha[i], ha[c] = ha[c], ha[i]
+            _swap(ht, hs, hk, ha, i, c)
             i = c
         else:
             break
@@ -99,6 +101,26 @@ def _next_accepted(P: np.ndarray, ch: int, k: int, t: float, n_years: int, horiz
         t = t + rules.candidate_gap(P, ch, k + 1, seed, rep)
         k += 1
     return k, t
+
+
+@nb.njit(cache=True)
+def _serve(P: np.ndarray, O: np.ndarray, R: np.ndarray, j: int, t: float, waited: float, y: int, broker: bool,
+           n_years: int, horizon: float, seed: int, rep: int, ht: np.ndarray, hs: np.ndarray, hk: np.ndarray,
+           ha: np.ndarray, n: int, seq: int) -> tuple[int, int]:
+    """Offer ``j`` starts its service at ``t`` after ``waited``: a broker's search or a public pilot test."""
+    if broker:
+        R[L.R_WAIT_BROKER, y] += waited
+        R[L.R_N_BROKER, y] += 1.0
+        d = rules.search_time(P, O, j, t, n_years, seed, rep)
+        rules.add_interval(R, L.R_BROKER_BUSY, t, t + d, horizon)
+        n = _push(ht, hs, hk, ha, n, seq, t + d, EV_SEARCH, j)
+    else:
+        R[L.R_WAIT_PILOT, y] += waited
+        R[L.R_N_PILOT_PUBLIC, y] += 1.0
+        d = rules.pilot_time(P, O, j, t, n_years, seed, rep)
+        rules.add_interval(R, L.R_PILOT_BUSY, t, t + d, horizon)
+        n = _push(ht, hs, hk, ha, n, seq, t + d, EV_PILOT, j)
+    return n, seq + 1
 
 
 @nb.njit(cache=True)
@@ -190,24 +212,16 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
                 qb_head = (qb_head + 1) % qcap
                 qb_len -= 1
                 busy_b += 1
-                R[L.R_WAIT_BROKER, k] += t - t_enter[j]
-                R[L.R_N_BROKER, k] += 1.0
-                d = rules.search_time(P, O, j, t, n_years, seed, rep)
-                rules.add_interval(R, L.R_BROKER_BUSY, t, t + d, horizon)
                 mode[j] = L.MM_BROKER
-                n = _push(ht, hs, hk, ha, n, seq, t + d, EV_SEARCH, j)
-                seq += 1
+                n, seq = _serve(P, O, R, j, t, t - t_enter[j], k, True, n_years, horizon, seed, rep,
+                                ht, hs, hk, ha, n, seq)
             while busy_p < caps_p[k] and qp_len > 0:
                 j = qp[qp_head]
                 qp_head = (qp_head + 1) % qcap
                 qp_len -= 1
                 busy_p += 1
-                R[L.R_WAIT_PILOT, k] += t - t_enter[j]
-                R[L.R_N_PILOT_PUBLIC, k] += 1.0
-                d = rules.pilot_time(P, O, j, t, n_years, seed, rep)
-                rules.add_interval(R, L.R_PILOT_BUSY, t, t + d, horizon)
-                n = _push(ht, hs, hk, ha, n, seq, t + d, EV_PILOT, j)
-                seq += 1
+                n, seq = _serve(P, O, R, j, t, t - t_enter[j], k, False, n_years, horizon, seed, rep,
+                                ht, hs, hk, ha, n, seq)
             if k + 1 < n_years:
                 n = _push(ht, hs, hk, ha, n, seq, t + ((k + 1) - t), EV_YEAR, k + 1)
                 seq += 1
@@ -257,13 +271,9 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
                     qb_head = (qb_head + 1) % qcap
                     qb_len -= 1
                     busy_b += 1
-                    R[L.R_WAIT_BROKER, y] += t - t_enter[j]
-                    R[L.R_N_BROKER, y] += 1.0
-                    d = rules.search_time(P, O, j, t, n_years, seed, rep)
-                    rules.add_interval(R, L.R_BROKER_BUSY, t, t + d, horizon)
                     mode[j] = L.MM_BROKER
-                    n = _push(ht, hs, hk, ha, n, seq, t + d, EV_SEARCH, j)
-                    seq += 1
+                    n, seq = _serve(P, O, R, j, t, t - t_enter[j], y, True, n_years, horizon, seed, rep,
+                                    ht, hs, hk, ha, n, seq)
             met = rules.decide_meeting(P, F, O, W, R, i, t, mode[i], n_years, seed, rep)
             if met:
                 n = _push(ht, hs, hk, ha, n, seq, t + rules.negotiation_time(P, O, i, t, n_years, seed, rep),
@@ -284,12 +294,8 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
                     t_enter[i] = t
                     if free:
                         busy_p += 1
-                        R[L.R_WAIT_PILOT, y] += 0.0
-                        R[L.R_N_PILOT_PUBLIC, y] += 1.0
-                        d = rules.pilot_time(P, O, i, t, n_years, seed, rep)
-                        rules.add_interval(R, L.R_PILOT_BUSY, t, t + d, horizon)
-                        n = _push(ht, hs, hk, ha, n, seq, t + d, EV_PILOT, i)
-                        seq += 1
+                        n, seq = _serve(P, O, R, i, t, t - t_enter[i], y, False, n_years, horizon, seed, rep,
+                                        ht, hs, hk, ha, n, seq)
                     else:
                         qp[(qp_head + qp_len) % qcap] = i
                         qp_len += 1
@@ -312,12 +318,8 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
                     qp_head = (qp_head + 1) % qcap
                     qp_len -= 1
                     busy_p += 1
-                    R[L.R_WAIT_PILOT, y] += t - t_enter[j]
-                    R[L.R_N_PILOT_PUBLIC, y] += 1.0
-                    d = rules.pilot_time(P, O, j, t, n_years, seed, rep)
-                    rules.add_interval(R, L.R_PILOT_BUSY, t, t + d, horizon)
-                    n = _push(ht, hs, hk, ha, n, seq, t + d, EV_PILOT, j)
-                    seq += 1
+                    n, seq = _serve(P, O, R, j, t, t - t_enter[j], y, False, n_years, horizon, seed, rep,
+                                    ht, hs, hk, ha, n, seq)
             if rules.decide_pilot(P, F, O, R, i, t, n_years, seed, rep):
                 n, seq = _start_finance(P, F, O, R, i, t, n_years, seed, rep, fin_t0, fin_ok, ht, hs, hk, ha, n, seq)
         elif kind == EV_FIN:
@@ -334,12 +336,8 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
                 mode[i] = L.MM_BROKER
                 if free:
                     busy_b += 1
-                    R[L.R_WAIT_BROKER, y] += t - t
-                    R[L.R_N_BROKER, y] += 1.0
-                    d = rules.search_time(P, O, i, t, n_years, seed, rep)
-                    rules.add_interval(R, L.R_BROKER_BUSY, t, t + d, horizon)
-                    n = _push(ht, hs, hk, ha, n, seq, t + d, EV_SEARCH, i)
-                    seq += 1
+                    n, seq = _serve(P, O, R, i, t, t - t_enter[i], y, True, n_years, horizon, seed, rep,
+                                    ht, hs, hk, ha, n, seq)
                 else:
                     qb[(qb_head + qb_len) % qcap] = i
                     qb_len += 1

@@ -133,6 +133,21 @@ class Replication:
             k += 1
 
     # ---- one offer's path -------------------------------------------------------------
+    def serve(self, resource: simpy.Resource, i: int, what: str, wait_row: int, n_row: int, busy_row: int) -> Proc:
+        """Queue (FIFO) for a broker or a public pilot slot, then hold it for the service time."""
+        env = self.env
+        t0 = env.now
+        with resource.request() as req:
+            yield req
+            y = rules.year_of(env.now, self.n_years)
+            self.R[wait_row, y] += env.now - t0
+            self.R[n_row, y] += 1.0
+            timing = rules.search_time if what == "broker" else rules.pilot_time
+            d = timing(self.P, self.O, i, env.now, self.n_years, self.seed, self.rep)
+            rules.add_interval(self.R, busy_row, env.now, env.now + d, self.horizon)
+            self.log(i, f"{what}_start", f"waited {env.now - t0:.4f}")
+            yield env.timeout(d)
+
     def offer(self, i: int) -> Proc:
         """One result's path from its search for a firm to production (or its end)."""
         env, P, F, O, W, R = self.env, self.P, self.F, self.O, self.W, self.R
@@ -145,16 +160,7 @@ class Replication:
             free = self.brokers.count < self.brokers.capacity
             mode = rules.broker_mode(P, env.now, ny, free, len(self.brokers.queue))
             if mode == L.MM_BROKER:
-                t0 = env.now
-                with self.brokers.request() as req:
-                    yield req
-                    y = rules.year_of(env.now, ny)
-                    R[L.R_WAIT_BROKER, y] += env.now - t0
-                    R[L.R_N_BROKER, y] += 1.0
-                    d = rules.search_time(P, O, i, env.now, ny, seed, rep)
-                    rules.add_interval(R, L.R_BROKER_BUSY, env.now, env.now + d, self.horizon)
-                    self.log(i, "broker_start", f"waited {env.now - t0:.4f}")
-                    yield env.timeout(d)
+                yield from self.serve(self.brokers, i, "broker", L.R_WAIT_BROKER, L.R_N_BROKER, L.R_BROKER_BUSY)
             else:
                 if rules.broker_capacity(P, rules.year_of(env.now, ny)) > 0:
                     R[L.R_BALK_BROKER, rules.year_of(env.now, ny)] += 1.0
@@ -177,16 +183,8 @@ class Replication:
         if route != L.PR_NONE:
             self.log(i, "pilot_route", L.ROUTE_NAMES[route])
             if route == L.PR_PUBLIC:
-                t0 = env.now
-                with self.pilot_base.request() as req:
-                    yield req
-                    y = rules.year_of(env.now, ny)
-                    R[L.R_WAIT_PILOT, y] += env.now - t0
-                    R[L.R_N_PILOT_PUBLIC, y] += 1.0
-                    d = rules.pilot_time(P, O, i, env.now, ny, seed, rep)
-                    rules.add_interval(R, L.R_PILOT_BUSY, env.now, env.now + d, self.horizon)
-                    self.log(i, "pilot_start", f"waited {env.now - t0:.4f}")
-                    yield env.timeout(d)
+                yield from self.serve(self.pilot_base, i, "pilot", L.R_WAIT_PILOT, L.R_N_PILOT_PUBLIC,
+                                      L.R_PILOT_BUSY)
             else:
                 yield env.timeout(rules.pilot_time(P, O, i, env.now, ny, seed, rep))
             if not rules.decide_pilot(P, F, O, R, i, env.now, ny, seed, rep):
