@@ -125,6 +125,7 @@ def fig_fans(c: Comparison, path: Path, lang: str) -> None:
         ax.plot(years, bq[2], "k--", lw=1.2, label="基线 baseline")
         ax.fill_between(years, bq[0], bq[4], color="gray", alpha=0.12, lw=0)
         ax.set_title(arm.scenario.id, fontsize=9)
+        ax.set_xticks(years, [str(y) for y in years])
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
     for k in range(n, rows * cols):
