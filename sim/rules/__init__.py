@@ -1,0 +1,93 @@
+"""The rulebook: every probability, duration and value draw of the model.
+
+Each rule is a small ``@numba.njit`` function over the shared state arrays
+(``sim.layout``) and the per-year parameter table ``P`` (``sim.table``). Both
+engines call exactly these functions: the SimPy engine from its processes, the
+compiled engine from its event loop. An engine only decides *when* a rule runs
+and keeps the queues of scarce resources; *what happens* is decided here.
+
+Conventions: ``t`` is the current time in years since 1 January of the start
+year; ``y`` a year index; ``i`` an offer row; ``f`` a firm row. Every random
+number comes from :func:`sim.rng.uniform` keyed by a stream of
+:mod:`sim.streams`.
+
+The rulebook is one package with a module per stage of the pipeline, in the
+order an offer meets them: ``firms``, ``supply``, ``meeting``, ``contract``,
+``pilot``, ``finance``, ``industry``, ``year_end``; ``common`` holds shared
+helpers and ``pidx`` the parameter rows. Everything is re-exported here, so
+engines call ``rules.decide_meeting(...)`` and never reach into a module.
+"""
+
+from __future__ import annotations
+
+from sim.rules.common import (
+    KEY_STRIDE,
+    add_interval,
+    end_offer,
+    refresh_awareness,
+    refresh_sector,
+    sector_rows,
+    year_of,
+)
+from sim.rules.contract import decide_contract, negotiation_time
+from sim.rules.finance import finance_outcome, seek_finance
+from sim.rules.firms import init_firms, init_world
+from sim.rules.industry import decide_industrialised, rampup_time
+from sim.rules.meeting import (
+    broker_capacity,
+    broker_mode,
+    decide_meeting,
+    meeting_exhausted,
+    open_search,
+    pick_firm,
+    retry_gap,
+    search_time,
+)
+from sim.rules.pilot import choose_pilot, decide_pilot, pilot_time, public_capacity
+from sim.rules.supply import (
+    candidate_accepted,
+    candidate_gap,
+    channel_rate,
+    create_offer,
+    events_in_year,
+    offers_at_event,
+)
+from sim.rules.year_end import finalise, year_end
+
+__all__ = [
+    "KEY_STRIDE",
+    "add_interval",
+    "broker_capacity",
+    "broker_mode",
+    "candidate_accepted",
+    "candidate_gap",
+    "channel_rate",
+    "choose_pilot",
+    "create_offer",
+    "decide_contract",
+    "decide_industrialised",
+    "decide_meeting",
+    "decide_pilot",
+    "end_offer",
+    "events_in_year",
+    "finalise",
+    "finance_outcome",
+    "init_firms",
+    "init_world",
+    "meeting_exhausted",
+    "negotiation_time",
+    "offers_at_event",
+    "open_search",
+    "pick_firm",
+    "pilot_time",
+    "public_capacity",
+    "rampup_time",
+    "refresh_awareness",
+    "refresh_sector",
+    "retry_gap",
+    "search_time",
+    "sector_rows",
+    "seek_finance",
+    "year_end",
+    "year_of",
+]

@@ -1,0 +1,105 @@
+"""Negotiation → a registered technology contract, imitation, and the subsidy (补贴)."""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from sim import layout as L
+from sim import streams as S
+from sim.rng import lognormal, uniform
+from sim.rules.common import end_offer, refresh_sector, sector_rows, sigmoid, year_of
+from sim.rules.pidx import (
+    B0,
+    B_EVAL,
+    B_PATENT,
+    B_RD,
+    B_SUBSIDY,
+    B_TALENT,
+    B_VALUE,
+    B_VP,
+    CAP,
+    CITY_RATE,
+    CLAIM,
+    COUNTY_RATE,
+    DISCOURAGE,
+    EVAL,
+    IMIT_PROB,
+    IP,
+    NEGO_MED,
+    NEGO_SD,
+    VALUE_MED,
+)
+
+
+@nb.njit(cache=True)
+def negotiation_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, seed: int,
+                     rep: int) -> float:
+    """Duration of the negotiation after a meeting."""
+    y = year_of(t, n_years)
+    u = uniform(seed, rep, S.D_NEGOTIATION_TIME, int(O[i, L.O_KEY]), 0)
+    return lognormal(u, P[NEGO_MED, y], P[NEGO_SD, y])
+
+
+@nb.njit(cache=True)
+def topup(county: int) -> bool:
+    return county == 0 or county == 1 or county == 2
+
+
+@nb.njit(cache=True)
+def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, i: int,
+                    t: float, n_years: int, seed: int, rep: int) -> int:
+    """Negotiation ends: the firm copies the result, signs a contract, or walks away.
+
+    Returns 1 for a registered technology contract (subsidy claimed and paid
+    here), 0 otherwise (the offer is closed with its reason).
+    """
+    y = year_of(t, n_years)
+    key = int(O[i, L.O_KEY])
+    f = int(O[i, L.O_FIRM])
+    s = int(O[i, L.O_SECTOR])
+    if F[f, L.F_IMITATOR] > 0.0:
+        p_copy = P[IMIT_PROB, y] * (1.0 - P[IP, y])
+        if uniform(seed, rep, S.D_IMITATE, key, 0) < p_copy:
+            R[L.R_IMITATIONS, y] += 1.0
+            d = P[DISCOURAGE, y]
+            lo, hi = sector_rows(W, s)
+            for g in range(lo, hi):
+                if g != f:
+                    F[g, L.F_AWARE] *= 1.0 - d
+            refresh_sector(F, W, s)
+            end_offer(O, R, i, t, L.RE_IMITATED, n_years)
+            return 0
+    county = int(F[f, L.F_COUNTY])
+    rate = P[CITY_RATE, y] + (P[COUNTY_RATE, y] if topup(county) else 0.0)
+    vp = 1.0 if F[f, L.F_VP_UNTIL] > t else 0.0
+    x = (P[B0, y] + P[B_RD, y] * F[f, L.F_RD] + P[B_TALENT, y] * F[f, L.F_TALENT]
+         + P[B_VP, y] * vp + P[B_EVAL, y] * P[EVAL, y] + P[B_PATENT, y] * O[i, L.O_PATENT]
+         - P[B_VALUE, y] * math.log(O[i, L.O_VALUE] / P[VALUE_MED, y]) + P[B_SUBSIDY, y] * rate)
+    if uniform(seed, rep, S.D_CONTRACT, key, 0) >= sigmoid(x):
+        end_offer(O, R, i, t, L.RE_NO_DEAL, n_years)
+        return 0
+    value = O[i, L.O_VALUE]
+    O[i, L.O_T_CONTRACT] = t
+    O[i, L.O_STAGE] = L.ST_PILOT
+    F[f, L.F_LAST_USE] = t
+    R[L.R_CONTRACTS, y] += 1.0
+    R[L.R_CONTRACT_VALUE, y] += value
+    R[L.R_CONTRACTS_COUNTY + county, y] += 1.0
+    R[L.R_CONTRACTS_SECTOR + s, y] += 1.0
+    R[L.R_M_FIRM_RD, y] += value
+    # Subsidy (成果转化补贴): claimed by some, paid from the city fund while it lasts.
+    if uniform(seed, rep, S.D_SUBSIDY_CLAIM, key, 0) < P[CLAIM, y]:
+        amount = min(P[CITY_RATE, y] * value, P[CAP, y])
+        if amount > 0.0 and W[L.W_FUND] >= amount:
+            W[L.W_FUND] -= amount
+            O[i, L.O_SUBSIDY] = amount
+            R[L.R_SUBSIDISED, y] += 1.0
+            R[L.R_M_SUBSIDY_CITY, y] += amount
+            if topup(county):
+                R[L.R_M_SUBSIDY_COUNTY, y] += min(P[COUNTY_RATE, y] * value, P[CAP, y])
+        elif amount > 0.0:
+            R[L.R_SUBSIDY_DENIED, y] += 1.0
+    return 1

@@ -1,0 +1,75 @@
+"""The firm population (需求侧) at the start, and the world it lives in."""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from sim import layout as L
+from sim import streams as S
+from sim.rng import categorical_rows, normal_ppf, uniform
+from sim.rules.common import refresh_awareness, sigmoid
+from sim.rules.pidx import (
+    AWARE_MED,
+    AWARE_SD,
+    COLLATERAL,
+    COUNTY_SHARE,
+    FUND,
+    HT_INIT,
+    IMITATOR,
+    LIQUID,
+    N_ABOVE,
+    RD_SHARE,
+    SECTOR_SHARE,
+    TALENT_SHARE,
+)
+
+
+@nb.njit(cache=True)
+def init_firms(P: np.ndarray, F: np.ndarray, seed: int, rep: int) -> None:
+    """Draw every firm's sector, county and capacities at 1 January of the start year."""
+    n = F.shape[0]
+    n_above = int(P[N_ABOVE, 0])
+    mu = math.log(P[AWARE_MED, 0] / (1.0 - P[AWARE_MED, 0]))
+    for f in range(n):
+        F[f, L.F_SECTOR] = categorical_rows(uniform(seed, rep, S.D_FIRM_SECTOR, f, 0), P, SECTOR_SHARE,
+                                            L.N_SECTORS, 0)
+        F[f, L.F_COUNTY] = categorical_rows(uniform(seed, rep, S.D_FIRM_COUNTY, f, 0), P, COUNTY_SHARE,
+                                            L.N_COUNTIES, 0)
+        # science-based SMEs below designated size are less likely to run an R&D institution (ASM: half)
+        rd_p = P[RD_SHARE, 0] * (1.0 if f < n_above else 0.5)
+        F[f, L.F_RD] = 1.0 if uniform(seed, rep, S.D_FIRM_RD, f, 0) < rd_p else 0.0
+        F[f, L.F_TALENT] = 1.0 if uniform(seed, rep, S.D_FIRM_TALENT, f, 0) < P[TALENT_SHARE, 0] else 0.0
+        z = normal_ppf(uniform(seed, rep, S.D_FIRM_AWARE, f, 0))
+        F[f, L.F_AWARE] = sigmoid(mu + P[AWARE_SD, 0] * z)
+        F[f, L.F_LIQUID] = 1.0 if uniform(seed, rep, S.D_FIRM_LIQUID, f, 0) < P[LIQUID, 0] else 0.0
+        F[f, L.F_COLLATERAL] = 1.0 if uniform(seed, rep, S.D_FIRM_COLLATERAL, f, 0) < P[COLLATERAL, 0] else 0.0
+        F[f, L.F_IMITATOR] = 1.0 if uniform(seed, rep, S.D_FIRM_IMITATOR, f, 0) < P[IMITATOR, 0] else 0.0
+        F[f, L.F_HIGHTECH] = 0.0
+        F[f, L.F_VP_UNTIL] = -1.0
+        F[f, L.F_LAST_USE] = 0.0
+    # The initial high-tech stock: the firms with R&D institutions whose keyed draw is smallest.
+    score = np.empty(n)
+    for f in range(n):
+        score[f] = uniform(seed, rep, S.D_FIRM_HIGHTECH, f, 0) + (0.0 if F[f, L.F_RD] > 0 else 2.0)
+    order = np.argsort(score, kind="mergesort")
+    k = min(int(P[HT_INIT, 0]), n)
+    for j in range(k):
+        F[order[j], L.F_HIGHTECH] = 1.0
+    # Store firms sector by sector (stable), so that a sector is one block of rows.
+    by_sector = np.argsort(F[:, L.F_SECTOR], kind="mergesort")
+    F[:, :] = F[by_sector, :]
+
+
+@nb.njit(cache=True)
+def init_world(P: np.ndarray, F: np.ndarray, W: np.ndarray) -> None:
+    """The world at t = 0: a full fund for the first year, nobody in the pipeline."""
+    W[:] = 0.0
+    W[L.W_FUND] = P[FUND, 0]
+    for f in range(F.shape[0]):
+        W[L.W_SECTOR_START + int(F[f, L.F_SECTOR]) + 1] += 1.0
+    for s in range(L.N_SECTORS):
+        W[L.W_SECTOR_START + s + 1] += W[L.W_SECTOR_START + s]
+    refresh_awareness(F, W)

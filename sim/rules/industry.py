@@ -1,0 +1,47 @@
+"""Industrialisation (产业化): ramp-up, success, and role models for the sector."""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from sim import layout as L
+from sim import streams as S
+from sim.rng import lognormal, uniform
+from sim.rules.common import end_offer, refresh_sector, sector_rows, year_of
+from sim.rules.pidx import IND_OK, IND_TAL, RAMP_MED, RAMP_SD, ROLE
+
+
+@nb.njit(cache=True)
+def rampup_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, seed: int, rep: int) -> float:
+    """Ramp-up from financing to steady production."""
+    y = year_of(t, n_years)
+    return lognormal(uniform(seed, rep, S.D_RAMPUP, int(O[i, L.O_KEY]), 0), P[RAMP_MED, y], P[RAMP_SD, y])
+
+
+@nb.njit(cache=True)
+def decide_industrialised(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, i: int,
+                          t: float, n_years: int, seed: int, rep: int) -> int:
+    """Ramp-up ends: production succeeds (1) or fails (0). A success is a role model for its sector."""
+    y = year_of(t, n_years)
+    f = int(O[i, L.O_FIRM])
+    s = int(O[i, L.O_SECTOR])
+    p = P[IND_OK, y]
+    if F[f, L.F_TALENT] > 0.0 or F[f, L.F_VP_UNTIL] > t:
+        p += P[IND_TAL, y]
+    if uniform(seed, rep, S.D_IND_SUCCESS, int(O[i, L.O_KEY]), 0) >= p:
+        end_offer(O, R, i, t, L.RE_IND_FAILED, n_years)
+        return 0
+    end_offer(O, R, i, t, L.RE_INDUSTRIALISED, n_years)
+    R[L.R_INDUSTRIALISED, y] += 1.0
+    R[L.R_IND_COUNTY + int(F[f, L.F_COUNTY]), y] += 1.0
+    R[L.R_IND_SECTOR + s, y] += 1.0
+    R[L.R_TTP, y] += t - O[i, L.O_T_ARRIVE]
+    W[L.W_IND_THIS_YEAR] += 1.0
+    boost = P[ROLE, y]
+    if boost > 0.0:
+        lo, hi = sector_rows(W, s)
+        for g in range(lo, hi):
+            F[g, L.F_AWARE] += boost * (1.0 - F[g, L.F_AWARE])
+        refresh_sector(F, W, s)
+    return 1

@@ -1,0 +1,135 @@
+"""Meetings (对接): brokers, the congestion-aware matching function, the firm met."""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from sim import layout as L
+from sim import streams as S
+from sim.rng import exponential, lognormal, uniform
+from sim.rules.common import end_offer, sector_rows, year_of
+from sim.rules.pidx import (
+    ALPHA,
+    ATTEMPTS,
+    BROKER_QCAP,
+    BROKERS,
+    MU_ALONE,
+    MU_BROKER,
+    MU_EVENT,
+    RETRY_MED,
+    SEARCH_MED,
+    SEARCH_SD,
+)
+
+
+@nb.njit(cache=True)
+def open_search(O: np.ndarray, W: np.ndarray, i: int) -> None:
+    """The offer joins its sector's pool of results looking for a firm (supply S)."""
+    W[L.W_OPEN + int(O[i, L.O_SECTOR])] += 1.0
+
+
+@nb.njit(cache=True)
+def broker_capacity(P: np.ndarray, y: int) -> int:
+    """Brokers at work in year ``y``."""
+    return int(math.floor(P[BROKERS, y]))
+
+
+@nb.njit(cache=True)
+def broker_mode(P: np.ndarray, t: float, n_years: int, free: bool, queue_len: int) -> int:
+    """A result goes to a broker unless every broker is busy and the queue is full (then unassisted)."""
+    if P[BROKERS, year_of(t, n_years)] < 1.0:
+        return L.MM_UNASSISTED
+    if free or queue_len < P[BROKER_QCAP, year_of(t, n_years)]:
+        return L.MM_BROKER
+    return L.MM_UNASSISTED
+
+
+@nb.njit(cache=True)
+def search_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, seed: int, rep: int) -> float:
+    """How long a broker (or the result's owner alone) searches for a firm."""
+    y = year_of(t, n_years)
+    u = uniform(seed, rep, S.D_SEARCH_TIME, int(O[i, L.O_KEY]), int(O[i, L.O_ATTEMPT]))
+    return lognormal(u, P[SEARCH_MED, y], P[SEARCH_SD, y])
+
+
+@nb.njit(cache=True)
+def retry_gap(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, seed: int, rep: int) -> float:
+    """Wait before a result not met is offered again."""
+    y = year_of(t, n_years)
+    u = uniform(seed, rep, S.D_RETRY_GAP, int(O[i, L.O_KEY]), int(O[i, L.O_ATTEMPT]))
+    return exponential(u, 1.0 / P[RETRY_MED, y] * math.log(2.0))
+
+
+@nb.njit(cache=True)
+def pick_firm(F: np.ndarray, W: np.ndarray, s: int, seed: int, rep: int, key: int, att: int) -> int:
+    """The firm of sector ``s`` met, drawn with probability proportional to its awareness.
+
+    Rejection sampling: a firm of the sector is proposed uniformly and accepted
+    with probability awareness / (the sector's highest awareness); each try has
+    its own keyed pair of draws. Exact, and O(1) expected work however many
+    firms the sector has. After 10,000 rejected tries (practically never) the
+    first aware firm is taken.
+    """
+    lo, hi = sector_rows(W, s)
+    top = W[L.W_AWARE_MAX + s]
+    if hi <= lo or top <= 0.0:
+        return -1
+    n = hi - lo
+    base = att * 100000
+    for k in range(10000):
+        f = lo + min(int(uniform(seed, rep, S.D_FIRM_PICK, key, base + 2 * k) * n), n - 1)
+        if uniform(seed, rep, S.D_FIRM_PICK, key, base + 2 * k + 1) * top < F[f, L.F_AWARE]:
+            return f
+    for f in range(lo, hi):
+        if F[f, L.F_AWARE] > 0.0:
+            return f
+    return -1
+
+
+@nb.njit(cache=True)
+def decide_meeting(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, i: int,
+                   t: float, mode: int, n_years: int, seed: int, rep: int) -> int:
+    """Does the result meet a firm? Matching M = μ·D^α·S^(1−α) with congestion.
+
+    D is the sector's summed awareness, S the results of the sector now
+    searching; the chance for one result is M/S = μ·(D/S)^α. The firm met is
+    drawn in proportion to awareness. Returns 1 if met (firm stored), else 0.
+    """
+    y = year_of(t, n_years)
+    s = int(O[i, L.O_SECTOR])
+    key = int(O[i, L.O_KEY])
+    att = int(O[i, L.O_ATTEMPT])
+    supply = max(W[L.W_OPEN + s], 1.0)
+    demand = W[L.W_AWARE_SUM + s]
+    W[L.W_OPEN + s] -= 1.0
+    if mode == L.MM_EVENT:
+        mu = P[MU_EVENT, y]
+    elif mode == L.MM_BROKER:
+        mu = P[MU_BROKER, y]
+    else:
+        mu = P[MU_ALONE, y]
+    p = mu * (demand / supply) ** P[ALPHA, y] if demand > 0.0 else 0.0
+    O[i, L.O_ATTEMPT] = att + 1
+    if uniform(seed, rep, S.D_MEET, key, att) >= p:
+        return 0
+    firm = pick_firm(F, W, s, seed, rep, key, att)
+    O[i, L.O_FIRM] = firm
+    O[i, L.O_T_MEET] = t
+    O[i, L.O_STAGE] = L.ST_NEGOTIATION
+    R[L.R_MEETINGS, y] += 1.0
+    if mode == L.MM_EVENT:
+        R[L.R_MEETINGS_EVENT, y] += 1.0
+    return 1
+
+
+@nb.njit(cache=True)
+def meeting_exhausted(P: np.ndarray, O: np.ndarray, R: np.ndarray, i: int, t: float, n_years: int) -> bool:
+    """After a failed meeting: True (and the offer ends as no-match) if no attempt is left."""
+    y = year_of(t, n_years)
+    if O[i, L.O_ATTEMPT] >= P[ATTEMPTS, y]:
+        end_offer(O, R, i, t, L.RE_NO_MATCH, n_years)
+        return True
+    return False

@@ -1,0 +1,113 @@
+"""Supply of research results (成果供给): channels, thinning, events, and an offer's attributes."""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from sim import layout as L
+from sim import streams as S
+from sim.rng import categorical_rows, exponential, lognormal, uniform
+from sim.rules.common import year_of
+from sim.rules.pidx import (
+    AGENCIES,
+    CEILING0,
+    COMMISSIONERS,
+    EVENTS,
+    INST_TRL,
+    INSTITUTES,
+    MATURE,
+    PATENT,
+    PER_AGENCY,
+    PER_COMM,
+    PER_EVENT,
+    PER_INST,
+    PER_WORKST,
+    PLATFORM,
+    SECTOR_SHARE,
+    TRL_SHARE,
+    VALUE_MED,
+    VALUE_SD,
+    WORKST,
+)
+
+
+@nb.njit(cache=True)
+def channel_rate(P: np.ndarray, channel: int, y: int) -> float:
+    """Offers a year through a continuous channel (all but events) in year ``y``."""
+    if channel == L.CH_PLATFORM:
+        return P[PLATFORM, y]
+    if channel == L.CH_WORKSTATION:
+        return P[WORKST, y] * P[PER_WORKST, y]
+    if channel == L.CH_AGENCY:
+        return P[AGENCIES, y] * P[PER_AGENCY, y]
+    if channel == L.CH_COMMISSIONER:
+        return P[COMMISSIONERS, y] * P[PER_COMM, y]
+    if channel == L.CH_INSTITUTE:
+        return P[INSTITUTES, y] * P[PER_INST, y]
+    return 0.0
+
+
+@nb.njit(cache=True)
+def candidate_gap(P: np.ndarray, channel: int, k: int, seed: int, rep: int) -> float:
+    """Time to candidate ``k`` of a channel at its ceiling rate (before thinning)."""
+    return exponential(uniform(seed, rep, S.D_ARRIVAL_GAP, channel, k), P[CEILING0 + channel, 0])
+
+
+@nb.njit(cache=True)
+def candidate_accepted(P: np.ndarray, channel: int, k: int, t: float, n_years: int, seed: int,
+                       rep: int) -> bool:
+    """Thinning: candidate ``k`` becomes an offer with probability rate(t) / ceiling.
+
+    A policy that raises a channel's rate adds offers without moving the
+    existing ones, so every other offer keeps its identity and its luck.
+    """
+    rate = channel_rate(P, channel, year_of(t, n_years))
+    return uniform(seed, rep, S.D_THIN, channel, k) * P[CEILING0 + channel, 0] < rate
+
+
+@nb.njit(cache=True)
+def events_in_year(P: np.ndarray, y: int) -> int:
+    """Number of matchmaking events held in year ``y``."""
+    return min(L.EVENT_SLOTS, int(math.floor(P[EVENTS, y] + 0.5)))
+
+
+@nb.njit(cache=True)
+def offers_at_event(P: np.ndarray, y: int) -> int:
+    """Results pitched at one matchmaking event in year ``y``."""
+    return min(L.MAX_OFFERS_PER_EVENT, int(P[PER_EVENT, y]))
+
+
+@nb.njit(cache=True)
+def create_offer(P: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, key: int, channel: int,
+                 t: float, n_years: int, seed: int, rep: int) -> int:
+    """A research result arrives: draw its sector, maturity, value and patent; return its row."""
+    i = int(W[L.W_N_OFFERS])
+    W[L.W_N_OFFERS] += 1.0
+    y = year_of(t, n_years)
+    O[i, :] = 0.0
+    O[i, L.O_KEY] = key
+    O[i, L.O_CHANNEL] = channel
+    if channel == L.CH_INSTITUTE:
+        # the three institutes serve special vehicles, mushroom (agri-food) and emergency
+        O[i, L.O_SECTOR] = int(uniform(seed, rep, S.D_OFFER_SECTOR, key, 0) * 3.0)
+    else:
+        O[i, L.O_SECTOR] = categorical_rows(uniform(seed, rep, S.D_OFFER_SECTOR, key, 0), P, SECTOR_SHARE,
+                                            L.N_SECTORS, y)
+    trl = 3 + categorical_rows(uniform(seed, rep, S.D_OFFER_TRL, key, 0), P, TRL_SHARE, 6, y)
+    if channel == L.CH_INSTITUTE:
+        trl += int(P[INST_TRL, y])
+    if uniform(seed, rep, S.D_OFFER_MATURE, key, 0) < P[MATURE, y]:
+        trl += 1
+    O[i, L.O_TRL] = min(trl, 9)
+    O[i, L.O_VALUE] = lognormal(uniform(seed, rep, S.D_OFFER_VALUE, key, 0), P[VALUE_MED, y], P[VALUE_SD, y])
+    O[i, L.O_PATENT] = 1.0 if uniform(seed, rep, S.D_OFFER_PATENT, key, 0) < P[PATENT, y] else 0.0
+    O[i, L.O_FIRM] = -1.0
+    O[i, L.O_T_ARRIVE] = t
+    O[i, L.O_STAGE] = L.ST_MEETING
+    O[i, L.O_REASON] = L.RE_NONE
+    R[L.R_OFFERS, y] += 1.0
+    R[L.R_OFFERS_CH + channel, y] += 1.0
+    return i
