@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SECTORS: tuple[str, ...] = ("special_vehicles", "agri_food", "emergency", "materials", "other")
 SECTORS_ZH: tuple[str, ...] = ("专用汽车", "香菇/农产品加工", "应急产业", "材料/冶金", "其他")
@@ -61,6 +61,15 @@ class Time(Group):
                           ge=0, le=20)
     policy_start_year: int = param(2023, "year", "DOC report published 2023-01-03; levers act from 2023",
                                ge=2018, le=2060)
+
+    @model_validator(mode="after")
+    def _order(self) -> Time:
+        if self.horizon_year < self.start_year:
+            raise ValueError(f"horizon_year {self.horizon_year} is before start_year {self.start_year}")
+        if not self.start_year <= self.policy_start_year <= self.horizon_year + 1:
+            raise ValueError(f"policy_start_year {self.policy_start_year} must lie between start_year "
+                             f"{self.start_year} and horizon_year + 1 ({self.horizon_year + 1})")
+        return self
 
 
 class Firms(Group):

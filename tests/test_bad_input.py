@@ -17,6 +17,8 @@ CASES = {
                    ["params.supply.workstations", "number"]),
     "out_of_range": (GOOD.replace("city_rate = 0.20", "city_rate = 1.5"),
                      ["params.subsidy.city_rate", "allowed range 0 to 1"]),
+    "horizon_before_start": (GOOD.replace("horizon_year = 2027", "horizon_year = 2019").replace(
+        "start_year = 2018", "start_year = 2020"), ["params.time", "before start_year"]),
     "malformed": (GOOD.replace("[params.subsidy]", "[params.subsidy"), ["malformed TOML"]),
     "bad_lever": (GOOD + '\n[[levers]]\nid = "x"\nname_en = "x"\nname_zh = "x"\ngroup = "finance"\n'
                   'param = "subsidy.nonexistent"\nmode = "add"\nvalue = 1\nyearly_cost_yuan = 0\n'
