@@ -30,60 +30,62 @@ _SLOT_ORDER = np.array(L.EVENT_SLOT_ORDER, dtype=np.int64)
 
 
 # ---- an array-based binary heap ordered by (time, sequence) ---------------------------------
+# K[i] = (time, scheduling number) and V[i] = kind · 2**40 + payload, so one entry is two
+# contiguous reads; sifting moves a hole instead of swapping (fewer writes).
 
-@nb.njit(cache=True, inline="always")
-def _less(ht: np.ndarray, hs: np.ndarray, a: int, b: int) -> bool:
-    return ht[a] < ht[b] or (ht[a] == ht[b] and hs[a] < hs[b])
-
-
-@nb.njit(cache=True, inline="always")
-def _swap(ht: np.ndarray, hs: np.ndarray, hk: np.ndarray, ha: np.ndarray, i: int, j: int) -> None:
-    ht[i], ht[j] = ht[j], ht[i]
-    hs[i], hs[j] = hs[j], hs[i]
-    hk[i], hk[j] = hk[j], hk[i]
-    ha[i], ha[j] = ha[j], ha[i]
+_KIND_SHIFT = 40
+_PAYLOAD = (1 << 40) - 1
 
 
 @nb.njit(cache=True, inline="always")
-def _push(ht: np.ndarray, hs: np.ndarray, hk: np.ndarray, ha: np.ndarray, n: int, seq: int, t: float,
-          kind: int, a: int) -> int:
+def _before(K: np.ndarray, a: int, t: float, s: float) -> bool:
+    """Entry ``a`` comes before (t, s)."""
+    return K[a, 0] < t or (K[a, 0] == t and K[a, 1] < s)
+
+
+@nb.njit(cache=True, inline="always")
+def _push(K: np.ndarray, V: np.ndarray, n: int, seq: int, t: float, kind: int, a: int) -> int:
     """Insert an event; returns the new heap size."""
+    s = float(seq)
+    v = (kind << _KIND_SHIFT) | a
     i = n
-    ht[i] = t
-    hs[i] = seq
-    hk[i] = kind
-    ha[i] = a
     while i > 0:
         p = (i - 1) >> 1
-        if _less(ht, hs, i, p):
-            _swap(ht, hs, hk, ha, i, p)
-            i = p
-        else:
+        if _before(K, p, t, s):
             break
+        K[i, 0] = K[p, 0]
+        K[i, 1] = K[p, 1]
+        V[i] = V[p]
+        i = p
+    K[i, 0] = t
+    K[i, 1] = s
+    V[i] = v
     return n + 1
 
 
 @nb.njit(cache=True, inline="always")
-def _pop(ht: np.ndarray, hs: np.ndarray, hk: np.ndarray, ha: np.ndarray, n: int) -> int:
+def _pop(K: np.ndarray, V: np.ndarray, n: int) -> int:
     """Remove the root (the caller has read it); returns the new heap size."""
     n -= 1
-    ht[0] = ht[n]
-    hs[0] = hs[n]
-    hk[0] = hk[n]
-    ha[0] = ha[n]
+    t = K[n, 0]
+    s = K[n, 1]
+    v = V[n]
     i = 0
     while True:
-        left = 2 * i + 1
-        if left >= n:
+        c = 2 * i + 1
+        if c >= n:
             break
-        c = left
-        if left + 1 < n and _less(ht, hs, left + 1, left):
-            c = left + 1
-        if _less(ht, hs, c, i):
-            _swap(ht, hs, hk, ha, i, c)
-            i = c
-        else:
+        if c + 1 < n and _before(K, c + 1, K[c, 0], K[c, 1]):
+            c += 1
+        if not _before(K, c, t, s):
             break
+        K[i, 0] = K[c, 0]
+        K[i, 1] = K[c, 1]
+        V[i] = V[c]
+        i = c
+    K[i, 0] = t
+    K[i, 1] = s
+    V[i] = v
     return n
 
 
@@ -105,21 +107,21 @@ def _next_accepted(P: np.ndarray, ch: int, k: int, t: float, n_years: int, horiz
 
 @nb.njit(cache=True)
 def _serve(P: np.ndarray, O: np.ndarray, R: np.ndarray, j: int, t: float, waited: float, y: int, broker: bool,
-           n_years: int, horizon: float, seed: int, rep: int, ht: np.ndarray, hs: np.ndarray, hk: np.ndarray,
-           ha: np.ndarray, n: int, seq: int) -> tuple[int, int]:
+           n_years: int, horizon: float, seed: int, rep: int, K: np.ndarray, V: np.ndarray, n: int,
+           seq: int) -> tuple[int, int]:
     """Offer ``j`` starts its service at ``t`` after ``waited``: a broker's search or a public pilot test."""
     if broker:
         R[L.R_WAIT_BROKER, y] += waited
         R[L.R_N_BROKER, y] += 1.0
         d = rules.search_time(P, O, j, t, n_years, seed, rep)
         rules.add_interval(R, L.R_BROKER_BUSY, t, t + d, horizon)
-        n = _push(ht, hs, hk, ha, n, seq, t + d, EV_SEARCH, j)
+        n = _push(K, V, n, seq, t + d, EV_SEARCH, j)
     else:
         R[L.R_WAIT_PILOT, y] += waited
         R[L.R_N_PILOT_PUBLIC, y] += 1.0
         d = rules.pilot_time(P, O, j, t, n_years, seed, rep)
         rules.add_interval(R, L.R_PILOT_BUSY, t, t + d, horizon)
-        n = _push(ht, hs, hk, ha, n, seq, t + d, EV_PILOT, j)
+        n = _push(K, V, n, seq, t + d, EV_PILOT, j)
     return n, seq + 1
 
 
@@ -136,10 +138,8 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
     rules.init_world(P, F, W)
 
     cap = max_offers + 64
-    ht = np.empty(cap)
-    hs = np.empty(cap, dtype=np.int64)
-    hk = np.empty(cap, dtype=np.int64)
-    ha = np.empty(cap, dtype=np.int64)
+    K = np.empty((cap, 2))
+    V = np.empty(cap, dtype=np.int64)
     n = 0
     seq = 0
     # FIFO queues (ring buffers) for brokers and public pilot slots
@@ -178,27 +178,27 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
 
     # the processes' first steps at t = 0
     if n_years > 1:
-        n = _push(ht, hs, hk, ha, n, seq, 0.0 + (1.0 - 0.0), EV_YEAR, 1)
+        n = _push(K, V, n, seq, 0.0 + (1.0 - 0.0), EV_YEAR, 1)
         seq += 1
     if n_slots > 0:
         target = slot_y[0] + (slot_s[0] + 0.5) / L.EVENT_SLOTS
-        n = _push(ht, hs, hk, ha, n, seq, 0.0 + (target - 0.0), EV_SLOT, 0)
+        n = _push(K, V, n, seq, 0.0 + (target - 0.0), EV_SLOT, 0)
         seq += 1
     for ch in range(1, L.N_CHANNELS):
         k0, t0 = _next_accepted(P, ch, 0, 0.0 + rules.candidate_gap(P, ch, 0, seed, rep), n_years, horizon,
                                 seed, rep)
         cand[ch] = k0
-        n = _push(ht, hs, hk, ha, n, seq, t0, EV_ARRIVAL, ch)
+        n = _push(K, V, n, seq, t0, EV_ARRIVAL, ch)
         seq += 1
 
     processed = 0
     while n > 0:
-        t = ht[0]
-        kind = hk[0]
-        a = ha[0]
+        t = K[0, 0]
+        kind = V[0] >> _KIND_SHIFT
+        a = V[0] & _PAYLOAD
         if t >= horizon:
             break
-        n = _pop(ht, hs, hk, ha, n)
+        n = _pop(K, V, n)
         processed += 1
         y = rules.year_of(t, n_years)
         # Events that start a broker search or a pilot, or schedule one step of an offer, are
@@ -214,16 +214,16 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
                 busy_b += 1
                 mode[j] = L.MM_BROKER
                 n, seq = _serve(P, O, R, j, t, t - t_enter[j], k, True, n_years, horizon, seed, rep,
-                                ht, hs, hk, ha, n, seq)
+                                K, V, n, seq)
             while busy_p < caps_p[k] and qp_len > 0:
                 j = qp[qp_head]
                 qp_head = (qp_head + 1) % qcap
                 qp_len -= 1
                 busy_p += 1
                 n, seq = _serve(P, O, R, j, t, t - t_enter[j], k, False, n_years, horizon, seed, rep,
-                                ht, hs, hk, ha, n, seq)
+                                K, V, n, seq)
             if k + 1 < n_years:
-                n = _push(ht, hs, hk, ha, n, seq, t + ((k + 1) - t), EV_YEAR, k + 1)
+                n = _push(K, V, n, seq, t + ((k + 1) - t), EV_YEAR, k + 1)
                 seq += 1
         elif kind == EV_SLOT:
             ys = slot_y[a]
@@ -237,16 +237,16 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
             for i in range(first, last):
                 met = rules.decide_meeting(P, F, O, W, R, i, t, L.MM_EVENT, n_years, seed, rep)
                 if met:
-                    n = _push(ht, hs, hk, ha, n, seq, t + rules.negotiation_time(P, O, i, t, n_years, seed, rep),
+                    n = _push(K, V, n, seq, t + rules.negotiation_time(P, O, i, t, n_years, seed, rep),
                               EV_NEGO, i)
                     seq += 1
                 elif not rules.meeting_exhausted(P, O, R, i, t, n_years):
-                    n = _push(ht, hs, hk, ha, n, seq, t + rules.retry_gap(P, O, i, t, n_years, seed, rep),
+                    n = _push(K, V, n, seq, t + rules.retry_gap(P, O, i, t, n_years, seed, rep),
                               EV_RETRY, i)
                     seq += 1
             if a + 1 < n_slots:
                 target = slot_y[a + 1] + (slot_s[a + 1] + 0.5) / L.EVENT_SLOTS
-                n = _push(ht, hs, hk, ha, n, seq, t + (target - t), EV_SLOT, a + 1)
+                n = _push(K, V, n, seq, t + (target - t), EV_SLOT, a + 1)
                 seq += 1
         elif kind == EV_ARRIVAL:
             ch = a
@@ -257,7 +257,7 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
             k2, t2 = _next_accepted(P, ch, kc + 1, t + rules.candidate_gap(P, ch, kc + 1, seed, rep), n_years,
                                     horizon, seed, rep)
             cand[ch] = k2
-            n = _push(ht, hs, hk, ha, n, seq, t2, EV_ARRIVAL, ch)
+            n = _push(K, V, n, seq, t2, EV_ARRIVAL, ch)
             seq += 1
         elif kind == EV_RETRY:
             rules.open_search(O, W, a)
@@ -273,14 +273,14 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
                     busy_b += 1
                     mode[j] = L.MM_BROKER
                     n, seq = _serve(P, O, R, j, t, t - t_enter[j], y, True, n_years, horizon, seed, rep,
-                                    ht, hs, hk, ha, n, seq)
+                                    K, V, n, seq)
             met = rules.decide_meeting(P, F, O, W, R, i, t, mode[i], n_years, seed, rep)
             if met:
-                n = _push(ht, hs, hk, ha, n, seq, t + rules.negotiation_time(P, O, i, t, n_years, seed, rep),
+                n = _push(K, V, n, seq, t + rules.negotiation_time(P, O, i, t, n_years, seed, rep),
                           EV_NEGO, i)
                 seq += 1
             elif not rules.meeting_exhausted(P, O, R, i, t, n_years):
-                n = _push(ht, hs, hk, ha, n, seq, t + rules.retry_gap(P, O, i, t, n_years, seed, rep), EV_RETRY, i)
+                n = _push(K, V, n, seq, t + rules.retry_gap(P, O, i, t, n_years, seed, rep), EV_RETRY, i)
                 seq += 1
         elif kind == EV_NEGO:
             i = a
@@ -295,19 +295,19 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
                     if free:
                         busy_p += 1
                         n, seq = _serve(P, O, R, i, t, t - t_enter[i], y, False, n_years, horizon, seed, rep,
-                                        ht, hs, hk, ha, n, seq)
+                                        K, V, n, seq)
                     else:
                         qp[(qp_head + qp_len) % qcap] = i
                         qp_len += 1
                 elif route == L.PR_OUTSIDE or route == L.PR_INHOUSE:
                     fin_start = False
-                    n = _push(ht, hs, hk, ha, n, seq, t + rules.pilot_time(P, O, i, t, n_years, seed, rep),
+                    n = _push(K, V, n, seq, t + rules.pilot_time(P, O, i, t, n_years, seed, rep),
                               EV_PILOT, i)
                     seq += 1
                 else:
                     fin_start = False
                 if fin_start:
-                    n, seq = _start_finance(P, F, O, R, i, t, n_years, seed, rep, fin_t0, fin_ok, ht, hs, hk, ha,
+                    n, seq = _start_finance(P, F, O, R, i, t, n_years, seed, rep, fin_t0, fin_ok, K, V,
                                             n, seq)
         elif kind == EV_PILOT:
             i = a
@@ -319,11 +319,11 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
                     qp_len -= 1
                     busy_p += 1
                     n, seq = _serve(P, O, R, j, t, t - t_enter[j], y, False, n_years, horizon, seed, rep,
-                                    ht, hs, hk, ha, n, seq)
+                                    K, V, n, seq)
             if rules.decide_pilot(P, F, O, R, i, t, n_years, seed, rep):
-                n, seq = _start_finance(P, F, O, R, i, t, n_years, seed, rep, fin_t0, fin_ok, ht, hs, hk, ha, n, seq)
+                n, seq = _start_finance(P, F, O, R, i, t, n_years, seed, rep, fin_t0, fin_ok, K, V, n, seq)
         elif kind == EV_FIN:
-            n, seq = _finance_done(P, O, R, a, t, n_years, seed, rep, fin_t0, fin_ok, ht, hs, hk, ha, n, seq)
+            n, seq = _finance_done(P, O, R, a, t, n_years, seed, rep, fin_t0, fin_ok, K, V, n, seq)
         elif kind == EV_RAMP:
             rules.decide_industrialised(P, F, O, W, R, a, t, n_years, seed, rep)
 
@@ -337,7 +337,7 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
                 if free:
                     busy_b += 1
                     n, seq = _serve(P, O, R, i, t, t - t_enter[i], y, True, n_years, horizon, seed, rep,
-                                    ht, hs, hk, ha, n, seq)
+                                    K, V, n, seq)
                 else:
                     qb[(qb_head + qb_len) % qcap] = i
                     qb_len += 1
@@ -345,7 +345,7 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
                 if rules.broker_capacity(P, y) > 0:
                     R[L.R_BALK_BROKER, y] += 1.0
                 mode[i] = L.MM_UNASSISTED
-                n = _push(ht, hs, hk, ha, n, seq, t + rules.search_time(P, O, i, t, n_years, seed, rep), EV_SEARCH, i)
+                n = _push(K, V, n, seq, t + rules.search_time(P, O, i, t, n_years, seed, rep), EV_SEARCH, i)
                 seq += 1
 
     rules.year_end(P, F, W, R, n_years, n_years, seed, rep)
@@ -356,26 +356,26 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
 
 @nb.njit(cache=True)
 def _start_finance(P: np.ndarray, F: np.ndarray, O: np.ndarray, R: np.ndarray, i: int, t: float, n_years: int,
-                   seed: int, rep: int, fin_t0: np.ndarray, fin_ok: np.ndarray, ht: np.ndarray, hs: np.ndarray,
-                   hk: np.ndarray, ha: np.ndarray, n: int, seq: int) -> tuple[int, int]:
+                   seed: int, rep: int, fin_t0: np.ndarray, fin_ok: np.ndarray, K: np.ndarray, V: np.ndarray,
+                   n: int, seq: int) -> tuple[int, int]:
     w = rules.seek_finance(P, F, O, R, i, t, n_years, seed, rep)
     ok = w >= 0.0
     wait = w if ok else -w - 1.0
     fin_t0[i] = t
     fin_ok[i] = ok
     if wait > 0.0:
-        n = _push(ht, hs, hk, ha, n, seq, t + wait, EV_FIN, i)
+        n = _push(K, V, n, seq, t + wait, EV_FIN, i)
         return n, seq + 1
-    return _finance_done(P, O, R, i, t, n_years, seed, rep, fin_t0, fin_ok, ht, hs, hk, ha, n, seq)
+    return _finance_done(P, O, R, i, t, n_years, seed, rep, fin_t0, fin_ok, K, V, n, seq)
 
 
 @nb.njit(cache=True)
 def _finance_done(P: np.ndarray, O: np.ndarray, R: np.ndarray, i: int, t: float, n_years: int, seed: int, rep: int,
-                  fin_t0: np.ndarray, fin_ok: np.ndarray, ht: np.ndarray, hs: np.ndarray, hk: np.ndarray,
-                  ha: np.ndarray, n: int, seq: int) -> tuple[int, int]:
+                  fin_t0: np.ndarray, fin_ok: np.ndarray, K: np.ndarray, V: np.ndarray, n: int,
+                  seq: int) -> tuple[int, int]:
     rules.finance_outcome(O, R, i, t, fin_t0[i], fin_ok[i], n_years)
     if fin_ok[i]:
-        n = _push(ht, hs, hk, ha, n, seq, t + rules.rampup_time(P, O, i, t, n_years, seed, rep), EV_RAMP, i)
+        n = _push(K, V, n, seq, t + rules.rampup_time(P, O, i, t, n_years, seed, rep), EV_RAMP, i)
         return n, seq + 1
     return n, seq
 
