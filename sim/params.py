@@ -307,7 +307,7 @@ class HighTech(Group):
                             "to 95 in 2022 (DOC, T8); held at the 2022 level after", ge=-0.5, le=2)
     approval: float = param(0.40, "probability", "ASM no approval rate documented; set so the stock passes "
                             "170 by end-2022 (T8)", ge=0, le=1)
-    other_contracts_per_year: float = param(160.0, "contracts/year", "ASM non-university contracts so that all "
+    other_contracts_per_year: float = param(175.0, "contracts/year", "ASM non-university contracts so that all "
                                         "contracts ≈ 1000+ in five years (T4)", ge=0, le=1e5)
 
 
