@@ -22,7 +22,11 @@ def test_compare_cli_writes_report_with_consistent_numbers(tmp_path: Path, capsy
     assert code == 0
     text = capsys.readouterr().out
     assert "g4_intermediaries" in text and "Δ industrialised" in text
-    for f in ("report.html", "summary.csv", "ranking.csv", "forest.png", "funnel.png", "fans.png",
+    pw = pd.read_csv(out / "pairwise.csv", index_col="scenario")
+    assert set(pw.index) == {"baseline", "g2_platforms", "g4_intermediaries", "eq_talent"}
+    a, b = "g4_intermediaries", "baseline"
+    assert pw.loc[a, b] == pytest.approx(1 - pw.loc[b, a])
+    for f in ("report.html", "summary.csv", "ranking.csv", "pairwise.csv", "forest.png", "funnel.png", "fans.png",
               "cost_effectiveness.png", "bottlenecks.png"):
         assert (out / f).stat().st_size > 1000 or f.endswith(".csv"), f
     s = pd.read_csv(out / "summary.csv")
@@ -144,6 +148,17 @@ def test_compare_without_arguments_runs_every_shipped_scenario(tmp_path: Path, c
     text = capsys.readouterr().out
     assert "基线" in text and all(sid in text for sid in shipped)
     assert "<html lang='zh'>" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_compare_refuses_a_different_calendar(tmp_path: Path, capsys) -> None:
+    f = tmp_path / "longer.toml"
+    f.write_text('[scenario]\nid = "longer"\nname_en = "x"\nname_zh = "x"\nbase = "' + str(BASELINE)
+                 + '"\n[params.time]\nhorizon_year = 2030\n', encoding="utf-8")
+    assert main(["compare", str(f), "--baseline", str(BASELINE), "--reps", "2", "--report", str(tmp_path / "r"),
+                 "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "longer.toml" in err and "params.time" in err and "Traceback" not in err
+    assert not (tmp_path / "r").exists()
 
 
 def test_compare_bad_input(tmp_path: Path, capsys) -> None:

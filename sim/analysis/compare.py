@@ -23,7 +23,7 @@ from scipy import stats
 
 from sim.analysis.kpi import KPI_BY_KEY, kpis
 from sim.experiment import run_records
-from sim.scenario import Scenario
+from sim.scenario import InputError, Scenario
 from sim.table import Table, build_table
 
 #: KPIs of the comparison and whether more is better.
@@ -180,6 +180,19 @@ def _ranking(base: Arm, arms: list[Arm]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def pairwise(c: Comparison, key: str = HEADLINE) -> pd.DataFrame:
+    """P(row scenario beats column scenario) on ``key``: Φ(mean paired difference / its standard error)."""
+    better = COMPARED[key]
+    arms = [c.baseline, *c.arms]
+    vals = {a.scenario.id: a.frame()[key].to_numpy() for a in arms}
+    ids = list(vals)
+    out = pd.DataFrame(index=ids, columns=ids, dtype=float)
+    for r in ids:
+        for col in ids:
+            out.loc[r, col] = np.nan if r == col else paired(vals[col], vals[r], better)["p_beat"]
+    return out
+
+
 def compare(baseline: Scenario, scenarios: list[tuple[Scenario, str]], reps: int = 500, seed: int = 0,
             engine: str = "auto", precision: float | None = None, max_reps: int = 20000, batch: int = 200,
             progress: Callable[[int], None] | None = None, total_hint: Callable[[int], None] | None = None,
@@ -197,8 +210,10 @@ def compare(baseline: Scenario, scenarios: list[tuple[Scenario, str]], reps: int
     arms = [Arm(sc, build_table(sc, src), src, _lever_cost(sc, first, last)) for sc, src in scenarios]
     for arm in arms:
         if arm.table.n_years != base.table.n_years or arm.table.first_year != base.table.first_year:
-            raise ValueError(f"{arm.source}: its calendar differs from the baseline's; comparisons need the same "
-                             "time settings")
+            raise InputError(f"{arm.source}: key 'params.time': the calendar differs from the baseline's "
+                             f"({arm.table.first_year}–{arm.table.first_year + arm.table.n_years - 1} vs "
+                             f"{base.table.first_year}–{base.table.first_year + base.table.n_years - 1}); "
+                             "compared scenarios need the same time settings")
     done = 0
     target = reps if precision is None else min(batch, max_reps)
     while True:

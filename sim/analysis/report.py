@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.analysis.compare import COMPARED, HEADLINE, Comparison, label, unit
+from sim.analysis.compare import COMPARED, HEADLINE, Comparison, label, pairwise, unit
 from sim.layout import REASON_NAMES
 
 _FONT_READY = False
@@ -251,6 +251,15 @@ def _html(c: Comparison, lang: str, figs: dict[str, bytes]) -> str:
                        f"<small>[{_fmt(r['lo'], r['unit'])}, {_fmt(r['hi'], r['unit'])}]</small></td>")
         out.append("<tr>" + "".join(row) + "</tr>")
     out.append("</table>")
+    pw = pairwise(c)
+    order = [c.baseline.scenario.id, *c.ranking["scenario"]]
+    out.append("<h2>" + ("两两比较:行方案的产业化项目多于列方案的概率" if zh else
+                         "Pairwise: probability that the row scenario industrialises more than the column")
+               + "</h2><table><tr><th></th>" + "".join(f"<th>{e(s_)}</th>" for s_ in order) + "</tr>")
+    for r_ in order:
+        cells = "".join("<td>–</td>" if r_ == c_ else f"<td>{pw.loc[r_, c_]:.2f}</td>" for c_ in order)
+        out.append(f"<tr><td>{e(r_)}</td>{cells}</tr>")
+    out.append("</table>")
     titles = {"forest.png": ("配对差异", "Paired differences"), "funnel.png": ("转化漏斗", "Funnel"),
               "fans.png": ("累计产业化项目", "Cumulative industrialisations"),
               "cost_effectiveness.png": ("成本效果", "Cost-effectiveness"),
@@ -286,6 +295,7 @@ def write_report(c: Comparison, out_dir: str | Path, lang: str = "en") -> Path:
             figs[fname] = (tmp / fname).read_bytes()
         summary_table(c).to_csv(tmp / "summary.csv", index=False)
         c.ranking.to_csv(tmp / "ranking.csv", index=False)
+        pairwise(c).to_csv(tmp / "pairwise.csv", index_label="scenario")
         (tmp / "report.html").write_text(_html(c, lang, figs), encoding="utf-8")
         if out.exists():
             shutil.rmtree(out)
