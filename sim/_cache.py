@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from pathlib import Path
 
 
@@ -28,8 +29,18 @@ def configure() -> str:
     """Point Numba's cache at ``~/.cache/convsim/numba-<digest>`` unless the user chose a folder."""
     if os.environ.get("NUMBA_CACHE_DIR"):
         return os.environ["NUMBA_CACHE_DIR"]
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "convsim"
-    folder = str(base / f"numba-{source_digest()}")
+    name = f"numba-{source_digest()}"
+    folder = ""
+    for base in (Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "convsim",
+                 Path(tempfile.gettempdir()) / "convsim"):
+        try:  # a read-only home must not stop the simulator: fall back to the temp folder
+            (base / name).mkdir(parents=True, exist_ok=True)
+            folder = str(base / name)
+            break
+        except OSError:
+            continue
+    if not folder:
+        return ""  # no writable place: Numba compiles in memory, without a cache
     os.environ["NUMBA_CACHE_DIR"] = folder
     try:  # numba already imported: its config was read; set it directly
         import sys
