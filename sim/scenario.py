@@ -249,4 +249,4 @@ def scenario_from_dict(data: dict[str, Any], path: str | Path = "<scenario>") ->
 def baseline_scenario() -> Scenario:
     """The status quo with every parameter at its default and no levers."""
     return Scenario(scenario=ScenarioMeta(id="defaults", name_en="Defaults", name_zh="默认参数",
-                                          group="baseline"))
+                                          group="baseline", base=None))

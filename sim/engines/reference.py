@@ -51,13 +51,13 @@ class Replication:
         self.R = np.zeros((L.N_ROWS, table.n_years))
         self.trace_rows: list[tuple[float, int, str, str, str]] | None = [] if trace else None
         self.env = simpy.Environment()
-        caps_b = [rules.broker_capacity(self.P, y) for y in range(self.n_years)]
-        caps_p = [rules.public_capacity(self.P, y) for y in range(self.n_years)]
+        caps_b = [int(rules.broker_capacity(self.P, y)) for y in range(self.n_years)]
+        caps_p = [int(rules.public_capacity(self.P, y)) for y in range(self.n_years)]
         self.brokers = simpy.Resource(self.env, capacity=max(1, max(caps_b)))
         self.pilot_base = simpy.Resource(self.env, capacity=max(1, max(caps_p)))
         # Slots beyond this year's capacity are held by blockers from t = 0.
-        self._blocked_brokers = [self.brokers.request() for _ in range(self.brokers.capacity - caps_b[0])]
-        self._blocked_slots = [self.pilot_base.request() for _ in range(self.pilot_base.capacity - caps_p[0])]
+        self._blocked_brokers = [self.brokers.request() for _ in range(int(self.brokers.capacity) - caps_b[0])]
+        self._blocked_slots = [self.pilot_base.request() for _ in range(int(self.pilot_base.capacity) - caps_p[0])]
         self._caps_b, self._caps_p = caps_b, caps_p
 
     # ---- bookkeeping -----------------------------------------------------------------
