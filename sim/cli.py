@@ -66,8 +66,11 @@ def cmd_run(a: argparse.Namespace) -> int:
         windows[f"{policy}–{horizon}"] = (policy, horizon)
     summaries = {name: summarise(kpis(records, lo, hi)) for name, (lo, hi) in windows.items()}
     title = sc.scenario.name_zh if a.lang == "zh" else sc.scenario.name_en
-    print(f"{title} — {a.reps} replications, seed {a.seed}, engine {engine}; "
-          "mean [90 % interval] over replications")
+    if a.lang == "zh":
+        print(f"{title} — {a.reps} 次重复,随机种子 {a.seed},引擎 {engine};各次重复的均值 [90% 区间]")
+    else:
+        print(f"{title} — {a.reps} replications, seed {a.seed}, engine {engine}; "
+              "mean [90 % interval] over replications")
     print(kpi_table_text(summaries, a.lang, targets="report" if start == 2018 else None))
     out = Path(a.out) if a.out else Path("runs") / sc.id
     write_run(out, records, manifest(sc, a.scenario, a.seed, a.reps, engine))

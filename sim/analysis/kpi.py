@@ -8,6 +8,7 @@ contracts signed in the window), not cohort rates; MODEL.md explains why.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,11 +132,21 @@ def _fmt(x: float, unit: str) -> str:
     return f"{x:.1f}"
 
 
+def display_width(text: str) -> int:
+    """Columns a string takes in a terminal: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` left-aligned in ``width`` terminal columns."""
+    return text + " " * max(0, width - display_width(text))
+
+
 def kpi_table_text(summaries: dict[str, pd.DataFrame], lang: str = "en", targets: str | None = None) -> str:
     """A plain-text table: one row per KPI, one column (mean [90 % interval]) per window."""
     label_w = 38
     cols = list(summaries)
-    head = f"{'KPI / 指标':<{label_w}}{'unit':>8}  " + "  ".join(f"{c:>28}" for c in cols)
+    head = f"{pad('KPI / 指标', label_w)}{'unit':>8}  " + "  ".join(f"{c:>28}" for c in cols)
     if targets:
         head += f"  {'report 2018–22':>16}"
     lines = [head, "-" * len(head)]
@@ -148,7 +159,7 @@ def kpi_table_text(summaries: dict[str, pd.DataFrame], lang: str = "en", targets
         for c in cols:
             s = summaries[c].loc[key]
             cells.append(f"{_fmt(s['mean'], unit)} [{_fmt(s['lo'], unit)}, {_fmt(s['hi'], unit)}]")
-        line = f"{label:<{label_w}}{unit:>8}  " + "  ".join(f"{c:>28}" for c in cells)
+        line = f"{pad(label, label_w)}{unit:>8}  " + "  ".join(f"{c:>28}" for c in cells)
         if targets:
             t = REPORT_TARGETS.get(key)
             line += f"  {(_fmt(t[0], unit) + '–' + _fmt(t[1], unit)) if t else '':>16}"
