@@ -218,24 +218,22 @@ def cmd_variants(a: argparse.Namespace) -> int:
     return 0
 
 
-def _positive(v: str) -> int:
+def _whole(v: str, lo: int) -> int:
     try:
         n = int(v)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {v!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    if not lo <= n < 2**63:
+        raise argparse.ArgumentTypeError(f"must be between {lo} and 2**63−1, got {n}")
     return n
+
+
+def _positive(v: str) -> int:
+    return _whole(v, 1)
 
 
 def _nonneg(v: str) -> int:
-    try:
-        n = int(v)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {v!r}") from None
-    if n < 0 or n >= 2**63:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 2**63−1, got {n}")
-    return n
+    return _whole(v, 0)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,7 +17,8 @@ import platform
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -132,15 +133,18 @@ def manifest(sc: Scenario, source: str | Path | None, seed: int, reps: int, engi
     return m
 
 
-def write_run(out_dir: str | Path, records: pd.DataFrame, man: dict[str, Any]) -> Path:
-    """Write records and manifest to ``out_dir`` atomically (temp folder, then rename)."""
+@contextmanager
+def atomic_folder(out_dir: str | Path) -> Iterator[Path]:
+    """Yield an empty temporary folder beside ``out_dir``; on success it replaces ``out_dir``.
+
+    On any error (or an interrupt) the temporary folder is removed and an
+    existing ``out_dir`` is left as it was: nothing half-written is ever seen.
+    """
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        records.to_parquet(tmp / "records.parquet", index=False)
-        (tmp / "manifest.json").write_text(json.dumps(man, ensure_ascii=False, indent=2, allow_nan=True),
-                                           encoding="utf-8")
+        yield tmp
         if out.exists():
             old = out.with_name(f".{out.name}.old")
             if old.exists():
@@ -153,7 +157,15 @@ def write_run(out_dir: str | Path, records: pd.DataFrame, man: dict[str, Any]) -
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    return out
+
+
+def write_run(out_dir: str | Path, records: pd.DataFrame, man: dict[str, Any]) -> Path:
+    """Write records and manifest to ``out_dir`` atomically."""
+    with atomic_folder(out_dir) as tmp:
+        records.to_parquet(tmp / "records.parquet", index=False)
+        (tmp / "manifest.json").write_text(json.dumps(man, ensure_ascii=False, indent=2, allow_nan=True),
+                                           encoding="utf-8")
+    return Path(out_dir)
 
 
 def read_run(run_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:

@@ -14,11 +14,16 @@ Indices are plain module constants, which Numba freezes into compiled code.
 
 from __future__ import annotations
 
-from sim.params import CHANNELS, COUNTIES, SECTORS
+import numpy as np
+
+from sim.params import CHANNELS, COUNTIES, SECTORS, TOPUP_COUNTIES
 
 N_SECTORS = len(SECTORS)
 N_COUNTIES = len(COUNTIES)
 N_CHANNELS = len(CHANNELS)
+
+#: Counties that add their own subsidy on top of the city's (随县, 广水, 曾都), as a mask by county.
+COUNTY_TOPUP = np.array([c in TOPUP_COUNTIES for c in range(N_COUNTIES)])
 
 # Channels (成果供给渠道); order is part of the keyed-stream contract.
 CH_EVENT, CH_PLATFORM, CH_WORKSTATION, CH_AGENCY, CH_COMMISSIONER, CH_INSTITUTE = range(6)
@@ -98,9 +103,10 @@ W_AWARE_SUM = 1                      # N_SECTORS entries
 W_OPEN = W_AWARE_SUM + N_SECTORS     # open offers in meeting, per sector
 W_IND_THIS_YEAR = W_OPEN + N_SECTORS
 W_N_OFFERS = W_IND_THIS_YEAR + 1
-W_SECTOR_START = W_N_OFFERS + 1         # firms are stored sector by sector: sector s is rows
-W_AWARE_MAX = W_SECTOR_START + N_SECTORS + 1    # [W_SECTOR_START + s, W_SECTOR_START + s + 1)
-N_W = W_AWARE_MAX + N_SECTORS           # highest awareness in each sector
+# Firms are stored sector by sector: sector s is rows [W[W_SECTOR_START + s], W[W_SECTOR_START + s + 1]).
+W_SECTOR_START = W_N_OFFERS + 1
+W_AWARE_MAX = W_SECTOR_START + N_SECTORS + 1   # highest awareness in each sector
+N_W = W_AWARE_MAX + N_SECTORS
 
 # ---- outcome record rows (each a series over years) --------------------------
 _rows: list[str] = []

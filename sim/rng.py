@@ -118,26 +118,8 @@ def poisson(u: float, mean: float) -> int:
 
 
 @nb.njit(cache=True)
-def categorical(u: float, weights: np.ndarray) -> int:
-    """Index drawn with probability proportional to ``weights`` (non-negative)."""
-    total = 0.0
-    for w in weights:
-        total += w
-    target = u * total
-    acc = 0.0
-    last = 0
-    for i in range(weights.shape[0]):
-        if weights[i] > 0.0:
-            last = i
-            acc += weights[i]
-            if target < acc:
-                return i
-    return last
-
-
-@nb.njit(cache=True)
 def categorical_rows(u: float, M: np.ndarray, row0: int, n: int, col: int) -> int:
-    """Like :func:`categorical` with weights ``M[row0:row0 + n, col]``, without copying them."""
+    """Index ``0 … n−1`` drawn with probability proportional to ``M[row0:row0 + n, col]`` (no copy)."""
     total = 0.0
     for i in range(n):
         total += M[row0 + i, col]
@@ -154,6 +136,7 @@ def categorical_rows(u: float, M: np.ndarray, row0: int, n: int, col: int) -> in
     return last
 
 
-def uniforms(seed: int, rep: int, decision: int, entities: np.ndarray, occurrence: int = 0) -> np.ndarray:
-    """Vector of keyed uniforms for many entities (tests and analysis helper)."""
-    return np.array([uniform(seed, rep, decision, int(e), occurrence) for e in entities])
+@nb.njit(cache=True)
+def categorical(u: float, weights: np.ndarray) -> int:
+    """Index drawn with probability proportional to ``weights`` (non-negative)."""
+    return categorical_rows(u, weights.reshape((weights.shape[0], 1)), 0, weights.shape[0], 0)

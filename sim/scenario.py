@@ -126,24 +126,8 @@ class Scenario(BaseModel):
         return total
 
 
-def _allowed(loc: tuple[Any, ...]) -> str:
-    """What keys are allowed at a location in the scenario schema."""
-    model: Any = Scenario
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        field = getattr(model, "model_fields", {}).get(part)
-        if field is None:
-            return ""
-        ann = field.annotation
-        args = getattr(ann, "__args__", None)
-        model = args[0] if args and hasattr(args[0], "model_fields") else ann
-    fields = getattr(model, "model_fields", None)
-    return ", ".join(fields) if fields else ""
-
-
-def _field_info(loc: tuple[Any, ...]) -> Any:
-    """The pydantic FieldInfo at a location in the scenario schema, if there is one."""
+def _walk(loc: tuple[Any, ...]) -> tuple[Any, Any]:
+    """Follow a location through the scenario schema: (model reached, FieldInfo of the last key)."""
     model: Any = Scenario
     info = None
     for part in loc:
@@ -151,16 +135,23 @@ def _field_info(loc: tuple[Any, ...]) -> Any:
             continue
         fields = getattr(model, "model_fields", None)
         if not fields or part not in fields:
-            return None
+            return None, None
         info = fields[part]
         ann = info.annotation
         args = getattr(ann, "__args__", None)
         model = args[0] if args and hasattr(args[0], "model_fields") else ann
-    return info
+    return model, info
+
+
+def _allowed(loc: tuple[Any, ...]) -> str:
+    """What keys are allowed where the last key of ``loc`` stands."""
+    model, _ = _walk(loc[:-1])
+    fields = getattr(model, "model_fields", None)
+    return ", ".join(fields) if fields else ""
 
 
 def _range_text(loc: tuple[Any, ...]) -> str:
-    info = _field_info(loc)
+    _, info = _walk(loc)
     if info is None:
         return ""
     lo = hi = None
@@ -175,9 +166,7 @@ def _range_text(loc: tuple[Any, ...]) -> str:
 def _one_line(path: Path, err: ValidationError) -> str:
     e = err.errors()[0]
     loc = tuple(e["loc"])
-    key = ".".join(str(p) for p in loc if not isinstance(p, int)) or "(top level)"
-    if any(isinstance(p, int) for p in loc):
-        key = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
+    key = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[") or "(top level)"
     if e["type"] == "extra_forbidden":
         what = f"unknown key; allowed here: {_allowed(loc)}"
     elif e["type"] == "missing":
@@ -193,8 +182,11 @@ def _one_line(path: Path, err: ValidationError) -> str:
     return f"{path}: key '{key}': {what}{more}"
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file; raise :class:`InputError` with one clear line."""
+def load_scenario(path: str | Path, _chain: tuple[Path, ...] = ()) -> Scenario:
+    """Read and validate a scenario file; raise :class:`InputError` with one clear line.
+
+    ``_chain`` holds the files that build on this one (``scenario.base``), to refuse cycles.
+    """
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: file not found (expected a scenario .toml file)")
@@ -211,10 +203,12 @@ def load_scenario(path: str | Path) -> Scenario:
         if not isinstance(base, str):
             raise InputError(f"{p}: key 'scenario.base': must be a file name (string)")
         base_path = (p.parent / base).resolve()
-        if base_path == p.resolve():
-            raise InputError(f"{p}: key 'scenario.base': a scenario cannot build on itself")
+        chain = (*_chain, p.resolve())
+        if base_path in chain:
+            raise InputError(f"{p}: key 'scenario.base': a scenario cannot build on itself "
+                             f"({' → '.join(c.name for c in (*chain, base_path))})")
         try:
-            parent = load_scenario(base_path)
+            parent = load_scenario(base_path, chain)
         except InputError as exc:
             raise InputError(f"{p}: key 'scenario.base': {exc}") from None
         data = _merge(parent, data)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.params import CHANNELS, GROUPS, Params
+from sim.params import CHANNELS, GROUPS, Params, parameter_rows
 from sim.scenario import InputError, Scenario
 
 
@@ -156,8 +156,6 @@ def build_table(sc: Scenario, source: str = "<scenario>") -> Table:
 
 
 def _check_ranges(P: np.ndarray, sc: Scenario, source: str) -> None:
-    from sim.params import parameter_rows
-
     for row in parameter_rows():
         name = row["parameter"]
         if name not in PIDX:

@@ -65,3 +65,14 @@ def test_bad_input_from_the_console_script(tmp_path: Path) -> None:
     assert p.returncode == 2
     assert p.stderr.count("\n") == 1 and "Traceback" not in p.stderr and "city_rate" in p.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_scenarios_building_on_each_other_in_a_cycle(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    head = '[scenario]\nid = "{}"\nname_en = "x"\nname_zh = "x"\nbase = "{}"\n'
+    (tmp_path / "a.toml").write_text(head.format("a", "b.toml"), encoding="utf-8")
+    (tmp_path / "b.toml").write_text(head.format("b", "a.toml"), encoding="utf-8")
+    code = main(["run", str(tmp_path / "a.toml"), "--reps", "2", "--out", str(tmp_path / "out"), "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert "scenario.base" in err and "a.toml → b.toml → a.toml" in err
+    assert not (tmp_path / "out").exists()

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import base64
 import html
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.analysis.compare import COMPARED, HEADLINE, Comparison, label, pairwise, unit
+from sim.experiment import atomic_folder
 from sim.layout import REASON_NAMES
 
 _FONT_READY = False
@@ -285,10 +283,7 @@ def _html(c: Comparison, lang: str, figs: dict[str, bytes]) -> str:
 
 def write_report(c: Comparison, out_dir: str | Path, lang: str = "en") -> Path:
     """Write figures, ``report.html`` and ``summary.csv`` to ``out_dir`` (atomically)."""
-    out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_folder(out_dir) as tmp:
         figs: dict[str, bytes] = {}
         for fname, fn in FIGURES.items():
             fn(c, tmp / fname, lang)
@@ -297,10 +292,4 @@ def write_report(c: Comparison, out_dir: str | Path, lang: str = "en") -> Path:
         c.ranking.to_csv(tmp / "ranking.csv", index=False)
         pairwise(c).to_csv(tmp / "pairwise.csv", index_label="scenario")
         (tmp / "report.html").write_text(_html(c, lang, figs), encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return out
+    return Path(out_dir)

@@ -26,7 +26,6 @@ from sim import rules
 from sim.table import Table
 
 EV_YEAR, EV_SLOT, EV_ARRIVAL, EV_SEARCH, EV_RETRY, EV_NEGO, EV_PILOT, EV_FIN, EV_RAMP = range(9)
-_SLOT_ORDER = np.array(L.EVENT_SLOT_ORDER, dtype=np.int64)
 
 
 # ---- an array-based binary heap ordered by (time, sequence) ---------------------------------
@@ -44,6 +43,20 @@ def _before(K: np.ndarray, a: int, t: float, s: float) -> bool:
 
 
 @nb.njit(cache=True, inline="always")
+def _copy(K: np.ndarray, V: np.ndarray, dst: int, src: int) -> None:
+    K[dst, 0] = K[src, 0]
+    K[dst, 1] = K[src, 1]
+    V[dst] = V[src]
+
+
+@nb.njit(cache=True, inline="always")
+def _set(K: np.ndarray, V: np.ndarray, i: int, t: float, s: float, v: int) -> None:
+    K[i, 0] = t
+    K[i, 1] = s
+    V[i] = v
+
+
+@nb.njit(cache=True, inline="always")
 def _push(K: np.ndarray, V: np.ndarray, n: int, seq: int, t: float, kind: int, a: int) -> int:
     """Insert an event; returns the new heap size."""
     s = float(seq)
@@ -53,13 +66,9 @@ def _push(K: np.ndarray, V: np.ndarray, n: int, seq: int, t: float, kind: int, a
         p = (i - 1) >> 1
         if _before(K, p, t, s):
             break
-        K[i, 0] = K[p, 0]
-        K[i, 1] = K[p, 1]
-        V[i] = V[p]
+        _copy(K, V, i, p)
         i = p
-    K[i, 0] = t
-    K[i, 1] = s
-    V[i] = v
+    _set(K, V, i, t, s, v)
     return n + 1
 
 
@@ -79,13 +88,9 @@ def _pop(K: np.ndarray, V: np.ndarray, n: int) -> int:
             c += 1
         if not _before(K, c, t, s):
             break
-        K[i, 0] = K[c, 0]
-        K[i, 1] = K[c, 1]
-        V[i] = V[c]
+        _copy(K, V, i, c)
         i = c
-    K[i, 0] = t
-    K[i, 1] = s
-    V[i] = v
+    _set(K, V, i, t, s, v)
     return n
 
 
@@ -106,22 +111,12 @@ def _next_accepted(P: np.ndarray, ch: int, k: int, t: float, n_years: int, horiz
 
 
 @nb.njit(cache=True)
-def _serve(P: np.ndarray, O: np.ndarray, R: np.ndarray, j: int, t: float, waited: float, y: int, broker: bool,
+def _serve(P: np.ndarray, O: np.ndarray, R: np.ndarray, j: int, t: float, waited: float, broker: bool,
            n_years: int, horizon: float, seed: int, rep: int, K: np.ndarray, V: np.ndarray, n: int,
            seq: int) -> tuple[int, int]:
     """Offer ``j`` starts its service at ``t`` after ``waited``: a broker's search or a public pilot test."""
-    if broker:
-        R[L.R_WAIT_BROKER, y] += waited
-        R[L.R_N_BROKER, y] += 1.0
-        d = rules.search_time(P, O, j, t, n_years, seed, rep)
-        rules.add_interval(R, L.R_BROKER_BUSY, t, t + d, horizon)
-        n = _push(K, V, n, seq, t + d, EV_SEARCH, j)
-    else:
-        R[L.R_WAIT_PILOT, y] += waited
-        R[L.R_N_PILOT_PUBLIC, y] += 1.0
-        d = rules.pilot_time(P, O, j, t, n_years, seed, rep)
-        rules.add_interval(R, L.R_PILOT_BUSY, t, t + d, horizon)
-        n = _push(K, V, n, seq, t + d, EV_PILOT, j)
+    d = rules.start_service(P, O, R, j, t, waited, broker, n_years, horizon, seed, rep)
+    n = _push(K, V, n, seq, t + d, EV_SEARCH if broker else EV_PILOT, j)
     return n, seq + 1
 
 
@@ -142,7 +137,8 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
     V = np.empty(cap, dtype=np.int64)
     n = 0
     seq = 0
-    # FIFO queues (ring buffers) for brokers and public pilot slots
+    # FIFO queues (ring buffers) for brokers and public pilot slots. Their head, length and busy
+    # count stay scalars of this loop: helpers taking them as arrays measured 8 % slower.
     qb = np.empty(max_offers + 1, dtype=np.int64)
     qp = np.empty(max_offers + 1, dtype=np.int64)
     qb_head = 0
@@ -168,21 +164,17 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
     slot_s = np.empty(n_years * L.EVENT_SLOTS, dtype=np.int64)
     n_slots = 0
     for y in range(n_years):
-        m = rules.events_in_year(P, y)
-        if m > 0:
-            act = np.sort(_SLOT_ORDER[:m])
-            for s in act:
-                slot_y[n_slots] = y
-                slot_s[n_slots] = s
-                n_slots += 1
+        for s in rules.event_slots(P, y):
+            slot_y[n_slots] = y
+            slot_s[n_slots] = s
+            n_slots += 1
 
     # the processes' first steps at t = 0
     if n_years > 1:
         n = _push(K, V, n, seq, 0.0 + (1.0 - 0.0), EV_YEAR, 1)
         seq += 1
     if n_slots > 0:
-        target = slot_y[0] + (slot_s[0] + 0.5) / L.EVENT_SLOTS
-        n = _push(K, V, n, seq, 0.0 + (target - 0.0), EV_SLOT, 0)
+        n = _push(K, V, n, seq, 0.0 + (rules.slot_time(slot_y[0], slot_s[0]) - 0.0), EV_SLOT, 0)
         seq += 1
     for ch in range(1, L.N_CHANNELS):
         k0, t0 = _next_accepted(P, ch, 0, 0.0 + rules.candidate_gap(P, ch, 0, seed, rep), n_years, horizon,
@@ -212,15 +204,14 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
                 qb_head = (qb_head + 1) % qcap
                 qb_len -= 1
                 busy_b += 1
-                mode[j] = L.MM_BROKER
-                n, seq = _serve(P, O, R, j, t, t - t_enter[j], k, True, n_years, horizon, seed, rep,
+                n, seq = _serve(P, O, R, j, t, t - t_enter[j], True, n_years, horizon, seed, rep,
                                 K, V, n, seq)
             while busy_p < caps_p[k] and qp_len > 0:
                 j = qp[qp_head]
                 qp_head = (qp_head + 1) % qcap
                 qp_len -= 1
                 busy_p += 1
-                n, seq = _serve(P, O, R, j, t, t - t_enter[j], k, False, n_years, horizon, seed, rep,
+                n, seq = _serve(P, O, R, j, t, t - t_enter[j], False, n_years, horizon, seed, rep,
                                 K, V, n, seq)
             if k + 1 < n_years:
                 n = _push(K, V, n, seq, t + ((k + 1) - t), EV_YEAR, k + 1)
@@ -230,8 +221,8 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
             slot = slot_s[a]
             first = int(W[L.W_N_OFFERS])
             for kk in range(rules.offers_at_event(P, ys)):
-                key = L.CH_EVENT * rules.KEY_STRIDE + (ys * L.EVENT_SLOTS + slot) * L.MAX_OFFERS_PER_EVENT + kk
-                i = rules.create_offer(P, O, W, R, key, L.CH_EVENT, t, n_years, seed, rep)
+                i = rules.create_offer(P, O, W, R, rules.event_offer_key(ys, slot, kk), L.CH_EVENT, t, n_years,
+                                       seed, rep)
                 rules.open_search(O, W, i)
             last = int(W[L.W_N_OFFERS])
             for i in range(first, last):
@@ -245,13 +236,12 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
                               EV_RETRY, i)
                     seq += 1
             if a + 1 < n_slots:
-                target = slot_y[a + 1] + (slot_s[a + 1] + 0.5) / L.EVENT_SLOTS
-                n = _push(K, V, n, seq, t + (target - t), EV_SLOT, a + 1)
+                n = _push(K, V, n, seq, t + (rules.slot_time(slot_y[a + 1], slot_s[a + 1]) - t), EV_SLOT, a + 1)
                 seq += 1
         elif kind == EV_ARRIVAL:
             ch = a
             kc = cand[ch]  # accepted by _next_accepted when it was scheduled
-            i = rules.create_offer(P, O, W, R, ch * rules.KEY_STRIDE + kc, ch, t, n_years, seed, rep)
+            i = rules.create_offer(P, O, W, R, rules.offer_key(ch, kc), ch, t, n_years, seed, rep)
             rules.open_search(O, W, i)
             start_search = i
             k2, t2 = _next_accepted(P, ch, kc + 1, t + rules.candidate_gap(P, ch, kc + 1, seed, rep), n_years,
@@ -271,8 +261,7 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
                     qb_head = (qb_head + 1) % qcap
                     qb_len -= 1
                     busy_b += 1
-                    mode[j] = L.MM_BROKER
-                    n, seq = _serve(P, O, R, j, t, t - t_enter[j], y, True, n_years, horizon, seed, rep,
+                    n, seq = _serve(P, O, R, j, t, t - t_enter[j], True, n_years, horizon, seed, rep,
                                     K, V, n, seq)
             met = rules.decide_meeting(P, F, O, W, R, i, t, mode[i], n_years, seed, rep)
             if met:
@@ -288,27 +277,21 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
                 free = busy_p < caps_p[y]
                 route = rules.choose_pilot(P, F, O, R, i, t, n_years, free, qp_len, seed, rep)
                 if route == L.PR_NONE:
-                    fin_start = True
+                    n, seq = _start_finance(P, F, O, R, i, t, n_years, seed, rep, fin_t0, fin_ok, K, V,
+                                            n, seq)
                 elif route == L.PR_PUBLIC:
-                    fin_start = False
                     t_enter[i] = t
                     if free:
                         busy_p += 1
-                        n, seq = _serve(P, O, R, i, t, t - t_enter[i], y, False, n_years, horizon, seed, rep,
+                        n, seq = _serve(P, O, R, i, t, t - t_enter[i], False, n_years, horizon, seed, rep,
                                         K, V, n, seq)
                     else:
                         qp[(qp_head + qp_len) % qcap] = i
                         qp_len += 1
-                elif route == L.PR_OUTSIDE or route == L.PR_INHOUSE:
-                    fin_start = False
+                elif route > 0:  # in-house or outside: no queue
                     n = _push(K, V, n, seq, t + rules.pilot_time(P, O, i, t, n_years, seed, rep),
                               EV_PILOT, i)
                     seq += 1
-                else:
-                    fin_start = False
-                if fin_start:
-                    n, seq = _start_finance(P, F, O, R, i, t, n_years, seed, rep, fin_t0, fin_ok, K, V,
-                                            n, seq)
         elif kind == EV_PILOT:
             i = a
             if int(O[i, L.O_ROUTE]) == L.PR_PUBLIC:
@@ -318,7 +301,7 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
                     qp_head = (qp_head + 1) % qcap
                     qp_len -= 1
                     busy_p += 1
-                    n, seq = _serve(P, O, R, j, t, t - t_enter[j], y, False, n_years, horizon, seed, rep,
+                    n, seq = _serve(P, O, R, j, t, t - t_enter[j], False, n_years, horizon, seed, rep,
                                     K, V, n, seq)
             if rules.decide_pilot(P, F, O, R, i, t, n_years, seed, rep):
                 n, seq = _start_finance(P, F, O, R, i, t, n_years, seed, rep, fin_t0, fin_ok, K, V, n, seq)
@@ -330,20 +313,18 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
         if start_search >= 0:
             i = start_search
             free = busy_b < caps_b[y]
-            m = rules.broker_mode(P, t, n_years, free, qb_len)
+            m = rules.broker_mode(P, R, t, n_years, free, qb_len)
             if m == L.MM_BROKER:
                 t_enter[i] = t
                 mode[i] = L.MM_BROKER
                 if free:
                     busy_b += 1
-                    n, seq = _serve(P, O, R, i, t, t - t_enter[i], y, True, n_years, horizon, seed, rep,
+                    n, seq = _serve(P, O, R, i, t, t - t_enter[i], True, n_years, horizon, seed, rep,
                                     K, V, n, seq)
                 else:
                     qb[(qb_head + qb_len) % qcap] = i
                     qb_len += 1
             else:
-                if rules.broker_capacity(P, y) > 0:
-                    R[L.R_BALK_BROKER, y] += 1.0
                 mode[i] = L.MM_UNASSISTED
                 n = _push(K, V, n, seq, t + rules.search_time(P, O, i, t, n_years, seed, rep), EV_SEARCH, i)
                 seq += 1
@@ -358,9 +339,7 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
 def _start_finance(P: np.ndarray, F: np.ndarray, O: np.ndarray, R: np.ndarray, i: int, t: float, n_years: int,
                    seed: int, rep: int, fin_t0: np.ndarray, fin_ok: np.ndarray, K: np.ndarray, V: np.ndarray,
                    n: int, seq: int) -> tuple[int, int]:
-    w = rules.seek_finance(P, F, O, R, i, t, n_years, seed, rep)
-    ok = w >= 0.0
-    wait = w if ok else -w - 1.0
+    ok, wait = rules.seek_finance(P, F, O, R, i, t, n_years, seed, rep)
     fin_t0[i] = t
     fin_ok[i] = ok
     if wait > 0.0:

@@ -96,14 +96,12 @@ class Replication:
         """University–firm matchmaking events (校企对接活动) on the year's calendar of slots."""
         P, O, W = self.P, self.O, self.W
         for y in range(self.n_years):
-            slots = sorted(L.EVENT_SLOT_ORDER[:rules.events_in_year(P, y)])
-            for slot in slots:
-                target = y + (slot + 0.5) / L.EVENT_SLOTS
-                yield self.env.timeout(target - self.env.now)
+            for slot in rules.event_slots(P, y):
+                yield self.env.timeout(rules.slot_time(y, slot) - self.env.now)
                 t = self.env.now
                 batch = []
                 for k in range(rules.offers_at_event(P, y)):
-                    key = L.CH_EVENT * rules.KEY_STRIDE + (y * L.EVENT_SLOTS + slot) * L.MAX_OFFERS_PER_EVENT + k
+                    key = rules.event_offer_key(y, slot, k)
                     i = rules.create_offer(P, O, W, self.R, key, L.CH_EVENT, t, self.n_years, self.seed, self.rep)
                     rules.open_search(O, W, i)
                     self.log(i, "arrive", f"event slot {slot}")
@@ -125,7 +123,7 @@ class Replication:
             yield self.env.timeout(rules.candidate_gap(P, channel, k, self.seed, self.rep))
             t = self.env.now
             if rules.candidate_accepted(P, channel, k, t, self.n_years, self.seed, self.rep):
-                key = channel * rules.KEY_STRIDE + k
+                key = rules.offer_key(channel, k)
                 i = rules.create_offer(P, O, W, self.R, key, channel, t, self.n_years, self.seed, self.rep)
                 rules.open_search(O, W, i)
                 self.log(i, "arrive")
@@ -133,19 +131,15 @@ class Replication:
             k += 1
 
     # ---- one offer's path -------------------------------------------------------------
-    def serve(self, resource: simpy.Resource, i: int, what: str, wait_row: int, n_row: int, busy_row: int) -> Proc:
+    def serve(self, i: int, broker: bool) -> Proc:
         """Queue (FIFO) for a broker or a public pilot slot, then hold it for the service time."""
         env = self.env
         t0 = env.now
-        with resource.request() as req:
+        with (self.brokers if broker else self.pilot_base).request() as req:
             yield req
-            y = rules.year_of(env.now, self.n_years)
-            self.R[wait_row, y] += env.now - t0
-            self.R[n_row, y] += 1.0
-            timing = rules.search_time if what == "broker" else rules.pilot_time
-            d = timing(self.P, self.O, i, env.now, self.n_years, self.seed, self.rep)
-            rules.add_interval(self.R, busy_row, env.now, env.now + d, self.horizon)
-            self.log(i, f"{what}_start", f"waited {env.now - t0:.4f}")
+            d = rules.start_service(self.P, self.O, self.R, i, env.now, env.now - t0, broker, self.n_years,
+                                    self.horizon, self.seed, self.rep)
+            self.log(i, "broker_start" if broker else "pilot_start", f"waited {env.now - t0:.4f}")
             yield env.timeout(d)
 
     def offer(self, i: int) -> Proc:
@@ -158,12 +152,10 @@ class Replication:
                 rules.open_search(O, W, i)
                 self.log(i, "retry")
             free = self.brokers.count < self.brokers.capacity
-            mode = rules.broker_mode(P, env.now, ny, free, len(self.brokers.queue))
+            mode = rules.broker_mode(P, R, env.now, ny, free, len(self.brokers.queue))
             if mode == L.MM_BROKER:
-                yield from self.serve(self.brokers, i, "broker", L.R_WAIT_BROKER, L.R_N_BROKER, L.R_BROKER_BUSY)
+                yield from self.serve(i, broker=True)
             else:
-                if rules.broker_capacity(P, rules.year_of(env.now, ny)) > 0:
-                    R[L.R_BALK_BROKER, rules.year_of(env.now, ny)] += 1.0
                 yield env.timeout(rules.search_time(P, O, i, env.now, ny, seed, rep))
             met = rules.decide_meeting(P, F, O, W, R, i, env.now, mode, ny, seed, rep)
             self.log(i, "meeting" if met else "no_meeting", ("event", "broker", "unassisted")[mode])
@@ -183,8 +175,7 @@ class Replication:
         if route != L.PR_NONE:
             self.log(i, "pilot_route", L.ROUTE_NAMES[route])
             if route == L.PR_PUBLIC:
-                yield from self.serve(self.pilot_base, i, "pilot", L.R_WAIT_PILOT, L.R_N_PILOT_PUBLIC,
-                                      L.R_PILOT_BUSY)
+                yield from self.serve(i, broker=False)
             else:
                 yield env.timeout(rules.pilot_time(P, O, i, env.now, ny, seed, rep))
             if not rules.decide_pilot(P, F, O, R, i, env.now, ny, seed, rep):
@@ -192,9 +183,7 @@ class Replication:
                 return
             self.log(i, "pilot_success")
         t0 = env.now
-        w = rules.seek_finance(P, F, O, R, i, env.now, ny, seed, rep)
-        ok = w >= 0.0
-        wait = w if ok else -w - 1.0
+        ok, wait = rules.seek_finance(P, F, O, R, i, env.now, ny, seed, rep)
         if wait > 0.0:
             yield env.timeout(wait)
         rules.finance_outcome(O, R, i, env.now, t0, ok, ny)

@@ -13,7 +13,8 @@ number comes from :func:`sim.rng.uniform` keyed by a stream of
 
 The rulebook is one package with a module per stage of the pipeline, in the
 order an offer meets them: ``firms``, ``supply``, ``meeting``, ``contract``,
-``pilot``, ``finance``, ``industry``, ``year_end``; ``common`` holds shared
+``pilot``, ``finance``, ``industry``, ``year_end``; ``service`` starts a
+broker's or a pilot slot's work; ``common`` holds shared
 helpers and ``pidx`` the parameter rows. Everything is re-exported here, so
 engines call ``rules.decide_meeting(...)`` and never reach into a module.
 """
@@ -44,13 +45,18 @@ from sim.rules.meeting import (
     search_time,
 )
 from sim.rules.pilot import choose_pilot, decide_pilot, pilot_time, public_capacity
+from sim.rules.service import start_service
 from sim.rules.supply import (
     candidate_accepted,
     candidate_gap,
     channel_rate,
     create_offer,
+    event_offer_key,
+    event_slots,
     events_in_year,
+    offer_key,
     offers_at_event,
+    slot_time,
 )
 from sim.rules.year_end import finalise, year_end
 
@@ -69,6 +75,8 @@ __all__ = [
     "decide_meeting",
     "decide_pilot",
     "end_offer",
+    "event_offer_key",
+    "event_slots",
     "events_in_year",
     "finalise",
     "finance_outcome",
@@ -76,6 +84,7 @@ __all__ = [
     "init_world",
     "meeting_exhausted",
     "negotiation_time",
+    "offer_key",
     "offers_at_event",
     "open_search",
     "pick_firm",
@@ -88,6 +97,8 @@ __all__ = [
     "search_time",
     "sector_rows",
     "seek_finance",
+    "slot_time",
+    "start_service",
     "year_end",
     "year_of",
 ]

@@ -44,11 +44,6 @@ def negotiation_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: in
 
 
 @nb.njit(cache=True)
-def topup(county: int) -> bool:
-    return county == 0 or county == 1 or county == 2
-
-
-@nb.njit(cache=True)
 def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, i: int,
                     t: float, n_years: int, seed: int, rep: int) -> int:
     """Negotiation ends: the firm copies the result, signs a contract, or walks away.
@@ -73,7 +68,7 @@ def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
             end_offer(O, R, i, t, L.RE_IMITATED, n_years)
             return 0
     county = int(F[f, L.F_COUNTY])
-    rate = P[CITY_RATE, y] + (P[COUNTY_RATE, y] if topup(county) else 0.0)
+    rate = P[CITY_RATE, y] + (P[COUNTY_RATE, y] if L.COUNTY_TOPUP[county] else 0.0)
     vp = 1.0 if F[f, L.F_VP_UNTIL] > t else 0.0
     x = (P[B0, y] + P[B_RD, y] * F[f, L.F_RD] + P[B_TALENT, y] * F[f, L.F_TALENT]
          + P[B_VP, y] * vp + P[B_EVAL, y] * P[EVAL, y] + P[B_PATENT, y] * O[i, L.O_PATENT]
@@ -98,7 +93,7 @@ def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
             O[i, L.O_SUBSIDY] = amount
             R[L.R_SUBSIDISED, y] += 1.0
             R[L.R_M_SUBSIDY_CITY, y] += amount
-            if topup(county):
+            if L.COUNTY_TOPUP[county]:
                 R[L.R_M_SUBSIDY_COUNTY, y] += min(P[COUNTY_RATE, y] * value, P[CAP, y])
         elif amount > 0.0:
             R[L.R_SUBSIDY_DENIED, y] += 1.0

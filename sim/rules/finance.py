@@ -28,15 +28,15 @@ from sim.rules.pidx import (
 
 @nb.njit(cache=True)
 def seek_finance(P: np.ndarray, F: np.ndarray, O: np.ndarray, R: np.ndarray, i: int, t: float, n_years: int,
-                 seed: int, rep: int) -> float:
-    """The firm looks for the money to produce: returns the search time, sign = outcome.
+                 seed: int, rep: int) -> tuple[bool, float]:
+    """The firm looks for the money to produce: returns (financed, search time in years).
 
     Own funds first (liquid firms), then in each round a guarantee loan (needs
     collateral), an IP-pledge loan (needs a patent) and venture money
     (high-tech firms), each with its own wait and approval; a round refused
     everywhere is followed by a pause and another round, up to
     ``finance.rounds``. Terms are set by the firm's status when the search
-    starts. Returns +wait if financed, −wait − 1 if the firm gives up.
+    starts.
     """
     y = year_of(t, n_years)
     key = int(O[i, L.O_KEY])
@@ -45,7 +45,7 @@ def seek_finance(P: np.ndarray, F: np.ndarray, O: np.ndarray, R: np.ndarray, i: 
     O[i, L.O_INVEST] = O[i, L.O_VALUE] * lognormal(uniform(seed, rep, S.D_INVEST, key, 0), P[INVEST, y],
                                                    P[INVEST_SD, y])
     if F[f, L.F_LIQUID] > 0.0 and uniform(seed, rep, S.D_OWN_FUNDS, key, 0) < P[OWN, y]:
-        return 0.0
+        return True, 0.0
     ht = P[HT_PRIOR, y] if F[f, L.F_HIGHTECH] > 0.0 else 0.0
     wait = 0.0
     rounds = int(P[ROUNDS, y])
@@ -67,10 +67,10 @@ def seek_finance(P: np.ndarray, F: np.ndarray, O: np.ndarray, R: np.ndarray, i: 
             wait += lognormal(uniform(seed, rep, S.D_FIN_WAIT, key, occ), P[FIN_WAIT, y], P[FIN_SD, y])
             if uniform(seed, rep, S.D_FIN_APPROVE, key, occ) < p:
                 R[L.R_M_LOANS, y] += O[i, L.O_INVEST] if src < 2 else 0.0
-                return wait
+                return True, wait
         if r + 1 < rounds:
             wait += exponential(uniform(seed, rep, S.D_FIN_RETRY, key, r), math.log(2.0) / P[FIN_RETRY, y])
-    return -wait - 1.0
+    return False, wait
 
 
 @nb.njit(cache=True)

@@ -38,12 +38,17 @@ def broker_capacity(P: np.ndarray, y: int) -> int:
 
 
 @nb.njit(cache=True)
-def broker_mode(P: np.ndarray, t: float, n_years: int, free: bool, queue_len: int) -> int:
-    """A result goes to a broker unless every broker is busy and the queue is full (then unassisted)."""
-    if P[BROKERS, year_of(t, n_years)] < 1.0:
+def broker_mode(P: np.ndarray, R: np.ndarray, t: float, n_years: int, free: bool, queue_len: int) -> int:
+    """A result goes to a broker unless every broker is busy and the queue is full (then unassisted).
+
+    A result turned away from existing brokers is counted (``R_BALK_BROKER``).
+    """
+    y = year_of(t, n_years)
+    if P[BROKERS, y] < 1.0:
         return L.MM_UNASSISTED
-    if free or queue_len < P[BROKER_QCAP, year_of(t, n_years)]:
+    if free or queue_len < P[BROKER_QCAP, y]:
         return L.MM_BROKER
+    R[L.R_BALK_BROKER, y] += 1.0
     return L.MM_UNASSISTED
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from sim import layout as L
 from sim import streams as S
 from sim.rng import categorical_rows, exponential, lognormal, uniform
-from sim.rules.common import year_of
+from sim.rules.common import KEY_STRIDE, year_of
 from sim.rules.pidx import (
     AGENCIES,
     CEILING0,
@@ -32,6 +32,8 @@ from sim.rules.pidx import (
     VALUE_SD,
     WORKST,
 )
+
+_SLOT_ORDER = np.array(L.EVENT_SLOT_ORDER, dtype=np.int64)
 
 
 @nb.njit(cache=True)
@@ -66,6 +68,30 @@ def candidate_accepted(P: np.ndarray, channel: int, k: int, t: float, n_years: i
     """
     rate = channel_rate(P, channel, year_of(t, n_years))
     return uniform(seed, rep, S.D_THIN, channel, k) * P[CEILING0 + channel, 0] < rate
+
+
+@nb.njit(cache=True)
+def offer_key(channel: int, serial: int) -> int:
+    """An offer's stable key: its channel and its serial number within the channel."""
+    return channel * KEY_STRIDE + serial
+
+
+@nb.njit(cache=True)
+def event_offer_key(y: int, slot: int, k: int) -> int:
+    """Key of the ``k``-th result pitched at the event in ``slot`` of year ``y``."""
+    return offer_key(L.CH_EVENT, (y * L.EVENT_SLOTS + slot) * L.MAX_OFFERS_PER_EVENT + k)
+
+
+@nb.njit(cache=True)
+def slot_time(y: int, slot: int) -> float:
+    """When the event in ``slot`` of year ``y`` is held (mid-slot)."""
+    return y + (slot + 0.5) / L.EVENT_SLOTS
+
+
+@nb.njit(cache=True)
+def event_slots(P: np.ndarray, y: int) -> np.ndarray:
+    """Slots used by the year's events, in time order: the first ``events_in_year`` of the fixed order."""
+    return np.sort(_SLOT_ORDER[:events_in_year(P, y)])
 
 
 @nb.njit(cache=True)
