@@ -1,7 +1,9 @@
 """Benchmark: the fast engine against the SimPy reference engine, in one process.
 
 Run: ``python benchmarks/engines.py [--ref-reps N] [--fast-reps N]``. Prints
-replications/s of both engines on one core and their ratio, events/s of the
+replications/s of both engines on one core and their ratio, and, for context,
+the reference engine with its rules interpreted (``NUMBA_DISABLE_JIT=1``, in a
+subprocess: a SimPy model running as plain Python), events/s of the
 fast engine, the one-core vs all-core speed-up, compile time (from scratch and
 from the on-disk cache, each in a fresh process), and time per replication for
 a city with 2×, 4× and 8× the firms and offers. Writes the figures to
@@ -57,6 +59,27 @@ def scaled(sc: Scenario, k: int) -> Scenario:
     return scenario_from_dict(d)
 
 
+_INTERPRETED = """
+import time
+from sim.scenario import load_scenario
+from sim.table import build_table
+from sim.engines.reference import run_reference
+t = build_table(load_scenario({path!r}))
+t0 = time.perf_counter()
+for rep in range({reps}):
+    run_reference(t, 1, rep)
+print({reps} / (time.perf_counter() - t0))
+"""
+
+
+def interpreted_reference_rate(reps: int) -> float:
+    """Replications/s of the SimPy engine with every rule run as plain Python (no compiled code at all)."""
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
+    code = _INTERPRETED.format(path=str(ROOT / "scenarios" / "baseline.toml"), reps=reps)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def compile_seconds(cache_dir: str) -> float:
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
     out = subprocess.run([sys.executable, "-c", _COMPILE.format(path=str(ROOT / "scenarios" / "baseline.toml"))],
@@ -68,6 +91,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--ref-reps", type=int, default=30)
     ap.add_argument("--fast-reps", type=int, default=1000)
+    ap.add_argument("--interpreted-reps", type=int, default=5,
+                    help="replications of the reference engine with interpreted rules (0 = skip)")
     ap.add_argument("--skip-compile", action="store_true", help="skip the compile-time measurement")
     a = ap.parse_args()
     base = load_scenario(ROOT / "scenarios" / "baseline.toml")
@@ -101,6 +126,11 @@ def main() -> None:
         "fast_events_per_replication": float(events.mean()),
         "speedup_all_cores_over_1": dt1 / dtn,
     })
+
+    if a.interpreted_reps > 0:
+        interp = interpreted_reference_rate(a.interpreted_reps)
+        res["reference_interpreted_reps_per_s_1core"] = interp
+        res["ratio_fast_over_interpreted_reference_1core"] = fast_rate / interp
 
     scaling = {}
     numba.set_num_threads(1)

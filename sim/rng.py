@@ -6,6 +6,10 @@ same key gives the same number in any engine, process, thread or run order,
 and a policy that changes one decision leaves every other draw untouched
 (common random numbers). There is no generator object and no global state.
 
+With ``NUMBA_DISABLE_JIT=1`` the same functions run as plain Python (numpy
+uint64 scalars wrap exactly as compiled code does), so a rule can be stepped
+through in a debugger and still gives the same numbers.
+
 The inverse-CDF transforms (normal, lognormal, exponential, Poisson,
 categorical) turn one uniform into one draw of the wanted distribution, so one
 key always means one draw.
@@ -14,9 +18,15 @@ key always means one draw.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numba as nb
 import numpy as np
+
+if nb.config.DISABLE_JIT:
+    # Interpreted rules (NUMBA_DISABLE_JIT=1, for stepping through them in a debugger): numpy
+    # warns when a uint64 product wraps around, but wrapping modulo 2**64 is the hash itself.
+    warnings.filterwarnings("ignore", message="overflow encountered", category=RuntimeWarning, module=__name__)
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
