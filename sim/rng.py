@@ -22,8 +22,9 @@ import warnings
 
 import numba as nb
 import numpy as np
+from numba.core import config as numba_config
 
-if nb.config.DISABLE_JIT:
+if getattr(numba_config, "DISABLE_JIT", False):  # set at run time from NUMBA_DISABLE_JIT
     # Interpreted rules (NUMBA_DISABLE_JIT=1, for stepping through them in a debugger): numpy
     # warns when a uint64 product wraps around, but wrapping modulo 2**64 is the hash itself.
     warnings.filterwarnings("ignore", message="overflow encountered", category=RuntimeWarning, module=__name__)
