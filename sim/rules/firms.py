@@ -50,17 +50,36 @@ def init_firms(P: np.ndarray, F: np.ndarray, seed: int, rep: int) -> None:
         F[f, L.F_HIGHTECH] = 0.0
         F[f, L.F_VP_UNTIL] = -1.0
         F[f, L.F_LAST_USE] = 0.0
-    # The initial high-tech stock: the firms with R&D institutions whose keyed draw is smallest.
+    # The initial high-tech stock: the firms with R&D institutions whose keyed draw is smallest
+    # (the first k of a stable sort by score: all below the k-th score, then ties by firm index).
     score = np.empty(n)
     for f in range(n):
         score[f] = uniform(seed, rep, S.D_FIRM_HIGHTECH, f, 0) + (0.0 if F[f, L.F_RD] > 0 else 2.0)
-    order = np.argsort(score, kind="mergesort")
     k = min(int(P[HT_INIT, 0]), n)
-    for j in range(k):
-        F[order[j], L.F_HIGHTECH] = 1.0
-    # Store firms sector by sector (stable), so that a sector is one block of rows.
-    by_sector = np.argsort(F[:, L.F_SECTOR], kind="mergesort")
-    F[:, :] = F[by_sector, :]
+    if k > 0:
+        cut = np.partition(score, k - 1)[k - 1]
+        taken = 0
+        for f in range(n):
+            if score[f] < cut:
+                F[f, L.F_HIGHTECH] = 1.0
+                taken += 1
+        for f in range(n):
+            if taken < k and score[f] == cut:
+                F[f, L.F_HIGHTECH] = 1.0
+                taken += 1
+    # Store firms sector by sector, in firm order within a sector (a counting sort), so that a
+    # sector is one block of rows.
+    start = np.zeros(L.N_SECTORS + 1, dtype=np.int64)
+    for f in range(n):
+        start[int(F[f, L.F_SECTOR]) + 1] += 1
+    for s in range(L.N_SECTORS):
+        start[s + 1] += start[s]
+    by_sector = np.empty_like(F)
+    for f in range(n):
+        s = int(F[f, L.F_SECTOR])
+        by_sector[start[s], :] = F[f, :]
+        start[s] += 1
+    F[:, :] = by_sector
 
 
 @nb.njit(cache=True)
