@@ -137,10 +137,13 @@ def main() -> None:
     for k in (1, 2, 4, 8):
         t = build_table(scaled(base, k))
         run_fast(t, 0, [0])
-        n = max(20, a.fast_reps // (4 * k))
-        t0 = time.perf_counter()
-        _, ev = run_fast(t, 2, range(n))
-        scaling[k] = {"ms_per_rep": 1e3 * (time.perf_counter() - t0) / n, "events_per_rep": float(ev.mean())}
+        n = max(40, a.fast_reps // (2 * k))
+        best = float("inf")
+        for _ in range(3):  # best of three: the 8× city's few replications are otherwise noisy
+            t0 = time.perf_counter()
+            _, ev = run_fast(t, 2, range(n))
+            best = min(best, (time.perf_counter() - t0) / n)
+        scaling[k] = {"ms_per_rep": 1e3 * best, "events_per_rep": float(ev.mean())}
     numba.set_num_threads(all_threads)
     ks = sorted(scaling)
     res["scaling"] = scaling

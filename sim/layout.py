@@ -106,7 +106,11 @@ W_N_OFFERS = W_IND_THIS_YEAR + 1
 # Firms are stored sector by sector: sector s is rows [W[W_SECTOR_START + s], W[W_SECTOR_START + s + 1]).
 W_SECTOR_START = W_N_OFFERS + 1
 W_AWARE_MAX = W_SECTOR_START + N_SECTORS + 1   # highest awareness in each sector
-N_W = W_AWARE_MAX + N_SECTORS
+# A firm's awareness is W[W_AWARE_MUL + s] · F[f, F_AWARE] + W[W_AWARE_ADD + s] for its sector s,
+# so a feedback that moves a whole sector changes two numbers, not every firm (see common.py).
+W_AWARE_MUL = W_AWARE_MAX + N_SECTORS
+W_AWARE_ADD = W_AWARE_MUL + N_SECTORS
+N_W = W_AWARE_ADD + N_SECTORS
 
 # ---- outcome record rows (each a series over years) --------------------------
 _rows: list[str] = []

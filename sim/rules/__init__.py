@@ -24,9 +24,10 @@ from __future__ import annotations
 from sim.rules.common import (
     KEY_STRIDE,
     add_interval,
+    discourage_sector,
+    encourage_sector,
     end_offer,
     refresh_awareness,
-    refresh_sector,
     sector_rows,
     year_of,
 )
@@ -74,6 +75,8 @@ __all__ = [
     "decide_industrialised",
     "decide_meeting",
     "decide_pilot",
+    "discourage_sector",
+    "encourage_sector",
     "end_offer",
     "event_offer_key",
     "event_slots",
@@ -92,7 +95,6 @@ __all__ = [
     "public_capacity",
     "rampup_time",
     "refresh_awareness",
-    "refresh_sector",
     "retry_gap",
     "search_time",
     "sector_rows",

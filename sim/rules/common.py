@@ -48,10 +48,35 @@ def sector_rows(W: np.ndarray, s: int) -> tuple[int, int]:
     return int(W[L.W_SECTOR_START + s]), int(W[L.W_SECTOR_START + s + 1])
 
 
+# ---- awareness (认识) ---------------------------------------------------------------------
+# Feedbacks move a whole sector's awareness at once: a success raises every firm's awareness by
+# a share of its gap to 1 (role model), an imitation lowers every other firm's by a share
+# (discouragement), publicity raises everyone's at the year's end. All are affine maps, so a
+# sector keeps one pending map a ↦ mul · a + add over its firms' stored values, and its sum and
+# maximum are mapped with it: O(1) per feedback instead of a pass over the sector (which made
+# run time grow faster than the city). The year's end writes the maps into the firms and
+# recomputes sums and maxima exactly.
+
+
+@nb.njit(cache=True, inline="always")
+def awareness(F: np.ndarray, W: np.ndarray, f: int) -> float:
+    """Firm ``f``'s awareness now: its stored value under its sector's pending map."""
+    s = int(F[f, L.F_SECTOR])
+    return W[L.W_AWARE_MUL + s] * F[f, L.F_AWARE] + W[L.W_AWARE_ADD + s]
+
+
 @nb.njit(cache=True)
 def refresh_awareness(F: np.ndarray, W: np.ndarray) -> None:
-    """Recompute each sector's summed awareness (the matching function's demand D) and its maximum."""
+    """Write every sector's pending map into its firms; recompute each sector's awareness sum and maximum.
+
+    The sum is the matching function's demand D; the maximum bounds the
+    rejection sampler that picks the firm met.
+    """
+    for f in range(F.shape[0]):
+        F[f, L.F_AWARE] = awareness(F, W, f)
     for s in range(L.N_SECTORS):
+        W[L.W_AWARE_MUL + s] = 1.0
+        W[L.W_AWARE_ADD + s] = 0.0
         W[L.W_AWARE_SUM + s] = 0.0
         W[L.W_AWARE_MAX + s] = 0.0
     for f in range(F.shape[0]):
@@ -62,21 +87,36 @@ def refresh_awareness(F: np.ndarray, W: np.ndarray) -> None:
 
 
 @nb.njit(cache=True)
-def refresh_sector(F: np.ndarray, W: np.ndarray, s: int) -> None:
-    """Recompute one sector's awareness sum and maximum (after a feedback touched only it).
-
-    Sums the sector's rows in the same order as :func:`refresh_awareness`, so
-    the result is the same to the last bit.
-    """
+def encourage_sector(F: np.ndarray, W: np.ndarray, s: int, boost: float) -> None:
+    """Every firm of sector ``s`` closes a share ``boost`` of its gap to full awareness: a ↦ a + boost·(1 − a)."""
+    keep = 1.0 - boost
     lo, hi = sector_rows(W, s)
-    total = 0.0
-    top = 0.0
-    for f in range(lo, hi):
-        total += F[f, L.F_AWARE]
-        if F[f, L.F_AWARE] > top:
-            top = F[f, L.F_AWARE]
-    W[L.W_AWARE_SUM + s] = total
-    W[L.W_AWARE_MAX + s] = top
+    W[L.W_AWARE_MUL + s] *= keep
+    W[L.W_AWARE_ADD + s] = W[L.W_AWARE_ADD + s] * keep + boost
+    W[L.W_AWARE_SUM + s] = W[L.W_AWARE_SUM + s] * keep + boost * (hi - lo)
+    W[L.W_AWARE_MAX + s] = W[L.W_AWARE_MAX + s] * keep + boost  # an increasing map keeps the maximum's firm
+
+
+@nb.njit(cache=True)
+def discourage_sector(F: np.ndarray, W: np.ndarray, s: int, spared: int, d: float) -> None:
+    """After an imitation (模仿), every firm of sector ``s`` but ``spared`` loses a share ``d`` of its awareness.
+
+    The sector's map shrinks by 1 − d and the spared firm's stored value is
+    re-based so its own awareness does not move. The maximum stays exact: it
+    is either the spared firm's awareness or the old maximum shrunk.
+    """
+    keep = 1.0 - d
+    a_spared = awareness(F, W, spared)
+    mul = W[L.W_AWARE_MUL + s] * keep
+    if mul < 1e-200:  # practically never: write the map into the firms before it underflows
+        refresh_awareness(F, W)
+        mul = keep
+    add = W[L.W_AWARE_ADD + s] * keep
+    W[L.W_AWARE_MUL + s] = mul
+    W[L.W_AWARE_ADD + s] = add
+    F[spared, L.F_AWARE] = (a_spared - add) / mul
+    W[L.W_AWARE_SUM + s] = (W[L.W_AWARE_SUM + s] - a_spared) * keep + a_spared
+    W[L.W_AWARE_MAX + s] = max(W[L.W_AWARE_MAX + s] * keep, a_spared)
 
 
 @nb.njit(cache=True)

@@ -10,7 +10,7 @@ import numpy as np
 from sim import layout as L
 from sim import streams as S
 from sim.rng import lognormal, uniform
-from sim.rules.common import end_offer, refresh_sector, sector_rows, sigmoid, year_of
+from sim.rules.common import discourage_sector, end_offer, sigmoid, year_of
 from sim.rules.pidx import (
     B0,
     B_EVAL,
@@ -59,12 +59,7 @@ def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
         p_copy = P[IMIT_PROB, y] * (1.0 - P[IP, y])
         if uniform(seed, rep, S.D_IMITATE, key, 0) < p_copy:
             R[L.R_IMITATIONS, y] += 1.0
-            d = P[DISCOURAGE, y]
-            lo, hi = sector_rows(W, s)
-            for g in range(lo, hi):
-                if g != f:
-                    F[g, L.F_AWARE] *= 1.0 - d
-            refresh_sector(F, W, s)
+            discourage_sector(F, W, s, f, P[DISCOURAGE, y])
             end_offer(O, R, i, t, L.RE_IMITATED, n_years)
             return 0
     county = int(F[f, L.F_COUNTY])

@@ -87,6 +87,8 @@ def init_world(P: np.ndarray, F: np.ndarray, W: np.ndarray) -> None:
     """The world at t = 0: a full fund for the first year, nobody in the pipeline."""
     W[:] = 0.0
     W[L.W_FUND] = P[FUND, 0]
+    for s in range(L.N_SECTORS):
+        W[L.W_AWARE_MUL + s] = 1.0  # firms hold their awareness as drawn: the identity map
     for f in range(F.shape[0]):
         W[L.W_SECTOR_START + int(F[f, L.F_SECTOR]) + 1] += 1.0
     for s in range(L.N_SECTORS):

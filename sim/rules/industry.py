@@ -8,7 +8,7 @@ import numpy as np
 from sim import layout as L
 from sim import streams as S
 from sim.rng import lognormal, uniform
-from sim.rules.common import end_offer, refresh_sector, sector_rows, year_of
+from sim.rules.common import encourage_sector, end_offer, year_of
 from sim.rules.pidx import IND_OK, IND_TAL, RAMP_MED, RAMP_SD, ROLE
 
 
@@ -40,8 +40,5 @@ def decide_industrialised(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.nda
     W[L.W_IND_THIS_YEAR] += 1.0
     boost = P[ROLE, y]
     if boost > 0.0:
-        lo, hi = sector_rows(W, s)
-        for g in range(lo, hi):
-            F[g, L.F_AWARE] += boost * (1.0 - F[g, L.F_AWARE])
-        refresh_sector(F, W, s)
+        encourage_sector(F, W, s, boost)
     return 1

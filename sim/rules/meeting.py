@@ -10,7 +10,7 @@ import numpy as np
 from sim import layout as L
 from sim import streams as S
 from sim.rng import exponential, lognormal, uniform
-from sim.rules.common import end_offer, sector_rows, year_of
+from sim.rules.common import awareness, end_offer, sector_rows, year_of
 from sim.rules.pidx import (
     ALPHA,
     ATTEMPTS,
@@ -86,10 +86,10 @@ def pick_firm(F: np.ndarray, W: np.ndarray, s: int, seed: int, rep: int, key: in
     base = att * 100000
     for k in range(10000):
         f = lo + min(int(uniform(seed, rep, S.D_FIRM_PICK, key, base + 2 * k) * n), n - 1)
-        if uniform(seed, rep, S.D_FIRM_PICK, key, base + 2 * k + 1) * top < F[f, L.F_AWARE]:
+        if uniform(seed, rep, S.D_FIRM_PICK, key, base + 2 * k + 1) * top < awareness(F, W, f):
             return f
     for f in range(lo, hi):
-        if F[f, L.F_AWARE] > 0.0:
+        if awareness(F, W, f) > 0.0:
             return f
     return -1
 

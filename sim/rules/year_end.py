@@ -8,7 +8,7 @@ import numpy as np
 from sim import layout as L
 from sim import streams as S
 from sim.rng import poisson, uniform
-from sim.rules.common import refresh_awareness
+from sim.rules.common import encourage_sector, refresh_awareness
 from sim.rules.meeting import broker_capacity
 from sim.rules.pidx import (
     AWARD_YUAN,
@@ -88,9 +88,9 @@ def year_end(P: np.ndarray, F: np.ndarray, W: np.ndarray, R: np.ndarray, k: int,
     # 5. publicity
     pub = P[PUBLICITY, y]
     if pub > 0.0:
-        for f in range(n):
-            F[f, L.F_AWARE] += pub * (1.0 - F[f, L.F_AWARE])
-    refresh_awareness(F, W)
+        for s in range(L.N_SECTORS):
+            encourage_sector(F, W, s, pub)
+    refresh_awareness(F, W)  # the year's feedbacks written into the firms; sums and maxima exact again
     # 6. contracts of other kinds (not from outside research results)
     R[L.R_OTHER_CONTRACTS, y] += poisson(uniform(seed, rep, S.D_OTHER_CONTRACTS, 0, y), P[OTHER, y])
     # 7. stocks
