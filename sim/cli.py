@@ -181,6 +181,51 @@ def cmd_trace(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(a: argparse.Namespace) -> int:
+    from sim.sweep import load_sweep, run_sweep
+
+    sw = load_sweep(a.spec)
+    out = Path(a.out) if a.out else Path("runs") / f"sweep-{sw.id}"
+    _check_out(str(out))
+    bar = None
+
+    def start(points: int, todo: int) -> None:
+        nonlocal bar
+        if not a.quiet:
+            done = points - todo
+            print(f"sweep {sw.id}: {points} points × {sw.spec.sweep.reps} replications, design "
+                  f"{sw.spec.sweep.design}, backend {a.backend}"
+                  + (f"; resuming: {done} points already in {out}" if done else ""), file=sys.stderr)
+        bar = _progress(todo * sw.spec.sweep.reps, "points", a.quiet)
+
+    if a.backend == "local":
+        from sim.sweep.design import design, point_scenario, point_values
+        from sim.table import build_table
+
+        _report_compile("fast", build_table(point_scenario(sw, point_values(design(sw.spec), 0))), a.quiet)
+    try:
+        run_sweep(sw, out, backend=a.backend, scheduler=a.scheduler, workers=a.workers, fresh=a.fresh,
+                  progress=lambda n: bar.update(n) if bar is not None else None, on_start=start)
+    except KeyboardInterrupt:
+        if bar is not None:
+            bar.close()
+        print(f"convsim: interrupted; every finished point is saved in {out}; run the same command again "
+              "to resume", file=sys.stderr)
+        return 130
+    if bar is not None:
+        bar.close()
+    summ = __import__("pandas").read_csv(out / "summary.csv", index_col="point")
+    sens = __import__("pandas").read_csv(out / "sensitivity.csv")
+    k = sw.spec.sweep.kpi
+    best = summ[f"{k}_mean"].idxmax()
+    factors = ", ".join(f"{f.param} = {summ.loc[best, f.param]:g}" for f in sw.spec.factors)
+    print(f"{k} {sw.first_year}–{sw.last_year}: from {summ[f'{k}_mean'].min():.1f} to {summ[f'{k}_mean'].max():.1f} "
+          f"across {len(summ)} points; highest at point {best} ({factors})")
+    print(sens.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    print(f"written {out}/: summary.csv, sensitivity.csv, sweep.png, records/ (one Parquet file per point)")
+    return 0
+
+
 def cmd_params(a: argparse.Namespace) -> int:
     from sim.params import parameter_rows
 
@@ -275,6 +320,17 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=_nonneg, default=0, help="master seed (default 0)")
     t.add_argument("--out", help="output file, .csv or .parquet (default runs/<id>-trace-rep<K>.csv)")
     t.set_defaults(func=cmd_trace)
+
+    s = sub.add_parser("sweep", help="run a parameter sweep (grid, Latin hypercube or Sobol); resumes if interrupted")
+    s.add_argument("spec", help="sweep file (.toml), e.g. sweeps/bottlenecks.toml")
+    s.add_argument("--out", help="output folder (default runs/sweep-<id>)")
+    s.add_argument("--backend", choices=("local", "dask"), default="local",
+                   help="local (this machine, all cores) or dask (one task per point; default local)")
+    s.add_argument("--scheduler", help="Dask scheduler address (default: a local cluster, one worker per core)")
+    s.add_argument("--workers", type=_positive, default=None, help="workers of the local Dask cluster")
+    s.add_argument("--fresh", action="store_true", help="replace an output folder made from another spec")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_sweep)
 
     q = sub.add_parser("params", help="list every parameter with unit, default and source")
     q.add_argument("--markdown", action="store_true", help="as a Markdown table")

@@ -18,6 +18,7 @@ file, the key and what is allowed.
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -126,9 +127,9 @@ class Scenario(BaseModel):
         return total
 
 
-def _walk(loc: tuple[Any, ...]) -> tuple[Any, Any]:
-    """Follow a location through the scenario schema: (model reached, FieldInfo of the last key)."""
-    model: Any = Scenario
+def _walk(loc: tuple[Any, ...], root: Any = None) -> tuple[Any, Any]:
+    """Follow a location through a schema (default: the scenario's): (model reached, FieldInfo of the last key)."""
+    model: Any = root or Scenario
     info = None
     for part in loc:
         if isinstance(part, int):
@@ -143,15 +144,15 @@ def _walk(loc: tuple[Any, ...]) -> tuple[Any, Any]:
     return model, info
 
 
-def _allowed(loc: tuple[Any, ...]) -> str:
+def _allowed(loc: tuple[Any, ...], root: Any = None) -> str:
     """What keys are allowed where the last key of ``loc`` stands."""
-    model, _ = _walk(loc[:-1])
+    model, _ = _walk(loc[:-1], root)
     fields = getattr(model, "model_fields", None)
     return ", ".join(fields) if fields else ""
 
 
-def _range_text(loc: tuple[Any, ...]) -> str:
-    _, info = _walk(loc)
+def _range_text(loc: tuple[Any, ...], root: Any = None) -> str:
+    _, info = _walk(loc, root)
     if info is None:
         return ""
     lo = hi = None
@@ -163,19 +164,24 @@ def _range_text(loc: tuple[Any, ...]) -> str:
     return f" (allowed range {'-inf' if lo is None else f'{lo:g}'} to {'inf' if hi is None else f'{hi:g}'})"
 
 
-def _one_line(path: Path, err: ValidationError) -> str:
+def one_line(path: Path, err: ValidationError, root: Any = None) -> str:
+    """A validation error as one line: file, key, what is allowed (``root``: the schema, default the scenario's)."""
     e = err.errors()[0]
     loc = tuple(e["loc"])
     key = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[") or "(top level)"
     if e["type"] == "extra_forbidden":
-        what = f"unknown key; allowed here: {_allowed(loc)}"
+        what = f"unknown key; allowed here: {_allowed(loc, root)}"
     elif e["type"] == "missing":
         what = "required key is missing"
     else:
-        what = e["msg"]
+        what = e["msg"].removeprefix("Value error, ")
+        # a check across several keys names its key at the start of its message ("factors[1]: …")
+        head = re.match(r"^([\w.\[\]]+): (.*)$", what)
+        if head and not loc:
+            key, what = head.group(1), head.group(2)
         ctx = e.get("ctx") or {}
         if "ge" in ctx or "le" in ctx:
-            what += _range_text(loc)
+            what += _range_text(loc, root)
         if "input" in e and e["type"] != "value_error":
             what += f"; got {e['input']!r}"
     more = f" (and {len(err.errors()) - 1} more problem(s))" if len(err.errors()) > 1 else ""
@@ -237,7 +243,7 @@ def scenario_from_dict(data: dict[str, Any], path: str | Path = "<scenario>") ->
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
-        raise InputError(_one_line(Path(path), err)) from None
+        raise InputError(one_line(Path(path), err)) from None
 
 
 def baseline_scenario() -> Scenario:

@@ -1,0 +1,186 @@
+"""Running a sweep: every point's replications, saved point by point, resumable.
+
+The output folder is a partitioned Parquet dataset with a manifest::
+
+    runs/sweep-<id>/
+        manifest.json                     # the spec, its digest, seed, design, versions
+        design.csv                        # point → factor values
+        records/point=00000/part.parquet  # one file per finished point: rep × year records
+        records/point=00001/part.parquet
+        summary.csv, sensitivity.csv, sweep.png   # written when every point is done
+
+Each point's file is written to a temporary name and renamed, so a point is
+either wholly there or absent. Interrupted (Ctrl-C, a lost worker, a power
+cut), the same command finds the folder, checks the manifest's digest
+against the spec and runs only the missing points; a folder made by another
+spec is refused unless ``--fresh`` is given. Because every random number is
+keyed by (seed, replication, …), the records do not depend on the order in
+which points finish, on the backend or on the number of workers.
+
+Backends: ``local`` runs points one after another, each over all cores with
+the fast engine; ``dask`` sends one task per point to a Dask cluster (a
+scheduler address, or a local cluster of one single-threaded worker per
+core) and writes the results as they come back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.experiment import _versions, atomic_folder, run_records
+from sim.scenario import InputError, scenario_from_dict
+from sim.sweep.design import design, point_scenario, point_values
+from sim.sweep.spec import Sweep
+from sim.table import build_table
+
+MANIFEST = "manifest.json"
+
+
+def part_path(out: Path, point: int) -> Path:
+    """Where point ``point``'s records live."""
+    return out / "records" / f"point={point:05d}" / "part.parquet"
+
+
+def run_point(scenario: dict[str, Any], seed: int, reps: int, threads: int | None = None,
+              progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+    """Records of one point (``reps`` replications 0 … reps − 1); runs on whichever worker gets it."""
+    if threads is not None:
+        import numba
+
+        numba.set_num_threads(max(1, min(threads, getattr(numba.config, "NUMBA_NUM_THREADS", 1))))
+    table = build_table(scenario_from_dict(scenario))
+    return run_records(table, seed, range(reps), engine="fast", progress=progress)
+
+
+def _write_part(out: Path, point: int, records: pd.DataFrame) -> None:
+    path = part_path(out, point)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".part.{os.getpid()}.tmp")
+    records.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def prepare(sw: Sweep, out: Path, fresh: bool = False) -> tuple[pd.DataFrame, list[int]]:
+    """Create or reopen the output folder; returns the design and the points still to run.
+
+    Every point's scenario is built first, so a point that pushes a parameter
+    out of its range is an input error before anything runs.
+    """
+    points = design(sw.spec)
+    scenarios = [point_scenario(sw, point_values(points, k)) for k in range(len(points))]
+    for sc in scenarios:
+        build_table(sc, str(sw.path))
+    man_path = out / MANIFEST
+    if out.exists():
+        if not man_path.is_file():
+            if any(out.iterdir()):
+                raise InputError(f"{out}: --out is a folder that holds something other than a sweep; "
+                                 "choose an empty or new folder")
+        else:
+            old = json.loads(man_path.read_text(encoding="utf-8"))
+            if old.get("digest") != sw.digest():
+                if not fresh:
+                    raise InputError(f"{out}: holds a sweep made from another spec or scenario (digest "
+                                     f"{old.get('digest')} ≠ {sw.digest()}); use --fresh to replace it, "
+                                     "or another --out")
+                shutil.rmtree(out)
+    if not man_path.is_file():
+        man = {
+            "sweep_id": sw.id, "name_en": sw.spec.sweep.name_en, "name_zh": sw.spec.sweep.name_zh,
+            "digest": sw.digest(), "spec_file": str(sw.path), "spec": sw.spec.model_dump(mode="json"),
+            "scenario_id": sw.scenario.id, "scenario": sw.scenario.model_dump(mode="json"),
+            "design": sw.spec.sweep.design, "points": len(points), "reps_per_point": sw.spec.sweep.reps,
+            "seed": sw.spec.sweep.seed, "window": [sw.first_year, sw.last_year], "engine": "fast",
+            "versions": _versions(), "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+            "files": {"design": "design.csv", "records": "records/point=NNNNN/part.parquet",
+                      "summary": "summary.csv", "sensitivity": "sensitivity.csv", "figure": "sweep.png"},
+        }
+        with atomic_folder(out) as tmp:
+            (tmp / MANIFEST).write_text(json.dumps(man, ensure_ascii=False, indent=2), encoding="utf-8")
+            points.to_csv(tmp / "design.csv")
+    todo = [k for k in range(len(points)) if not part_path(out, k).is_file()]
+    return points, todo
+
+
+def _local(sw: Sweep, points: pd.DataFrame, todo: list[int],
+           progress: Callable[[int], None] | None) -> Iterator[tuple[int, pd.DataFrame]]:
+    for k in todo:
+        sc = point_scenario(sw, point_values(points, k))
+        yield k, run_point(sc.model_dump(mode="python"), sw.spec.sweep.seed, sw.spec.sweep.reps, progress=progress)
+
+
+def _dask(sw: Sweep, points: pd.DataFrame, todo: list[int], scheduler: str | None, workers: int | None,
+          processes: bool, progress: Callable[[int], None] | None) -> Iterator[tuple[int, pd.DataFrame]]:
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise InputError("--backend dask needs Dask: pip install -e '.[dask]'") from None
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                               processes=processes, dashboard_address=None)
+        client = Client(cluster)
+    try:
+        futures = {}
+        for k in todo:
+            sc = point_scenario(sw, point_values(points, k))
+            fut = client.submit(run_point, sc.model_dump(mode="python"), sw.spec.sweep.seed, sw.spec.sweep.reps, 1,
+                                key=f"convsim-{sw.digest()}-point-{k}", pure=False)
+            futures[fut] = k
+        for fut in as_completed(futures):
+            if progress is not None:
+                progress(sw.spec.sweep.reps)
+            yield futures[fut], fut.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def run_sweep(sw: Sweep, out: str | Path, backend: str = "local", scheduler: str | None = None,
+              workers: int | None = None, fresh: bool = False, dask_processes: bool = True,
+              progress: Callable[[int], None] | None = None,
+              on_start: Callable[[int, int], None] | None = None) -> Path:
+    """Run every point not yet on disk, then write the summary, sensitivity and figure.
+
+    ``on_start(points, points_to_run)`` is told the size of the work before it starts.
+    """
+    from sim.sweep.analysis import write_analysis
+
+    out = Path(out)
+    points, todo = prepare(sw, out, fresh)
+    if on_start is not None:
+        on_start(len(points), len(todo))
+    if backend == "local":
+        results = _local(sw, points, todo, progress)
+    elif backend == "dask":
+        results = _dask(sw, points, todo, scheduler, workers, dask_processes, progress)
+    else:
+        raise ValueError(f"unknown backend {backend!r}; available: local, dask")
+    for k, records in results:
+        _write_part(out, k, records)
+    write_analysis(sw, out)
+    return out
+
+
+def read_points(out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """(design, records with a ``point`` column, manifest) of a finished sweep folder."""
+    out = Path(out)
+    man = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    points = pd.read_csv(out / "design.csv", index_col="point")
+    parts = []
+    for k in points.index:
+        df = pd.read_parquet(part_path(out, int(k)))
+        df.insert(0, "point", int(k))
+        parts.append(df)
+    return points, pd.concat(parts, ignore_index=True), man

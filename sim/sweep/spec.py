@@ -1,0 +1,181 @@
+"""A sweep file: which parameters to vary, over what values, on which scenario.
+
+A parameter sweep (参数扫描) runs one scenario at many *points*, each point
+the scenario with some parameters set to other values, every point with the
+same replication numbers (common random numbers, so differences between
+points are paired). A sweep file has a ``[sweep]`` table and one
+``[[factors]]`` table per parameter varied::
+
+    [sweep]
+    id = "bottlenecks"
+    name_en = "Brokers and public pilot slots"
+    name_zh = "技术经纪人与公共中试工位"
+    scenario = "../scenarios/baseline.toml"   # relative to this file
+    design = "grid"          # grid | lhs (Latin hypercube) | sobol (Saltelli, for Sobol indices)
+    reps = 100               # replications per point
+    kpi = "industrialised"   # the indicator summarised, ranked and analysed
+
+    [[factors]]
+    param = "meeting.brokers"
+    values = [5, 10, 20]     # grid: the values; lhs and sobol: min and max instead
+
+A factor sets the parameter's value in every simulated year (levers of the
+scenario still act on top of it). Every problem is an :class:`InputError`
+naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sim.analysis.kpi import KPI_BY_KEY
+from sim.params import Params, parameter_rows
+from sim.scenario import InputError, Scenario, load_scenario, one_line
+
+_RANGES = {r["parameter"]: (r["min"], r["max"]) for r in parameter_rows()}
+#: Parameters a sweep may not vary: they fix the calendar, so points would not share years.
+FROZEN_GROUPS = ("time",)
+#: Parameters that hold whole numbers even where their type is float (capacities).
+WHOLE = ("meeting.brokers", "pilot.public_slots", "supply.offers_per_event", "pilot.trl_ready",
+         "meeting.attempts", "finance.rounds")
+
+
+def is_whole(param: str) -> bool:
+    """Does ``param`` take whole numbers only (an ``int`` field, or a capacity)?"""
+    g, n = param.split(".", 1)
+    field = Params.model_fields[g].annotation.model_fields[n]  # type: ignore[union-attr]
+    return param in WHOLE or field.annotation is int
+
+
+class Factor(BaseModel):
+    """One parameter varied: by listed values (grid) or over a range (lhs, sobol)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    param: str = Field(min_length=3, description="parameter varied, as group.name (see convsim params)")
+    values: list[float] | None = Field(None, min_length=1, max_length=1000)
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _known(self) -> Factor:
+        if self.param not in _RANGES:
+            raise ValueError(f"unknown parameter {self.param!r}; see `convsim params` for the list")
+        if self.param.split(".", 1)[0] in FROZEN_GROUPS:
+            raise ValueError(f"{self.param} fixes the calendar and cannot be swept")
+        lo, hi = _RANGES[self.param]
+        for v in [*(self.values or []), *(x for x in (self.min, self.max) if x is not None)]:
+            if (lo is not None and v < lo) or (hi is not None and v > hi):
+                raise ValueError(f"{v:g} is outside {self.param}'s allowed range {lo} to {hi}")
+        if self.min is not None and self.max is not None and not self.min < self.max:
+            raise ValueError(f"min ({self.min:g}) must be below max ({self.max:g})")
+        return self
+
+
+class SweepMeta(BaseModel):
+    """The ``[sweep]`` table."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
+    name_en: str = Field(min_length=1)
+    name_zh: str = Field(min_length=1)
+    description: str = ""
+    scenario: str = Field(min_length=1, description="scenario file, relative to the sweep file")
+    design: Literal["grid", "lhs", "sobol"] = "grid"
+    samples: int = Field(16, ge=1, le=100_000, description="lhs: points; sobol: base sample N (a power of two)")
+    reps: int = Field(100, ge=2, le=1_000_000, description="replications per point")
+    seed: int = Field(0, ge=0, le=2**62, description="master seed of the simulation (the same at every point)")
+    design_seed: int = Field(0, ge=0, le=2**31, description="seed of the lhs / sobol sampler")
+    kpi: str = Field("industrialised", description="indicator summarised and analysed (a KPI key)")
+    first_year: int | None = Field(None, ge=2000, le=2100, description="window start (default: policy start)")
+    last_year: int | None = Field(None, ge=2000, le=2100, description="window end (default: horizon)")
+
+    @model_validator(mode="after")
+    def _kpi_known(self) -> SweepMeta:
+        if self.kpi not in KPI_BY_KEY:
+            raise ValueError(f"unknown KPI {self.kpi!r}; one of {', '.join(KPI_BY_KEY)}")
+        return self
+
+
+class SweepSpec(BaseModel):
+    """A whole sweep file."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    sweep: SweepMeta
+    factors: list[Factor] = Field(min_length=1, max_length=50)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SweepSpec:
+        if self.sweep.design == "sobol":
+            n = self.sweep.samples
+            if n & (n - 1):
+                raise ValueError(f"sweep.samples: design 'sobol' needs a power of two (got {n})")
+            if len(self.factors) < 2:
+                raise ValueError("factors: Sobol indices need at least two factors")
+        seen = set()
+        for k, f in enumerate(self.factors):
+            if f.param in seen:
+                raise ValueError(f"factors[{k}].param: {f.param} is varied twice")
+            seen.add(f.param)
+            if self.sweep.design == "grid" and f.values is None:
+                raise ValueError(f"factors[{k}]: {f.param}: a grid needs `values`")
+            if self.sweep.design != "grid" and (f.min is None or f.max is None):
+                raise ValueError(f"factors[{k}]: {f.param}: design {self.sweep.design!r} needs `min` and `max`")
+        return self
+
+
+class Sweep:
+    """A validated sweep: its spec, the scenario it varies, and where it came from."""
+
+    def __init__(self, spec: SweepSpec, scenario: Scenario, path: Path, text: str) -> None:
+        self.spec = spec
+        self.scenario = scenario
+        self.path = path
+        self.text = text
+        p = scenario.params
+        self.first_year = spec.sweep.first_year or min(p.time.policy_start_year, p.time.horizon_year)
+        self.last_year = spec.sweep.last_year or p.time.horizon_year
+        if not p.first_year <= self.first_year <= self.last_year <= p.time.horizon_year:
+            raise InputError(f"{path}: key 'sweep.first_year': the window {self.first_year}–{self.last_year} "
+                             f"must lie within the simulated years {p.first_year}–{p.time.horizon_year}")
+
+    @property
+    def id(self) -> str:
+        return self.spec.sweep.id
+
+    def digest(self) -> str:
+        """Identity of what is computed: the spec and the resolved scenario (not file names or comments)."""
+        key = {"spec": self.spec.model_dump(mode="json"), "scenario": self.scenario.model_dump(mode="json")}
+        return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read and validate a sweep file and the scenario it names; raise :class:`InputError` with one line."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: file not found (expected a sweep .toml file)")
+    try:
+        text = p.read_text(encoding="utf-8")
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{p}: malformed TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{p}: not UTF-8 text") from None
+    try:
+        spec = SweepSpec.model_validate(data)
+    except ValidationError as err:
+        raise InputError(one_line(p, err, SweepSpec)) from None
+    sc_path = p.parent / spec.sweep.scenario
+    try:
+        scenario = load_scenario(sc_path)
+    except InputError as exc:
+        raise InputError(f"{p}: key 'sweep.scenario': {exc}") from None
+    return Sweep(spec, scenario, p, text)
