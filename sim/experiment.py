@@ -59,6 +59,43 @@ def record_frame(records: Iterable[tuple[int, np.ndarray]], years: np.ndarray) -
     return pd.concat(parts, ignore_index=True)
 
 
+@contextmanager
+def interrupt_between_chunks() -> Iterator[Callable[[], None]]:
+    """Hold Ctrl-C while compiled code runs; yield a check that raises it between chunks.
+
+    A SIGINT that arrives inside a Numba call makes the call return with an
+    exception set, which Python reports as a ``SystemError`` and a traceback.
+    Here the signal is only noted, and the caller's check raises a clean
+    ``KeyboardInterrupt`` at the next chunk boundary (a fraction of a second
+    later). Outside the main thread (e.g. a Dask worker) nothing changes.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: None
+        return
+    pending: list[int] = []
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.SIG_IGN:  # started with Ctrl-C ignored (e.g. a background job): keep it so
+        yield lambda: None
+        return
+
+    def note(signum: int, frame: object) -> None:
+        pending.append(signum)
+
+    def check() -> None:
+        if pending:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, note)
+    try:
+        yield check
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    check()
+
+
 def run_records(table: Table, seed: int, reps: Iterable[int], engine: str = "auto",
                 progress: Callable[[int], None] | None = None) -> pd.DataFrame:
     """Run replications ``reps`` of a prepared scenario and return the tidy records.
@@ -82,12 +119,14 @@ def run_records(table: Table, seed: int, reps: Iterable[int], engine: str = "aut
         from sim.engines.fast import run_fast
 
         chunk = max(8, 16 * numba.get_num_threads())
-        for start in range(0, len(reps), chunk):
-            part = reps[start:start + chunk]
-            recs, _ = run_fast(table, seed, part)
-            out.extend(zip(part, recs, strict=True))
-            if progress is not None:
-                progress(len(part))
+        with interrupt_between_chunks() as check:
+            for start in range(0, len(reps), chunk):
+                part = reps[start:start + chunk]
+                recs, _ = run_fast(table, seed, part)
+                check()
+                out.extend(zip(part, recs, strict=True))
+                if progress is not None:
+                    progress(len(part))
     return record_frame(out, table.years)
 
 

@@ -192,3 +192,48 @@ def test_cli_sweep_prints_the_range_and_resumes(tmp_path: Path, capsys) -> None:
     shutil.rmtree(out / "records" / "point=00001")
     assert main(["sweep", str(spec), "--out", str(out)]) == 0
     assert "resuming: 3 points already in" in capsys.readouterr().err
+
+
+def test_a_folder_being_written_by_another_run_is_refused(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    sw = load_sweep(write(tmp_path, GRID))
+    out = tmp_path / "out"
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (tmp_path / ".out.lock").write_text(str(sleeper.pid), encoding="utf-8")
+        with pytest.raises(InputError, match=f"another sweep \\(process {sleeper.pid}\\)"):
+            run_sweep(sw, out)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    # the lock of a process that is gone is taken over, and released at the end
+    run_sweep(sw, out)
+    assert not (tmp_path / ".out.lock").exists() and (out / "summary.csv").exists()
+
+
+def test_ctrl_c_stops_cleanly_and_the_sweep_resumes(tmp_path: Path) -> None:
+    """A real SIGINT while the compiled engine runs: exit 130, one line, finished points kept, no traceback."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    spec = write(tmp_path, GRID.replace("reps = 6", "reps = 3000"))
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "sim.cli", "sweep", str(spec), "--out", str(out)]
+    p = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert p.stderr is not None
+    seen = ""
+    deadline = time.time() + 300
+    while "rep/s" not in seen and time.time() < deadline:  # the progress bar moves: compiled code is running
+        seen += p.stderr.read(1)
+    time.sleep(0.5)
+    p.send_signal(signal.SIGINT)
+    rest = p.communicate(timeout=120)[1]
+    assert p.returncode == 130, seen + rest
+    assert "Traceback" not in rest and "interrupted; every finished point is saved" in rest
+    assert not list((out / "records").glob("*/.part*"))  # no half-written point
+    assert not (tmp_path / ".out.lock").exists()

@@ -147,6 +147,50 @@ def _dask(sw: Sweep, points: pd.DataFrame, todo: list[int], scheduler: str | Non
             cluster.close()
 
 
+class _Lock:
+    """``.<out>.lock`` beside the folder holds the id of the process writing it; a second run is refused.
+
+    A lock left by a process that no longer exists (killed, machine restarted) is taken over.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.path = out.with_name(f".{out.name}.lock")
+
+    def __enter__(self) -> _Lock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                try:
+                    pid = int(self.path.read_text(encoding="utf-8").strip() or 0)
+                except (OSError, ValueError):
+                    pid = 0
+                if pid and _alive(pid):
+                    raise InputError(f"{self.out}: another sweep (process {pid}) is writing this folder; "
+                                     "wait for it or stop it") from None
+                self.path.unlink(missing_ok=True)
+                continue
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(str(os.getpid()))
+            return self
+        raise InputError(f"{self.path}: cannot take the folder's lock")
+
+    def __exit__(self, *exc: object) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def run_sweep(sw: Sweep, out: str | Path, backend: str = "local", scheduler: str | None = None,
               workers: int | None = None, fresh: bool = False, dask_processes: bool = True,
               progress: Callable[[int], None] | None = None,
@@ -158,18 +202,19 @@ def run_sweep(sw: Sweep, out: str | Path, backend: str = "local", scheduler: str
     from sim.sweep.analysis import write_analysis
 
     out = Path(out)
-    points, todo = prepare(sw, out, fresh)
-    if on_start is not None:
-        on_start(len(points), len(todo))
-    if backend == "local":
-        results = _local(sw, points, todo, progress)
-    elif backend == "dask":
-        results = _dask(sw, points, todo, scheduler, workers, dask_processes, progress)
-    else:
+    if backend not in ("local", "dask"):
         raise ValueError(f"unknown backend {backend!r}; available: local, dask")
-    for k, records in results:
-        _write_part(out, k, records)
-    write_analysis(sw, out)
+    with _Lock(out):
+        points, todo = prepare(sw, out, fresh)
+        if on_start is not None:
+            on_start(len(points), len(todo))
+        if backend == "local":
+            results = _local(sw, points, todo, progress)
+        else:
+            results = _dask(sw, points, todo, scheduler, workers, dask_processes, progress)
+        for k, records in results:
+            _write_part(out, k, records)
+        write_analysis(sw, out)
     return out
 
 
