@@ -189,14 +189,15 @@ def cmd_sweep(a: argparse.Namespace) -> int:
     _check_out(str(out))
     bar = None
 
-    def start(points: int, todo: int) -> None:
+    def start(runs: int, todo: int) -> None:
         nonlocal bar
         if not a.quiet:
-            done = points - todo
-            print(f"sweep {sw.id}: {points} points × {sw.spec.sweep.reps} replications, design "
+            done = runs - todo
+            arms = f" × {len(sw.arms)} scenarios" if len(sw.arms) > 1 else ""
+            print(f"sweep {sw.id}: {runs // len(sw.arms)} points{arms} × {sw.spec.sweep.reps} replications, design "
                   f"{sw.spec.sweep.design}, backend {a.backend}"
-                  + (f"; resuming: {done} points already in {out}" if done else ""), file=sys.stderr)
-        bar = _progress(todo * sw.spec.sweep.reps, "points", a.quiet)
+                  + (f"; resuming: {done} of {runs} runs already in {out}" if done else ""), file=sys.stderr)
+        bar = _progress(todo * sw.spec.sweep.reps, "sweep", a.quiet)
 
     if a.backend == "local":
         from sim.sweep.design import design, point_scenario, point_values
@@ -222,7 +223,14 @@ def cmd_sweep(a: argparse.Namespace) -> int:
     print(f"{k} {sw.first_year}–{sw.last_year}: from {summ[f'{k}_mean'].min():.1f} to {summ[f'{k}_mean'].max():.1f} "
           f"across {len(summ)} points; highest at point {best} ({factors})")
     print(sens.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-    print(f"written {out}/: summary.csv, sensitivity.csv, sweep.png, records/ (one Parquet file per point)")
+    written = "summary.csv, sensitivity.csv, sweep.png"
+    if len(sw.arms) > 1:
+        rob = __import__("pandas").read_csv(out / "robustness_summary.csv")
+        print(f"\npaired difference from {sw.scenario.id} across the {len(summ)} points "
+              "(mean, 5–95 % range over points, share of points with a significant gain, share best, mean rank):")
+        print(rob.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+        written += ", robustness.csv, robustness_summary.csv, robustness.png"
+    print(f"written {out}/: {written}, records/ (one Parquet file per point and scenario)")
     return 0
 
 

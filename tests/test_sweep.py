@@ -47,7 +47,7 @@ def write(tmp_path: Path, text: str, name: str = "sweep.toml") -> Path:
 
 def records_by_point(out: Path) -> dict[int, pd.DataFrame]:
     _, rec, _ = read_points(out)
-    return {int(k): g.drop(columns="point").reset_index(drop=True) for k, g in rec.groupby("point")}
+    return {int(k): g.drop(columns=["point", "arm"]).reset_index(drop=True) for k, g in rec.groupby("point")}
 
 
 def test_grid_sweep_writes_every_point_and_matches_direct_runs(tmp_path: Path) -> None:
@@ -84,7 +84,7 @@ def test_an_interrupted_sweep_resumes_and_gives_the_same_result(tmp_path: Path) 
 
     with pytest.raises(KeyboardInterrupt):
         run_sweep(sw, out, progress=stop_after_two_points)
-    parts = sorted(p.parent.name for p in (out / "records").glob("*/part.parquet"))
+    parts = sorted(str(p.parent) for p in (out / "records").glob("*/*/part.parquet"))
     assert len(parts) in (1, 2)  # the interrupted point left nothing behind
     assert not (out / "summary.csv").exists()
     sizes: list[tuple[int, int]] = []
@@ -180,7 +180,8 @@ def test_shipped_sweeps_are_valid() -> None:
         sw = load_sweep(p)
         assert len(design(sw.spec)) >= 4
         for k in range(len(design(sw.spec))):
-            build_table(point_scenario(sw, point_values(design(sw.spec), k)))
+            for a in range(len(sw.arms)):
+                build_table(point_scenario(sw, point_values(design(sw.spec), k), a))
 
 
 def test_cli_sweep_prints_the_range_and_resumes(tmp_path: Path, capsys) -> None:
@@ -191,7 +192,7 @@ def test_cli_sweep_prints_the_range_and_resumes(tmp_path: Path, capsys) -> None:
     assert "industrialised 2023–2027: from" in first and "SRC" in first
     shutil.rmtree(out / "records" / "point=00001")
     assert main(["sweep", str(spec), "--out", str(out)]) == 0
-    assert "resuming: 3 points already in" in capsys.readouterr().err
+    assert "resuming: 3 of 4 runs already in" in capsys.readouterr().err
 
 
 def test_a_folder_being_written_by_another_run_is_refused(tmp_path: Path) -> None:
@@ -235,5 +236,43 @@ def test_ctrl_c_stops_cleanly_and_the_sweep_resumes(tmp_path: Path) -> None:
     rest = p.communicate(timeout=120)[1]
     assert p.returncode == 130, seen + rest
     assert "Traceback" not in rest and "interrupted; every finished point is saved" in rest
-    assert not list((out / "records").glob("*/.part*"))  # no half-written point
+    assert not list((out / "records").glob("*/*/.part*"))  # no half-written point
     assert not (tmp_path / ".out.lock").exists()
+
+
+def test_compared_scenarios_get_paired_differences_at_every_point(tmp_path: Path) -> None:
+    from sim.analysis.kpi import kpis
+
+    g4 = BASELINE.parent / "g4_intermediaries.toml"
+    g3 = BASELINE.parent / "g3_talent.toml"
+    text = GRID.replace('kpi = "industrialised"', f'kpi = "industrialised"\ncompare = ["{g4.as_posix()}", '
+                        f'"{g3.as_posix()}"]')
+    sw = load_sweep(write(tmp_path, text))
+    assert [a.id for a in sw.arms] == ["baseline", "g4_intermediaries", "g3_talent"]
+    out = run_sweep(sw, tmp_path / "out")
+    per_point = pd.read_csv(out / "robustness.csv")
+    rob = pd.read_csv(out / "robustness_summary.csv")
+    assert len(per_point) == 4 * 2 and set(rob["scenario"]) == {"g4_intermediaries", "g3_talent"}
+    assert np.isclose(rob["share_best"].sum(), 1.0) and (out / "robustness.png").stat().st_size > 10_000
+    # point 2's difference is the paired difference of the two scenarios run directly at that point
+    points = design(sw.spec)
+    runs = [run_records(build_table(point_scenario(sw, point_values(points, 2), a)), 3, range(6), engine="fast")
+            for a in (0, 1)]
+    k = [kpis(r, 2023, 2027)["industrialised"] for r in runs]
+    row = per_point[(per_point["point"] == 2) & (per_point["scenario"] == "g4_intermediaries")].iloc[0]
+    assert np.isclose(row["diff_mean"], (k[1] - k[0]).mean())
+    # resuming works per (point, scenario)
+    shutil.rmtree(out / "records" / "point=00001" / "arm=g3_talent")
+    sizes: list[tuple[int, int]] = []
+    run_sweep(sw, out, on_start=lambda n, todo: sizes.append((n, todo)))
+    assert sizes == [(12, 1)]
+    pd.testing.assert_frame_equal(pd.read_csv(out / "robustness.csv"), per_point)
+
+
+def test_compared_scenarios_must_share_the_calendar(tmp_path: Path) -> None:
+    other = tmp_path / "other.toml"
+    other.write_text(f'[scenario]\nid = "later"\nname_en = "x"\nname_zh = "x"\nbase = "{BASELINE.as_posix()}"\n'
+                     "[params.time]\nhorizon_year = 2030\n", encoding="utf-8")
+    text = GRID.replace('kpi = "industrialised"', f'kpi = "industrialised"\ncompare = ["{other.as_posix()}"]')
+    with pytest.raises(InputError, match="another calendar"):
+        load_sweep(write(tmp_path, text))

@@ -10,7 +10,15 @@
   regression coefficients (SRC: the change in the KPI, in standard
   deviations, per standard deviation of the factor) and the R² of that
   linear fit;
-* ``sweep.png`` — the headline KPI against each factor (Chinese and English labels).
+* ``sweep.png`` — the headline KPI against each factor (Chinese and English labels);
+* with ``compare`` (several scenarios at every point): ``robustness.csv`` —
+  each compared scenario's paired difference from the sweep's scenario at
+  every point, with its 95 % interval; ``robustness_summary.csv`` — per
+  scenario, the mean difference over points, its 5–95 % range across points,
+  the share of points where the gain is significant, the share where it is
+  the best scenario and its mean rank; ``robustness.png`` — the differences
+  across points, scenario by scenario. Summary, sensitivity and ``sweep.png``
+  describe the sweep's own scenario.
 
 The sensitivity is computed on each point's mean over replications, so with
 few replications per point the Monte Carlo noise inflates the part no factor
@@ -31,8 +39,9 @@ from sim.sweep.spec import Sweep
 
 
 def point_kpis(records: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
-    """Per-replication KPIs of every point: index (point, rep)."""
-    parts = {k: kpis(g, first, last) for k, g in records.groupby("point", sort=True)}
+    """Per-replication KPIs of every point (records of one scenario): index (point, rep)."""
+    parts = {k: kpis(g.drop(columns="arm", errors="ignore"), first, last)
+             for k, g in records.groupby("point", sort=True)}
     return pd.concat(parts, names=["point", "rep"])
 
 
@@ -111,18 +120,82 @@ def figure(sw: Sweep, summ: pd.DataFrame, path: Path) -> None:
     plt.close(fig)
 
 
+def robustness(sw: Sweep, points: pd.DataFrame, pk_by_arm: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame,
+                                                                                             pd.DataFrame]:
+    """Paired differences of every compared scenario from the reference, point by point, and their summary."""
+    headline = sw.spec.sweep.kpi
+    ref = pk_by_arm[sw.scenario.id][headline]
+    rows = []
+    for arm in sw.arms[1:]:
+        d = (pk_by_arm[arm.id][headline] - ref).groupby(level="point")
+        mean, sd, n = d.mean(), d.std(ddof=1), d.count()
+        half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
+        for k in points.index:
+            rows.append({"point": k, "scenario": arm.id, "diff_mean": mean[k], "diff_low95": mean[k] - half[k],
+                         "diff_high95": mean[k] + half[k], "reps": int(n[k]),
+                         **{c: points.loc[k, c] for c in points.columns}})
+    per_point = pd.DataFrame(rows)
+    wide = per_point.pivot(index="point", columns="scenario", values="diff_mean")
+    ranks = wide.rank(axis=1, ascending=False, method="average")
+    best = wide.eq(wide.max(axis=1), axis=0)
+    best = best.div(best.sum(axis=1), axis=0)  # a tie for first shares the point
+    summ = pd.DataFrame({
+        "scenario": wide.columns,
+        "diff_mean": wide.mean().to_numpy(),
+        "diff_p5": wide.quantile(0.05).to_numpy(),
+        "diff_p95": wide.quantile(0.95).to_numpy(),
+        "share_significant_gain": [float((per_point.loc[per_point["scenario"] == c, "diff_low95"] > 0).mean())
+                                   for c in wide.columns],
+        "share_best": best.mean().to_numpy(),
+        "mean_rank": ranks.mean().to_numpy(),
+    }).sort_values("mean_rank", kind="stable").reset_index(drop=True)
+    return per_point, summ
+
+
+def robustness_figure(sw: Sweep, per_point: pd.DataFrame, summ: pd.DataFrame, path: Path) -> None:
+    """Each compared scenario's paired difference at every point (box over points), best mean rank on top."""
+    from sim.analysis.report import _plt
+
+    plt = _plt()
+    k = KPI_BY_KEY[sw.spec.sweep.kpi]
+    order = list(summ["scenario"])[::-1]
+    data = [per_point.loc[per_point["scenario"] == c, "diff_mean"].to_numpy() for c in order]
+    n_points = per_point["point"].nunique()
+    fig, ax = plt.subplots(figsize=(8.0, 0.42 * len(order) + 2.0), layout="constrained")
+    ax.boxplot(data, orientation="horizontal", whis=(5, 95), showfliers=True)
+    ax.set_yticks(range(1, len(order) + 1), order, fontsize=8)
+    ax.axvline(0.0, color="grey", lw=0.8)
+    ax.set_xlabel(f"{k.zh}:与 {sw.scenario.id} 之差 / {k.en}: difference from {sw.scenario.id}", fontsize=8)
+    ax.set_title(f"{sw.spec.sweep.name_zh} / {sw.spec.sweep.name_en}\n"
+                 f"{n_points} 个参数点上的配对差异 / paired difference at {n_points} points, "
+                 f"{sw.first_year}–{sw.last_year} (箱 box 25–75 %, 须 whiskers 5–95 %)", fontsize=9)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _replace_csv(out: Path, name: str, df: pd.DataFrame, index: bool) -> None:
+    tmp = out / f".{name}.tmp"
+    df.to_csv(tmp, index=index)
+    tmp.replace(out / name)
+
+
 def write_analysis(sw: Sweep, out: Path) -> None:
-    """Write summary.csv, sensitivity.csv and sweep.png from every point's records."""
+    """Write summary.csv, sensitivity.csv and sweep.png (and the robustness files) from the records."""
     from sim.sweep.runner import read_points
 
     points, records, _ = read_points(out)
-    pk = point_kpis(records, sw.first_year, sw.last_year)
-    summ = summary(points, pk, sw.spec.sweep.kpi)
+    pk_by_arm = {a.id: point_kpis(records[records["arm"] == a.id], sw.first_year, sw.last_year) for a in sw.arms}
+    summ = summary(points, pk_by_arm[sw.scenario.id], sw.spec.sweep.kpi)
     sens = sensitivity(sw, points, summ[f"{sw.spec.sweep.kpi}_mean"].to_numpy(dtype=float))
-    for name, df in (("summary.csv", summ), ("sensitivity.csv", sens)):
-        tmp = out / f".{name}.tmp"
-        df.to_csv(tmp, index=name == "summary.csv")
-        tmp.replace(out / name)
+    _replace_csv(out, "summary.csv", summ, index=True)
+    _replace_csv(out, "sensitivity.csv", sens, index=False)
     tmp_png = out / ".sweep.png.tmp.png"
     figure(sw, summ, tmp_png)
     tmp_png.replace(out / "sweep.png")
+    if len(sw.arms) > 1:
+        per_point, rob = robustness(sw, points, pk_by_arm)
+        _replace_csv(out, "robustness.csv", per_point, index=False)
+        _replace_csv(out, "robustness_summary.csv", rob, index=False)
+        tmp_png = out / ".robustness.png.tmp.png"
+        robustness_figure(sw, per_point, rob, tmp_png)
+        tmp_png.replace(out / "robustness.png")

@@ -60,12 +60,12 @@ def point_values(points: pd.DataFrame, k: int) -> dict[str, float]:
     return {str(c): float(v) for c, v in points.iloc[k].items()}
 
 
-def point_scenario(sw: Sweep, values: dict[str, float]) -> Scenario:
-    """The sweep's scenario with each factor's parameter set to ``values[param]``."""
-    data = sw.scenario.model_dump(mode="python")
+def point_scenario(sw: Sweep, values: dict[str, float], arm: int = 0) -> Scenario:
+    """Arm ``arm`` of the sweep (0: its scenario) with each factor's parameter set to ``values[param]``."""
+    base = sw.arms[arm]
+    data = base.model_dump(mode="python")
     for param, v in values.items():
         g, n = param.split(".", 1)
         kind = Params.model_fields[g].annotation.model_fields[n].annotation  # type: ignore[union-attr]
         data["params"][g][n] = int(round(v)) if kind is int else float(v)
-    data["scenario"]["id"] = sw.scenario.id
     return scenario_from_dict(data, sw.path)

@@ -5,9 +5,10 @@ The output folder is a partitioned Parquet dataset with a manifest::
     runs/sweep-<id>/
         manifest.json                     # the spec, its digest, seed, design, versions
         design.csv                        # point → factor values
-        records/point=00000/part.parquet  # one file per finished point: rep × year records
-        records/point=00001/part.parquet
+        records/point=00000/arm=baseline/part.parquet   # one file per finished (point, scenario):
+        records/point=00001/arm=baseline/part.parquet   # rep × year records
         summary.csv, sensitivity.csv, sweep.png   # written when every point is done
+        robustness.csv, robustness.png            # with `compare`: each scenario's paired gain
 
 Each point's file is written to a temporary name and renamed, so a point is
 either wholly there or absent. Interrupted (Ctrl-C, a lost worker, a power
@@ -44,9 +45,9 @@ from sim.table import build_table
 MANIFEST = "manifest.json"
 
 
-def part_path(out: Path, point: int) -> Path:
-    """Where point ``point``'s records live."""
-    return out / "records" / f"point={point:05d}" / "part.parquet"
+def part_path(out: Path, point: int, arm: str) -> Path:
+    """Where the records of scenario ``arm`` at point ``point`` live."""
+    return out / "records" / f"point={point:05d}" / f"arm={arm}" / "part.parquet"
 
 
 def run_point(scenario: dict[str, Any], seed: int, reps: int, threads: int | None = None,
@@ -60,24 +61,27 @@ def run_point(scenario: dict[str, Any], seed: int, reps: int, threads: int | Non
     return run_records(table, seed, range(reps), engine="fast", progress=progress)
 
 
-def _write_part(out: Path, point: int, records: pd.DataFrame) -> None:
-    path = part_path(out, point)
+def _write_part(out: Path, point: int, arm: str, records: pd.DataFrame) -> None:
+    path = part_path(out, point, arm)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".part.{os.getpid()}.tmp")
     records.to_parquet(tmp, index=False)
     os.replace(tmp, path)
 
 
-def prepare(sw: Sweep, out: Path, fresh: bool = False) -> tuple[pd.DataFrame, list[int]]:
-    """Create or reopen the output folder; returns the design and the points still to run.
+Task = tuple[int, int]  # (point, arm)
 
-    Every point's scenario is built first, so a point that pushes a parameter
+
+def prepare(sw: Sweep, out: Path, fresh: bool = False) -> tuple[pd.DataFrame, list[Task]]:
+    """Create or reopen the output folder; returns the design and the (point, arm) runs still to do.
+
+    Every run's scenario is built first, so a point that pushes a parameter
     out of its range is an input error before anything runs.
     """
     points = design(sw.spec)
-    scenarios = [point_scenario(sw, point_values(points, k)) for k in range(len(points))]
-    for sc in scenarios:
-        build_table(sc, str(sw.path))
+    for k in range(len(points)):
+        for a in range(len(sw.arms)):
+            build_table(point_scenario(sw, point_values(points, k), a), str(sw.path))
     man_path = out / MANIFEST
     if out.exists():
         if not man_path.is_file():
@@ -96,29 +100,33 @@ def prepare(sw: Sweep, out: Path, fresh: bool = False) -> tuple[pd.DataFrame, li
         man = {
             "sweep_id": sw.id, "name_en": sw.spec.sweep.name_en, "name_zh": sw.spec.sweep.name_zh,
             "digest": sw.digest(), "spec_file": str(sw.path), "spec": sw.spec.model_dump(mode="json"),
-            "scenario_id": sw.scenario.id, "scenario": sw.scenario.model_dump(mode="json"),
+            "scenario_id": sw.scenario.id, "arms": [a.id for a in sw.arms],
+            "scenarios": [a.model_dump(mode="json") for a in sw.arms],
             "design": sw.spec.sweep.design, "points": len(points), "reps_per_point": sw.spec.sweep.reps,
             "seed": sw.spec.sweep.seed, "window": [sw.first_year, sw.last_year], "engine": "fast",
             "versions": _versions(), "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-            "files": {"design": "design.csv", "records": "records/point=NNNNN/part.parquet",
-                      "summary": "summary.csv", "sensitivity": "sensitivity.csv", "figure": "sweep.png"},
+            "files": {"design": "design.csv", "records": "records/point=NNNNN/arm=<scenario id>/part.parquet",
+                      "summary": "summary.csv", "sensitivity": "sensitivity.csv", "figure": "sweep.png",
+                      "robustness": "robustness.csv" if len(sw.arms) > 1 else None},
         }
         with atomic_folder(out) as tmp:
             (tmp / MANIFEST).write_text(json.dumps(man, ensure_ascii=False, indent=2), encoding="utf-8")
             points.to_csv(tmp / "design.csv")
-    todo = [k for k in range(len(points)) if not part_path(out, k).is_file()]
+    todo = [(k, a) for k in range(len(points)) for a in range(len(sw.arms))
+            if not part_path(out, k, sw.arms[a].id).is_file()]
     return points, todo
 
 
-def _local(sw: Sweep, points: pd.DataFrame, todo: list[int],
-           progress: Callable[[int], None] | None) -> Iterator[tuple[int, pd.DataFrame]]:
-    for k in todo:
-        sc = point_scenario(sw, point_values(points, k))
-        yield k, run_point(sc.model_dump(mode="python"), sw.spec.sweep.seed, sw.spec.sweep.reps, progress=progress)
+def _local(sw: Sweep, points: pd.DataFrame, todo: list[Task],
+           progress: Callable[[int], None] | None) -> Iterator[tuple[Task, pd.DataFrame]]:
+    for k, a in todo:
+        sc = point_scenario(sw, point_values(points, k), a)
+        yield (k, a), run_point(sc.model_dump(mode="python"), sw.spec.sweep.seed, sw.spec.sweep.reps,
+                                progress=progress)
 
 
-def _dask(sw: Sweep, points: pd.DataFrame, todo: list[int], scheduler: str | None, workers: int | None,
-          processes: bool, progress: Callable[[int], None] | None) -> Iterator[tuple[int, pd.DataFrame]]:
+def _dask(sw: Sweep, points: pd.DataFrame, todo: list[Task], scheduler: str | None, workers: int | None,
+          processes: bool, progress: Callable[[int], None] | None) -> Iterator[tuple[Task, pd.DataFrame]]:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -132,11 +140,11 @@ def _dask(sw: Sweep, points: pd.DataFrame, todo: list[int], scheduler: str | Non
         client = Client(cluster)
     try:
         futures = {}
-        for k in todo:
-            sc = point_scenario(sw, point_values(points, k))
+        for k, a in todo:
+            sc = point_scenario(sw, point_values(points, k), a)
             fut = client.submit(run_point, sc.model_dump(mode="python"), sw.spec.sweep.seed, sw.spec.sweep.reps, 1,
-                                key=f"convsim-{sw.digest()}-point-{k}", pure=False)
-            futures[fut] = k
+                                key=f"convsim-{sw.digest()}-point-{k}-arm-{a}", pure=False)
+            futures[fut] = (k, a)
         for fut in as_completed(futures):
             if progress is not None:
                 progress(sw.spec.sweep.reps)
@@ -197,7 +205,7 @@ def run_sweep(sw: Sweep, out: str | Path, backend: str = "local", scheduler: str
               on_start: Callable[[int, int], None] | None = None) -> Path:
     """Run every point not yet on disk, then write the summary, sensitivity and figure.
 
-    ``on_start(points, points_to_run)`` is told the size of the work before it starts.
+    ``on_start(runs, runs_to_do)`` is told the size of the work (points × scenarios) before it starts.
     """
     from sim.sweep.analysis import write_analysis
 
@@ -207,25 +215,27 @@ def run_sweep(sw: Sweep, out: str | Path, backend: str = "local", scheduler: str
     with _Lock(out):
         points, todo = prepare(sw, out, fresh)
         if on_start is not None:
-            on_start(len(points), len(todo))
+            on_start(len(points) * len(sw.arms), len(todo))
         if backend == "local":
             results = _local(sw, points, todo, progress)
         else:
             results = _dask(sw, points, todo, scheduler, workers, dask_processes, progress)
-        for k, records in results:
-            _write_part(out, k, records)
+        for (k, a), records in results:
+            _write_part(out, k, sw.arms[a].id, records)
         write_analysis(sw, out)
     return out
 
 
 def read_points(out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """(design, records with a ``point`` column, manifest) of a finished sweep folder."""
+    """(design, records with ``point`` and ``arm`` columns, manifest) of a finished sweep folder."""
     out = Path(out)
     man = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
     points = pd.read_csv(out / "design.csv", index_col="point")
     parts = []
     for k in points.index:
-        df = pd.read_parquet(part_path(out, int(k)))
-        df.insert(0, "point", int(k))
-        parts.append(df)
+        for arm in man["arms"]:
+            df = pd.read_parquet(part_path(out, int(k), arm))
+            df.insert(0, "arm", arm)
+            df.insert(0, "point", int(k))
+            parts.append(df)
     return points, pd.concat(parts, ignore_index=True), man

@@ -14,13 +14,16 @@ points are paired). A sweep file has a ``[sweep]`` table and one
     design = "grid"          # grid | lhs (Latin hypercube) | sobol (Saltelli, for Sobol indices)
     reps = 100               # replications per point
     kpi = "industrialised"   # the indicator summarised, ranked and analysed
+    compare = ["../scenarios/g4_intermediaries.toml"]   # optional: scenarios compared with `scenario` at every point
 
     [[factors]]
     param = "meeting.brokers"
     values = [5, 10, 20]     # grid: the values; lhs and sobol: min and max instead
 
 A factor sets the parameter's value in every simulated year (levers of the
-scenario still act on top of it). Every problem is an :class:`InputError`
+scenario still act on top of it). With ``compare``, every listed scenario runs
+at every point too, and the sweep reports each one's paired difference from
+``scenario`` point by point: how a ranking holds up when assumptions change. Every problem is an :class:`InputError`
 naming the file and the key.
 """
 
@@ -88,6 +91,8 @@ class SweepMeta(BaseModel):
     name_zh: str = Field(min_length=1)
     description: str = ""
     scenario: str = Field(min_length=1, description="scenario file, relative to the sweep file")
+    compare: list[str] = Field(default_factory=list, max_length=50,
+                               description="scenario files compared with `scenario` at every point (paired)")
     design: Literal["grid", "lhs", "sobol"] = "grid"
     samples: int = Field(16, ge=1, le=100_000, description="lhs: points; sobol: base sample N (a power of two)")
     reps: int = Field(100, ge=2, le=1_000_000, description="replications per point")
@@ -133,14 +138,26 @@ class SweepSpec(BaseModel):
 
 
 class Sweep:
-    """A validated sweep: its spec, the scenario it varies, and where it came from."""
+    """A validated sweep: its spec, the scenarios it varies (arms), and where it came from.
 
-    def __init__(self, spec: SweepSpec, scenario: Scenario, path: Path, text: str) -> None:
+    The first arm is ``sweep.scenario`` (the reference); the others are the
+    ``sweep.compare`` files, each compared with the reference at every point.
+    """
+
+    def __init__(self, spec: SweepSpec, arms: list[Scenario], path: Path, text: str) -> None:
         self.spec = spec
-        self.scenario = scenario
+        self.arms = arms
+        self.scenario = arms[0]
         self.path = path
         self.text = text
-        p = scenario.params
+        ids = [a.id for a in arms]
+        if len(set(ids)) != len(ids):
+            raise InputError(f"{path}: key 'sweep.compare': two scenarios share an id ({', '.join(ids)})")
+        for k, a in enumerate(arms[1:]):
+            if a.params.time != arms[0].params.time:
+                raise InputError(f"{path}: key 'sweep.compare[{k}]': scenario {a.id!r} has another calendar "
+                                 "(params.time) than the sweep's scenario; compared scenarios must share it")
+        p = self.scenario.params
         self.first_year = spec.sweep.first_year or min(p.time.policy_start_year, p.time.horizon_year)
         self.last_year = spec.sweep.last_year or p.time.horizon_year
         if not p.first_year <= self.first_year <= self.last_year <= p.time.horizon_year:
@@ -153,7 +170,7 @@ class Sweep:
 
     def digest(self) -> str:
         """Identity of what is computed: the spec and the resolved scenario (not file names or comments)."""
-        key = {"spec": self.spec.model_dump(mode="json"), "scenario": self.scenario.model_dump(mode="json")}
+        key = {"spec": self.spec.model_dump(mode="json"), "arms": [a.model_dump(mode="json") for a in self.arms]}
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -173,9 +190,11 @@ def load_sweep(path: str | Path) -> Sweep:
         spec = SweepSpec.model_validate(data)
     except ValidationError as err:
         raise InputError(one_line(p, err, SweepSpec)) from None
-    sc_path = p.parent / spec.sweep.scenario
-    try:
-        scenario = load_scenario(sc_path)
-    except InputError as exc:
-        raise InputError(f"{p}: key 'sweep.scenario': {exc}") from None
-    return Sweep(spec, scenario, p, text)
+    arms = []
+    for key, name in [("sweep.scenario", spec.sweep.scenario),
+                      *((f"sweep.compare[{k}]", c) for k, c in enumerate(spec.sweep.compare))]:
+        try:
+            arms.append(load_scenario(p.parent / name))
+        except InputError as exc:
+            raise InputError(f"{p}: key '{key}': {exc}") from None
+    return Sweep(spec, arms, p, text)
