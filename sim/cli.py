@@ -215,22 +215,9 @@ def cmd_sweep(a: argparse.Namespace) -> int:
         return 130
     if bar is not None:
         bar.close()
-    summ = __import__("pandas").read_csv(out / "summary.csv", index_col="point")
-    sens = __import__("pandas").read_csv(out / "sensitivity.csv")
-    k = sw.spec.sweep.kpi
-    best = summ[f"{k}_mean"].idxmax()
-    factors = ", ".join(f"{f.param} = {summ.loc[best, f.param]:g}" for f in sw.spec.factors)
-    print(f"{k} {sw.first_year}–{sw.last_year}: from {summ[f'{k}_mean'].min():.1f} to {summ[f'{k}_mean'].max():.1f} "
-          f"across {len(summ)} points; highest at point {best} ({factors})")
-    print(sens.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-    written = "summary.csv, sensitivity.csv, sweep.png"
-    if len(sw.arms) > 1:
-        rob = __import__("pandas").read_csv(out / "robustness_summary.csv")
-        print(f"\npaired difference from {sw.scenario.id} across the {len(summ)} points "
-              "(mean, 5–95 % range over points, share of points with a significant gain, share best, mean rank):")
-        print(rob.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-        written += ", robustness.csv, robustness_summary.csv, robustness.png"
-    print(f"written {out}/: {written}, records/ (one Parquet file per point and scenario)")
+    from sim.sweep.analysis import result_text
+
+    print(result_text(sw, out))
     return 0
 
 

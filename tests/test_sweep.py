@@ -189,7 +189,7 @@ def test_cli_sweep_prints_the_range_and_resumes(tmp_path: Path, capsys) -> None:
     out = tmp_path / "out"
     assert main(["sweep", str(spec), "--out", str(out), "--quiet"]) == 0
     first = capsys.readouterr().out
-    assert "industrialised 2023–2027: from" in first and "SRC" in first
+    assert "industrialised 2023–2027 (baseline): from" in first and "SRC" in first
     shutil.rmtree(out / "records" / "point=00001")
     assert main(["sweep", str(spec), "--out", str(out)]) == 0
     assert "resuming: 3 of 4 runs already in" in capsys.readouterr().err

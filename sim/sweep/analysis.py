@@ -199,3 +199,25 @@ def write_analysis(sw: Sweep, out: Path) -> None:
         tmp_png = out / ".robustness.png.tmp.png"
         robustness_figure(sw, per_point, rob, tmp_png)
         tmp_png.replace(out / "robustness.png")
+
+
+def result_text(sw: Sweep, out: Path) -> str:
+    """What the command line prints after a sweep: the KPI's range, the sensitivity, the robustness."""
+    summ = pd.read_csv(out / "summary.csv", index_col="point")
+    sens = pd.read_csv(out / "sensitivity.csv")
+    k = sw.spec.sweep.kpi
+    col = summ[f"{k}_mean"]
+    best = int(np.argmax(col.to_numpy()))
+    factors = ", ".join(f"{f.param} = {summ[f.param].iloc[best]:g}" for f in sw.spec.factors)
+    lines = [f"{k} {sw.first_year}–{sw.last_year} ({sw.scenario.id}): from {col.min():.1f} to {col.max():.1f} "
+             f"across {len(summ)} points; highest at point {summ.index[best]} ({factors})",
+             sens.to_string(index=False, float_format=lambda x: f"{x:.3f}")]
+    written = "summary.csv, sensitivity.csv, sweep.png"
+    if len(sw.arms) > 1:
+        rob = pd.read_csv(out / "robustness_summary.csv")
+        lines += ["", f"paired difference from {sw.scenario.id} across the {len(summ)} points (mean, 5–95 % range "
+                  "over points, share of points with a significant gain, share best, mean rank):",
+                  rob.to_string(index=False, float_format=lambda x: f"{x:.3f}")]
+        written += ", robustness.csv, robustness_summary.csv, robustness.png"
+    lines.append(f"written {out}/: {written}, records/ (one Parquet file per point and scenario)")
+    return "\n".join(lines)
