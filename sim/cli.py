@@ -181,12 +181,10 @@ def cmd_trace(a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_sweep(a: argparse.Namespace) -> int:
-    from sim.sweep import load_sweep, run_sweep
+def _run_sweep(a: argparse.Namespace, sw, out: Path) -> bool:  # type: ignore[no-untyped-def]
+    """Run (or resume) a sweep with a progress bar; False if interrupted (finished points are kept)."""
+    from sim.sweep import run_sweep
 
-    sw = load_sweep(a.spec)
-    out = Path(a.out) if a.out else Path("runs") / f"sweep-{sw.id}"
-    _check_out(str(out))
     bar = None
 
     def start(runs: int, todo: int) -> None:
@@ -203,7 +201,7 @@ def cmd_sweep(a: argparse.Namespace) -> int:
         from sim.sweep.design import design, point_scenario, point_values
         from sim.table import build_table
 
-        _report_compile("fast", build_table(point_scenario(sw, point_values(design(sw.spec), 0))), a.quiet)
+        _report_compile("fast", build_table(point_scenario(sw, point_values(design(sw), 0))), a.quiet)
     try:
         run_sweep(sw, out, backend=a.backend, scheduler=a.scheduler, workers=a.workers, fresh=a.fresh,
                   progress=lambda n: bar.update(n) if bar is not None else None, on_start=start)
@@ -212,12 +210,37 @@ def cmd_sweep(a: argparse.Namespace) -> int:
             bar.close()
         print(f"convsim: interrupted; every finished point is saved in {out}; run the same command again "
               "to resume", file=sys.stderr)
-        return 130
+        return False
     if bar is not None:
         bar.close()
+    return True
+
+
+def cmd_sweep(a: argparse.Namespace) -> int:
+    from sim.sweep import load_sweep
     from sim.sweep.analysis import result_text
 
+    sw = load_sweep(a.spec)
+    out = Path(a.out) if a.out else Path("runs") / f"sweep-{sw.id}"
+    _check_out(str(out))
+    if not _run_sweep(a, sw, out):
+        return 130
     print(result_text(sw, out))
+    return 0
+
+
+def cmd_calibrate(a: argparse.Namespace) -> int:
+    from sim.sweep import load_sweep
+    from sim.sweep.calibrate import calibration_text, check_window, write_calibration
+
+    sw = load_sweep(a.spec)
+    check_window(sw)
+    out = Path(a.out) if a.out else Path("runs") / f"calibrate-{sw.id}"
+    _check_out(str(out))
+    if not _run_sweep(a, sw, out):
+        return 130
+    scored = write_calibration(sw, out, a.tolerance)
+    print(calibration_text(sw, scored, out, a.tolerance))
     return 0
 
 
@@ -266,6 +289,16 @@ def _whole(v: str, lo: int) -> int:
     if not lo <= n < 2**63:
         raise argparse.ArgumentTypeError(f"must be between {lo} and 2**63−1, got {n}")
     return n
+
+
+def _share(v: str) -> float:
+    try:
+        x = float(v)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 10, got {v!r}") from None
+    if not 0.0 <= x <= 10.0:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 10, got {v!r}")
+    return x
 
 
 def _positive(v: str) -> int:
@@ -326,6 +359,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--fresh", action="store_true", help="replace an output folder made from another spec")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_sweep)
+
+    k = sub.add_parser("calibrate", help="run a calibration sweep over 2018–2022 and keep the points that "
+                       "reproduce the report's figures (an ensemble)")
+    k.add_argument("spec", help="calibration sweep file (.toml), e.g. calibration/priors.toml")
+    k.add_argument("--out", help="output folder (default runs/calibrate-<id>)")
+    k.add_argument("--tolerance", type=_share, default=0.0,
+                   help="accept a target missed by at most this share of the nearer end of its range (default 0)")
+    for arg, kw in (("--backend", {"choices": ("local", "dask"), "default": "local"}), ("--scheduler", {}),
+                    ("--workers", {"type": _positive, "default": None})):
+        k.add_argument(arg, **kw)  # type: ignore[arg-type]
+    k.add_argument("--fresh", action="store_true", help="replace an output folder made from another spec")
+    k.add_argument("--quiet", action="store_true", help="no progress bar")
+    k.set_defaults(func=cmd_calibrate)
 
     q = sub.add_parser("params", help="list every parameter with unit, default and source")
     q.add_argument("--markdown", action="store_true", help="as a Markdown table")

@@ -126,7 +126,7 @@ def test_sobol_design_gives_indices_for_every_factor(tmp_path: Path) -> None:
     text = text.replace("values = [4.0, 12.0]", "min = 4.0\nmax = 12.0").replace("values = [1.0, 6.0]",
                                                                               "min = 1.0\nmax = 6.0")
     sw = load_sweep(write(tmp_path, text))
-    points = design(sw.spec)
+    points = design(sw)
     assert len(points) == 4 * (2 + 2)
     assert (points == np.round(points)).all().all()  # both are capacities: whole numbers
     out = run_sweep(sw, tmp_path / "out")
@@ -141,7 +141,7 @@ def test_lhs_points_stay_in_range_and_depend_only_on_the_spec(tmp_path: Path) ->
                         'param = "contract.base_logit"\nmin = -2.0\nmax = -1.0')
     text = text.replace("values = [4.0, 12.0]", "min = 4.0\nmax = 12.0")
     sw = load_sweep(write(tmp_path, text))
-    a, b = design(sw.spec), design(sw.spec)
+    a, b = design(sw), design(sw)
     pd.testing.assert_frame_equal(a, b)
     assert len(a) == 10 and a["contract.base_logit"].between(-2.0, -1.0).all()
     assert (a["meeting.brokers"] == np.round(a["meeting.brokers"])).all()
@@ -178,10 +178,10 @@ def test_missing_sweep_file_exits_2(tmp_path: Path, capsys) -> None:
 def test_shipped_sweeps_are_valid() -> None:
     for p in sorted((BASELINE.parents[1] / "sweeps").glob("*.toml")):
         sw = load_sweep(p)
-        assert len(design(sw.spec)) >= 4
-        for k in range(len(design(sw.spec))):
+        assert len(design(sw)) >= 4
+        for k in range(len(design(sw))):
             for a in range(len(sw.arms)):
-                build_table(point_scenario(sw, point_values(design(sw.spec), k), a))
+                build_table(point_scenario(sw, point_values(design(sw), k), a))
 
 
 def test_cli_sweep_prints_the_range_and_resumes(tmp_path: Path, capsys) -> None:
@@ -255,7 +255,7 @@ def test_compared_scenarios_get_paired_differences_at_every_point(tmp_path: Path
     assert len(per_point) == 4 * 2 and set(rob["scenario"]) == {"g4_intermediaries", "g3_talent"}
     assert np.isclose(rob["share_best"].sum(), 1.0) and (out / "robustness.png").stat().st_size > 10_000
     # point 2's difference is the paired difference of the two scenarios run directly at that point
-    points = design(sw.spec)
+    points = design(sw)
     runs = [run_records(build_table(point_scenario(sw, point_values(points, 2), a)), 3, range(6), engine="fast")
             for a in (0, 1)]
     k = [kpis(r, 2023, 2027)["industrialised"] for r in runs]
@@ -276,3 +276,47 @@ def test_compared_scenarios_must_share_the_calendar(tmp_path: Path) -> None:
     text = GRID.replace('kpi = "industrialised"', f'kpi = "industrialised"\ncompare = ["{other.as_posix()}"]')
     with pytest.raises(InputError, match="another calendar"):
         load_sweep(write(tmp_path, text))
+
+
+def test_table_design_takes_its_points_from_a_csv(tmp_path: Path) -> None:
+    pd.DataFrame({"meeting.brokers": [4.0, 9.6], "pilot.public_slots": [2.0, 5.0], "other": [1, 2]}).to_csv(
+        tmp_path / "pts.csv", index=False)
+    text = GRID.replace('design = "grid"', 'design = "table"\npoints_file = "pts.csv"')
+    text = text.replace("values = [4.0, 12.0]\n", "").replace("values = [1.0, 6.0]\n", "")
+    sw = load_sweep(write(tmp_path, text))
+    points = design(sw)
+    assert points.to_dict("list") == {"meeting.brokers": [4.0, 10.0], "pilot.public_slots": [2.0, 5.0]}
+    pd.DataFrame({"meeting.brokers": [4.0, -1.0], "pilot.public_slots": [2.0, 5.0]}).to_csv(
+        tmp_path / "pts.csv", index=False)
+    with pytest.raises(InputError, match=r"row 2, column meeting\.brokers: '-1\.0' is not a number in the allowed"):
+        load_sweep(write(tmp_path, text))
+    pd.DataFrame({"meeting.brokers": [4.0]}).to_csv(tmp_path / "pts.csv", index=False)
+    with pytest.raises(InputError, match=r"no column for pilot\.public_slots"):
+        load_sweep(write(tmp_path, text))
+
+
+def test_calibration_accepts_exactly_the_points_within_every_target(tmp_path: Path, capsys) -> None:
+    from sim.analysis.kpi import REPORT_TARGETS
+    from sim.sweep.calibrate import miss
+
+    assert miss(5.0, 4.0, 6.0) == 0.0 and miss(3.0, 4.0, 6.0) == 0.25 and miss(7.5, 4.0, 6.0) == 0.25
+    text = GRID.replace('kpi = "industrialised"', 'kpi = "contracts"\nfirst_year = 2018\nlast_year = 2022')
+    text = text.replace('param = "meeting.brokers"\nvalues = [4.0, 12.0]',
+                        'param = "contract.base_logit"\nvalues = [-1.6, -0.6]').replace("reps = 6", "reps = 8")
+    spec = write(tmp_path, text)
+    out = tmp_path / "cal"
+    assert main(["calibrate", str(spec), "--out", str(out), "--quiet", "--tolerance", "0.1"]) == 0
+    printed = capsys.readouterr().out
+    scored = pd.read_csv(out / "calibration.csv", index_col="point")
+    for k, (lo, hi) in REPORT_TARGETS.items():
+        assert np.allclose(scored[f"miss_{k}"], [miss(v, lo, hi) for v in scored[k]])
+    assert (scored["accepted"] == (scored["worst_miss"] <= 0.1)).all()
+    # a contract logit of −0.6 gives far too many contracts: those points are rejected
+    assert not scored.loc[scored["contract.base_logit"] == -0.6, "accepted"].any()
+    accepted = pd.read_csv(out / "accepted.csv")
+    assert list(accepted.columns) == ["contract.base_logit", "pilot.public_slots"]
+    assert len(accepted) == int(scored["accepted"].sum()) and f"{len(accepted)} of 4 points" in printed
+    assert (out / "calibration.png").stat().st_size > 10_000
+    # the report's figures are for 2018–2022: another window is refused
+    assert main(["calibrate", str(write(tmp_path, GRID)), "--out", str(tmp_path / "x"), "--quiet"]) == 2
+    assert "first_year = 2018" in capsys.readouterr().err

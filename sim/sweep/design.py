@@ -4,7 +4,9 @@
 * ``lhs``: a Latin hypercube of ``samples`` points over the factors' ranges
   (``scipy.stats.qmc``), good for response surfaces with few points;
 * ``sobol``: Saltelli's scheme for first-order and total Sobol indices
-  (``SALib``), ``samples × (factors + 2)`` points.
+  (``SALib``), ``samples × (factors + 2)`` points;
+* ``table``: the rows of a CSV file (``points_file``), e.g. a calibrated
+  parameter ensemble.
 
 Whole-number parameters (capacities, counts) are rounded to the nearest whole
 number. The table depends only on the spec (and ``design_seed``), so the same
@@ -30,12 +32,16 @@ def salib_problem(spec: SweepSpec) -> dict[str, Any]:
             "bounds": [[f.min, f.max] for f in spec.factors]}
 
 
-def design(spec: SweepSpec) -> pd.DataFrame:
+def design(sw: Sweep) -> pd.DataFrame:
     """One row per point (index ``point`` = 0, 1, …), one column per factor."""
+    spec = sw.spec
     s = spec.sweep
     names = [f.param for f in spec.factors]
     if s.design == "grid":
         rows = np.array(list(itertools.product(*[f.values or [] for f in spec.factors])), dtype=float)
+    elif s.design == "table":
+        assert sw.table is not None
+        rows = sw.table[names].to_numpy(dtype=float)
     elif s.design == "lhs":
         from scipy.stats import qmc
 

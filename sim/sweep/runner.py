@@ -78,7 +78,7 @@ def prepare(sw: Sweep, out: Path, fresh: bool = False) -> tuple[pd.DataFrame, li
     Every run's scenario is built first, so a point that pushes a parameter
     out of its range is an input error before anything runs.
     """
-    points = design(sw.spec)
+    points = design(sw)
     for k in range(len(points)):
         for a in range(len(sw.arms)):
             build_table(point_scenario(sw, point_values(points, k), a), str(sw.path))

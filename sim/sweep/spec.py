@@ -35,6 +35,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.analysis.kpi import KPI_BY_KEY
@@ -93,7 +94,9 @@ class SweepMeta(BaseModel):
     scenario: str = Field(min_length=1, description="scenario file, relative to the sweep file")
     compare: list[str] = Field(default_factory=list, max_length=50,
                                description="scenario files compared with `scenario` at every point (paired)")
-    design: Literal["grid", "lhs", "sobol"] = "grid"
+    design: Literal["grid", "lhs", "sobol", "table"] = "grid"
+    points_file: str | None = Field(None, description="table: CSV of points, one column per factor "
+                                    "(relative to the sweep file), e.g. a calibrated ensemble")
     samples: int = Field(16, ge=1, le=100_000, description="lhs: points; sobol: base sample N (a power of two)")
     reps: int = Field(100, ge=2, le=1_000_000, description="replications per point")
     seed: int = Field(0, ge=0, le=2**62, description="master seed of the simulation (the same at every point)")
@@ -125,6 +128,8 @@ class SweepSpec(BaseModel):
                 raise ValueError(f"sweep.samples: design 'sobol' needs a power of two (got {n})")
             if len(self.factors) < 2:
                 raise ValueError("factors: Sobol indices need at least two factors")
+        if (self.sweep.design == "table") != (self.sweep.points_file is not None):
+            raise ValueError("sweep.points_file: give it with design 'table', and only then")
         seen = set()
         for k, f in enumerate(self.factors):
             if f.param in seen:
@@ -132,7 +137,7 @@ class SweepSpec(BaseModel):
             seen.add(f.param)
             if self.sweep.design == "grid" and f.values is None:
                 raise ValueError(f"factors[{k}]: {f.param}: a grid needs `values`")
-            if self.sweep.design != "grid" and (f.min is None or f.max is None):
+            if self.sweep.design in ("lhs", "sobol") and (f.min is None or f.max is None):
                 raise ValueError(f"factors[{k}]: {f.param}: design {self.sweep.design!r} needs `min` and `max`")
         return self
 
@@ -144,8 +149,10 @@ class Sweep:
     ``sweep.compare`` files, each compared with the reference at every point.
     """
 
-    def __init__(self, spec: SweepSpec, arms: list[Scenario], path: Path, text: str) -> None:
+    def __init__(self, spec: SweepSpec, arms: list[Scenario], path: Path, text: str,
+                 table: pd.DataFrame | None = None) -> None:
         self.spec = spec
+        self.table = table
         self.arms = arms
         self.scenario = arms[0]
         self.path = path
@@ -170,7 +177,8 @@ class Sweep:
 
     def digest(self) -> str:
         """Identity of what is computed: the spec and the resolved scenario (not file names or comments)."""
-        key = {"spec": self.spec.model_dump(mode="json"), "arms": [a.model_dump(mode="json") for a in self.arms]}
+        key = {"spec": self.spec.model_dump(mode="json"), "arms": [a.model_dump(mode="json") for a in self.arms],
+               "table": None if self.table is None else self.table.to_csv()}
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -197,4 +205,35 @@ def load_sweep(path: str | Path) -> Sweep:
             arms.append(load_scenario(p.parent / name))
         except InputError as exc:
             raise InputError(f"{p}: key '{key}': {exc}") from None
-    return Sweep(spec, arms, p, text)
+    table = _read_points_file(p, spec) if spec.sweep.points_file is not None else None
+    return Sweep(spec, arms, p, text, table)
+
+
+def _read_points_file(p: Path, spec: SweepSpec) -> pd.DataFrame:
+    """The points of a ``table`` design, checked: every factor a column, every value in its range."""
+    assert spec.sweep.points_file is not None
+    f = p.parent / spec.sweep.points_file
+    where = f"{p}: key 'sweep.points_file'"
+    if not f.is_file():
+        raise InputError(f"{where}: {f}: file not found (expected a CSV with one column per factor)")
+    try:
+        df = pd.read_csv(f)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{where}: {f}: not a readable CSV ({exc})") from None
+    names = [fa.param for fa in spec.factors]
+    missing = [n for n in names if n not in df.columns]
+    if missing:
+        raise InputError(f"{where}: {f}: no column for {', '.join(missing)} (columns: {', '.join(df.columns)})")
+    if not 1 <= len(df) <= 100_000:
+        raise InputError(f"{where}: {f}: needs 1 to 100,000 rows (has {len(df)})")
+    out = df[names].reset_index(drop=True)
+    for n in names:
+        col = pd.to_numeric(out[n], errors="coerce")
+        lo, hi = _RANGES[n]
+        bad = col.isna() | ((col < lo) if lo is not None else False) | ((col > hi) if hi is not None else False)
+        if bad.any():
+            row = int(bad.to_numpy().nonzero()[0][0])
+            raise InputError(f"{where}: {f}: row {row + 1}, column {n}: {str(out[n].iloc[row])!r} is not a number "
+                             f"in the allowed range {lo} to {hi}")
+        out[n] = col.astype(float)
+    return out

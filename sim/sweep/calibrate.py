@@ -1,0 +1,137 @@
+"""Calibration by rejection (ABC): keep the sweep points that reproduce the report's figures.
+
+A calibration sweep draws parameter sets from ranges around the assumed values
+(the priors, usually a Latin hypercube) and runs each over the report's period
+2018–2022. A point is *accepted* when the mean of every target KPI over its
+replications lies within the report's range (``REPORT_TARGETS``, T2–T9 of
+``shared/seed/PRIORS.md``), widened by ``tolerance`` (0.1 = 10 % beyond either
+end). The accepted points are the calibrated ensemble: ``accepted.csv`` has one
+column per factor and is a ``table`` design for any later sweep, so a policy
+comparison can be repeated over every parameter set the data allow
+(approximate Bayesian computation by rejection, Pritchard et al. 1999, with
+uniform priors and a 0/1 kernel).
+
+Writes into the sweep folder: ``calibration.csv`` (every point: factors,
+target means, each target's relative miss, the largest miss, accepted),
+``accepted.csv`` and ``calibration.png`` (priors and accepted values per
+factor, Chinese and English labels).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.kpi import KPI_BY_KEY, REPORT_TARGETS
+from sim.scenario import InputError
+from sim.sweep.analysis import point_kpis
+from sim.sweep.spec import Sweep
+
+WINDOW = (2018, 2022)
+
+
+def check_window(sw: Sweep) -> None:
+    """The report's figures are for 2018–2022: a calibration sweep must summarise that window."""
+    if (sw.first_year, sw.last_year) != WINDOW:
+        raise InputError(f"{sw.path}: key 'sweep.first_year': calibration compares with the report's figures for "
+                         f"{WINDOW[0]}–{WINDOW[1]}; set first_year = {WINDOW[0]} and last_year = {WINDOW[1]} "
+                         f"(the sweep has {sw.first_year}–{sw.last_year})")
+
+
+def miss(mean: float, lo: float, hi: float) -> float:
+    """How far ``mean`` lies outside [lo, hi], relative to the nearer end (0 inside)."""
+    if mean < lo:
+        return (lo - mean) / abs(lo)
+    if mean > hi:
+        return (mean - hi) / abs(hi)
+    return 0.0
+
+
+def score(sw: Sweep, points: pd.DataFrame, records: pd.DataFrame, tolerance: float) -> pd.DataFrame:
+    """Every point's target means, relative misses, largest miss and acceptance."""
+    pk = point_kpis(records[records["arm"] == sw.scenario.id], *WINDOW)
+    means = pk.groupby(level="point").mean()
+    out = points.copy()
+    worst = np.zeros(len(points))
+    for key, (lo, hi) in REPORT_TARGETS.items():
+        out[key] = means[key].to_numpy()
+        m = np.array([miss(v, lo, hi) for v in out[key]])
+        out[f"miss_{key}"] = m
+        worst = np.maximum(worst, m)
+    out["worst_miss"] = worst
+    out["accepted"] = worst <= tolerance
+    return out
+
+
+def figure(sw: Sweep, scored: pd.DataFrame, path: Path) -> None:
+    """Prior (all points) and accepted values of each factor."""
+    from sim.analysis.report import _plt
+
+    plt = _plt()
+    names = [f.param for f in sw.spec.factors]
+    ncol = min(3, len(names))
+    nrow = (len(names) + ncol - 1) // ncol
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.0 * nrow), squeeze=False, layout="constrained")
+    acc = scored[scored["accepted"]]
+    for j, name in enumerate(names):
+        ax = axes[j // ncol][j % ncol]
+        bins = np.linspace(scored[name].min(), scored[name].max(), 16)
+        ax.hist(scored[name], bins=bins, density=True, color="#bbccee", label="先验 / prior (all points)")
+        if len(acc):
+            ax.hist(acc[name], bins=bins, density=True, color="#cc3311", alpha=0.7, label="接受 / accepted")
+        default = _default(sw, name)
+        ax.axvline(default, color="black", lw=1, ls="--", label="默认值 / default")
+        ax.set_xlabel(name, fontsize=9)
+        ax.set_ylabel("密度 / density", fontsize=8)
+    axes[0][0].legend(fontsize=7)
+    for j in range(len(names), nrow * ncol):
+        axes[j // ncol][j % ncol].axis("off")
+    fig.suptitle(f"校准:与报告 2018–2022 年数据相符的参数 / Calibration: parameters that reproduce the report, "
+                 f"2018–2022\n{len(acc)} / {len(scored)} 点被接受 / points accepted: all {len(REPORT_TARGETS)} "
+                 "targets within the report's ranges (见 / see calibration/README.md)", fontsize=9)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _default(sw: Sweep, param: str) -> float:
+    g, n = param.split(".", 1)
+    return float(getattr(getattr(sw.scenario.params, g), n))
+
+
+def write_calibration(sw: Sweep, out: Path, tolerance: float) -> pd.DataFrame:
+    """Score a finished calibration sweep; write calibration.csv, accepted.csv and calibration.png."""
+    from sim.sweep.runner import read_points
+
+    points, records, _ = read_points(out)
+    scored = score(sw, points, records, tolerance)
+    names = [f.param for f in sw.spec.factors]
+    for name, df, index in (("calibration.csv", scored, True),
+                            ("accepted.csv", scored.loc[scored["accepted"], names], False)):
+        tmp = out / f".{name}.tmp"
+        df.to_csv(tmp, index=index)
+        tmp.replace(out / name)
+    tmp_png = out / ".calibration.png.tmp.png"
+    figure(sw, scored, tmp_png)
+    tmp_png.replace(out / "calibration.png")
+    return scored
+
+
+def calibration_text(sw: Sweep, scored: pd.DataFrame, out: Path, tolerance: float) -> str:
+    """What the command line prints: how many points pass each target, and the accepted ranges."""
+    lines = [f"calibration {sw.id}: {int(scored['accepted'].sum())} of {len(scored)} points reproduce every target "
+             f"(tolerance {tolerance:.0%} beyond the report's ranges, 2018–2022)", "",
+             "target                                   range            points within"]
+    for key, (lo, hi) in REPORT_TARGETS.items():
+        ok = int((scored[f"miss_{key}"] <= tolerance).sum())
+        lines.append(f"{KPI_BY_KEY[key].en:<40} {lo:>7.4g}–{hi:<7.4g} {ok:>8} / {len(scored)}")
+    acc = scored[scored["accepted"]]
+    if len(acc):
+        lines += ["", "accepted values (min – max; default):"]
+        for f in sw.spec.factors:
+            lines.append(f"  {f.param:<36} {acc[f.param].min():.4g} – {acc[f.param].max():.4g}; "
+                         f"{_default(sw, f.param):.4g}")
+    lines.append(f"written {out}/: calibration.csv, accepted.csv (a `table` design for later sweeps), "
+                 "calibration.png")
+    return "\n".join(lines)
