@@ -48,15 +48,15 @@ def resolve_engine(engine: str, reps: int) -> str:
 
 def record_frame(records: Iterable[tuple[int, np.ndarray]], years: np.ndarray) -> pd.DataFrame:
     """Stack per-replication records ``R[row, year]`` into the tidy run table."""
-    parts = []
-    for rep, R in records:
-        df = pd.DataFrame(R.T, columns=list(RECORD_ROWS))
-        df.insert(0, "year", years.astype(np.int32))
-        df.insert(0, "rep", np.int32(rep))
-        parts.append(df)
-    if not parts:
+    items = list(records)
+    if not items:
         return pd.DataFrame(columns=["rep", "year", *RECORD_ROWS])
-    return pd.concat(parts, ignore_index=True)
+    stacked = np.stack([R for _, R in items])  # (replications, rows, years)
+    n, n_rows, n_years = stacked.shape
+    df = pd.DataFrame(stacked.transpose(0, 2, 1).reshape(n * n_years, n_rows), columns=list(RECORD_ROWS))
+    df.insert(0, "year", np.tile(years.astype(np.int32), n))
+    df.insert(0, "rep", np.repeat(np.array([rep for rep, _ in items], dtype=np.int32), n_years))
+    return df
 
 
 @contextmanager
