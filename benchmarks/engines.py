@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
 import platform
 import subprocess
@@ -25,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numba
-import numpy as np
+from _results import write_results  # benchmarks/_results.py (run as a script: its folder is on the path)
 
 from sim.engines.fast import run_fast
 from sim.engines.reference import run_reference
@@ -166,11 +165,7 @@ def main() -> None:
             print(f"{k:>36}: {', '.join(f'{x:.3f}' for x in v)}  (1.0 = linear)")  # type: ignore[union-attr]
         else:
             print(f"{k:>36}: {v}")
-    out = ROOT / "benchmarks" / "results" / "engines.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(res, indent=2, default=lambda x: x.tolist() if isinstance(x, np.ndarray) else str(x)),
-                   encoding="utf-8")
-    print(f"written {out}")
+    write_results("engines", res)
 
 
 if __name__ == "__main__":

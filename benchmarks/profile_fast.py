@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from _results import write_results  # benchmarks/_results.py (run as a script: its folder is on the path)
 
 from sim.scenario import load_scenario
 from sim.table import build_table
@@ -97,9 +97,7 @@ def main() -> None:
     print(f"{'(outside events)':<18}{'':>12}{'':>12}{total_ms - inside:>10.3f}{(total_ms - inside) / total_ms:>8.1%}"
           "   init, final year end, filing and popping events, allocation, clock reads")
     print(f"{'total':<18}{'':>12}{'':>12}{total_ms:>10.3f}  (instrumented; ≈ 10 % slower than the plain engine)")
-    out = ROOT / "benchmarks" / "results" / "profile_fast.json"
-    out.write_text(json.dumps({"total_ms_per_rep": total_ms, "kinds": rows}, indent=2), encoding="utf-8")
-    print(f"written {out}")
+    write_results("profile_fast", {"total_ms_per_rep": total_ms, "kinds": rows})
 
 
 if __name__ == "__main__":

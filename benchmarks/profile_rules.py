@@ -19,7 +19,6 @@ asks for, and a faster event loop cannot remove it.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -31,6 +30,8 @@ import time
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
+
+from _results import write_results  # benchmarks/_results.py (run as a script: its folder is on the path)
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGINE = {"run_one", "_serve", "_next_accepted", "_start_finance", "_finance_done", "run_batch"}
@@ -64,8 +65,8 @@ def group(name: str, dso: str) -> tuple[str, str]:
         return "random-number transforms", short
     if name.startswith("sim.rules."):
         return "rules", name.removeprefix("sim.rules.")
-    if name.startswith("numba.misc.") or "sort" in name:
-        return "rules", "sorting (argsort in init_firms)"
+    if name.startswith(("numba.misc.", "numba.np.")):
+        return "rules", "Numba's numpy code called by rules (np.partition in init_firms, np.sort of event slots)"
     if "libm" in dso or LIBM.fullmatch(name.split("@")[0].lstrip("_").removeprefix("ieee754_").split("_fma")[0]):
         return "C maths library (log, exp, pow)", name.split("@")[0]
     return "other", name
@@ -173,10 +174,7 @@ def main() -> None:
         for label, v in top[:12]:
             print(f"         {100.0 * v / total:5.1f} %  {label}")
         res["groups"][g] = {"share": gs, "functions": {k: 100.0 * v / total for k, v in top}}  # type: ignore[index]
-    out = ROOT / "benchmarks" / "results" / "profile_rules.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(res, indent=2), encoding="utf-8")
-    print(f"written {out}")
+    write_results("profile_rules", res)
 
 
 if __name__ == "__main__":

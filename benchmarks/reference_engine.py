@@ -7,11 +7,12 @@ writes them as JSON under ``benchmarks/results/``. A measurement, never a test.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from _results import write_results  # benchmarks/_results.py (run as a script: its folder is on the path)
 
 from sim.engines.reference import Replication
 from sim.scenario import load_scenario
@@ -49,10 +50,7 @@ def main() -> None:
     }
     for k, v in res.items():
         print(f"{k:>48}: {v:.4g}" if isinstance(v, float) else f"{k:>48}: {v}")
-    out = ROOT / "benchmarks" / "results" / "reference_engine.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(res, indent=2), encoding="utf-8")
-    print(f"written {out}")
+    write_results("reference_engine", res)
 
 
 if __name__ == "__main__":

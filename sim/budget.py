@@ -20,11 +20,11 @@ import math
 from pathlib import Path
 from typing import Any
 
-from sim.params import Params
+from sim.params import CAPACITIES, Params
 from sim.scenario import LEVER_GROUPS, LEVER_GROUPS_ZH, Lever, Scenario, ScenarioMeta
 
 #: Parameters that only take whole numbers where a lever adds to them.
-WHOLE_NUMBER_PARAMS = ("meeting.brokers", "pilot.public_slots", "supply.events_per_year", "supply.offers_per_event")
+WHOLE_NUMBER_PARAMS = (*CAPACITIES, "supply.events_per_year", "supply.offers_per_event")
 #: Default extra budget of the equal-budget variants, yuan a year (ASM: about a third of today's fund).
 DEFAULT_BUDGET = 3_000_000.0
 

@@ -11,10 +11,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim import __version__
 from sim.scenario import InputError, Scenario, load_scenario
 from sim.table import Table, build_table
+
+if TYPE_CHECKING:
+    from sim.sweep.spec import Sweep
 
 
 def _load(path: str) -> tuple[Scenario, Table]:
@@ -181,7 +185,7 @@ def cmd_trace(a: argparse.Namespace) -> int:
     return 0
 
 
-def _run_sweep(a: argparse.Namespace, sw, out: Path) -> bool:  # type: ignore[no-untyped-def]
+def _run_sweep(a: argparse.Namespace, sw: Sweep, out: Path) -> bool:
     """Run (or resume) a sweep with a progress bar; False if interrupted (finished points are kept)."""
     from sim.sweep import run_sweep
 

@@ -136,7 +136,7 @@ def run_scenario(sc: Scenario, reps: int, seed: int = 0, engine: str = "auto",
     return run_records(build_table(sc), seed, range(reps), engine, progress)
 
 
-def _versions() -> dict[str, str]:
+def package_versions() -> dict[str, str]:
     out = {"python": sys.version.split()[0], "platform": platform.platform(), "convsim": __version__}
     for pkg in ("numpy", "numba", "simpy", "scipy", "pandas", "pyarrow", "pydantic"):
         try:
@@ -163,7 +163,7 @@ def manifest(sc: Scenario, source: str | Path | None, seed: int, reps: int, engi
         "engine": engine,
         "parameters": json.loads(sc.params.model_dump_json()),
         "levers": [json.loads(lv.model_dump_json()) for lv in sc.levers],
-        "versions": _versions(),
+        "versions": package_versions(),
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "files": {"records": "records.parquet"},
     }
@@ -199,6 +199,22 @@ def atomic_folder(out_dir: str | Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def atomic_file(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` (same suffix); on success it replaces ``path``.
+
+    Readers see the old file or the new one, never half of one; on an error or
+    an interrupt the temporary file is removed.
+    """
+    p = Path(path)
+    tmp = p.with_name(f".{p.stem}.{os.getpid()}.tmp{p.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, p)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def write_run(out_dir: str | Path, records: pd.DataFrame, man: dict[str, Any]) -> Path:

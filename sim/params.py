@@ -24,6 +24,9 @@ COUNTIES: tuple[str, ...] = ("zengdu", "sui_county", "guangshui", "high_tech_zon
 COUNTIES_ZH: tuple[str, ...] = ("曾都区", "随县", "广水市", "随州高新区", "大洪山风景名胜区")
 #: The three county-level units that add 10 % of the transaction value (report 一(一)2).
 TOPUP_COUNTIES: tuple[int, ...] = (0, 1, 2)
+#: Capacities counted in whole units although typed as floats (the rules take their floor, so
+#: a lever phased in adds one unit at a time); they may only grow over time.
+CAPACITIES: tuple[str, ...] = ("meeting.brokers", "pilot.public_slots")
 CHANNELS: tuple[str, ...] = ("event", "platform", "workstation", "agency", "commissioner", "institute")
 CHANNELS_ZH: tuple[str, ...] = ("对接活动", "科惠网", "高校工作站", "技术转移机构", "科技特派员", "产业技术研究院")
 TRL_LEVELS: tuple[int, ...] = (3, 4, 5, 6, 7, 8)

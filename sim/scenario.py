@@ -75,14 +75,19 @@ class Lever(BaseModel):
         return self
 
 
-class ScenarioMeta(BaseModel):
-    """Who a scenario is and what it stands for."""
+class Named(BaseModel):
+    """What identifies a scenario or a sweep: a short id and its names in English and Chinese."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
     id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
     name_en: str = Field(min_length=1)
     name_zh: str = Field(min_length=1)
+
+
+class ScenarioMeta(Named):
+    """Who a scenario is and what it stands for."""
+
     description_en: str = ""
     description_zh: str = ""
     group: Literal["baseline", "awareness", "platforms", "talent", "intermediaries", "finance",

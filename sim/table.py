@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.params import CHANNELS, GROUPS, Params, parameter_rows
+from sim.params import CAPACITIES, CHANNELS, GROUPS, Params, parameter_rows
 from sim.scenario import InputError, Scenario
 
 
@@ -172,7 +172,7 @@ def _check_ranges(P: np.ndarray, sc: Scenario, source: str) -> None:
         if not np.all(v == np.round(v)):
             lever = next((lv.id for lv in sc.levers if lv.param == name), "?")
             raise InputError(f"{source}: key 'levers.{lever}': {name} must stay a whole number")
-    for name in ("meeting.brokers", "pilot.public_slots"):
+    for name in CAPACITIES:
         v = P[PIDX[name]]
         if np.any(np.diff(np.floor(v)) < 0):
             lever = next((lv.id for lv in sc.levers if lv.param == name), "?")

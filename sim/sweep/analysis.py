@@ -34,6 +34,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.analysis.kpi import KPI_BY_KEY, KPIS, kpis
+from sim.experiment import atomic_file
 from sim.sweep.design import salib_problem
 from sim.sweep.spec import Sweep
 
@@ -173,10 +174,10 @@ def robustness_figure(sw: Sweep, per_point: pd.DataFrame, summ: pd.DataFrame, pa
     plt.close(fig)
 
 
-def _replace_csv(out: Path, name: str, df: pd.DataFrame, index: bool) -> None:
-    tmp = out / f".{name}.tmp"
-    df.to_csv(tmp, index=index)
-    tmp.replace(out / name)
+def replace_csv(out: Path, name: str, df: pd.DataFrame, index: bool) -> None:
+    """Write ``df`` as ``out/name``, replacing the old file in one step."""
+    with atomic_file(out / name) as tmp:
+        df.to_csv(tmp, index=index)
 
 
 def write_analysis(sw: Sweep, out: Path) -> None:
@@ -187,18 +188,16 @@ def write_analysis(sw: Sweep, out: Path) -> None:
     pk_by_arm = {a.id: point_kpis(records[records["arm"] == a.id], sw.first_year, sw.last_year) for a in sw.arms}
     summ = summary(points, pk_by_arm[sw.scenario.id], sw.spec.sweep.kpi)
     sens = sensitivity(sw, points, summ[f"{sw.spec.sweep.kpi}_mean"].to_numpy(dtype=float))
-    _replace_csv(out, "summary.csv", summ, index=True)
-    _replace_csv(out, "sensitivity.csv", sens, index=False)
-    tmp_png = out / ".sweep.png.tmp.png"
-    figure(sw, summ, tmp_png)
-    tmp_png.replace(out / "sweep.png")
+    replace_csv(out, "summary.csv", summ, index=True)
+    replace_csv(out, "sensitivity.csv", sens, index=False)
+    with atomic_file(out / "sweep.png") as tmp:
+        figure(sw, summ, tmp)
     if len(sw.arms) > 1:
         per_point, rob = robustness(sw, points, pk_by_arm)
-        _replace_csv(out, "robustness.csv", per_point, index=False)
-        _replace_csv(out, "robustness_summary.csv", rob, index=False)
-        tmp_png = out / ".robustness.png.tmp.png"
-        robustness_figure(sw, per_point, rob, tmp_png)
-        tmp_png.replace(out / "robustness.png")
+        replace_csv(out, "robustness.csv", per_point, index=False)
+        replace_csv(out, "robustness_summary.csv", rob, index=False)
+        with atomic_file(out / "robustness.png") as tmp:
+            robustness_figure(sw, per_point, rob, tmp)
 
 
 def result_text(sw: Sweep, out: Path) -> str:

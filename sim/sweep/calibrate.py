@@ -25,8 +25,9 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.kpi import KPI_BY_KEY, REPORT_TARGETS
+from sim.experiment import atomic_file
 from sim.scenario import InputError
-from sim.sweep.analysis import point_kpis
+from sim.sweep.analysis import point_kpis, replace_csv
 from sim.sweep.spec import Sweep
 
 WINDOW = (2018, 2022)
@@ -107,14 +108,10 @@ def write_calibration(sw: Sweep, out: Path, tolerance: float) -> pd.DataFrame:
     points, records, _ = read_points(out)
     scored = score(sw, points, records, tolerance)
     names = [f.param for f in sw.spec.factors]
-    for name, df, index in (("calibration.csv", scored, True),
-                            ("accepted.csv", scored.loc[scored["accepted"], names], False)):
-        tmp = out / f".{name}.tmp"
-        df.to_csv(tmp, index=index)
-        tmp.replace(out / name)
-    tmp_png = out / ".calibration.png.tmp.png"
-    figure(sw, scored, tmp_png)
-    tmp_png.replace(out / "calibration.png")
+    replace_csv(out, "calibration.csv", scored, index=True)
+    replace_csv(out, "accepted.csv", scored.loc[scored["accepted"], names], index=False)
+    with atomic_file(out / "calibration.png") as tmp:
+        figure(sw, scored, tmp)
     return scored
 
 

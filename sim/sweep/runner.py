@@ -36,7 +36,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.experiment import _versions, atomic_folder, run_records
+from sim.experiment import atomic_file, atomic_folder, package_versions, run_records
 from sim.scenario import InputError, scenario_from_dict
 from sim.sweep.design import design, point_scenario, point_values
 from sim.sweep.spec import Sweep
@@ -64,9 +64,8 @@ def run_point(scenario: dict[str, Any], seed: int, reps: int, threads: int | Non
 def _write_part(out: Path, point: int, arm: str, records: pd.DataFrame) -> None:
     path = part_path(out, point, arm)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".part.{os.getpid()}.tmp")
-    records.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    with atomic_file(path) as tmp:
+        records.to_parquet(tmp, index=False)
 
 
 Task = tuple[int, int]  # (point, arm)
@@ -104,7 +103,7 @@ def prepare(sw: Sweep, out: Path, fresh: bool = False) -> tuple[pd.DataFrame, li
             "scenarios": [a.model_dump(mode="json") for a in sw.arms],
             "design": sw.spec.sweep.design, "points": len(points), "reps_per_point": sw.spec.sweep.reps,
             "seed": sw.spec.sweep.seed, "window": [sw.first_year, sw.last_year], "engine": "fast",
-            "versions": _versions(), "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+            "versions": package_versions(), "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
             "files": {"design": "design.csv", "records": "records/point=NNNNN/arm=<scenario id>/part.parquet",
                       "summary": "summary.csv", "sensitivity": "sensitivity.csv", "figure": "sweep.png",
                       "robustness": "robustness.csv" if len(sw.arms) > 1 else None},

@@ -39,22 +39,17 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.analysis.kpi import KPI_BY_KEY
-from sim.params import Params, parameter_rows
-from sim.scenario import InputError, Scenario, load_scenario, one_line
+from sim.params import CAPACITIES, Params, parameter_rows
+from sim.scenario import InputError, Named, Scenario, load_scenario, one_line
 
 _RANGES = {r["parameter"]: (r["min"], r["max"]) for r in parameter_rows()}
 #: Parameters a sweep may not vary: they fix the calendar, so points would not share years.
 FROZEN_GROUPS = ("time",)
-#: Parameters that hold whole numbers even where their type is float (capacities).
-WHOLE = ("meeting.brokers", "pilot.public_slots", "supply.offers_per_event", "pilot.trl_ready",
-         "meeting.attempts", "finance.rounds")
-
-
 def is_whole(param: str) -> bool:
     """Does ``param`` take whole numbers only (an ``int`` field, or a capacity)?"""
     g, n = param.split(".", 1)
     field = Params.model_fields[g].annotation.model_fields[n]  # type: ignore[union-attr]
-    return param in WHOLE or field.annotation is int
+    return param in CAPACITIES or field.annotation is int
 
 
 class Factor(BaseModel):
@@ -82,14 +77,9 @@ class Factor(BaseModel):
         return self
 
 
-class SweepMeta(BaseModel):
+class SweepMeta(Named):
     """The ``[sweep]`` table."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
-    name_en: str = Field(min_length=1)
-    name_zh: str = Field(min_length=1)
     description: str = ""
     scenario: str = Field(min_length=1, description="scenario file, relative to the sweep file")
     compare: list[str] = Field(default_factory=list, max_length=50,
