@@ -27,7 +27,7 @@ import pandas as pd
 from sim.analysis.kpi import KPI_BY_KEY, REPORT_TARGETS
 from sim.experiment import atomic_file
 from sim.scenario import InputError
-from sim.sweep.analysis import point_kpis, replace_csv
+from sim.sweep.analysis import replace_csv
 from sim.sweep.spec import Sweep
 
 WINDOW = (2018, 2022)
@@ -50,12 +50,15 @@ def miss(mean: float, lo: float, hi: float) -> float:
     return 0.0
 
 
-def score(sw: Sweep, points: pd.DataFrame, records: pd.DataFrame, tolerance: float) -> pd.DataFrame:
-    """Every point's target means, relative misses, largest miss and acceptance."""
-    pk = point_kpis(records[records["arm"] == sw.scenario.id], *WINDOW)
-    means = pk.groupby(level="point").mean()
-    out = points.copy()
-    worst = np.zeros(len(points))
+def score(sw: Sweep, summ: pd.DataFrame, tolerance: float) -> pd.DataFrame:
+    """Every point's target means, relative misses, largest miss and acceptance.
+
+    ``summ`` is the sweep's ``summary.csv``: per point, the factors and the mean
+    of every KPI over the sweep's window (which :func:`check_window` made 2018–2022).
+    """
+    means = summ.rename(columns={f"{sw.spec.sweep.kpi}_mean": sw.spec.sweep.kpi})
+    out = summ[[f.param for f in sw.spec.factors]].copy()
+    worst = np.zeros(len(out))
     for key, (lo, hi) in REPORT_TARGETS.items():
         out[key] = means[key].to_numpy()
         m = np.array([miss(v, lo, hi) for v in out[key]])
@@ -103,10 +106,7 @@ def _default(sw: Sweep, param: str) -> float:
 
 def write_calibration(sw: Sweep, out: Path, tolerance: float) -> pd.DataFrame:
     """Score a finished calibration sweep; write calibration.csv, accepted.csv and calibration.png."""
-    from sim.sweep.runner import read_points
-
-    points, records, _ = read_points(out)
-    scored = score(sw, points, records, tolerance)
+    scored = score(sw, pd.read_csv(out / "summary.csv", index_col="point"), tolerance)
     names = [f.param for f in sw.spec.factors]
     replace_csv(out, "calibration.csv", scored, index=True)
     replace_csv(out, "accepted.csv", scored.loc[scored["accepted"], names], index=False)
