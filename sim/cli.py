@@ -8,13 +8,16 @@ and what is allowed, exit status 2, and nothing written.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from sim import __version__
-from sim.scenario import InputError, Scenario, load_scenario
+from sim.errors import InputError
+from sim.scenario import Scenario, load_scenario
+from sim.store import State, check_output_dir, check_output_file
 from sim.table import Table, build_table
 
 if TYPE_CHECKING:
@@ -45,12 +48,34 @@ def _report_compile(engine: str, table: Table, quiet: bool) -> None:
               "later runs load it from the on-disk cache)", file=sys.stderr)
 
 
-def _check_out(path: str | None) -> None:
-    if path is None:
+def _check_out(path: Path, option: str = "--out", kinds: tuple[str, ...] | None = None) -> State:
+    """Check the output folder before any work (see :mod:`sim.store`); returns what will happen to it."""
+    return check_output_dir(path, option, kinds)
+
+
+def _say_replacing(state: State, path: Path, quiet: bool) -> None:
+    if state == "replace" and not quiet:
+        print(f"convsim: replacing the earlier convsim output in {path}", file=sys.stderr)
+
+
+#: Bytes of memory one replication's records take while a run holds them (86 rows × years × 8 bytes, with the
+#: copies made by stacking, the table and Parquet); used to refuse a --reps the machine cannot hold.
+BYTES_PER_REP_YEAR = 86 * 8 * 4
+
+
+def _check_memory(reps: int, n_years: int, arms: int, option: str = "--reps") -> None:
+    """Refuse, before any work, a number of replications whose records would not fit in half the memory."""
+    import os
+
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
         return
-    p = Path(path)
-    if p.exists() and not p.is_dir():
-        raise InputError(f"{p}: --out must be a folder, and this is an existing file")
+    need = reps * n_years * arms * BYTES_PER_REP_YEAR
+    if need > total / 2:
+        most = int(total / 2 / (n_years * arms * BYTES_PER_REP_YEAR))
+        raise InputError(f"{option} {reps}: the records would need about {need / 2**30:,.1f} GiB of memory and this "
+                         f"machine has {total / 2**30:,.1f} GiB; at most {most:,} here")
 
 
 def cmd_run(a: argparse.Namespace) -> int:
@@ -58,11 +83,16 @@ def cmd_run(a: argparse.Namespace) -> int:
     from sim.experiment import manifest, resolve_engine, run_records, write_run
 
     sc, table = _load(a.scenario)
-    _check_out(a.out)
+    out = Path(a.out) if a.out else Path("runs") / sc.id
+    state = _check_out(out)
+    _check_memory(a.reps, table.n_years, 1)
     engine = resolve_engine(a.engine, a.reps)
     _report_compile(engine, table, a.quiet)
     with _progress(a.reps, f"{sc.id} ({engine})", a.quiet) as bar:
         records = run_records(table, a.seed, range(a.reps), engine, progress=bar.update)
+    # records first: a reader that stops early (`| head`) must not cost the run its results
+    _say_replacing(state, out, a.quiet)
+    write_run(out, records, manifest(sc, a.scenario, a.seed, a.reps, engine))
     start, policy, horizon = sc.params.time.start_year, sc.params.time.policy_start_year, \
         sc.params.time.horizon_year
     windows = {f"{start}–{min(policy - 1, horizon)}": (start, min(policy - 1, horizon))}
@@ -70,14 +100,15 @@ def cmd_run(a: argparse.Namespace) -> int:
         windows[f"{policy}–{horizon}"] = (policy, horizon)
     summaries = {name: summarise(kpis(records, lo, hi)) for name, (lo, hi) in windows.items()}
     title = sc.scenario.name_zh if a.lang == "zh" else sc.scenario.name_en
+    one = a.reps < 2
     if a.lang == "zh":
-        print(f"{title} — {a.reps} 次重复,随机种子 {a.seed},引擎 {engine};各次重复的均值 [90% 区间]")
+        print(f"{title} — {a.reps} 次重复,随机种子 {a.seed},引擎 {engine};"
+              + ("单次重复的值(区间至少需要 2 次重复)" if one else "各次重复的均值 [90% 区间]"))
     else:
         print(f"{title} — {a.reps} replications, seed {a.seed}, engine {engine}; "
-              "mean [90 % interval] over replications")
-    print(kpi_table_text(summaries, a.lang, targets="report" if start == 2018 else None))
-    out = Path(a.out) if a.out else Path("runs") / sc.id
-    write_run(out, records, manifest(sc, a.scenario, a.seed, a.reps, engine))
+              + ("one replication's values (an interval needs at least 2)" if one
+                 else "mean [90 % interval] over replications"))
+    print(kpi_table_text(summaries, a.lang, targets="report" if start == 2018 else None, intervals=not one))
     print(f"\nrecords: {out / 'records.parquet'}  manifest: {out / 'manifest.json'}")
     return 0
 
@@ -138,10 +169,10 @@ def cmd_compare(a: argparse.Namespace) -> int:
     if dup:
         raise InputError(f"{', '.join(sorted(dup))}: scenario ids must be unique among the files compared")
     report = Path(a.report) if a.report else Path("runs") / "compare"
-    if report.exists() and not report.is_dir():
-        raise InputError(f"{report}: --report must be a folder, and this is an existing file")
+    state = _check_out(report, "--report")
     reps = a.reps if a.reps is not None else (None if a.precision is not None else 500)
     n_arms = len(scenarios) + 1
+    _check_memory(reps or a.max_reps, baseline.params.n_years, n_arms, "--reps" if reps else "--max-reps")
     from sim.experiment import resolve_engine
 
     _report_compile(resolve_engine(a.engine, reps or 200), build_table(baseline, str(base_path)), a.quiet)
@@ -151,6 +182,8 @@ def cmd_compare(a: argparse.Namespace) -> int:
             bar.refresh()
         c = compare(baseline, scenarios, reps=reps or 0, seed=a.seed, engine=a.engine, precision=a.precision,
                     max_reps=a.max_reps, progress=bar.update, total_hint=hint, baseline_source=str(base_path))
+    _say_replacing(state, report, a.quiet)
+    out = write_report(c, report, a.lang)  # before printing: a reader that stops early must not cost the report
     zh = a.lang == "zh"
     print(f"{'基线' if zh else 'Baseline'}: {baseline.id}; {c.window[0]}–{c.window[1]}; {c.reps} paired "
           f"replications each, seed {a.seed}")
@@ -158,28 +191,41 @@ def cmd_compare(a: argparse.Namespace) -> int:
         print(f"--precision {a.precision}: reached with {c.reps} replications per scenario"
               if c.reps < a.max_reps else f"--precision {a.precision}: stopped at --max-reps {a.max_reps}")
     print(_ranking_text(c, a.lang))
-    out = write_report(c, report, a.lang)
     print(f"\nreport: {out / 'report.html'}  summary: {out / 'summary.csv'}  figures: {out}/*.png")
     return 0
 
 
+def is_trace_file(path: Path) -> bool:
+    """Whether ``path`` is a trace convsim wrote (its columns are a trace's), so it may be overwritten."""
+    from sim.engines.reference import TRACE_COLUMNS
+
+    try:
+        if path.suffix == ".csv":
+            with path.open(encoding="utf-8") as f:
+                return f.readline().strip() == ",".join(TRACE_COLUMNS)
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names) == list(TRACE_COLUMNS)
+    except Exception:  # anything unreadable is not a trace of ours
+        return False
+
+
 def cmd_trace(a: argparse.Namespace) -> int:
     from sim.engines.reference import trace_reference
+    from sim.store import atomic_file
 
     sc, table = _load(a.scenario)
     out = Path(a.out) if a.out else Path("runs") / f"{sc.id}-trace-rep{a.rep}.csv"
     if out.suffix not in (".csv", ".parquet"):
         raise InputError(f"{out}: --out must end in .csv or .parquet")
-    if out.exists() and out.is_dir():
-        raise InputError(f"{out}: --out is a folder; give a file name ending in .csv or .parquet")
+    check_output_file(out, "--out", is_trace_file)
     _, trace = trace_reference(table, a.seed, a.rep)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    if out.suffix == ".csv":
-        trace.to_csv(tmp, index=False)
-    else:
-        trace.to_parquet(tmp, index=False)
-    tmp.replace(out)
+    with atomic_file(out) as tmp:
+        if out.suffix == ".csv":
+            trace.to_csv(tmp, index=False)
+        else:
+            trace.to_parquet(tmp, index=False)
     n_offers = trace["offer_key"].nunique()
     print(f"{len(trace)} events of {n_offers} offers, replication {a.rep}, seed {a.seed} → {out}")
     return 0
@@ -220,13 +266,26 @@ def _run_sweep(a: argparse.Namespace, sw: Sweep, out: Path) -> bool:
     return True
 
 
+def _check_sweep_options(a: argparse.Namespace, out: Path) -> None:
+    """Output folder and Dask options, before any work (a sweep folder is resumed, or replaced with --fresh)."""
+    from sim.sweep.runner import check_scheduler_address
+
+    _check_out(out, "--out", ("sweep",))
+    if a.scheduler is not None:
+        if a.backend != "dask":
+            raise InputError("--scheduler: only with --backend dask")
+        check_scheduler_address(a.scheduler)
+    if a.workers is not None and a.backend != "dask":
+        raise InputError("--workers: only with --backend dask")
+
+
 def cmd_sweep(a: argparse.Namespace) -> int:
     from sim.sweep import load_sweep
     from sim.sweep.analysis import result_text
 
     sw = load_sweep(a.spec)
     out = Path(a.out) if a.out else Path("runs") / f"sweep-{sw.id}"
-    _check_out(str(out))
+    _check_sweep_options(a, out)
     if not _run_sweep(a, sw, out):
         return 130
     print(result_text(sw, out))
@@ -240,7 +299,7 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
     sw = load_sweep(a.spec)
     check_window(sw)
     out = Path(a.out) if a.out else Path("runs") / f"calibrate-{sw.id}"
-    _check_out(str(out))
+    _check_sweep_options(a, out)
     if not _run_sweep(a, sw, out):
         return 130
     scored = write_calibration(sw, out, a.tolerance)
@@ -309,12 +368,45 @@ def _positive(v: str) -> int:
     return _whole(v, 1)
 
 
+def _at_least_two(v: str) -> int:
+    """Replications of a comparison: an interval needs at least two."""
+    return _whole(v, 2)
+
+
+def _finite_positive(v: str) -> float:
+    try:
+        x = float(v)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number above 0, got {v!r}") from None
+    if not (math.isfinite(x) and x > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number above 0, got {v!r}")
+    return x
+
+
+def _budget(v: str) -> float:
+    x = _finite_positive(v)
+    if x > MAX_BUDGET:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_BUDGET:,.0f} yuan a year, got {v!r}")
+    return x
+
+
+#: Largest yearly budget `variants` accepts (yuan): the lever cost limit of a scenario file (1e11) over 10 levers.
+MAX_BUDGET = 1e10
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: the message and where to find help, no usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _nonneg(v: str) -> int:
     return _whole(v, 0)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="convsim", description="Policy simulator for research-result conversion "
+    p = _Parser(prog="convsim", description="Policy simulator for research-result conversion "
                                 "in Suizhou (随州科技成果转化政策模拟).")
     p.add_argument("--version", action="version", version=f"convsim {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
@@ -335,10 +427,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("scenarios", nargs="*", help="scenario files (default: every .toml beside the baseline)")
     c.add_argument("--baseline", default="scenarios/baseline.toml", help="baseline file (default "
                    "scenarios/baseline.toml)")
-    c.add_argument("--reps", type=_positive, default=None, help="paired replications per scenario (default 500)")
-    c.add_argument("--precision", type=float, default=None,
-                   help="add replications until every 95 %% half-width of Δ industrialised is at most this")
-    c.add_argument("--max-reps", type=_positive, default=20000, help="cap for --precision (default 20000)")
+    c.add_argument("--reps", type=_at_least_two, default=None,
+                   help="paired replications per scenario, at least 2 (default 500)")
+    c.add_argument("--precision", type=_finite_positive, default=None,
+                   help="add replications until every 95 %% half-width of Δ industrialised is at most this (> 0)")
+    c.add_argument("--max-reps", type=_at_least_two, default=20000, help="cap for --precision (default 20000)")
     c.add_argument("--seed", type=_nonneg, default=0, help="master seed (default 0)")
     c.add_argument("--engine", choices=("auto", "simpy", "fast"), default="auto")
     c.add_argument("--report", help="report folder (default runs/compare)")
@@ -383,7 +476,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     w = sub.add_parser("variants", help="(re)write all_five.toml and the equal-budget scenarios from g1–g5")
     w.add_argument("--dir", default="scenarios", help="scenario folder (default scenarios)")
-    w.add_argument("--budget", type=float, default=3_000_000.0, help="extra yuan a year per group (default 3 M)")
+    w.add_argument("--budget", type=_budget, default=3_000_000.0,
+                   help="extra yuan a year per group, above 0 (default 3 M)")
     w.set_defaults(func=cmd_variants)
 
     v = sub.add_parser("validate", help="check scenario files without running them")

@@ -5,18 +5,16 @@ and one column per record row of :mod:`sim.layout`. On disk a run is a folder
 with ``records.parquet`` (Apache Parquet via pyarrow: typed, compressed,
 readable from any tool) and ``manifest.json`` (scenario, resolved parameters,
 levers, seed, engine, package versions), written to a temporary folder and
-renamed into place so an interrupted run never leaves half a result.
+renamed into place so an interrupted run never leaves half a result
+(:mod:`sim.store`: convsim never replaces a folder it did not write).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -30,6 +28,7 @@ import pandas as pd
 from sim import __version__
 from sim.layout import RECORD_ROWS
 from sim.scenario import Scenario
+from sim.store import atomic_folder
 from sim.table import Table, build_table
 
 ENGINES = ("simpy", "fast")
@@ -172,54 +171,9 @@ def manifest(sc: Scenario, source: str | Path | None, seed: int, reps: int, engi
     return m
 
 
-@contextmanager
-def atomic_folder(out_dir: str | Path) -> Iterator[Path]:
-    """Yield an empty temporary folder beside ``out_dir``; on success it replaces ``out_dir``.
-
-    On any error (or an interrupt) the temporary folder is removed and an
-    existing ``out_dir`` is left as it was: nothing half-written is ever seen.
-    """
-    out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the result should look like any new folder
-    try:
-        yield tmp
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-@contextmanager
-def atomic_file(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path`` (same suffix); on success it replaces ``path``.
-
-    Readers see the old file or the new one, never half of one; on an error or
-    an interrupt the temporary file is removed.
-    """
-    p = Path(path)
-    tmp = p.with_name(f".{p.stem}.{os.getpid()}.tmp{p.suffix}")
-    try:
-        yield tmp
-        os.replace(tmp, p)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def write_run(out_dir: str | Path, records: pd.DataFrame, man: dict[str, Any]) -> Path:
     """Write records and manifest to ``out_dir`` atomically."""
-    with atomic_folder(out_dir) as tmp:
+    with atomic_folder(out_dir, kind="run") as tmp:
         records.to_parquet(tmp / "records.parquet", index=False)
         (tmp / "manifest.json").write_text(json.dumps(man, ensure_ascii=False, indent=2, allow_nan=True),
                                            encoding="utf-8")

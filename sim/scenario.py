@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sim.errors import InputError
 from sim.params import GROUPS, Params
 
 LEVER_GROUPS = ("awareness", "platforms", "talent", "intermediaries", "finance")
@@ -34,10 +35,6 @@ LEVER_GROUPS_ZH = ("增强企业创新意识", "加强创新平台建设", "加�
 #: scenario for paired comparisons.
 FROZEN_GROUPS = ("time", "firms")
 FROZEN_PARAMS = ("supply.thinning_ceiling", "hightech.initial_stock")
-
-
-class InputError(Exception):
-    """A scenario or parameter file is wrong; the message is one line for the user."""
 
 
 class Lever(BaseModel):
@@ -111,10 +108,16 @@ class Scenario(BaseModel):
         dup = {i for i in ids if ids.count(i) > 1}
         if dup:
             raise ValueError(f"lever ids must be unique; repeated: {', '.join(sorted(dup))}")
-        for lv in self.levers:
+        for i, lv in enumerate(self.levers):
             start = lv.start_year if lv.start_year is not None else self.params.time.policy_start_year
+            if start < self.params.time.policy_start_year:
+                # a lever acting in the calibration window would change what is checked against the report,
+                # and its cost would fall outside every comparison's window
+                raise ValueError(f"levers[{i}].start_year: lever {lv.id!r} starts in {start}, before the policy period "
+                                 f"starts (time.policy_start_year = {self.params.time.policy_start_year}); "
+                                 "policies act from the policy start on")
             if start > self.params.time.horizon_year:
-                raise ValueError(f"lever {lv.id!r} starts in {start}, after the horizon "
+                raise ValueError(f"levers[{i}].start_year: lever {lv.id!r} starts in {start}, after the horizon "
                                  f"{self.params.time.horizon_year}")
         return self
 

@@ -146,8 +146,12 @@ def build_table(sc: Scenario, source: str = "<scenario>") -> Table:
     for c in range(1, len(CHANNELS)):
         worst = rates[c].max()
         if worst > ceil[c] * (1 + 1e-12):
-            raise InputError(f"{source}: key 'levers': channel '{CHANNELS[c]}' reaches {worst:.4g} offers/year, "
-                             f"above its thinning ceiling {ceil[c]:.4g} (supply.thinning_ceiling × default rate)")
+            # blame the levers only if the parameters alone stay below the ceiling
+            own = channel_rates(_raw_table(p, []))[c].max()
+            key = "params.supply" if own > ceil[c] * (1 + 1e-12) else "levers"
+            raise InputError(f"{source}: key '{key}': channel '{CHANNELS[c]}' reaches {worst:.4g} offers/year, "
+                             f"above its thinning ceiling {ceil[c]:.4g} (supply.thinning_ceiling × default rate; "
+                             "raise params.supply.thinning_ceiling or lower the rate)")
     n_years = p.n_years
     lam = float(ceil[1:].sum()) * n_years
     max_offers = int(lam + 12.0 * np.sqrt(lam) + 100)

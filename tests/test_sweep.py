@@ -106,7 +106,7 @@ def test_a_folder_of_another_spec_is_refused_unless_fresh(tmp_path: Path) -> Non
     assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["reps_per_point"] == 4
     (tmp_path / "stuff").mkdir()
     (tmp_path / "stuff" / "notes.txt").write_text("mine", encoding="utf-8")
-    with pytest.raises(InputError, match="something other than a sweep"):
+    with pytest.raises(InputError, match="something other than a convsim sweep"):
         run_sweep(sw, tmp_path / "stuff", fresh=True)
     assert (tmp_path / "stuff" / "notes.txt").exists()
 

@@ -123,17 +123,16 @@ def paired(a: np.ndarray, b: np.ndarray, higher_is_better: bool) -> dict[str, fl
     half = tq * se
     unpaired = tq * np.sqrt(a.var(ddof=1) / n + b.var(ddof=1) / n) if n > 1 else np.nan
     sign = 1.0 if higher_is_better else -1.0
-    if se > 0:
-        p_beat = float(stats.norm.cdf(sign * mean / se))
-    else:
-        p_beat = 1.0 if sign * mean > 0 else (0.0 if sign * mean < 0 else 0.5)
-    lo, hi = mean - half, mean + half
-    if se == 0:
-        lo = hi = mean
-    gain = bool((lo > 0) if higher_is_better else (hi < 0))
-    loss = bool((hi < 0) if higher_is_better else (lo > 0))
+    varied = bool(se > 0)
+    # P(better) from the same Student t as the interval, so "gain" (whole interval above zero) and
+    # P(better) > 0.975 always say the same thing
+    p_beat = float(stats.t.cdf(sign * mean / se, n - 1)) if varied else np.nan
+    lo, hi = (mean - half, mean + half) if varied else (np.nan, np.nan)
+    # a difference that never varied over the replications (or too few of them) has no interval: no verdict
+    gain = varied and bool((lo > 0) if higher_is_better else (hi < 0))
+    loss = varied and bool((hi < 0) if higher_is_better else (lo > 0))
     return {"base_mean": float(a.mean()) if n else np.nan, "mean": float(b.mean()) if n else np.nan,
-            "diff": mean, "lo": lo, "hi": hi, "half_width": half if se > 0 else 0.0,
+            "diff": mean, "lo": lo, "hi": hi, "half_width": half if varied else 0.0,
             "unpaired_half_width": float(unpaired), "p_beat": p_beat,
             "share_better": float(np.mean(sign * d > 0)) if n else np.nan,
             "gain": gain, "loss": loss, "n": n}
@@ -181,7 +180,7 @@ def _ranking(base: Arm, arms: list[Arm]) -> pd.DataFrame:
 
 
 def pairwise(c: Comparison, key: str = HEADLINE) -> pd.DataFrame:
-    """P(row scenario beats column scenario) on ``key``: Φ(mean paired difference / its standard error)."""
+    """P(row scenario beats column scenario) on ``key``: the Student t probability of the mean paired difference."""
     better = COMPARED[key]
     arms = [c.baseline, *c.arms]
     vals = {a.scenario.id: a.frame()[key].to_numpy() for a in arms}

@@ -142,8 +142,12 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(0, width - display_width(text))
 
 
-def kpi_table_text(summaries: dict[str, pd.DataFrame], lang: str = "en", targets: str | None = None) -> str:
-    """A plain-text table: one row per KPI, one column (mean [90 % interval]) per window."""
+def kpi_table_text(summaries: dict[str, pd.DataFrame], lang: str = "en", targets: str | None = None,
+                   intervals: bool = True) -> str:
+    """A plain-text table: one row per KPI, one column (mean [90 % interval]) per window.
+
+    ``intervals=False`` prints the means alone (one replication has no interval).
+    """
     label_w = 38
     cols = list(summaries)
     head = f"{pad('KPI / 指标', label_w)}{'unit':>8}  " + "  ".join(f"{c:>28}" for c in cols)
@@ -158,7 +162,8 @@ def kpi_table_text(summaries: dict[str, pd.DataFrame], lang: str = "en", targets
         cells = []
         for c in cols:
             s = summaries[c].loc[key]
-            cells.append(f"{_fmt(s['mean'], unit)} [{_fmt(s['lo'], unit)}, {_fmt(s['hi'], unit)}]")
+            cells.append(f"{_fmt(s['mean'], unit)} [{_fmt(s['lo'], unit)}, {_fmt(s['hi'], unit)}]" if intervals
+                         else _fmt(s["mean"], unit))
         line = f"{pad(label, label_w)}{unit:>8}  " + "  ".join(f"{c:>28}" for c in cells)
         if targets:
             t = REPORT_TARGETS.get(key)

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.compare import COMPARED, HEADLINE, Comparison, label, pairwise, unit
-from sim.experiment import atomic_folder
 from sim.layout import REASON_NAMES
+from sim.store import atomic_folder
 
 _FONT_READY = False
 
@@ -283,7 +283,7 @@ def _html(c: Comparison, lang: str, figs: dict[str, bytes]) -> str:
 
 def write_report(c: Comparison, out_dir: str | Path, lang: str = "en") -> Path:
     """Write figures, ``report.html`` and ``summary.csv`` to ``out_dir`` (atomically)."""
-    with atomic_folder(out_dir) as tmp:
+    with atomic_folder(out_dir, kind="compare", option="--report") as tmp:
         figs: dict[str, bytes] = {}
         for fname, fn in FIGURES.items():
             fn(c, tmp / fname, lang)

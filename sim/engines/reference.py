@@ -32,6 +32,9 @@ from sim import rules
 from sim.params import CHANNELS
 from sim.table import Table
 
+#: Columns of a trace (``convsim trace``): one row per step of an offer.
+TRACE_COLUMNS = ("time_years", "offer_key", "channel", "event", "detail")
+
 Proc = Generator[simpy.events.Event, Any, None]
 
 
@@ -198,7 +201,7 @@ class Replication:
     def trace_table(self) -> pd.DataFrame:
         """The event trace as a table: one row per step of every offer."""
         rows = self.trace_rows or []
-        df = pd.DataFrame(rows, columns=["time_years", "offer_key", "channel", "event", "detail"])
+        df = pd.DataFrame(rows, columns=list(TRACE_COLUMNS))
         df.insert(1, "date", pd.Timestamp(f"{self.table.first_year}-01-01")
                   + pd.to_timedelta(df["time_years"] * 365.25, unit="D"))
         return df

@@ -34,7 +34,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.analysis.kpi import KPI_BY_KEY, KPIS, kpis
-from sim.experiment import atomic_file
+from sim.store import atomic_file
 from sim.sweep.design import salib_problem
 from sim.sweep.spec import Sweep
 

@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.kpi import KPI_BY_KEY, REPORT_TARGETS
-from sim.experiment import atomic_file
 from sim.scenario import InputError
+from sim.store import atomic_file
 from sim.sweep.analysis import replace_csv
 from sim.sweep.spec import Sweep
 

@@ -74,4 +74,4 @@ def point_scenario(sw: Sweep, values: dict[str, float], arm: int = 0) -> Scenari
         g, n = param.split(".", 1)
         kind = Params.model_fields[g].annotation.model_fields[n].annotation  # type: ignore[union-attr]
         data["params"][g][n] = int(round(v)) if kind is int else float(v)
-    return scenario_from_dict(data, sw.path)
+    return scenario_from_dict(data, sw.arm_paths[arm])

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,13 +36,21 @@ from typing import Any
 
 import pandas as pd
 
-from sim.experiment import atomic_file, atomic_folder, package_versions, run_records
+from sim.experiment import package_versions, run_records
 from sim.scenario import InputError, scenario_from_dict
+from sim.store import MARKER, atomic_file, atomic_folder, remove_output
 from sim.sweep.design import design, point_scenario, point_values
 from sim.sweep.spec import Sweep
 from sim.table import build_table
 
 MANIFEST = "manifest.json"
+#: How long to wait for a Dask scheduler before saying it cannot be reached (seconds).
+SCHEDULER_TIMEOUT_S = 5
+#: What a sweep folder may hold besides the files of its first write (see :mod:`sim.store`): its parts,
+#: their temporary files after a hard kill, the analysis and the calibration written when points are done.
+OWN_PATTERNS = ("records/point=*/arm=*/part.parquet", "records/point=*/arm=*/.part.*.tmp.parquet",
+                "summary.csv", "sensitivity.csv", "robustness.csv", "robustness_summary.csv", "sweep.png",
+                "robustness.png", "calibration.csv", "accepted.csv", "calibration.png", ".*.tmp.*")
 
 
 def part_path(out: Path, point: int, arm: str) -> Path:
@@ -79,14 +87,22 @@ def prepare(sw: Sweep, out: Path, fresh: bool = False) -> tuple[pd.DataFrame, li
     """
     points = design(sw)
     for k in range(len(points)):
+        values = point_values(points, k)
         for a in range(len(sw.arms)):
-            build_table(point_scenario(sw, point_values(points, k), a), str(sw.path))
+            try:
+                build_table(point_scenario(sw, values, a), str(sw.arm_paths[a]))
+            except InputError as exc:
+                at = ", ".join(f"{n} = {v:g}" for n, v in values.items())
+                raise InputError(f"{sw.path}: point {k} ({at}) pushes scenario {sw.arms[a].id!r} out of range: "
+                                 f"{exc}") from None
     man_path = out / MANIFEST
     if out.exists():
-        if not man_path.is_file():
+        if not out.is_dir():
+            raise InputError(f"{out}: --out must be a folder, and this is an existing file")
+        if not man_path.is_file() or not (out / MARKER).is_file():
             if any(out.iterdir()):
-                raise InputError(f"{out}: --out is a folder that holds something other than a sweep; "
-                                 "choose an empty or new folder")
+                raise InputError(f"{out}: --out is a folder that holds something other than a convsim sweep; "
+                                 "convsim never deletes or overwrites it: choose an empty or new folder")
         else:
             old = json.loads(man_path.read_text(encoding="utf-8"))
             if old.get("digest") != sw.digest():
@@ -94,7 +110,7 @@ def prepare(sw: Sweep, out: Path, fresh: bool = False) -> tuple[pd.DataFrame, li
                     raise InputError(f"{out}: holds a sweep made from another spec or scenario (digest "
                                      f"{old.get('digest')} ≠ {sw.digest()}); use --fresh to replace it, "
                                      "or another --out")
-                shutil.rmtree(out)
+                remove_output(out)
     if not man_path.is_file():
         man = {
             "sweep_id": sw.id, "name_en": sw.spec.sweep.name_en, "name_zh": sw.spec.sweep.name_zh,
@@ -108,7 +124,7 @@ def prepare(sw: Sweep, out: Path, fresh: bool = False) -> tuple[pd.DataFrame, li
                       "summary": "summary.csv", "sensitivity": "sensitivity.csv", "figure": "sweep.png",
                       "robustness": "robustness.csv" if len(sw.arms) > 1 else None},
         }
-        with atomic_folder(out) as tmp:
+        with atomic_folder(out, kind="sweep", patterns=OWN_PATTERNS) as tmp:
             (tmp / MANIFEST).write_text(json.dumps(man, ensure_ascii=False, indent=2), encoding="utf-8")
             points.to_csv(tmp / "design.csv")
     todo = [(k, a) for k in range(len(points)) for a in range(len(sw.arms))
@@ -124,34 +140,46 @@ def _local(sw: Sweep, points: pd.DataFrame, todo: list[Task],
                                 progress=progress)
 
 
-def _dask(sw: Sweep, points: pd.DataFrame, todo: list[Task], scheduler: str | None, workers: int | None,
-          processes: bool, progress: Callable[[int], None] | None) -> Iterator[tuple[Task, pd.DataFrame]]:
+def _dask_client(scheduler: str | None, workers: int | None, processes: bool) -> tuple[Any, Any]:
+    """Connect to the scheduler (or start a local cluster) before anything is written; (client, cluster)."""
     try:
-        from dask.distributed import Client, LocalCluster, as_completed
+        from dask.distributed import Client, LocalCluster
     except ImportError:
         raise InputError("--backend dask needs Dask: pip install -e '.[dask]'") from None
-    cluster = None
     if scheduler:
-        client = Client(scheduler)
-    else:
-        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                               processes=processes, dashboard_address=None)
-        client = Client(cluster)
-    try:
-        futures = {}
-        for k, a in todo:
-            sc = point_scenario(sw, point_values(points, k), a)
-            fut = client.submit(run_point, sc.model_dump(mode="python"), sw.spec.sweep.seed, sw.spec.sweep.reps, 1,
-                                key=f"convsim-{sw.digest()}-point-{k}-arm-{a}", pure=False)
-            futures[fut] = (k, a)
-        for fut in as_completed(futures):
-            if progress is not None:
-                progress(sw.spec.sweep.reps)
-            yield futures[fut], fut.result()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        check_scheduler_address(scheduler)
+        try:
+            return Client(scheduler, timeout=SCHEDULER_TIMEOUT_S), None
+        except (OSError, TimeoutError) as exc:
+            raise InputError(f"--scheduler {scheduler}: no Dask scheduler answered within {SCHEDULER_TIMEOUT_S} s "
+                             f"({type(exc).__name__}); nothing was written") from None
+    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                           processes=processes, dashboard_address=None)
+    return Client(cluster), cluster
+
+
+def check_scheduler_address(address: str) -> None:
+    """A scheduler address is ``[tcp|tls|inproc|ucx]://host:port`` or ``host:port``; one line otherwise."""
+    ok = re.fullmatch(r"((tcp|tls|ucx|ws|wss)://)?[\w.\-\[\]:]+:\d{1,5}|inproc://.+", address) is not None
+    if not ok:
+        raise InputError(f"--scheduler {address!r}: expected a Dask scheduler address such as "
+                         "tcp://host:8786 or host:8786")
+
+
+def _dask(sw: Sweep, points: pd.DataFrame, todo: list[Task], client: Any,
+          progress: Callable[[int], None] | None) -> Iterator[tuple[Task, pd.DataFrame]]:
+    from dask.distributed import as_completed
+
+    futures = {}
+    for k, a in todo:
+        sc = point_scenario(sw, point_values(points, k), a)
+        fut = client.submit(run_point, sc.model_dump(mode="python"), sw.spec.sweep.seed, sw.spec.sweep.reps, 1,
+                            key=f"convsim-{sw.digest()}-point-{k}-arm-{a}", pure=False)
+        futures[fut] = (k, a)
+    for fut in as_completed(futures):
+        if progress is not None:
+            progress(sw.spec.sweep.reps)
+        yield futures[fut], fut.result()
 
 
 class _Lock:
@@ -211,17 +239,26 @@ def run_sweep(sw: Sweep, out: str | Path, backend: str = "local", scheduler: str
     out = Path(out)
     if backend not in ("local", "dask"):
         raise ValueError(f"unknown backend {backend!r}; available: local, dask")
-    with _Lock(out):
-        points, todo = prepare(sw, out, fresh)
-        if on_start is not None:
-            on_start(len(points) * len(sw.arms), len(todo))
-        if backend == "local":
-            results = _local(sw, points, todo, progress)
-        else:
-            results = _dask(sw, points, todo, scheduler, workers, dask_processes, progress)
-        for (k, a), records in results:
-            _write_part(out, k, sw.arms[a].id, records)
-        write_analysis(sw, out)
+    client = cluster = None
+    if backend == "dask":
+        client, cluster = _dask_client(scheduler, workers, dask_processes)
+    try:
+        with _Lock(out):
+            points, todo = prepare(sw, out, fresh)
+            if on_start is not None:
+                on_start(len(points) * len(sw.arms), len(todo))
+            if client is None:
+                results = _local(sw, points, todo, progress)
+            else:
+                results = _dask(sw, points, todo, client, progress)
+            for (k, a), records in results:
+                _write_part(out, k, sw.arms[a].id, records)
+            write_analysis(sw, out)
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
     return out
 
 

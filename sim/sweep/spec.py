@@ -31,12 +31,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim.analysis.kpi import KPI_BY_KEY
 from sim.params import CAPACITIES, Params, parameter_rows
@@ -61,6 +62,14 @@ class Factor(BaseModel):
     values: list[float] | None = Field(None, min_length=1, max_length=1000)
     min: float | None = None
     max: float | None = None
+
+    @field_validator("values", "min", "max")
+    @classmethod
+    def _finite(cls, v: float | list[float] | None) -> float | list[float] | None:
+        for x in (v if isinstance(v, list) else [v]):
+            if x is not None and not math.isfinite(x):
+                raise ValueError(f"must be a finite number, got {x}")
+        return v
 
     @model_validator(mode="after")
     def _known(self) -> Factor:
@@ -140,8 +149,10 @@ class Sweep:
     """
 
     def __init__(self, spec: SweepSpec, arms: list[Scenario], path: Path, text: str,
-                 table: pd.DataFrame | None = None) -> None:
+                 table: pd.DataFrame | None = None, arm_paths: list[Path] | None = None) -> None:
         self.spec = spec
+        #: the scenario file of each arm, to name the file that holds a lever a point pushes out of range
+        self.arm_paths = arm_paths or [path] * len(arms)
         self.table = table
         self.arms = arms
         self.scenario = arms[0]
@@ -188,15 +199,16 @@ def load_sweep(path: str | Path) -> Sweep:
         spec = SweepSpec.model_validate(data)
     except ValidationError as err:
         raise InputError(one_line(p, err, SweepSpec)) from None
-    arms = []
+    arms, arm_paths = [], []
     for key, name in [("sweep.scenario", spec.sweep.scenario),
                       *((f"sweep.compare[{k}]", c) for k, c in enumerate(spec.sweep.compare))]:
         try:
             arms.append(load_scenario(p.parent / name))
         except InputError as exc:
             raise InputError(f"{p}: key '{key}': {exc}") from None
+        arm_paths.append(p.parent / name)
     table = _read_points_file(p, spec) if spec.sweep.points_file is not None else None
-    return Sweep(spec, arms, p, text, table)
+    return Sweep(spec, arms, p, text, table, arm_paths)
 
 
 def _read_points_file(p: Path, spec: SweepSpec) -> pd.DataFrame:
