@@ -266,9 +266,9 @@ def _run_sweep(a: argparse.Namespace, sw: Sweep, out: Path) -> bool:
     return True
 
 
-def _check_sweep_options(a: argparse.Namespace, out: Path) -> None:
+def _check_sweep_options(a: argparse.Namespace, sw: Sweep, out: Path) -> None:
     """Output folder and Dask options, before any work (a sweep folder is resumed, or replaced with --fresh)."""
-    from sim.sweep.runner import check_scheduler_address
+    from sim.sweep.runner import check_points, check_scheduler_address
 
     _check_out(out, "--out", ("sweep",))
     if a.scheduler is not None:
@@ -277,6 +277,7 @@ def _check_sweep_options(a: argparse.Namespace, out: Path) -> None:
         check_scheduler_address(a.scheduler)
     if a.workers is not None and a.backend != "dask":
         raise InputError("--workers: only with --backend dask")
+    check_points(sw)
 
 
 def cmd_sweep(a: argparse.Namespace) -> int:
@@ -285,7 +286,7 @@ def cmd_sweep(a: argparse.Namespace) -> int:
 
     sw = load_sweep(a.spec)
     out = Path(a.out) if a.out else Path("runs") / f"sweep-{sw.id}"
-    _check_sweep_options(a, out)
+    _check_sweep_options(a, sw, out)
     if not _run_sweep(a, sw, out):
         return 130
     print(result_text(sw, out))
@@ -299,7 +300,7 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
     sw = load_sweep(a.spec)
     check_window(sw)
     out = Path(a.out) if a.out else Path("runs") / f"calibrate-{sw.id}"
-    _check_sweep_options(a, out)
+    _check_sweep_options(a, sw, out)
     if not _run_sweep(a, sw, out):
         return 130
     scored = write_calibration(sw, out, a.tolerance)
@@ -324,8 +325,27 @@ def cmd_params(a: argparse.Namespace) -> int:
     return 0
 
 
+def _is_sweep_file(path: str) -> bool:
+    """A sweep (or calibration) file has a ``[sweep]`` table; anything unreadable is left to the scenario loader."""
+    import tomllib
+
+    try:
+        return "sweep" in tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+
+
 def cmd_validate(a: argparse.Namespace) -> int:
-    for path in a.scenarios:
+    for path in a.files:
+        if _is_sweep_file(path):
+            from sim.sweep import load_sweep
+            from sim.sweep.runner import check_points
+
+            sw = load_sweep(path)
+            points = check_points(sw)
+            print(f"{path}: ok — sweep {sw.id}, {len(points)} point(s) × {len(sw.arms)} scenario(s) × "
+                  f"{sw.spec.sweep.reps} replications")
+            continue
         sc, table = _load(path)
         print(f"{path}: ok — {sc.id}, {len(sc.levers)} lever(s), {table.n_years} simulated years")
     return 0
@@ -480,8 +500,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="extra yuan a year per group, above 0 (default 3 M)")
     w.set_defaults(func=cmd_variants)
 
-    v = sub.add_parser("validate", help="check scenario files without running them")
-    v.add_argument("scenarios", nargs="+")
+    v = sub.add_parser("validate", help="check scenario, sweep and calibration files without running them")
+    v.add_argument("files", nargs="+", help="scenario or sweep files (.toml)")
     v.set_defaults(func=cmd_validate)
     return p
 

@@ -2,8 +2,8 @@
 
 Every field carries its unit in the description and a source tag in
 ``json_schema_extra["source"]``: **DOC** (a documented figure, source named),
-**DER** (arithmetic on DOC figures) or **ASM** (an assumption, said so), as in
-``shared/seed/PRIORS.md``. ``MODEL.md``'s parameter table is generated from
+**DER** (arithmetic on DOC figures) or **ASM** (an assumption, said so), the
+report cited by section (e.g. 一(一)2). ``MODEL.md``'s parameter table is generated from
 this module (``convsim params``), so the two cannot drift apart.
 
 Groups follow the pipeline: firms → supply of results → meeting (对接) →
@@ -57,7 +57,8 @@ class Time(Group):
     """Calendar: continuous time in years from 1 January of ``start_year``."""
 
     start_year: int = param(2018, "year", "DOC report: 'five years' = 2018–2022", ge=2000, le=2100)
-    horizon_year: int = param(2027, "year", "ASM DESIGN.md: default horizon end-2027", ge=2018, le=2060,
+    horizon_year: int = param(2027, "year", "ASM project design: five policy years 2023–2027 after the report's "
+                              "five years 2018–2022", ge=2018, le=2060,
                           doc="last simulated year (inclusive)")
     warmup_years: int = param(3, "years", "ASM the pipeline already holds projects in 2018: simulate from 2015 "
                           "(the commissioners' first data year) and discard nothing, report from start_year",

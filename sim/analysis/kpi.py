@@ -54,7 +54,7 @@ KPIS: tuple[KPI, ...] = (
 )
 KPI_BY_KEY = {k.key: k for k in KPIS}
 
-#: The report's figures for 2018–2022 (shared/seed/PRIORS.md, T2–T9) as (low, high).
+#: The report's figures for 2018–2022 (T2–T9, with the report's sections in calibration/README.md): (low, high).
 REPORT_TARGETS: dict[str, tuple[float, float]] = {
     "meetings": (500, 600),
     "contracts": (160, 200),

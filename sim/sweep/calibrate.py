@@ -4,7 +4,7 @@ A calibration sweep draws parameter sets from ranges around the assumed values
 (the priors, usually a Latin hypercube) and runs each over the report's period
 2018–2022. A point is *accepted* when the mean of every target KPI over its
 replications lies within the report's range (``REPORT_TARGETS``, T2–T9 of
-``shared/seed/PRIORS.md``), widened by ``tolerance`` (0.1 = 10 % beyond either
+``calibration/README.md``), widened by ``tolerance`` (0.1 = 10 % beyond either
 end). The accepted points are the calibrated ensemble: ``accepted.csv`` has one
 column per factor and is a ``table`` design for any later sweep, so a policy
 comparison can be repeated over every parameter set the data allow

@@ -79,12 +79,9 @@ def _write_part(out: Path, point: int, arm: str, records: pd.DataFrame) -> None:
 Task = tuple[int, int]  # (point, arm)
 
 
-def prepare(sw: Sweep, out: Path, fresh: bool = False) -> tuple[pd.DataFrame, list[Task]]:
-    """Create or reopen the output folder; returns the design and the (point, arm) runs still to do.
-
-    Every run's scenario is built first, so a point that pushes a parameter
-    out of its range is an input error before anything runs.
-    """
+def check_points(sw: Sweep) -> pd.DataFrame:
+    """The sweep's design, with every (point, scenario) built: a point that pushes a parameter out of its
+    range is an :class:`InputError` naming the point and the scenario file, before anything runs."""
     points = design(sw)
     for k in range(len(points)):
         values = point_values(points, k)
@@ -95,6 +92,16 @@ def prepare(sw: Sweep, out: Path, fresh: bool = False) -> tuple[pd.DataFrame, li
                 at = ", ".join(f"{n} = {v:g}" for n, v in values.items())
                 raise InputError(f"{sw.path}: point {k} ({at}) pushes scenario {sw.arms[a].id!r} out of range: "
                                  f"{exc}") from None
+    return points
+
+
+def prepare(sw: Sweep, out: Path, fresh: bool = False) -> tuple[pd.DataFrame, list[Task]]:
+    """Create or reopen the output folder; returns the design and the (point, arm) runs still to do.
+
+    Every run's scenario is built first, so a point that pushes a parameter
+    out of its range is an input error before anything runs.
+    """
+    points = check_points(sw)
     man_path = out / MANIFEST
     if out.exists():
         if not out.is_dir():
