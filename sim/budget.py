@@ -36,18 +36,28 @@ def _base_value(params: Params, name: str) -> float:
     return float(getattr(getattr(params, g), f))
 
 
-def _scaled(lv: Lever, f: float, params: Params) -> Lever:
+def _size(lv: Lever, x: float, f: float, params: Params) -> float:
+    """A size ``x`` of the lever (its value or either end of its range) scaled with money by ``f``."""
     if lv.mode == "add":
-        value = lv.value * f
-    elif lv.mode == "multiply":
-        value = 1.0 + (lv.value - 1.0) * f
-    else:
-        base = _base_value(params, lv.param)
-        value = base + (lv.value - base) * f
+        return x * f
+    if lv.mode == "multiply":
+        return 1.0 + (x - 1.0) * f
+    base = _base_value(params, lv.param)
+    return base + (x - base) * f
+
+
+def _scaled(lv: Lever, f: float, params: Params) -> Lever:
+    """The lever at ``f`` times its cost: size, plausible effect range and cost range scale alike."""
+    value = _size(lv, lv.value, f, params)
     note = f" [Equal-budget variant: size {value:.4g}, cost × {f:.3g}.]"
     note_zh = f"[等额投入方案:规模{value:.4g},成本×{f:.3g}。]"
-    return lv.model_copy(update={"value": value, "yearly_cost_yuan": lv.yearly_cost_yuan * f,
-                                 "rationale_en": lv.rationale_en + note, "rationale_zh": lv.rationale_zh + note_zh})
+    update: dict[str, Any] = {
+        "value": value, "yearly_cost_yuan": lv.yearly_cost_yuan * f,
+        "effect_low": _size(lv, lv.effect_low, f, params), "effect_high": _size(lv, lv.effect_high, f, params),
+        "rationale_en": lv.rationale_en + note, "rationale_zh": lv.rationale_zh + note_zh}
+    if lv.cost_low is not None and lv.cost_high is not None:
+        update.update(cost_low=lv.cost_low * f, cost_high=lv.cost_high * f)
+    return lv.model_copy(update=update)
 
 
 def equal_budget(group_sc: Scenario, budget: float, params: Params) -> list[Lever]:
