@@ -119,27 +119,38 @@ def _ranking_text(c, lang: str) -> str:  # type: ignore[no-untyped-def]
     s = c.summary
     zh = lang == "zh"
     names = {a.scenario.id: (a.scenario.scenario.name_zh if zh else a.scenario.scenario.name_en) for a in c.arms}
-    head = (f"{'#':>3} {'scenario':<22} {'Δ industrialised [95 %]':>26} {'P(better)':>9} {'verdict':<14}"
-            f" {'Δ contracts':>12} {'Δ ind/offered':>13} {'Δ years to prod.':>16} {'Δ fiscal M¥':>12}"
+    ranked = f"Δ {c.kpi} [95 %]"
+    other = ("Δ industrialised", HEADLINE) if c.kpi != HEADLINE else ("Δ 引进转化", "introduced_converted")
+    head = (f"{'#':>3} {'scenario':<22} {ranked:>26} {'P(better)':>9} {'verdict':<14}"
+            f" {other[0]:>16} {'Δ ind/offered':>13} {'Δ years to prod.':>16} {'Δ fiscal M¥':>12}"
             f" {'M¥ per extra':>12}  name")
-    lines = [head, "-" * len(head)]
+    lines = [f"{c.window[0]}–{c.window[1]}, ranked by {c.kpi}", head, "-" * len(head)]
     get = s.set_index(["scenario", "kpi"])
     for _, r in c.ranking.iterrows():
         sid = r["scenario"]
-        h = get.loc[(sid, HEADLINE)]
+        h = get.loc[(sid, c.kpi)]
         verdict = "gain" if h["gain"] else ("loss" if h["loss"] else "no clear gain")
         if r["tied_with_previous"]:
             verdict += " ≈↑"
-        per = h["cost_per_extra_industrialisation_myuan"]
+        per = get.loc[(sid, HEADLINE), "cost_per_extra_industrialisation_myuan"]
         lines.append(
-            f"{r['rank']:>3} {sid:<22} {h['diff']:>+8.2f} [{h['lo']:>+7.2f}, {h['hi']:>+7.2f}] {h['p_beat']:>9.2f}"
-            f" {verdict:<14} {get.loc[(sid, 'contracts'), 'diff']:>+12.2f}"
+            f"{r['rank']:>3} {sid:<22} {h['diff']:>+8.3g} [{h['lo']:>+7.3g}, {h['hi']:>+7.3g}] {h['p_beat']:>9.2f}"
+            f" {verdict:<14} {get.loc[(sid, other[1]), 'diff']:>+16.2f}"
             f" {100 * get.loc[(sid, 'rate_overall'), 'diff']:>+11.2f}pp"
             f" {get.loc[(sid, 'time_to_production'), 'diff']:>+16.3f} {get.loc[(sid, 'fiscal_cost'), 'diff']:>+12.2f}"
             f" {'–' if per != per else f'{per:.2f}':>12}  {names[sid]}")
     lines.append("≈↑ = indistinguishable from the scenario ranked above (paired 95 % interval crosses zero); "
                  "'gain' only when the whole interval is above zero.")
     return "\n".join(lines)
+
+
+def _at_horizon(sc: Scenario, horizon: int | None, source: str) -> Scenario:
+    """The scenario with ``--horizon`` as its last simulated year (unchanged without the option)."""
+    if horizon is None:
+        return sc
+    from sim.scenario import with_horizon
+
+    return with_horizon(sc, horizon, source)
 
 
 def cmd_compare(a: argparse.Namespace) -> int:
@@ -158,11 +169,12 @@ def cmd_compare(a: argparse.Namespace) -> int:
         paths = sorted(p for p in d.glob("*.toml") if p.resolve() != base_path.resolve())
         if not paths:
             raise InputError(f"{d}: no scenario files besides the baseline")
-    baseline = load_scenario(base_path)
+    baseline = _at_horizon(load_scenario(base_path), a.horizon, str(base_path))
     build_table(baseline, str(base_path))
     scenarios = []
     for p in paths:
-        sc, _ = _load(str(p))
+        sc = _at_horizon(load_scenario(p), a.horizon, str(p))
+        build_table(sc, str(p))
         scenarios.append((sc, str(p)))
     ids = [sc.id for sc, _ in scenarios]
     dup = {i for i in ids if ids.count(i) > 1}
@@ -181,7 +193,8 @@ def cmd_compare(a: argparse.Namespace) -> int:
             bar.total = total
             bar.refresh()
         c = compare(baseline, scenarios, reps=reps or 0, seed=a.seed, engine=a.engine, precision=a.precision,
-                    max_reps=a.max_reps, progress=bar.update, total_hint=hint, baseline_source=str(base_path))
+                    max_reps=a.max_reps, progress=bar.update, total_hint=hint, baseline_source=str(base_path),
+                    kpi=a.kpi)
     _say_replacing(state, report, a.quiet)
     out = write_report(c, report, a.lang)  # before printing: a reader that stops early must not cost the report
     zh = a.lang == "zh"
@@ -191,6 +204,8 @@ def cmd_compare(a: argparse.Namespace) -> int:
         print(f"--precision {a.precision}: reached with {c.reps} replications per scenario"
               if c.reps < a.max_reps else f"--precision {a.precision}: stopped at --max-reps {a.max_reps}")
     print(_ranking_text(c, a.lang))
+    if c.long is not None:
+        print("\n" + _ranking_text(c.long, a.lang))
     print(f"\nreport: {out / 'report.html'}  summary: {out / 'summary.csv'}  figures: {out}/*.png")
     return 0
 
@@ -425,6 +440,22 @@ def _nonneg(v: str) -> int:
     return _whole(v, 0)
 
 
+def _year(v: str) -> int:
+    """A horizon year: a whole number the time parameters allow (checked with the scenario)."""
+    n = _whole(v, 2018)
+    if n > 2060:
+        raise argparse.ArgumentTypeError(f"must be at most 2060, got {n}")
+    return n
+
+
+#: Keys `compare --kpi` accepts (every KPI and the fiscal cost); listed here so the parser needs no heavy import.
+RANKABLE = ("offers", "meetings", "contracts", "all_contracts", "subsidised", "pilots", "pilots_public",
+            "industrialised", "introduced_converted", "awards", "rate_contract", "rate_industrialised",
+            "rate_overall", "time_to_production", "yuan_subsidy_city", "yuan_subsidy_county", "yuan_awards",
+            "yuan_hightech_rewards", "yuan_fund_use", "yuan_pilot_cost", "yuan_loans", "yuan_firm_rd",
+            "hightech_stock", "broker_utilisation", "pilot_utilisation", "wait_pilot", "fiscal_cost")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="convsim", description="Policy simulator for research-result conversion "
                                 "in Suizhou (随州科技成果转化政策模拟).")
@@ -455,6 +486,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=_nonneg, default=0, help="master seed (default 0)")
     c.add_argument("--engine", choices=("auto", "simpy", "fast"), default="auto")
     c.add_argument("--report", help="report folder (default runs/compare)")
+    c.add_argument("--kpi", default="industrialised", choices=RANKABLE, metavar="KEY",
+                   help="rank by this KPI (default industrialised; any KPI of `convsim run`, e.g. "
+                   "introduced_converted, rate_contract, rate_industrialised, rate_overall, or fiscal_cost)")
+    c.add_argument("--horizon", type=_year, default=None,
+                   help="last simulated year (default the baseline's, 2027); beyond 2027 the policy period is "
+                   "also judged as a whole (e.g. 2023–2032)")
     c.add_argument("--lang", choices=("en", "zh"), default="en", help="language of tables and the page")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.set_defaults(func=cmd_compare)

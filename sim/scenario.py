@@ -278,6 +278,19 @@ def scenario_from_dict(data: dict[str, Any], path: str | Path = "<scenario>") ->
         raise InputError(one_line(Path(path), err)) from None
 
 
+def with_horizon(sc: Scenario, horizon: int, source: str = "<scenario>") -> Scenario:
+    """The scenario simulated to ``horizon`` (its last year), validated again (``--horizon``).
+
+    A longer horizon judges slow measures (R&D institutions, talent) over 2023–2032 as well as 2023–2027.
+    """
+    data = sc.model_dump(mode="python")
+    data["params"]["time"]["horizon_year"] = horizon
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        raise InputError(f"--horizon {horizon}: " + one_line(Path(source), err)) from None
+
+
 def baseline_scenario() -> Scenario:
     """The status quo with every parameter at its default and no levers."""
     return Scenario(scenario=ScenarioMeta(id="defaults", name_en="Defaults", name_zh="默认参数",

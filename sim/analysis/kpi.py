@@ -17,12 +17,13 @@ import pandas as pd
 
 @dataclass(frozen=True)
 class KPI:
-    """One indicator: its column, labels and unit."""
+    """One indicator: its column, labels, unit and whether more is better (for rankings)."""
 
     key: str
     en: str
     zh: str
     unit: str
+    better: bool = True
 
 
 KPIS: tuple[KPI, ...] = (
@@ -34,23 +35,24 @@ KPIS: tuple[KPI, ...] = (
     KPI("pilots", "Pilot tests started", "中试项目", "projects"),
     KPI("pilots_public", "  of which at public bases", "其中公共中试基地", "projects"),
     KPI("industrialised", "Industrialised projects", "实现产业化项目", "projects"),
+    KPI("introduced_converted", "Results introduced and converted (T3)", "引进转化成果", "results"),
     KPI("awards", "Industrialisation awards", "产业化奖励", "projects"),
     KPI("rate_contract", "Contracted / offered", "签约率(合同/供给)", "share"),
     KPI("rate_industrialised", "Industrialised / contracted", "产业化率(产业化/合同)", "share"),
     KPI("rate_overall", "Industrialised / offered", "总转化率(产业化/供给)", "share"),
-    KPI("time_to_production", "Time from offer to production", "从成果到量产时间", "years"),
-    KPI("yuan_subsidy_city", "City subsidy paid", "市级补贴", "M yuan"),
-    KPI("yuan_subsidy_county", "County top-up paid", "县级二次补贴", "M yuan"),
-    KPI("yuan_awards", "Industrialisation awards paid", "产业化奖励资金", "M yuan"),
-    KPI("yuan_hightech_rewards", "High-tech rewards paid", "高企奖励资金", "M yuan"),
-    KPI("yuan_fund_use", "City fund used", "专项资金使用", "M yuan"),
+    KPI("time_to_production", "Time from offer to production", "从成果到量产时间", "years", better=False),
+    KPI("yuan_subsidy_city", "City subsidy paid", "市级补贴", "M yuan", better=False),
+    KPI("yuan_subsidy_county", "County top-up paid", "县级二次补贴", "M yuan", better=False),
+    KPI("yuan_awards", "Industrialisation awards paid", "产业化奖励资金", "M yuan", better=False),
+    KPI("yuan_hightech_rewards", "High-tech rewards paid", "高企奖励资金", "M yuan", better=False),
+    KPI("yuan_fund_use", "City fund used", "专项资金使用", "M yuan", better=False),
     KPI("yuan_pilot_cost", "Pilot-test spending", "中试投入", "M yuan"),
     KPI("yuan_loans", "Loans for industrialisation", "产业化贷款", "M yuan"),
     KPI("yuan_firm_rd", "Firm R&D induced", "带动企业研发投入", "M yuan"),
     KPI("hightech_stock", "High-tech firms (end of window)", "高新技术企业(期末)", "firms"),
     KPI("broker_utilisation", "Broker utilisation", "技术经纪人利用率", "share"),
     KPI("pilot_utilisation", "Public pilot-base utilisation", "公共中试基地利用率", "share"),
-    KPI("wait_pilot", "Mean wait for a public pilot slot", "中试排队时间", "years"),
+    KPI("wait_pilot", "Mean wait for a public pilot slot", "中试排队时间", "years", better=False),
 )
 KPI_BY_KEY = {k.key: k for k in KPIS}
 
@@ -86,6 +88,10 @@ def kpis(records: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
     out["pilots"] = g["pilots_inhouse"] + g["pilots_public"] + g["pilots_outside"]
     out["pilots_public"] = g["pilots_public"]
     out["industrialised"] = g["industrialised"]
+    # 引进转化 (report 一(三)1, T3): results from universities and institutes introduced and converted, i.e.
+    # contracts on outside results. Every offer of the model is such a result (Suizhou has no undergraduate
+    # university, report 二(一)), so it counts every contract; other technology contracts (T4) are not in it.
+    out["introduced_converted"] = g["contracts"]
     out["awards"] = g["awards"]
     out["rate_contract"] = _ratio(g["contracts"], g["offers"])
     out["rate_industrialised"] = _ratio(g["industrialised"], g["contracts"])

@@ -282,14 +282,21 @@ def _html(c: Comparison, lang: str, figs: dict[str, bytes]) -> str:
 
 
 def write_report(c: Comparison, out_dir: str | Path, lang: str = "en") -> Path:
-    """Write figures, ``report.html`` and ``summary.csv`` to ``out_dir`` (atomically)."""
+    """Write figures, ``report.html`` and ``summary.csv`` to ``out_dir`` (atomically).
+
+    With a long window (``c.long``), ``summary.csv`` holds both windows (column ``window``) and
+    ``ranking_long.csv`` the ranking over the long one; figures and the page show the main window.
+    """
     with atomic_folder(out_dir, kind="compare", option="--report") as tmp:
         figs: dict[str, bytes] = {}
         for fname, fn in FIGURES.items():
             fn(c, tmp / fname, lang)
             figs[fname] = (tmp / fname).read_bytes()
-        summary_table(c).to_csv(tmp / "summary.csv", index=False)
+        tables = [summary_table(c)] + ([summary_table(c.long)] if c.long is not None else [])
+        pd.concat(tables, ignore_index=True).to_csv(tmp / "summary.csv", index=False)  # one block per window
         c.ranking.to_csv(tmp / "ranking.csv", index=False)
+        if c.long is not None:  # the same runs over the whole policy period (horizon beyond 2027)
+            c.long.ranking.to_csv(tmp / "ranking_long.csv", index=False)
         pairwise(c).to_csv(tmp / "pairwise.csv", index_label="scenario")
         (tmp / "report.html").write_text(_html(c, lang, figs), encoding="utf-8")
     return Path(out_dir)
