@@ -453,7 +453,8 @@ RANKABLE = ("offers", "meetings", "contracts", "all_contracts", "subsidised", "p
             "industrialised", "introduced_converted", "awards", "rate_contract", "rate_industrialised",
             "rate_overall", "time_to_production", "yuan_subsidy_city", "yuan_subsidy_county", "yuan_awards",
             "yuan_hightech_rewards", "yuan_fund_use", "yuan_pilot_cost", "yuan_loans", "yuan_firm_rd",
-            "hightech_stock", "broker_utilisation", "pilot_utilisation", "wait_pilot", "fiscal_cost")
+            "hightech_stock", "hightech_applications", "broker_utilisation", "pilot_utilisation", "wait_pilot",
+            "fiscal_cost")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -540,6 +541,9 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check scenario, sweep and calibration files without running them")
     v.add_argument("files", nargs="+", help="scenario or sweep files (.toml)")
     v.set_defaults(func=cmd_validate)
+    from sim.cli_measures import add_parsers
+
+    add_parsers(sub)  # convsim levers, convsim targets
     return p
 
 

@@ -147,8 +147,8 @@ class Supply(Group):
                                  ge=0, le=3)
     maturation_share: float = param(0.0, "share", "ASM results matured (熟化) by an institute before transfer: "
                                 "+1 TRL; none today (report 三(二))", ge=0, le=1)
-    value_median_yuan: float = param(250_000.0, "yuan", "DER 289 k mean subsidised deal (report) and PRIORS "
-                                 "median 200–300 k", ge=1000, le=1e9)
+    value_median_yuan: float = param(250_000.0, "yuan", "DER 289 k mean subsidised deal (report 一(一)2) and "
+                                 "prior median 200–300 k (docs/sources.md §3)", ge=1000, le=1e9)
     value_log_sd: float = param(0.9, "log yuan", "ASM heavy tail (Polasko et al. 2021, DOC): mean ≈ 375 k",
                             ge=0, le=3)
     patent_share: float = param(0.6, "share", "ASM results protected by a patent", ge=0, le=1)
@@ -221,7 +221,8 @@ class Subsidy(Group):
 class Pilot(Group):
     """The pilot test (中试) that immature results need before production."""
 
-    trl_ready: int = param(6, "TRL", "ASM results at TRL ≥ 6 skip the pilot (share needing one 0.5–0.8, PRIORS)",
+    trl_ready: int = param(6, "TRL", "ASM results at TRL ≥ 6 skip the pilot (share needing one 0.5–0.8, "
+                       "prior in docs/sources.md)",
                        ge=1, le=10)
     public_slots: float = param(3.0, "projects at once", "ASM 3 institutes + science park; report 二(一): "
                             "'中试环节仍然薄弱'", ge=0, le=1000)
@@ -229,10 +230,12 @@ class Pilot(Group):
                                 ge=0, le=10000)
     inhouse_prob: float = param(0.5, "probability", "ASM firms with R&D institution and talent test in-house",
                             ge=0, le=1)
-    duration_median_years: float = param(0.85, "years", "ASM PRIORS median 9–12 months", ge=0.01, le=10)
-    duration_log_sd: float = param(0.5, "log years", "ASM PRIORS", ge=0, le=3)
+    duration_median_years: float = param(0.85, "years", "ASM prior median 9–12 months (docs/sources.md §3)",
+                                         ge=0.01, le=10)
+    duration_log_sd: float = param(0.5, "log years", "ASM prior (docs/sources.md §3)", ge=0, le=3)
     outside_duration_factor: float = param(1.3, "×", "ASM outside bases are farther and busier", ge=0.1, le=10)
-    cost_multiple_median: float = param(3.0, "× value", "ASM/WEAK PRIORS 3–10 × contract value", ge=0, le=100)
+    cost_multiple_median: float = param(3.0, "× value", "ASM/WEAK prior 3–10 × contract value (docs/sources.md)",
+                                        ge=0, le=100)
     cost_log_sd: float = param(0.5, "log", "ASM", ge=0, le=3)
     public_cost_factor: float = param(0.6, "×", "ASM public bases share equipment", ge=0, le=10)
     outside_cost_factor: float = param(1.5, "×", "ASM", ge=0, le=10)
@@ -240,8 +243,10 @@ class Pilot(Group):
                             ge=0, le=1)
     insurance_share: float = param(0.0, "share", "ASM conversion financing insurance (none today, report 三(五))",
                                ge=0, le=1)
-    success_base: float = param(0.40, "probability", "ASM PRIORS 0.3–0.5 (Merrow 1981, DOC)", ge=0, le=1)
-    public_uplift: float = param(0.15, "probability", "ASM PRIORS +0.1–0.3, capped by the WEAK 30→80 % claim",
+    success_base: float = param(0.40, "probability", "ASM prior 0.3–0.5 (Merrow 1981, DOC; docs/sources.md)",
+                                ge=0, le=1)
+    public_uplift: float = param(0.15, "probability", "ASM prior +0.1–0.3, capped by the WEAK 30→80 % "
+                             "claim (docs/sources.md)",
                              ge=0, le=1)
     talent_uplift: float = param(0.10, "probability", "ASM", ge=0, le=1)
     trl_uplift: float = param(0.05, "probability per TRL above 3", "ASM", ge=0, le=1)
@@ -256,7 +261,8 @@ class Finance(Group):
     own_funds_prob: float = param(0.7, "probability", "ASM liquid firms pay from own funds", ge=0, le=1)
     guarantee_approval: float = param(0.70, "probability", "ASM below 85.7 % small-firm loan success (CBRC, DOC); "
                                   "needs collateral", ge=0, le=1)
-    ip_pledge_approval: float = param(0.40, "probability", "ASM lower for IP pledges (PRIORS)", ge=0, le=1)
+    ip_pledge_approval: float = param(0.40, "probability", "ASM lower for IP pledges (prior, docs/sources.md)",
+                                      ge=0, le=1)
     venture_prob: float = param(0.05, "probability", "ASM high-tech firms only", ge=0, le=1)
     hightech_priority: float = param(0.10, "probability", "ASM credit priority for high-tech firms (report 一(四)2)",
                                  ge=0, le=1)
