@@ -152,3 +152,10 @@ def test_nothing_a_user_reads_points_outside_the_repository() -> None:
             text = f.read_text(encoding="utf-8")
             for needle in ("/shared", "FACTS.md", "PRIORS", "DESIGN.md", "report_zh"):
                 assert needle not in text, (f, needle)
+
+
+def test_model_md_lists_every_lever_as_the_scenario_files_say() -> None:
+    from sim.analysis.levers import lever_markdown
+
+    assert lever_markdown(ROOT / "scenarios") in (ROOT / "MODEL.md").read_text(encoding="utf-8"), \
+        "regenerate MODEL.md §3.7.1 with sim.analysis.levers.lever_markdown"

@@ -85,3 +85,22 @@ def lever_text(df: pd.DataFrame, reps: int, seed: int, window: tuple[int, int] =
                      f"[{r['delta_lo']:>+7.2f}, {r['delta_hi']:>+7.2f}] {r['yuan_per_year'] / 1e6:>6.2f}  "
                      f"{r['effect_source'][:60]}{flag}")
     return "\n".join(lines)
+
+
+def _num(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:g}"
+
+
+def lever_markdown(scenario_dir: Path) -> str:
+    """MODEL.md's table of every lever of g1–g5: mechanism, effect source and range, cost and its source."""
+    lines = ["| lever | report | mechanism (parameter, mode, size; what it means) | effect source | effect range "
+             "| yuan/year | cost source (range) |",
+             "|---|---|---|---|---|---|---|"]
+    for name in GROUP_FILES:
+        for lv in load_scenario(scenario_dir / name).levers:
+            cost_rng = f" ({_num(lv.cost_low)}–{_num(lv.cost_high)})" if lv.cost_low is not None \
+                and lv.cost_high is not None else ""
+            lines.append(f"| `{lv.id}` | {lv.report_ref} | `{lv.param}` {lv.mode} {_num(lv.value)}: {lv.rationale_en} "
+                         f"| {lv.effect_source} | {_num(lv.effect_low)}–{_num(lv.effect_high)} "
+                         f"| {_num(lv.yearly_cost_yuan)} | {lv.cost_source}{cost_rng} |")
+    return "\n".join(lines)
