@@ -69,7 +69,8 @@ O_ATTEMPT = 16
 O_SUBSIDY = 17
 O_PILOT_COST = 18
 O_INVEST = 19
-N_OCOL = 20
+O_DEMAND_LED = 20    # developed to answer a firm's stated need (企业出题、高校答题)
+N_OCOL = 21
 
 # Stages an offer can be in.
 ST_MEETING, ST_NEGOTIATION, ST_PILOT, ST_FINANCE, ST_RAMPUP, ST_DONE = range(6)
@@ -179,6 +180,8 @@ R_FIRMS_TALENT = _row("firms_with_talent")
 R_FIRMS_VP = _row("firms_with_vice_president")
 R_DELISTED = _row("rd_delisted")
 R_AWARENESS = _row("mean_awareness")
+R_M_MATCHING = _row("yuan_pilot_matching")      # matching funds (配套资金) the city fund paid to pilot bases
+R_OFFERS_DEMAND_LED = _row("offers_demand_led")
 
 RECORD_ROWS: tuple[str, ...] = tuple(_rows)
 N_ROWS = len(RECORD_ROWS)

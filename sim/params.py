@@ -145,8 +145,13 @@ class Supply(Group):
                                doc="TRL 3, 4, 5, 6, 7, 8")
     institute_trl_bonus: int = param(1, "TRL levels", "ASM institutes pitch results closer to their industry",
                                  ge=0, le=3)
-    maturation_share: float = param(0.0, "share", "ASM results matured (熟化) by an institute before transfer: "
-                                "+1 TRL; none today (report 三(二))", ge=0, le=1)
+    maturation_share: float = param(0.0, "share", "ASM institute-channel results that the institutes select "
+                                "for the city and mature (熟化) before transfer: +1 TRL; none today (report 三(二)二)",
+                                ge=0, le=1)
+    demand_led_share: float = param(0.0, "share", "ASM institute-channel results developed by university teams to "
+                                "answer a need the institutes collected from a firm (企业出题、高校答题): +1 TRL, the "
+                                "asking firm is known, the result fits its need; none today (report 三(二)二)",
+                                ge=0, le=1)
     value_median_yuan: float = param(250_000.0, "yuan", "DER 289 k mean subsidised deal (report 一(一)2) and "
                                  "prior median 200–300 k (docs/sources.md §3)", ge=1000, le=1e9)
     value_log_sd: float = param(0.9, "log yuan", "ASM heavy tail (Polasko et al. 2021, DOC): mean ≈ 375 k",
@@ -169,6 +174,9 @@ class Meeting(Group):
     broker_service_log_sd: float = param(0.5, "log years", "ASM", ge=0, le=3)
     broker_queue_cap: float = param(6.0, "results", "ASM a result finding this many waiting goes unassisted",
                                 ge=0, le=10000)
+    brokers_per_agency: float = param(1.0, "brokers/agency", "ASM an agency is an intermediary: its staff search "
+                                  "and negotiate like brokers; one each today (meeting.brokers = 7 agencies + 1)",
+                                  ge=0, le=100, doc="brokers a transfer agency added after the first year brings")
     efficiency_broker: float = param(0.055, "μ", "ASM calibrated to T2 (500+ meetings in five years)", ge=0, le=10)
     efficiency_unassisted: float = param(0.025, "μ", "ASM", ge=0, le=10)
     efficiency_event: float = param(0.07, "μ", "ASM calibrated to 20–34 % event yields (Hubei reports, DER)",
@@ -184,7 +192,7 @@ class Contract(Group):
 
     negotiation_median_years: float = param(0.15, "years", "ASM", ge=0.001, le=5)
     negotiation_log_sd: float = param(0.5, "log years", "ASM", ge=0, le=3)
-    base_logit: float = param(-1.4, "logit", "ASM calibrated to T3 (nearly 200 contracts in five years)",
+    base_logit: float = param(-1.65, "logit", "ASM calibrated to T3 (nearly 200 contracts in five years)",
                           ge=-20, le=20)
     b_rd_institution: float = param(0.6, "logit", "ASM absorptive capacity (report 二(二))", ge=-10, le=10)
     b_talent: float = param(0.5, "logit", "ASM report 二(三)", ge=-10, le=10)
@@ -199,6 +207,10 @@ class Contract(Group):
                                 ge=0, le=1)
     imitation_prob: float = param(0.5, "probability", "ASM an imitator copies instead of contracting when "
                               "unprotected", ge=0, le=1)
+    need_fit: float = param(0.1, "0–1", "ASM share of meetings where the firm's need was pinned down beforehand "
+                            "(report 三(一)二: 启发式找准企业需求); demand-led results always fit", ge=0, le=1)
+    b_need_fit: float = param(1.0, "logit per unit", "ASM a result that answers a known need sells more easily",
+                              ge=-10, le=10)
     ip_protection: float = param(0.3, "0–1", "ASM share of imitation prevented", ge=0, le=1)
     imitation_discouragement: float = param(0.02, "share of awareness", "ASM report 二(一): copying hurts "
                                         "others' incentive", ge=0, le=1)
@@ -210,7 +222,13 @@ class Subsidy(Group):
     fund_yuan_per_year: float = param(10_000_000.0, "yuan/year", "DOC report 一(二)1", ge=0, le=1e11)
     city_rate: float = param(0.20, "share of value", "DOC report 一(一)2", ge=0, le=1)
     county_rate: float = param(0.10, "share of value", "DOC report 一(一)2 (随县, 广水, 曾都)", ge=0, le=1)
-    claim_prob: float = param(0.40, "probability", "ASM calibrated to T5 (80 subsidised of ≈200)", ge=0, le=1)
+    claim_prob: float = param(0.45, "probability", "ASM calibrated to T5 (80 subsidised of ≈180)", ge=0, le=1)
+    claim_publicity: float = param(0.0, "share", "ASM share of contracting firms that would not claim who claim "
+                                   "once publicity reaches them (report 三(一)一: 享受成果转化补贴); 0 today",
+                                   ge=0, le=1)
+    pilot_matching_share: float = param(0.0, "share of pilot cost", "ASM matching funds (配套资金) from the city "
+                                        "fund: share of a public-base pilot's cost the fund pays while it holds "
+                                        "it; none today (report 三(五)一)", ge=0, le=1)
     cap_per_project_yuan: float = param(math.inf, "yuan", "ASM no cap is documented", ge=0)
     awards_per_year: float = param(5.0, "projects/year", "DOC report 一(一)2", ge=0, le=100)
     award_yuan: float = param(500_000.0, "yuan", "DOC report 一(一)2", ge=0, le=1e9)
@@ -239,8 +257,13 @@ class Pilot(Group):
     cost_log_sd: float = param(0.5, "log", "ASM", ge=0, le=3)
     public_cost_factor: float = param(0.6, "×", "ASM public bases share equipment", ge=0, le=10)
     outside_cost_factor: float = param(1.5, "×", "ASM", ge=0, le=10)
-    finance_prob: float = param(0.5, "probability", "ASM a firm without own funds finds the pilot money",
-                            ge=0, le=1)
+    finance_prob: float = param(0.5, "probability", "ASM a firm without own funds finds the pilot money, for a "
+                            "pilot whose cost to the firm is finance_reference_yuan", ge=0, le=1)
+    finance_reference_yuan: float = param(750_000.0, "yuan", "DER median pilot cost: median value 250 k × cost "
+                                          "multiple 3 (ASM)", ge=1000, le=1e9)
+    finance_cost_elasticity: float = param(1.0, "logit per log yuan", "ASM the odds of finding the money fall "
+                                           "in proportion to the cost the firm bears (after subsidies and "
+                                           "matching funds)", ge=0, le=10)
     insurance_share: float = param(0.0, "share", "ASM conversion financing insurance (none today, report 三(五))",
                                ge=0, le=1)
     success_base: float = param(0.40, "probability", "ASM prior 0.3–0.5 (Merrow 1981, DOC; docs/sources.md)",

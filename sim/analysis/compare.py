@@ -109,7 +109,8 @@ class Comparison:
 
 def _window_kpis(rec: pd.DataFrame, first: int, last: int, lever_cost: float) -> pd.DataFrame:
     k = kpis(rec, first, last)
-    k["payouts"] = k["yuan_subsidy_city"] + k["yuan_subsidy_county"] + k["yuan_awards"] + k["yuan_hightech_rewards"]
+    k["payouts"] = (k["yuan_subsidy_city"] + k["yuan_subsidy_county"] + k["yuan_awards"] + k["yuan_hightech_rewards"]
+                    + k["yuan_pilot_matching"])
     k["fiscal_cost"] = lever_cost + k["payouts"]
     return k
 

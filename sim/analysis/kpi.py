@@ -47,6 +47,7 @@ KPIS: tuple[KPI, ...] = (
     KPI("yuan_subsidy_county", "County top-up paid", "县级二次补贴", "M yuan", better=False),
     KPI("yuan_awards", "Industrialisation awards paid", "产业化奖励资金", "M yuan", better=False),
     KPI("yuan_hightech_rewards", "High-tech rewards paid", "高企奖励资金", "M yuan", better=False),
+    KPI("yuan_pilot_matching", "Matching funds to pilot bases", "中试基地配套资金", "M yuan", better=False),
     KPI("yuan_fund_use", "City fund used", "专项资金使用", "M yuan", better=False),
     KPI("yuan_pilot_cost", "Pilot-test spending", "中试投入", "M yuan"),
     KPI("yuan_loans", "Loans for industrialisation", "产业化贷款", "M yuan"),
@@ -92,9 +93,10 @@ def kpis(records: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
     out["rate_overall"] = _ratio(g["industrialised"], g["offers"])
     out["time_to_production"] = _ratio(g["time_to_production_years"], g["industrialised"])
     for k in ("yuan_subsidy_city", "yuan_subsidy_county", "yuan_awards", "yuan_hightech_rewards",
-              "yuan_pilot_cost", "yuan_loans", "yuan_firm_rd"):
+              "yuan_pilot_matching", "yuan_pilot_cost", "yuan_loans", "yuan_firm_rd"):
         out[k] = g[k] / 1e6
-    out["yuan_fund_use"] = out["yuan_subsidy_city"] + out["yuan_awards"] + out["yuan_hightech_rewards"]
+    out["yuan_fund_use"] = (out["yuan_subsidy_city"] + out["yuan_awards"] + out["yuan_hightech_rewards"]
+                            + out["yuan_pilot_matching"])
     out["hightech_stock"] = end["hightech_stock"]
     out["hightech_applications"] = g["hightech_applications"]
     out["broker_utilisation"] = _ratio(g["broker_busy_years"], g["broker_capacity_years"])
