@@ -453,8 +453,8 @@ RANKABLE = ("offers", "meetings", "contracts", "all_contracts", "subsidised", "p
             "industrialised", "introduced_converted", "awards", "rate_contract", "rate_industrialised",
             "rate_overall", "time_to_production", "yuan_subsidy_city", "yuan_subsidy_county", "yuan_awards",
             "yuan_hightech_rewards", "yuan_pilot_matching", "yuan_fund_use", "yuan_pilot_cost", "yuan_loans",
-            "yuan_firm_rd", "hightech_stock", "hightech_applications", "broker_utilisation", "pilot_utilisation",
-            "wait_pilot", "fiscal_cost")
+            "yuan_firm_rd", "yuan_rd_induced", "hightech_stock", "hightech_applications", "broker_utilisation",
+            "pilot_utilisation", "wait_pilot", "fiscal_cost")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -192,7 +192,7 @@ class Contract(Group):
 
     negotiation_median_years: float = param(0.15, "years", "ASM", ge=0.001, le=5)
     negotiation_log_sd: float = param(0.5, "log years", "ASM", ge=0, le=3)
-    base_logit: float = param(-1.65, "logit", "ASM calibrated to T3 (nearly 200 contracts in five years)",
+    base_logit: float = param(-1.55, "logit", "ASM calibrated to T3 (nearly 200 contracts in five years)",
                           ge=-20, le=20)
     b_rd_institution: float = param(0.6, "logit", "ASM absorptive capacity (report 二(二))", ge=-10, le=10)
     b_talent: float = param(0.5, "logit", "ASM report 二(三)", ge=-10, le=10)
@@ -222,7 +222,7 @@ class Subsidy(Group):
     fund_yuan_per_year: float = param(10_000_000.0, "yuan/year", "DOC report 一(二)1", ge=0, le=1e11)
     city_rate: float = param(0.20, "share of value", "DOC report 一(一)2", ge=0, le=1)
     county_rate: float = param(0.10, "share of value", "DOC report 一(一)2 (随县, 广水, 曾都)", ge=0, le=1)
-    claim_prob: float = param(0.45, "probability", "ASM calibrated to T5 (80 subsidised of ≈180)", ge=0, le=1)
+    claim_prob: float = param(0.42, "probability", "ASM calibrated to T5 (80 subsidised of ≈180)", ge=0, le=1)
     claim_publicity: float = param(0.0, "share", "ASM share of contracting firms that would not claim who claim "
                                    "once publicity reaches them (report 三(一)一: 享受成果转化补贴); 0 today",
                                    ge=0, le=1)
@@ -252,15 +252,16 @@ class Pilot(Group):
                                          ge=0.01, le=10)
     duration_log_sd: float = param(0.5, "log years", "ASM prior (docs/sources.md §3)", ge=0, le=3)
     outside_duration_factor: float = param(1.3, "×", "ASM outside bases are farther and busier", ge=0.1, le=10)
-    cost_multiple_median: float = param(3.0, "× value", "ASM/WEAK prior 3–10 × contract value (docs/sources.md)",
+    cost_multiple_median: float = param(6.0, "× value", "ASM/WEAK prior 3–10 × contract value (docs/sources.md); "
+                                        "calibrated to T11 (R&D induced without production investment)",
                                         ge=0, le=100)
     cost_log_sd: float = param(0.5, "log", "ASM", ge=0, le=3)
     public_cost_factor: float = param(0.6, "×", "ASM public bases share equipment", ge=0, le=10)
     outside_cost_factor: float = param(1.5, "×", "ASM", ge=0, le=10)
     finance_prob: float = param(0.5, "probability", "ASM a firm without own funds finds the pilot money, for a "
                             "pilot whose cost to the firm is finance_reference_yuan", ge=0, le=1)
-    finance_reference_yuan: float = param(750_000.0, "yuan", "DER median pilot cost: median value 250 k × cost "
-                                          "multiple 3 (ASM)", ge=1000, le=1e9)
+    finance_reference_yuan: float = param(1_500_000.0, "yuan", "DER median pilot cost: median value 250 k × "
+                                          "cost multiple 6 (ASM)", ge=1000, le=1e9)
     finance_cost_elasticity: float = param(1.0, "logit per log yuan", "ASM the odds of finding the money fall "
                                            "in proportion to the cost the firm bears (after subsidies and "
                                            "matching funds)", ge=0, le=10)
@@ -317,6 +318,13 @@ class Talent(Group):
     turnover: float = param(0.18, "1/year", "DOC 15.7–16.6 % staff turnover (51job) + small-city uplift (ASM)",
                         ge=0, le=1)
     inflow: float = param(0.06, "1/year", "ASM firms without a team that gain one", ge=0, le=1)
+    vp_targeting: float = param(0.0, "share", "ASM placements made where a firm has a technical problem "
+                                "(以解决企业技术难题为导向, report 三(三)三); today not oriented (random firms)",
+                                ge=0, le=1)
+    vp_problem_years: float = param(1.0, "years", "ASM a firm that signed a contract this recently has a "
+                                    "technical problem to solve (absorbing the result)", ge=0.1, le=10)
+    vp_training: float = param(0.1, "1/year", "ASM a vice-president's guidance and training (技术指导培训) leaves "
+                               "a technical team in a firm that had none", ge=0, le=1)
     publicity_rate: float = param(0.02, "share of unawareness/year", "ASM policy publicity today (report 三(一))",
                               ge=0, le=1)
 
@@ -325,7 +333,16 @@ class Platforms(Group):
     """Firms' own R&D institutions: founded, used, and delisted when idle."""
 
     rd_adoption_rate: float = param(0.01, "1/year", "ASM firms founding an R&D institution", ge=0, le=1)
-    delist_prob_idle: float = param(0.0, "1/year", "ASM no performance review today (report 三(二))", ge=0, le=1)
+    title_only_share: float = param(0.5, "share", "ASM R&D institutions that hold a title but do little R&D "
+                                    "(重申报、轻发展, report 二(二)二: 'most' platforms invest little): no absorptive "
+                                    "capacity, no in-house pilot", ge=0, le=1)
+    support_rate: float = param(0.0, "1/year", "ASM title-only institutions that support for hardware and "
+                                "software (软硬件投入, report 三(二)三) turns into working ones; none today",
+                                ge=0, le=1)
+    review_prob_idle: float = param(0.0, "1/year", "ASM chance a year that an idle institution is reviewed on "
+                                    "conversion (report 三(二)三); no performance review today", ge=0, le=1)
+    review_upgrade: float = param(0.5, "share", "ASM reviewed title-only institutions whose firms invest to keep "
+                                  "the title (they start to work); the others are delisted", ge=0, le=1)
     idle_years: float = param(3.0, "years", "ASM no contract for this long counts as idle", ge=0.5, le=50)
 
 
@@ -338,7 +355,7 @@ class HighTech(Group):
                               "applying in 2018", ge=0, le=1)
     apply_growth: float = param(0.35, "1/year", "ASM the rolling cultivation plan (report 一(二)1) raises applications "
                             "to 95 in 2022 (DOC, T8); held at the 2022 level after", ge=-0.5, le=2)
-    approval: float = param(0.40, "probability", "ASM no approval rate documented; set so the stock passes "
+    approval: float = param(0.38, "probability", "ASM no approval rate documented; set so the stock passes "
                             "170 by end-2022 (T8)", ge=0, le=1)
     other_contracts_per_year: float = param(175.0, "contracts/year", "ASM non-university contracts so that all "
                                         "contracts ≈ 1000+ in five years (T4)", ge=0, le=1e5)

@@ -51,7 +51,8 @@ KPIS: tuple[KPI, ...] = (
     KPI("yuan_fund_use", "City fund used", "专项资金使用", "M yuan", better=False),
     KPI("yuan_pilot_cost", "Pilot-test spending", "中试投入", "M yuan"),
     KPI("yuan_loans", "Loans for industrialisation", "产业化贷款", "M yuan"),
-    KPI("yuan_firm_rd", "Firm R&D induced", "带动企业研发投入", "M yuan"),
+    KPI("yuan_firm_rd", "Firm spending induced (incl. production investment)", "带动企业投入(含产业化投资)", "M yuan"),
+    KPI("yuan_rd_induced", "Firm R&D induced (contracts + pilot tests)", "带动企业研发投入", "M yuan"),
     KPI("hightech_stock", "High-tech firms (end of window)", "高新技术企业(期末)", "firms"),
     KPI("hightech_applications", "High-tech applications", "高企申报数", "firms"),
     KPI("broker_utilisation", "Broker utilisation", "技术经纪人利用率", "share"),
@@ -97,6 +98,9 @@ def kpis(records: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
         out[k] = g[k] / 1e6
     out["yuan_fund_use"] = (out["yuan_subsidy_city"] + out["yuan_awards"] + out["yuan_hightech_rewards"]
                             + out["yuan_pilot_matching"])
+    # R&D the conversions induced (T11): what firms paid for results and spent on pilot tests; the investment
+    # in production capacity that follows is not R&D
+    out["yuan_rd_induced"] = (g["contract_value_yuan"] + g["yuan_pilot_cost"]) / 1e6
     out["hightech_stock"] = end["hightech_stock"]
     out["hightech_applications"] = g["hightech_applications"]
     out["broker_utilisation"] = _ratio(g["broker_busy_years"], g["broker_capacity_years"])

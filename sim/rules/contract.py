@@ -76,7 +76,7 @@ def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
     rate = P[CITY_RATE, y] + (P[COUNTY_RATE, y] if L.COUNTY_TOPUP[county] else 0.0)
     vp = 1.0 if F[f, L.F_VP_UNTIL] > t else 0.0
     fit = 1.0 if O[i, L.O_DEMAND_LED] > 0.0 else P[NEED_FIT, y]
-    x = (P[B0, y] + P[B_RD, y] * F[f, L.F_RD] + P[B_TALENT, y] * F[f, L.F_TALENT]
+    x = (P[B0, y] + P[B_RD, y] * F[f, L.F_RD_WORKING] + P[B_TALENT, y] * F[f, L.F_TALENT]
          + P[B_VP, y] * vp + P[B_EVAL, y] * P[EVAL, y] + P[B_PATENT, y] * O[i, L.O_PATENT]
          - P[B_VALUE, y] * math.log(O[i, L.O_VALUE] / P[VALUE_MED, y]) + P[B_SUBSIDY, y] * rate
          + P[B_NEED_FIT, y] * fit)

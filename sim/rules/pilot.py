@@ -66,8 +66,8 @@ def choose_pilot(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: 
                  n_years: int, free: bool, queue_len: int, seed: int, rep: int) -> int:
     """Does the result need a pilot test, and where? Returns a route, or -1 if abandoned.
 
-    Mature results (TRL ≥ ``pilot.trl_ready``) skip the pilot. Firms with an R&D
-    institution and a technical team may test in-house; otherwise a public base
+    Mature results (TRL ≥ ``pilot.trl_ready``) skip the pilot. Firms with a working
+    R&D institution and a technical team may test in-house; otherwise a public base
     if it has room (a free slot or a short queue), else an outside base. The
     route sets the cost (public bases share equipment; outside ones are dearer).
     At a public base the city fund pays matching funds (配套资金, 三(五)一) of
@@ -82,7 +82,7 @@ def choose_pilot(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: 
     if O[i, L.O_TRL] >= P[TRL_READY, y]:
         O[i, L.O_ROUTE] = L.PR_NONE
         return L.PR_NONE
-    if F[f, L.F_RD] > 0.0 and F[f, L.F_TALENT] > 0.0 and uniform(seed, rep, S.D_PILOT_INHOUSE, key, 0) < \
+    if F[f, L.F_RD_WORKING] > 0.0 and F[f, L.F_TALENT] > 0.0 and uniform(seed, rep, S.D_PILOT_INHOUSE, key, 0) < \
             P[INHOUSE, y]:
         route = L.PR_INHOUSE
         factor = 1.0
