@@ -125,7 +125,21 @@ def alone(baseline: Scenario):  # type: ignore[no-untyped-def]
     """Every lever of g1–g5 alone against the baseline, 40 paired replications."""
     singles = single_lever_scenarios(baseline, ROOT / "scenarios")
     c = compare(baseline, [(s.scenario, s.source) for s in singles], reps=40, seed=11, engine="fast")
-    return c.summary.set_index(["scenario", "kpi"]), {a.scenario.id: a.frame() for a in c.arms}, c.baseline.frame()
+    frames = {a.scenario.id: _with_stocks(a) for a in [*c.arms, c.baseline]}
+    return c.summary.set_index(["scenario", "kpi"]), frames, frames[c.baseline.scenario.id]
+
+
+def _with_stocks(arm):  # type: ignore[no-untyped-def]
+    """The arm's KPIs plus two counts of the year's-end measures, from its records (2027)."""
+    from sim.experiment import run_records
+
+    k = arm.frame()
+    rec = run_records(arm.table, 11, range(40), "fast")
+    last = rec[rec["year"] == 2027].set_index("rep").sort_index()
+    win = rec[rec["year"] >= 2023].groupby("rep").sum(numeric_only=True).sort_index()
+    k["rd_working_end"] = last["firms_with_working_rd"].to_numpy()
+    k["vp_on_problem"] = win["vp_placed_on_problem"].to_numpy()
+    return k
 
 
 @pytest.mark.parametrize(("lever_id", "kpi", "sign"), [
@@ -133,7 +147,9 @@ def alone(baseline: Scenario):  # type: ignore[no-untyped-def]
     ("demand_led_results", "introduced_converted", 1), ("institute_maturation", "industrialised", 1),
     ("more_fiscal_money", "yuan_pilot_matching", 1), ("more_fiscal_money", "pilots", 1),
     ("agency_matching", "meetings", 1), ("transfer_agencies", "meetings", 1), ("county_topup", "pilots", 1),
-    ("pilot_bases", "pilots_public", 1),
+    ("pilot_bases", "pilots_public", 1), ("platform_review", "rd_working_end", 1),
+    ("platform_support", "rd_working_end", 1), ("vp_problem_oriented", "vp_on_problem", 1),
+    ("more_vice_presidents", "industrialised", 1),
 ])
 def test_each_measure_moves_what_it_acts_on(alone, lever_id: str, kpi: str, sign: int) -> None:
     _, arms, base = alone
@@ -145,3 +161,76 @@ def test_no_lever_can_only_do_harm(alone) -> None:
     s, _, _ = alone
     ind = s.xs("industrialised", level="kpi")
     assert (ind["hi"].fillna(0.0) >= 0).all(), ind[ind["hi"] < 0]
+
+
+def _firm_world(n: int = 1):  # type: ignore[no-untyped-def]
+    F = np.zeros((n, L.N_FCOL))
+    R = np.zeros((L.N_ROWS, 13))
+    return F, R
+
+
+def test_the_review_judges_idle_platforms_on_conversion(baseline) -> None:
+    from sim.rules.year_end import review_platform
+
+    P = _table(baseline, r=("platforms.review_prob_idle", 1.0))
+    outcomes = {"working_kept": 0, "upgraded": 0, "delisted": 0, "busy_untouched": 0}
+    for seed in range(200):
+        F, R = _firm_world(3)
+        F[:, L.F_RD] = 1.0
+        F[0, L.F_RD_WORKING] = 1.0  # working, idle
+        F[1, L.F_RD_WORKING] = 0.0  # title only, idle
+        F[2, L.F_LAST_USE] = 7.5    # title only, contracted half a year ago: not idle
+        F[:2, L.F_LAST_USE] = 1.0
+        for f in range(3):
+            review_platform(P, F, R, f, 7, 8.0, seed, 0)
+        outcomes["working_kept"] += F[0, L.F_RD] == 1.0 and F[0, L.F_RD_WORKING] == 1.0
+        outcomes["upgraded"] += F[1, L.F_RD] == 1.0 and F[1, L.F_RD_WORKING] == 1.0
+        outcomes["delisted"] += F[1, L.F_RD] == 0.0
+        outcomes["busy_untouched"] += F[2, L.F_RD] == 1.0 and F[2, L.F_RD_WORKING] == 0.0
+    assert outcomes["working_kept"] == 200 and outcomes["busy_untouched"] == 200
+    assert outcomes["upgraded"] + outcomes["delisted"] == 200
+    assert 60 < outcomes["upgraded"] < 140  # review_upgrade = 0.5
+
+
+def test_support_turns_title_only_platforms_into_working_ones(baseline) -> None:
+    from sim.rules.year_end import review_platform
+
+    P = _table(baseline, s=("platforms.support_rate", 0.5))
+    up = 0
+    for seed in range(200):
+        F, R = _firm_world()
+        F[0, L.F_RD], F[0, L.F_LAST_USE] = 1.0, 7.9
+        review_platform(P, F, R, 0, 7, 8.0, seed, 0)
+        up += F[0, L.F_RD_WORKING] == 1.0
+        assert R[L.R_RD_UPGRADED].sum() == F[0, L.F_RD_WORKING]
+    assert 70 < up < 130
+
+
+def test_oriented_vice_presidents_go_to_firms_with_a_technical_problem(baseline) -> None:
+    from sim.rules.year_end import place_vice_president
+
+    P = _table(baseline, v=("talent.vp_targeting", 1.0))
+    plain = build_table(baseline).P
+    F, R = _firm_world(400)
+    F[::5, L.F_LAST_USE] = 7.6  # one firm in five signed a contract within the past year
+    oriented = [place_vice_president(P, F, R, 7, 8.0, j, 3, 0) for j in range(200)]
+    random_ = [place_vice_president(plain, F, R, 7, 8.0, j, 3, 0) for j in range(200)]
+    assert all(f % 5 == 0 for f in oriented)
+    assert sum(f % 5 == 0 for f in random_) < 80 and R[L.R_VP_ON_PROBLEM].sum() == 200
+
+
+def test_a_title_only_institution_brings_no_absorptive_capacity_and_no_in_house_pilot(baseline) -> None:
+    from sim.rules.contract import decide_contract
+
+    P = build_table(baseline).P
+    signed = {0.0: 0, 1.0: 0}
+    for working in (0.0, 1.0):
+        for seed in range(300):
+            F = np.zeros((1, L.N_FCOL))
+            F[0, L.F_RD], F[0, L.F_RD_WORKING], F[0, L.F_VP_UNTIL] = 1.0, working, -1.0
+            O = np.zeros((1, L.N_OCOL))
+            O[0, L.O_KEY], O[0, L.O_VALUE] = 777, 250_000.0
+            W = np.zeros(L.N_W)
+            R = np.zeros((L.N_ROWS, P.shape[1]))
+            signed[working] += decide_contract(P, F, O, W, R, 0, 5.5, P.shape[1], seed, 0)
+    assert signed[1.0] > signed[0.0]
