@@ -21,6 +21,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from sim.derived import scaled_lever
 from sim.errors import InputError
 from sim.params import CAPACITIES, Params
 from sim.scenario import LEVER_GROUPS, LEVER_GROUPS_ZH, Lever, Scenario, ScenarioMeta, load_scenario
@@ -31,23 +32,11 @@ WHOLE_NUMBER_PARAMS = (*CAPACITIES, "supply.events_per_year", "supply.offers_per
 DEFAULT_BUDGET = 3_000_000.0
 
 
-def _base_value(params: Params, name: str) -> float:
-    g, f = name.split(".")
-    return float(getattr(getattr(params, g), f))
-
-
 def _scaled(lv: Lever, f: float, params: Params) -> Lever:
-    if lv.mode == "add":
-        value = lv.value * f
-    elif lv.mode == "multiply":
-        value = 1.0 + (lv.value - 1.0) * f
-    else:
-        base = _base_value(params, lv.param)
-        value = base + (lv.value - base) * f
-    note = f" [Equal-budget variant: size {value:.4g}, cost × {f:.3g}.]"
-    note_zh = f"[等额投入方案:规模{value:.4g},成本×{f:.3g}。]"
-    return lv.model_copy(update={"value": value, "yearly_cost_yuan": lv.yearly_cost_yuan * f,
-                                 "rationale_en": lv.rationale_en + note, "rationale_zh": lv.rationale_zh + note_zh})
+    new = scaled_lever(lv, f, params)
+    note = f" [Equal-budget variant: size {new.value:.4g}, cost × {f:.3g}.]"
+    note_zh = f"[等额投入方案:规模{new.value:.4g},成本×{f:.3g}。]"
+    return new.model_copy(update={"rationale_en": lv.rationale_en + note, "rationale_zh": lv.rationale_zh + note_zh})
 
 
 def equal_budget(group_sc: Scenario, budget: float, params: Params) -> list[Lever]:

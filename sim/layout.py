@@ -182,3 +182,6 @@ R_AWARENESS = _row("mean_awareness")
 
 RECORD_ROWS: tuple[str, ...] = tuple(_rows)
 N_ROWS = len(RECORD_ROWS)
+
+#: Columns of a trace (``convsim trace``): one row per step of an offer.
+TRACE_COLUMNS = ("time_years", "offer_key", "channel", "event", "detail")
