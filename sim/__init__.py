@@ -27,10 +27,10 @@ __version__ = "0.1.0"
 NUMBA_CACHE = _configure_cache()
 
 __all__ = ["CompareResult", "InputError", "Scenario", "SweepResult", "calibrate", "compare", "derive", "kpis",
-           "load_scenario", "run", "run_sweep", "summarise"]
+           "load_scenario", "run", "run_sweep", "summarise", "trace"]
 
 if TYPE_CHECKING:
-    from sim.api import calibrate, compare, derive, kpis, load_scenario, run, run_sweep, summarise
+    from sim.api import calibrate, compare, derive, kpis, load_scenario, run, run_sweep, summarise, trace
     from sim.errors import InputError
     from sim.results import CompareResult, SweepResult
     from sim.scenario import Scenario

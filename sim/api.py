@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from sim.results import CompareResult, SweepResult
     from sim.sweep.spec import Sweep
 
-__all__ = ["InputError", "calibrate", "compare", "derive", "kpis", "load_scenario", "run", "run_sweep", "summarise"]
+__all__ = ["InputError", "calibrate", "compare", "derive", "kpis", "load_scenario", "run", "run_sweep", "summarise",
+           "trace"]
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -79,6 +80,15 @@ def run(scenario: Scenario | str | Path, reps: int = 100, seed: int = 0, engine:
     records.attrs.update({"scenario": sc.id, "seed": seed, "policy_start_year": t.policy_start_year,
                           "start_year": t.start_year, "horizon_year": t.horizon_year})
     return records
+
+
+def trace(scenario: Scenario | str | Path, rep: int = 0, seed: int = 0) -> pd.DataFrame:
+    """Every step of every offer in one replication: time, offer, channel, event, detail (``convsim trace``)."""
+    from sim.experiment import trace_run
+    from sim.table import build_table
+
+    sc = _scenario(scenario)
+    return trace_run(build_table(sc, sc.source), seed, rep)
 
 
 def kpis(records: pd.DataFrame, first: int | None = None, last: int | None = None) -> pd.DataFrame:
@@ -153,12 +163,13 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
 
 def run_sweep(spec: str | Path, out: str | Path | None = None, backend: str = "local", scheduler: str | None = None,
           workers: int | None = None, fresh: bool = False, progress: bool | Progress | None = False,
-          on_start: Callable[[int, int], None] | None = None) -> SweepResult:
+          on_start: Callable[[int, int], None] | None = None, reps: int | None = None) -> SweepResult:
     """Run (or resume) a parameter sweep file; the result reads the folder it wrote (default runs/sweep-<id>).
 
     Every finished point is on disk; calling again with the same file resumes
     with the missing points and gives the same files as one uninterrupted run.
-    ``on_start(runs, runs_to_do)`` is told the size of the work before it starts.
+    ``on_start(runs, runs_to_do)`` is told the size of the work before it starts;
+    ``reps`` overrides the file's replications per point (e.g. a quick look).
     """
     import json
 
@@ -168,6 +179,10 @@ def run_sweep(spec: str | Path, out: str | Path | None = None, backend: str = "l
     from sim.sweep.runner import check_points
 
     sw = load_sweep(spec)
+    if reps is not None:
+        if not 2 <= reps <= 1_000_000:
+            raise InputError(f"reps: 2 to 1,000,000 replications per point, got {reps}")
+        sw.spec = sw.spec.model_copy(update={"sweep": sw.spec.sweep.model_copy(update={"reps": reps})})
     folder = Path(out) if out is not None else Path("runs") / f"sweep-{sw.id}"
     check_output_dir(folder, "out", ("sweep",))
     check_points(sw)
