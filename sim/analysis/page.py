@@ -228,11 +228,46 @@ def context(c: Comparison, lang: str, figs: dict[str, bytes]) -> dict[str, Any]:
     }
 
 
-def render_html(c: Comparison, lang: str, figs: dict[str, bytes]) -> str:
-    """The report page, from the package's jinja2 template."""
+def font_face(text: str) -> str:
+    """A CSS ``@font-face`` embedding the bundled CJK font, cut down to the characters of ``text``.
+
+    A planner's computer may have no Chinese font the page names (a fresh Linux
+    has none): the page then carries its own, subset with fontTools (a
+    Matplotlib dependency) to a few hundred kilobytes.
+    """
+    import io
+
+    import cvttf_NotoSansCJK_Regular as noto
+    from fontTools import subset
+
+    opts = subset.Options()
+    opts.name_IDs = ["*"]
+    font = subset.load_font(noto.get_TTF_path(), opts)
+    sub = subset.Subsetter(opts)
+    sub.populate(text="".join(sorted(set(text))))
+    sub.subset(font)
+    buf = io.BytesIO()
+    font.save(buf)
+    data = base64.b64encode(buf.getvalue()).decode()
+    return (f'@font-face {{ font-family: "{EMBEDDED_FONT}"; '
+            f'src: url(data:font/otf;base64,{data}) format("opentype"); }}')
+
+
+#: The family name of the embedded font on the page.
+EMBEDDED_FONT = "convsim Noto Sans CJK"
+
+
+def render_html(c: Comparison, lang: str, figs: dict[str, bytes], embed_font: bool = True) -> str:
+    """The report page, from the package's jinja2 template (with the CJK font it needs embedded)."""
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.PackageLoader("sim.analysis", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True,
                              lstrip_blocks=True, undefined=jinja2.StrictUndefined)
-    return env.get_template("report.html.j2").render(**context(c, lang, figs))
+    template = env.get_template("report.html.j2")
+    ctx = context(c, lang, figs)
+    page = template.render(**ctx, font_css="", font_family=EMBEDDED_FONT)
+    if not embed_font:
+        return page
+    # the figures are base64 (ASCII), so the page's own characters are what the font must hold
+    return template.render(**ctx, font_css=font_face(page), font_family=EMBEDDED_FONT)
