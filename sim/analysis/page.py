@@ -103,6 +103,13 @@ def summary_sentences(c: Comparison, lang: str = "en") -> list[str]:
             tn = _quoted(ties, nm, lang)
             out.append(_t(lang, f"{tn}与它差异不显著,无法区分高下。",
                           f"{tn} cannot be told apart from it (their paired difference crosses zero)."))
+        nxt = [s for s in gains if s != best and s not in ties][:2]
+        if nxt:
+            parts = [_t(lang, f"「{nm[s]}」{head.loc[s, 'diff']:+.1f} 个({head.loc[s, 'lo']:.1f} 至 "
+                              f"{head.loc[s, 'hi']:.1f})",
+                        f"“{nm[s]}” {head.loc[s, 'diff']:+.1f} ({head.loc[s, 'lo']:+.1f} to {head.loc[s, 'hi']:+.1f})")
+                     for s in nxt]
+            out.append(_t(lang, f"其次:{_join(parts, lang)}。", f"Next: {_join(parts, lang)}."))
     per = head.loc[gains, "cost_per_extra_industrialisation_myuan"].dropna().sort_values()
     if len(per):
         cheap, dear = per.index[0], per.index[-1]
@@ -243,11 +250,14 @@ def font_face(text: str) -> str:
     opts = subset.Options()
     opts.name_IDs = ["*"]
     font = subset.load_font(noto.get_TTF_path(), opts)
-    sub = subset.Subsetter(opts)
-    sub.populate(text="".join(sorted(set(text))))
-    sub.subset(font)
-    buf = io.BytesIO()
-    font.save(buf)
+    try:
+        sub = subset.Subsetter(opts)
+        sub.populate(text="".join(sorted(set(text))))
+        sub.subset(font)
+        buf = io.BytesIO()
+        font.save(buf)
+    finally:
+        font.close()  # the font file stays open otherwise
     data = base64.b64encode(buf.getvalue()).decode()
     return (f'@font-face {{ font-family: "{EMBEDDED_FONT}"; '
             f'src: url(data:font/otf;base64,{data}) format("opentype"); }}')
