@@ -236,3 +236,31 @@ def test_wrap_counts_chinese_as_two_columns() -> None:
         assert len(lines) > 1 and all(display_width(x) <= width for x in lines)
         assert "".join(lines).replace(" ", "") == text.replace(" ", "")
     assert np.isclose(len(wrap("abc def", 3).split("\n")), 2)
+
+
+def test_sweep_and_calibration_figures_leave_matplotlib_alone(tmp_path: Path) -> None:
+    """The sweep's figures use the same builder: Figure objects, no pyplot, rcParams as they were."""
+    import pandas as pd
+
+    from sim.sweep import analysis as sweep_analysis
+    from sim.sweep import calibrate, load_sweep
+
+    spec = tmp_path / "s.toml"
+    spec.write_text(f'[sweep]\nid = "t"\nname_en = "t"\nname_zh = "测试"\nscenario = "{BASELINE.as_posix()}"\n'
+                    f'design = "grid"\nreps = 2\nkpi = "industrialised"\n'
+                    f'compare = ["{(SCEN / "g4_intermediaries.toml").as_posix()}"]\n'
+                    '[[factors]]\nparam = "meeting.brokers"\nvalues = [4.0, 8.0]\n', encoding="utf-8")
+    sw = load_sweep(spec)
+    backend = matplotlib.get_backend()
+    before = dict(matplotlib.rcParams)
+    summ = pd.DataFrame({"meeting.brokers": [4.0, 8.0], "industrialised_mean": [40.0, 50.0],
+                         "industrialised_low95": [38.0, 48.0], "industrialised_high95": [42.0, 52.0]})
+    per_point = pd.DataFrame({"point": [0, 1], "scenario": ["g4_intermediaries"] * 2, "diff_mean": [9.0, 12.0]})
+    rob = pd.DataFrame({"scenario": ["g4_intermediaries"]})
+    scored = summ.assign(accepted=[True, False])
+    figs = [sweep_analysis.figure(sw, summ), sweep_analysis.robustness_figure(sw, per_point, rob),
+            calibrate.figure(sw, scored)]
+    assert all(isinstance(f, Figure) for f in figs)
+    assert matplotlib.get_backend() == backend and dict(matplotlib.rcParams) == before
+    labels = " ".join(texts(figs[1]))
+    assert "g4_intermediaries" not in labels and "(四)完善中介服务体系" in labels

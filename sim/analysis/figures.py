@@ -134,6 +134,27 @@ def wrap(text: str, width: int) -> str:
     return "\n".join(lines)
 
 
+def short_labels(full: dict[str, str], lang: str, width: int = 34) -> dict[str, str]:
+    """Labels for figures: the part of each name before its first colon when that alone tells them apart, wrapped.
+
+    "(4) Intermediaries and IP: brokers, …" becomes "(4) Intermediaries and IP";
+    names that share their prefix (the equal-budget variants) keep the whole
+    name, broken after the colon.
+    """
+    parts = {k: n.replace("\uff1a", ":").split(":", 1) for k, n in full.items()}
+    heads = [p[0].strip() for p in parts.values()]
+    out = {}
+    for k, p in parts.items():
+        if len(p) == 2 and heads.count(p[0].strip()) == 1:
+            out[k] = wrap(p[0].strip(), width)
+        elif len(p) == 2:  # a shared prefix: break after the colon, where the reader expects it
+            colon = "\uff1a" if lang == "zh" else ":"
+            out[k] = wrap(p[0].strip() + colon, width) + "\n" + wrap(p[1].strip(), width)
+        else:
+            out[k] = wrap(full[k], width)
+    return out
+
+
 def t_interval(v: np.ndarray) -> tuple[float, float, float]:
     """Mean of ``v`` (NaNs dropped) and its 95 % Student t interval."""
     from scipy import stats

@@ -28,8 +28,8 @@ from sim.analysis.figures import (
     figure_builder,
     new_figure,
     png_bytes,
+    short_labels,
     t_interval,
-    wrap,
 )
 from sim.store import atomic_folder
 
@@ -53,19 +53,7 @@ def short_names(c: Comparison, lang: str = "en", width: int = 34) -> dict[str, s
     "(4) Intermediaries and IP: brokers, …" becomes "(4) Intermediaries and IP";
     the equal-budget variants share their prefix and keep the whole name.
     """
-    full = names(c, lang)
-    parts = {sid: n.replace("\uff1a", ":").split(":", 1) for sid, n in full.items()}
-    heads = [p[0].strip() for p in parts.values()]
-    out = {}
-    for sid, p in parts.items():
-        if len(p) == 2 and heads.count(p[0].strip()) == 1:
-            out[sid] = wrap(p[0].strip(), width)
-        elif len(p) == 2:  # a shared prefix: break after the colon, where the reader expects it
-            sep = "\uff1a" if lang == "zh" else ": "
-            out[sid] = wrap(p[0].strip() + sep.strip(), width) + "\n" + wrap(p[1].strip(), width)
-        else:
-            out[sid] = wrap(full[sid], width)
-    return out
+    return short_labels(names(c, lang), lang, width)
 
 
 def _verdict_colors(d: pd.DataFrame) -> list[str]:

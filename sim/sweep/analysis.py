@@ -34,7 +34,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats
 
-from sim.analysis.figures import figure_builder, new_figure, save_figure
+from sim.analysis.figures import figure_builder, new_figure, save_figure, short_labels
 from sim.analysis.kpi import KPI_BY_KEY, KPIS, kpis
 from sim.store import atomic_file
 from sim.sweep.design import salib_problem
@@ -99,7 +99,7 @@ def figure(sw: Sweep, summ: pd.DataFrame) -> Figure:
     names = [f.param for f in sw.spec.factors]
     ncol = min(3, len(names))
     nrow = (len(names) + ncol - 1) // ncol
-    fig, axes = new_figure(4.2 * ncol, 3.4 * nrow, nrow, ncol)
+    fig, axes = new_figure(max(4.2 * ncol, 8.0), 3.4 * nrow + 0.4, nrow, ncol)  # wide enough for the title
     m = summ[f"{headline}_mean"].to_numpy()
     err = np.vstack([m - summ[f"{headline}_low95"].to_numpy(), summ[f"{headline}_high95"].to_numpy() - m])
     for j, name in enumerate(names):
@@ -158,12 +158,16 @@ def robustness_figure(sw: Sweep, per_point: pd.DataFrame, summ: pd.DataFrame) ->
     order = list(summ["scenario"])[::-1]
     data = [per_point.loc[per_point["scenario"] == c, "diff_mean"].to_numpy() for c in order]
     n_points = per_point["point"].nunique()
-    fig, axes = new_figure(8.0, 0.42 * len(order) + 2.0)
+    fig, axes = new_figure(9.0, 0.6 * len(order) + 2.0)
     ax = axes[0][0]
     ax.boxplot(data, orientation="horizontal", whis=(5, 95), showfliers=True)
-    ax.set_yticks(range(1, len(order) + 1), order, fontsize=8)
+    arms = {a.id: a.scenario for a in sw.arms}
+    zh = short_labels({i: a.name_zh for i, a in arms.items()}, "zh", 30)
+    en = short_labels({i: a.name_en for i, a in arms.items()}, "en", 40)
+    ax.set_yticks(range(1, len(order) + 1), [f"{zh[c]}\n{en[c]}" for c in order], fontsize=8)
     ax.axvline(0.0, color="grey", lw=0.8)
-    ax.set_xlabel(f"{k.zh}:与 {sw.scenario.id} 之差 / {k.en}: difference from {sw.scenario.id}", fontsize=8)
+    base = arms[sw.scenario.id]
+    ax.set_xlabel(f"{k.zh}:与「{base.name_zh}」之差 / {k.en}: difference from “{base.name_en}”", fontsize=8)
     ax.set_title(f"{sw.spec.sweep.name_zh} / {sw.spec.sweep.name_en}\n"
                  f"{n_points} 个参数点上的配对差异 / paired difference at {n_points} points, "
                  f"{sw.first_year}–{sw.last_year} (箱 box 25–75 %, 须 whiskers 5–95 %)", fontsize=9)

@@ -77,7 +77,7 @@ def figure(sw: Sweep, scored: pd.DataFrame) -> Figure:
     names = [f.param for f in sw.spec.factors]
     ncol = min(3, len(names))
     nrow = (len(names) + ncol - 1) // ncol
-    fig, axes = new_figure(4.2 * ncol, 3.0 * nrow, nrow, ncol)
+    fig, axes = new_figure(max(4.2 * ncol, 9.0), 3.0 * nrow + 0.4, nrow, ncol)  # wide enough for the title
     acc = scored[scored["accepted"]]
     for j, name in enumerate(names):
         ax = axes[j // ncol][j % ncol]
