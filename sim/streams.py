@@ -65,3 +65,7 @@ D_VP_FIRM = 97
 D_OTHER_CONTRACTS = 98
 
 STREAMS: dict[str, int] = {k: v for k, v in globals().items() if k.startswith("D_")}
+
+# A decision number is a 7-bit field of the random-number key (sim/rng.py): larger ones would collide.
+if not all(0 <= v < 128 for v in STREAMS.values()):  # pragma: no cover - a programming error, caught at import
+    raise ValueError("decision numbers must lie in [0, 128): they are a 7-bit field of the random-number key")

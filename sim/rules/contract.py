@@ -9,7 +9,7 @@ import numpy as np
 
 from sim import layout as L
 from sim import streams as S
-from sim.rng import lognormal, uniform
+from sim.rng import draw, lognormal, rep_key
 from sim.rules.common import discourage_sector, end_offer, sigmoid, year_of
 from sim.rules.pidx import (
     B0,
@@ -38,8 +38,9 @@ from sim.rules.pidx import (
 def negotiation_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, seed: int,
                      rep: int) -> float:
     """Duration of the negotiation after a meeting."""
+    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
-    u = uniform(seed, rep, S.D_NEGOTIATION_TIME, int(O[i, L.O_KEY]), 0)
+    u = draw(rk, S.D_NEGOTIATION_TIME, int(O[i, L.O_KEY]), 0)
     return lognormal(u, P[NEGO_MED, y], P[NEGO_SD, y])
 
 
@@ -51,13 +52,14 @@ def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
     Returns 1 for a registered technology contract (subsidy claimed and paid
     here), 0 otherwise (the offer is closed with its reason).
     """
+    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
     key = int(O[i, L.O_KEY])
     f = int(O[i, L.O_FIRM])
     s = int(O[i, L.O_SECTOR])
     if F[f, L.F_IMITATOR] > 0.0:
         p_copy = P[IMIT_PROB, y] * (1.0 - P[IP, y])
-        if uniform(seed, rep, S.D_IMITATE, key, 0) < p_copy:
+        if draw(rk, S.D_IMITATE, key, 0) < p_copy:
             R[L.R_IMITATIONS, y] += 1.0
             discourage_sector(F, W, s, f, P[DISCOURAGE, y])
             end_offer(O, R, i, t, L.RE_IMITATED, n_years)
@@ -68,7 +70,7 @@ def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
     x = (P[B0, y] + P[B_RD, y] * F[f, L.F_RD] + P[B_TALENT, y] * F[f, L.F_TALENT]
          + P[B_VP, y] * vp + P[B_EVAL, y] * P[EVAL, y] + P[B_PATENT, y] * O[i, L.O_PATENT]
          - P[B_VALUE, y] * math.log(O[i, L.O_VALUE] / P[VALUE_MED, y]) + P[B_SUBSIDY, y] * rate)
-    if uniform(seed, rep, S.D_CONTRACT, key, 0) >= sigmoid(x):
+    if draw(rk, S.D_CONTRACT, key, 0) >= sigmoid(x):
         end_offer(O, R, i, t, L.RE_NO_DEAL, n_years)
         return 0
     value = O[i, L.O_VALUE]
@@ -81,7 +83,7 @@ def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
     R[L.R_CONTRACTS_SECTOR + s, y] += 1.0
     R[L.R_M_FIRM_RD, y] += value
     # Subsidy (成果转化补贴): claimed by some, paid from the city fund while it lasts.
-    if uniform(seed, rep, S.D_SUBSIDY_CLAIM, key, 0) < P[CLAIM, y]:
+    if draw(rk, S.D_SUBSIDY_CLAIM, key, 0) < P[CLAIM, y]:
         amount = min(P[CITY_RATE, y] * value, P[CAP, y])
         if amount > 0.0 and W[L.W_FUND] >= amount:
             W[L.W_FUND] -= amount

@@ -9,7 +9,7 @@ import numpy as np
 
 from sim import layout as L
 from sim import streams as S
-from sim.rng import lognormal, uniform
+from sim.rng import draw, lognormal, rep_key
 from sim.rules.common import end_offer, year_of
 from sim.rules.pidx import (
     COST_MULT,
@@ -48,13 +48,14 @@ def choose_pilot(P: np.ndarray, F: np.ndarray, O: np.ndarray, R: np.ndarray, i: 
     if it has room (a free slot or a short queue), else an outside base. A firm
     without own funds passes the finance gate only with some probability.
     """
+    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
     key = int(O[i, L.O_KEY])
     f = int(O[i, L.O_FIRM])
     if O[i, L.O_TRL] >= P[TRL_READY, y]:
         O[i, L.O_ROUTE] = L.PR_NONE
         return L.PR_NONE
-    if F[f, L.F_RD] > 0.0 and F[f, L.F_TALENT] > 0.0 and uniform(seed, rep, S.D_PILOT_INHOUSE, key, 0) < \
+    if F[f, L.F_RD] > 0.0 and F[f, L.F_TALENT] > 0.0 and draw(rk, S.D_PILOT_INHOUSE, key, 0) < \
             P[INHOUSE, y]:
         route = L.PR_INHOUSE
         factor = 1.0
@@ -68,10 +69,10 @@ def choose_pilot(P: np.ndarray, F: np.ndarray, O: np.ndarray, R: np.ndarray, i: 
         factor = P[OUT_COST, y]
     if F[f, L.F_LIQUID] <= 0.0:
         p_fin = P[PILOT_FIN, y] + (1.0 - P[PILOT_FIN, y]) * P[INSURANCE, y]
-        if uniform(seed, rep, S.D_PILOT_FINANCE, key, 0) >= p_fin:
+        if draw(rk, S.D_PILOT_FINANCE, key, 0) >= p_fin:
             end_offer(O, R, i, t, L.RE_PILOT_NO_FINANCE, n_years)
             return -1
-    cost = O[i, L.O_VALUE] * factor * lognormal(uniform(seed, rep, S.D_PILOT_COST, key, 0), P[COST_MULT, y],
+    cost = O[i, L.O_VALUE] * factor * lognormal(draw(rk, S.D_PILOT_COST, key, 0), P[COST_MULT, y],
                                                 P[COST_SD, y])
     O[i, L.O_ROUTE] = route
     O[i, L.O_PILOT_COST] = cost
@@ -84,8 +85,9 @@ def choose_pilot(P: np.ndarray, F: np.ndarray, O: np.ndarray, R: np.ndarray, i: 
 @nb.njit(cache=True)
 def pilot_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, seed: int, rep: int) -> float:
     """Duration of the pilot test once it starts."""
+    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
-    d = lognormal(uniform(seed, rep, S.D_PILOT_TIME, int(O[i, L.O_KEY]), 0), P[PILOT_MED, y], P[PILOT_SD, y])
+    d = lognormal(draw(rk, S.D_PILOT_TIME, int(O[i, L.O_KEY]), 0), P[PILOT_MED, y], P[PILOT_SD, y])
     if int(O[i, L.O_ROUTE]) == L.PR_OUTSIDE:
         d *= P[OUT_DUR, y]
     return d
@@ -95,6 +97,7 @@ def pilot_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, see
 def decide_pilot(P: np.ndarray, F: np.ndarray, O: np.ndarray, R: np.ndarray, i: int, t: float, n_years: int,
                  seed: int, rep: int) -> int:
     """The pilot ends: success (1) or failure (0, the offer is closed)."""
+    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
     f = int(O[i, L.O_FIRM])
     talent = F[f, L.F_TALENT] > 0.0 or F[f, L.F_VP_UNTIL] > t
@@ -104,7 +107,7 @@ def decide_pilot(P: np.ndarray, F: np.ndarray, O: np.ndarray, R: np.ndarray, i: 
     if talent:
         p += P[PILOT_TAL, y]
     O[i, L.O_T_PILOT_END] = t
-    if uniform(seed, rep, S.D_PILOT_SUCCESS, int(O[i, L.O_KEY]), 0) >= p:
+    if draw(rk, S.D_PILOT_SUCCESS, int(O[i, L.O_KEY]), 0) >= p:
         end_offer(O, R, i, t, L.RE_PILOT_FAILED, n_years)
         return 0
     R[L.R_PILOT_OK, y] += 1.0
