@@ -35,7 +35,8 @@ from _results import write_results  # benchmarks/_results.py (run as a script: i
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGINE = {"run_one", "_serve", "_next_accepted", "_start_finance", "_finance_done", "run_batch"}
-RNG = {"normal_ppf", "lognormal", "exponential", "poisson", "categorical_rows", "uniform"}
+RNG = {"normal_ppf", "lognormal", "exponential", "poisson", "binomial", "categorical_rows", "uniform", "draw",
+       "rep_key"}
 LIBM = re.compile(r"(log1p|exp|pow|log|sqrt)")
 
 

@@ -21,6 +21,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from sim.derived import scaled_lever
 from sim.errors import InputError
 from sim.params import CAPACITIES, Params
 from sim.scenario import LEVER_GROUPS, LEVER_GROUPS_ZH, Lever, Scenario, ScenarioMeta, load_scenario
@@ -31,33 +32,11 @@ WHOLE_NUMBER_PARAMS = (*CAPACITIES, "supply.events_per_year", "supply.offers_per
 DEFAULT_BUDGET = 3_000_000.0
 
 
-def _base_value(params: Params, name: str) -> float:
-    g, f = name.split(".")
-    return float(getattr(getattr(params, g), f))
-
-
-def _size(lv: Lever, x: float, f: float, params: Params) -> float:
-    """A size ``x`` of the lever (its value or either end of its range) scaled with money by ``f``."""
-    if lv.mode == "add":
-        return x * f
-    if lv.mode == "multiply":
-        return 1.0 + (x - 1.0) * f
-    base = _base_value(params, lv.param)
-    return base + (x - base) * f
-
-
 def _scaled(lv: Lever, f: float, params: Params) -> Lever:
-    """The lever at ``f`` times its cost: size, plausible effect range and cost range scale alike."""
-    value = _size(lv, lv.value, f, params)
-    note = f" [Equal-budget variant: size {value:.4g}, cost × {f:.3g}.]"
-    note_zh = f"[等额投入方案:规模{value:.4g},成本×{f:.3g}。]"
-    update: dict[str, Any] = {
-        "value": value, "yearly_cost_yuan": lv.yearly_cost_yuan * f,
-        "effect_low": _size(lv, lv.effect_low, f, params), "effect_high": _size(lv, lv.effect_high, f, params),
-        "rationale_en": lv.rationale_en + note, "rationale_zh": lv.rationale_zh + note_zh}
-    if lv.cost_low is not None and lv.cost_high is not None:
-        update.update(cost_low=lv.cost_low * f, cost_high=lv.cost_high * f)
-    return lv.model_copy(update=update)
+    new = scaled_lever(lv, f, params)
+    note = f" [Equal-budget variant: size {new.value:.4g}, cost × {f:.3g}.]"
+    note_zh = f"[等额投入方案:规模{new.value:.4g},成本×{f:.3g}。]"
+    return new.model_copy(update={"rationale_en": lv.rationale_en + note, "rationale_zh": lv.rationale_zh + note_zh})
 
 
 def equal_budget(group_sc: Scenario, budget: float, params: Params) -> list[Lever]:

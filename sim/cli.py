@@ -30,19 +30,18 @@ def _load(path: str) -> tuple[Scenario, Table]:
 
 
 def _progress(total: int, desc: str, quiet: bool):  # type: ignore[no-untyped-def]
-    from tqdm.auto import tqdm
+    from sim.progress import bar
 
-    return tqdm(total=total, desc=desc, unit="rep", disable=quiet, file=sys.stderr, dynamic_ncols=True,
-                smoothing=0.1)
+    return bar(total, desc, quiet)
 
 
 def _report_compile(engine: str, table: Table, quiet: bool) -> None:
     """Load (or compile, the first time) the fast engine and say how long it took."""
     if engine != "fast":
         return
-    from sim.engines.fast import compile_time
+    from sim.experiment import engine_ready
 
-    secs = compile_time(table)
+    secs = engine_ready(engine, table)
     if not quiet:
         print(f"fast engine ready in {secs:.1f} s (the first run on a machine compiles it, ≈ 40 s; "
               "later runs load it from the on-disk cache)", file=sys.stderr)
@@ -79,8 +78,9 @@ def _check_memory(reps: int, n_years: int, arms: int, option: str = "--reps") ->
 
 
 def cmd_run(a: argparse.Namespace) -> int:
-    from sim.analysis.kpi import kpi_table_text, kpis, summarise
-    from sim.experiment import manifest, resolve_engine, run_records, write_run
+    from sim import api
+    from sim.analysis.kpi import kpi_table_text
+    from sim.experiment import manifest, resolve_engine, write_run
 
     sc, table = _load(a.scenario)
     out = Path(a.out) if a.out else Path("runs") / sc.id
@@ -89,7 +89,7 @@ def cmd_run(a: argparse.Namespace) -> int:
     engine = resolve_engine(a.engine, a.reps)
     _report_compile(engine, table, a.quiet)
     with _progress(a.reps, f"{sc.id} ({engine})", a.quiet) as bar:
-        records = run_records(table, a.seed, range(a.reps), engine, progress=bar.update)
+        records = api.run(sc, a.reps, a.seed, engine, progress=bar.update)
     # records first: a reader that stops early (`| head`) must not cost the run its results
     _say_replacing(state, out, a.quiet)
     write_run(out, records, manifest(sc, a.scenario, a.seed, a.reps, engine))
@@ -98,7 +98,7 @@ def cmd_run(a: argparse.Namespace) -> int:
     windows = {f"{start}–{min(policy - 1, horizon)}": (start, min(policy - 1, horizon))}
     if horizon >= policy:
         windows[f"{policy}–{horizon}"] = (policy, horizon)
-    summaries = {name: summarise(kpis(records, lo, hi)) for name, (lo, hi) in windows.items()}
+    summaries = {name: api.summarise(records, lo, hi) for name, (lo, hi) in windows.items()}
     title = sc.scenario.name_zh if a.lang == "zh" else sc.scenario.name_en
     one = a.reps < 2
     if a.lang == "zh":
@@ -154,7 +154,7 @@ def _at_horizon(sc: Scenario, horizon: int | None, source: str) -> Scenario:
 
 
 def cmd_compare(a: argparse.Namespace) -> int:
-    from sim.analysis.compare import compare
+    from sim import api
     from sim.analysis.report import write_report
 
     if a.reps is not None and a.precision is not None:
@@ -192,9 +192,9 @@ def cmd_compare(a: argparse.Namespace) -> int:
         def hint(total: int) -> None:
             bar.total = total
             bar.refresh()
-        c = compare(baseline, scenarios, reps=reps or 0, seed=a.seed, engine=a.engine, precision=a.precision,
-                    max_reps=a.max_reps, progress=bar.update, total_hint=hint, baseline_source=str(base_path),
-                    kpi=a.kpi)
+        c = api.compare(baseline, [sc for sc, _ in scenarios], reps=reps or 0, seed=a.seed, engine=a.engine,
+                        precision=a.precision, max_reps=a.max_reps, progress=bar.update, on_total=hint,
+                        kpi=a.kpi).comparison
     _say_replacing(state, report, a.quiet)
     out = write_report(c, report, a.lang)  # before printing: a reader that stops early must not cost the report
     zh = a.lang == "zh"
@@ -212,7 +212,7 @@ def cmd_compare(a: argparse.Namespace) -> int:
 
 def is_trace_file(path: Path) -> bool:
     """Whether ``path`` is a trace convsim wrote (its columns are a trace's), so it may be overwritten."""
-    from sim.engines.reference import TRACE_COLUMNS
+    from sim.layout import TRACE_COLUMNS
 
     try:
         if path.suffix == ".csv":
@@ -226,7 +226,7 @@ def is_trace_file(path: Path) -> bool:
 
 
 def cmd_trace(a: argparse.Namespace) -> int:
-    from sim.engines.reference import trace_reference
+    from sim.experiment import trace_run
     from sim.store import atomic_file
 
     sc, table = _load(a.scenario)
@@ -234,7 +234,7 @@ def cmd_trace(a: argparse.Namespace) -> int:
     if out.suffix not in (".csv", ".parquet"):
         raise InputError(f"{out}: --out must end in .csv or .parquet")
     check_output_file(out, "--out", is_trace_file)
-    _, trace = trace_reference(table, a.seed, a.rep)
+    trace = trace_run(table, a.seed, a.rep)
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_file(out) as tmp:
         if out.suffix == ".csv":
@@ -283,7 +283,8 @@ def _run_sweep(a: argparse.Namespace, sw: Sweep, out: Path) -> bool:
 
 def _check_sweep_options(a: argparse.Namespace, sw: Sweep, out: Path) -> None:
     """Output folder and Dask options, before any work (a sweep folder is resumed, or replaced with --fresh)."""
-    from sim.sweep.runner import check_points, check_scheduler_address
+    from sim.executor import check_scheduler_address
+    from sim.sweep.runner import check_points
 
     _check_out(out, "--out", ("sweep",))
     if a.scheduler is not None:

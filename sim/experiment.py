@@ -129,6 +129,22 @@ def run_records(table: Table, seed: int, reps: Iterable[int], engine: str = "aut
     return record_frame(out, table.years)
 
 
+def engine_ready(engine: str, table: Table) -> float:
+    """Make sure the compiled engine is loaded (compiling it the first time on a machine); seconds it took."""
+    if engine != "fast":
+        return 0.0
+    from sim.engines.fast import compile_time
+
+    return compile_time(table)
+
+
+def trace_run(table: Table, seed: int, rep: int) -> pd.DataFrame:
+    """Every step of every offer in one replication (the reference engine's trace)."""
+    from sim.engines import reference
+
+    return reference.trace_reference(table, seed, rep)[1]
+
+
 def run_scenario(sc: Scenario, reps: int, seed: int = 0, engine: str = "auto",
                  progress: Callable[[int], None] | None = None) -> pd.DataFrame:
     """Build the parameter table of ``sc`` and run ``reps`` replications (0 … reps−1)."""

@@ -189,3 +189,6 @@ R_VP_ON_PROBLEM = _row("vp_placed_on_problem")  # placements in a firm with a te
 
 RECORD_ROWS: tuple[str, ...] = tuple(_rows)
 N_ROWS = len(RECORD_ROWS)
+
+#: Columns of a trace (``convsim trace``): one row per step of an offer.
+TRACE_COLUMNS = ("time_years", "offer_key", "channel", "event", "detail")

@@ -23,7 +23,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from sim.errors import InputError
 from sim.params import GROUPS, Params
@@ -125,6 +125,13 @@ class Scenario(BaseModel):
     scenario: ScenarioMeta
     params: Params = Field(default_factory=Params)
     levers: list[Lever] = Field(default_factory=list)
+    #: where the scenario came from (its file, or how it was derived), for messages and manifests
+    _source: str = PrivateAttr("<scenario>")
+
+    @property
+    def source(self) -> str:
+        """The file this scenario was read from, or how it was made."""
+        return self._source
 
     @model_validator(mode="after")
     def _unique_levers(self) -> Scenario:
@@ -273,9 +280,11 @@ def _merge(parent: Scenario, data: dict[str, Any]) -> dict[str, Any]:
 def scenario_from_dict(data: dict[str, Any], path: str | Path = "<scenario>") -> Scenario:
     """Validate a scenario given as a dictionary (as TOML would give it)."""
     try:
-        return Scenario.model_validate(data)
+        sc = Scenario.model_validate(data)
     except ValidationError as err:
         raise InputError(one_line(Path(path), err)) from None
+    sc._source = str(path)
+    return sc
 
 
 def with_horizon(sc: Scenario, horizon: int, source: str = "<scenario>") -> Scenario:
@@ -286,7 +295,9 @@ def with_horizon(sc: Scenario, horizon: int, source: str = "<scenario>") -> Scen
     data = sc.model_dump(mode="python")
     data["params"]["time"]["horizon_year"] = horizon
     try:
-        return Scenario.model_validate(data)
+        out = Scenario.model_validate(data)
+        out._source = sc.source
+        return out
     except ValidationError as err:
         raise InputError(f"--horizon {horizon}: " + one_line(Path(source), err)) from None
 

@@ -73,3 +73,7 @@ D_REVIEW = 104             # entity: firm; occurrence: year — performance revi
 D_VP_TRAINING = 105        # entity: firm; occurrence: year — a vice-president leaves a trained technical team
 
 STREAMS: dict[str, int] = {k: v for k, v in globals().items() if k.startswith("D_")}
+
+# A decision number is a 7-bit field of the random-number key (sim/rng.py): larger ones would collide.
+if not all(0 <= v < 128 for v in STREAMS.values()):  # pragma: no cover - a programming error, caught at import
+    raise ValueError("decision numbers must lie in [0, 128): they are a 7-bit field of the random-number key")

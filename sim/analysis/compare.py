@@ -14,7 +14,7 @@ indistinguishable.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -220,10 +220,11 @@ def pairwise(c: Comparison, key: str = HEADLINE) -> pd.DataFrame:
     return out
 
 
-def compare(baseline: Scenario, scenarios: list[tuple[Scenario, str]], reps: int = 500, seed: int = 0,
-            engine: str = "auto", precision: float | None = None, max_reps: int = 20000, batch: int = 200,
-            progress: Callable[[int], None] | None = None, total_hint: Callable[[int], None] | None = None,
-            baseline_source: str = "<baseline>", kpi: str = HEADLINE) -> Comparison:
+def compare(baseline: Scenario, scenarios: Sequence[Scenario | tuple[Scenario, str]], reps: int = 500,
+            seed: int = 0, engine: str = "auto", precision: float | None = None, max_reps: int = 20000,
+            batch: int = 200, progress: Callable[[int], None] | None = None,
+            total_hint: Callable[[int], None] | None = None, baseline_source: str | None = None,
+            kpi: str = HEADLINE) -> Comparison:
     """Run the baseline and every scenario on common random numbers and compare them.
 
     With ``precision`` set, replications are added in batches until the 95 %
@@ -241,9 +242,11 @@ def compare(baseline: Scenario, scenarios: list[tuple[Scenario, str]], reps: int
     t = baseline.params.time
     first, horizon = t.policy_start_year, t.horizon_year
     last = min(horizon, first + SHORT_YEARS - 1)
+    baseline_source = baseline_source or baseline.source
     base = Arm(baseline, build_table(baseline, baseline_source), baseline_source,
                _lever_cost(baseline, first, last))
-    arms = [Arm(sc, build_table(sc, src), src, _lever_cost(sc, first, last)) for sc, src in scenarios]
+    pairs = [item if isinstance(item, tuple) else (item, item.source) for item in scenarios]
+    arms = [Arm(sc, build_table(sc, src), src, _lever_cost(sc, first, last)) for sc, src in pairs]
     twins: dict[int, Arm] = {}
     if horizon > last:
         for arm in [base, *arms]:

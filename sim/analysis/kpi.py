@@ -58,6 +58,11 @@ KPIS: tuple[KPI, ...] = (
     KPI("broker_utilisation", "Broker utilisation", "技术经纪人利用率", "share"),
     KPI("pilot_utilisation", "Public pilot-base utilisation", "公共中试基地利用率", "share"),
     KPI("wait_pilot", "Mean wait for a public pilot slot", "中试排队时间", "years", better=False),
+    KPI("wait_broker", "Mean wait for a broker", "技术经纪人排队时间", "years", better=False),
+    KPI("broker_turned_away", "Results turned away: every broker busy", "经纪人满负荷未受理的成果", "results",
+        better=False),
+    KPI("pilot_turned_away", "Pilots sent outside: public bases full", "公共中试基地已满转外地中试", "projects",
+        better=False),
 )
 KPI_BY_KEY = {k.key: k for k in KPIS}
 
@@ -106,6 +111,10 @@ def kpis(records: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
     out["broker_utilisation"] = _ratio(g["broker_busy_years"], g["broker_capacity_years"])
     out["pilot_utilisation"] = _ratio(g["pilot_busy_years"], g["pilot_capacity_years"])
     out["wait_pilot"] = _ratio(g["wait_pilot_years"], g["served_pilot_public"])
+    # utilisation saturates near 100 % at a bottleneck; who is turned away still tells scenarios apart
+    out["wait_broker"] = _ratio(g["wait_broker_years"], g["served_broker"])
+    out["broker_turned_away"] = g["unassisted_broker_full"]
+    out["pilot_turned_away"] = g["outside_pilot_base_full"]
     return out
 
 

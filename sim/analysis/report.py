@@ -1,190 +1,257 @@
-"""The planner's report: figures (PNG), a self-contained HTML page and a CSV summary.
+"""The planner's report: figures, a self-contained HTML page and the CSV tables.
 
-Figures carry Chinese and English labels. Matplotlib's own fonts have no
-Chinese glyphs, so the report registers Noto Sans CJK from the
-``cvttf-notosanscjk-regular`` package (a dependency), which renders on a fresh
-install without any system font.
+Every figure is a function ``fig_<name>(c, lang) -> Figure`` that only builds
+the figure (see :mod:`sim.analysis.figures`: no pyplot, no global state);
+:func:`write_report` saves them. Scenarios are named by their names in the
+chosen language (``--lang``), never by their ids; the ids stay in the CSVs,
+where other tools join on them.
 """
 
 from __future__ import annotations
 
-import base64
-import html
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-from sim.analysis.compare import COMPARED, HEADLINE, Comparison, label, pairwise, unit
-from sim.layout import REASON_NAMES
+from sim.analysis.compare import HEADLINE, Comparison, label, pairwise
+from sim.analysis.figures import (
+    ACCENT,
+    BASE,
+    GAIN,
+    LOSS,
+    UNCLEAR,
+    cjk_font,
+    dot_rows,
+    figure_builder,
+    new_figure,
+    png_bytes,
+    short_labels,
+    t_interval,
+)
 from sim.store import atomic_folder
 
-_FONT_READY = False
+__all__ = ["FIGURES", "cjk_font", "fig_bottlenecks", "fig_cost", "fig_fans", "fig_forest", "fig_funnel",
+           "names", "short_names", "summary_table", "write_report"]
 
 
-def cjk_font() -> str:
-    """Register the bundled CJK font with Matplotlib and return its family name."""
-    global _FONT_READY
-    import cvttf_NotoSansCJK_Regular as noto
-    from matplotlib import font_manager
-
-    path = noto.get_TTF_path()
-    name = font_manager.FontProperties(fname=path).get_name()
-    if not _FONT_READY:
-        font_manager.fontManager.addfont(path)
-        _FONT_READY = True
-    return name
+def _t(lang: str, zh: str, en: str) -> str:
+    return zh if lang == "zh" else en
 
 
-def _plt():  # type: ignore[no-untyped-def]
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams["font.family"] = [cjk_font(), "DejaVu Sans"]
-    plt.rcParams["axes.unicode_minus"] = False
-    return plt
+def names(c: Comparison, lang: str = "en") -> dict[str, str]:
+    """Full name of the baseline and every scenario in ``lang``, by id."""
+    return {a.scenario.id: (a.scenario.scenario.name_zh if lang == "zh" else a.scenario.scenario.name_en)
+            for a in [c.baseline, *c.arms]}
 
 
-def _name(arm_sc, lang: str) -> str:  # type: ignore[no-untyped-def]
-    return arm_sc.scenario.name_zh if lang == "zh" else arm_sc.scenario.name_en
+def short_names(c: Comparison, lang: str = "en", width: int = 34) -> dict[str, str]:
+    """Names for figure labels: the part before the first colon when that alone tells scenarios apart, wrapped.
+
+    "(4) Intermediaries and IP: brokers, …" becomes "(4) Intermediaries and IP";
+    the equal-budget variants share their prefix and keep the whole name.
+    """
+    return short_labels(names(c, lang), lang, width)
 
 
-def _short(sid: str) -> str:
-    return sid
+def _verdict_colors(d: pd.DataFrame) -> list[str]:
+    return [GAIN if g else (LOSS if lo else UNCLEAR) for g, lo in zip(d["gain"], d["loss"], strict=True)]
 
 
-def fig_forest(c: Comparison, path: Path, lang: str) -> None:
-    plt = _plt()
+def _verdict_legend(fig: Figure, lang: str) -> None:
+    handles = [Line2D([], [], color=col, marker="o", lw=1.6, label=txt) for col, txt in (
+        (GAIN, _t(lang, "改善:95% 区间全在零以上", "gain: whole 95 % interval above zero")),
+        (UNCLEAR, _t(lang, "无明确改善:区间跨零", "no clear gain: interval crosses zero")),
+        (LOSS, _t(lang, "变差:区间全在不利一侧", "loss: whole interval on the bad side")))]
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8, frameon=False)
+
+
+def _rows(c: Comparison, key: str) -> pd.DataFrame:
+    """The summary rows of ``key``, scenarios in ranking order (best first)."""
     s = c.summary
-    keys = [HEADLINE, "rate_overall"]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 0.45 * len(c.arms) + 2), sharey=True)
-    order = list(c.ranking["scenario"])[::-1]
-    for ax, key in zip(axes, keys, strict=True):
-        d = s[s.kpi == key].set_index("scenario").loc[order]
-        scale = 100.0 if unit(key) == "share" else 1.0
-        y = np.arange(len(order))
-        colors = ["tab:green" if g else ("tab:red" if lo else "tab:gray") for g, lo in zip(d["gain"], d["loss"],
-                                                                                           strict=True)]
-        for yi, (m, lo, hi, col) in enumerate(zip(d["diff"] * scale, d["lo"] * scale, d["hi"] * scale, colors,
-                                                  strict=True)):
-            ax.errorbar([m], [yi], xerr=[[m - lo], [hi - m]], fmt="o", color=col, capsize=3)
-        ax.axvline(0, color="black", lw=0.8)
-        ax.set_yticks(y, order)
-        u = "percentage points 百分点" if unit(key) == "share" else unit(key)
-        ax.set_xlabel(f"{label(key, 'zh')} / {label(key, 'en')}\nΔ 较基线 vs baseline ({u})")
-    axes[0].set_title("配对差异及95%置信区间 / Paired difference from baseline, 95 % interval")
-    fig.text(0.01, 0.005, "绿色=显著改善 green = significant gain; 灰色=与零无显著差异 gray = interval crosses zero; "
-             "红色=显著变差 red = significant loss", fontsize=8)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return s[s.kpi == key].set_index("scenario").loc[list(c.ranking["scenario"])]
 
 
-def fig_funnel(c: Comparison, path: Path, lang: str) -> None:
-    plt = _plt()
-    stages = [("offers", "成果供给 Offered"), ("meetings", "对接 Meetings"), ("contracts", "合同 Contracts"),
-              ("pilots", "中试 Pilots"), ("industrialised", "产业化 Industrialised")]
-    fig, ax = plt.subplots(figsize=(11, 6))
-    x = np.arange(len(stages))
-    base = c.baseline.frame()
-    ax.plot(x, [base[k].mean() for k, _ in stages], "k-o", lw=3, label=f"基线 Baseline: {c.baseline.scenario.id}")
-    cmap = plt.get_cmap("tab20")
-    for i, arm in enumerate(c.arms):
-        f = arm.frame()
-        ax.plot(x, [f[k].mean() for k, _ in stages], "-o", color=cmap(i % 20), lw=1.2, ms=4, label=arm.scenario.id)
-    ax.set_yscale("log")
-    ax.set_xticks(x, [s for _, s in stages])
-    ax.set_ylabel(f"{c.window[0]}–{c.window[1]} 累计项目数 / projects over the window (log)")
-    ax.set_title("转化漏斗:各阶段项目数 / The conversion funnel, stage by stage (mean over replications)")
-    ax.legend(fontsize=7, ncol=2, loc="lower left")
-    ax.grid(alpha=0.3, which="both")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+def _window(c: Comparison) -> str:
+    return f"{c.window[0]}–{c.window[1]}"
 
 
-def fig_fans(c: Comparison, path: Path, lang: str) -> None:
-    plt = _plt()
+@figure_builder
+def fig_forest(c: Comparison, lang: str = "en") -> Figure:
+    """Paired difference from the baseline with its 95 % interval: industrialised projects and the overall rate."""
+    order = list(c.ranking["scenario"])
+    short = short_names(c, lang)
+    keys = [(HEADLINE, 1.0, _t(lang, "项", "projects")),
+            ("rate_overall", 100.0, _t(lang, "百分点", "percentage points"))]
+    fig, axes = new_figure(12.0, 0.45 * len(order) + 2.2, 1, 2, sharey=True)
+    for ax, (key, scale, u) in zip(axes[0], keys, strict=True):
+        d = _rows(c, key)
+        dot_rows(ax, d["diff"].to_numpy() * scale, d["lo"].to_numpy() * scale, d["hi"].to_numpy() * scale,
+                 _verdict_colors(d))
+        ax.axvline(0, color=BASE, lw=0.8)
+        ax.set_xlabel(_t(lang, f"较基线的变化({u})", f"change from the baseline ({u})"))
+        ax.set_title(label(key, lang))
+    axes[0][0].set_yticks(range(len(order)), [short[s] for s in order], fontsize=8)
+    fig.suptitle(_t(lang, f"各方案与基线的配对差异,{_window(c)},95% 区间(仅蒙特卡洛噪声)",
+                    f"Paired difference from the baseline, {_window(c)}, 95 % interval (Monte Carlo noise only)"))
+    _verdict_legend(fig, lang)
+    return fig
+
+
+#: The funnel's stages after the offers (offers are the same in every scenario but the awareness levers').
+STAGES = (("meetings", "对接", "Meetings"), ("contracts", "签约", "Contracts"), ("pilots", "中试", "Pilot tests"),
+          (HEADLINE, "产业化", "Industrialised"))
+
+
+@figure_builder
+def fig_funnel(c: Comparison, lang: str = "en") -> Figure:
+    """The funnel stage by stage: each scenario's paired difference from the baseline at every stage."""
+    order = list(c.ranking["scenario"])
+    short = short_names(c, lang)
+    fig, axes = new_figure(13.0, 0.45 * len(order) + 2.4, 1, len(STAGES), sharey=True)
+    for j, (key, zh, en) in enumerate(STAGES):
+        ax = axes[0][j]
+        d = _rows(c, key)
+        base = float(d["base_mean"].iloc[0])
+        dot_rows(ax, d["diff"].to_numpy(), d["lo"].to_numpy(), d["hi"].to_numpy(), _verdict_colors(d))
+        ax.axvline(0, color=BASE, lw=0.8)
+        # the relative change beside each dot: does a policy's push survive down the funnel?
+        for y, m in enumerate(d["diff"].to_numpy()):
+            if np.isfinite(m) and base > 0:
+                pct = round(100 * m / base)
+                text = "±0%" if pct == 0 else f"{pct:+d}%".replace("-", "\u2212")
+                ax.annotate(text, (1.0, y), xycoords=("axes fraction", "data"),
+                            xytext=(-2, 0), textcoords="offset points", ha="right", va="center", fontsize=7,
+                            color="#555555")
+        arrow = " →" if j < len(STAGES) - 1 else ""
+        ax.set_title(f"{j + 1}. {_t(lang, zh, en)}{arrow}\n{_t(lang, '基线', 'baseline')} {base:,.0f}")
+        ax.set_xlabel(_t(lang, "较基线的变化(个)", "change from the baseline (count)"))
+        lo, hi = np.nanmin(np.append(d["lo"].to_numpy(), 0.0)), np.nanmax(np.append(d["hi"].to_numpy(), 0.0))
+        ax.set_xlim(lo - 0.05 * (hi - lo + 1e-9), hi + 0.3 * (hi - lo + 1e-9))  # room for the % labels
+    axes[0][0].set_yticks(range(len(order)), [short[s] for s in order], fontsize=8)
+    fig.suptitle(_t(lang, f"转化漏斗逐阶段:{_window(c)} 累计数量较基线的变化(95% 区间;右侧为相对基线的百分比)",
+                    f"The funnel stage by stage: change from the baseline in counts over {_window(c)} "
+                    "(95 % intervals; relative change at the right)"))
+    _verdict_legend(fig, lang)
+    return fig
+
+
+@figure_builder
+def fig_fans(c: Comparison, lang: str = "en") -> Figure:
+    """Cumulative industrialised projects year by year: each scenario's fan over the baseline's median."""
+    order = list(c.ranking["scenario"])
+    arms = {a.scenario.id: a for a in c.arms}
+    short = short_names(c, lang, width=38)
     years = np.arange(c.window[0], c.window[1] + 1)
-    n = len(c.arms)
-    cols = 4
-    rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.8 * rows), sharey=True, squeeze=False)
-    base = c.baseline.cum()
-    bq = np.quantile(base, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
-    for k, arm in enumerate(c.arms):
+    cols = min(4, len(order))
+    rows = int(np.ceil(len(order) / cols))
+    fig, axes = new_figure(3.3 * cols + 0.5, 2.7 * rows + 1.0, rows, cols, sharey=True)
+    bq = np.quantile(c.baseline.cum(), [0.05, 0.5, 0.95], axis=0)
+    for k, sid in enumerate(order):
         ax = axes[k // cols][k % cols]
-        q = np.quantile(arm.cum(), [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
-        ax.fill_between(years, q[0], q[4], color="tab:blue", alpha=0.2, lw=0)
-        ax.fill_between(years, q[1], q[3], color="tab:blue", alpha=0.35, lw=0)
-        ax.plot(years, q[2], color="tab:blue", lw=1.8, label="方案 scenario")
-        ax.plot(years, bq[2], "k--", lw=1.2, label="基线 baseline")
-        ax.fill_between(years, bq[0], bq[4], color="gray", alpha=0.12, lw=0)
-        ax.set_title(arm.scenario.id, fontsize=9)
-        ax.set_xticks(years, [str(y) for y in years])
-        ax.tick_params(labelsize=7)
+        q = np.quantile(arms[sid].cum(), [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+        ax.fill_between(years, q[0], q[4], color=ACCENT, alpha=0.2, lw=0, label=_t(lang, "90% 区间", "90 % band"))
+        ax.fill_between(years, q[1], q[3], color=ACCENT, alpha=0.35, lw=0, label=_t(lang, "50% 区间", "50 % band"))
+        ax.plot(years, q[2], color=ACCENT, lw=1.8, label=_t(lang, "方案中位数", "scenario median"))
+        ax.plot(years, bq[1], "--", color=BASE, lw=1.2, label=_t(lang, "基线中位数", "baseline median"))
+        ax.set_title(short[sid], fontsize=8)
+        ax.set_xticks(years, [str(y) for y in years], fontsize=7)
         ax.grid(alpha=0.3)
-    for k in range(n, rows * cols):
+    for k in range(len(order), rows * cols):
         axes[k // cols][k % cols].axis("off")
-    axes[0][0].legend(fontsize=7)
-    fig.suptitle("累计产业化项目(中位数,50%与90%区间)/ Cumulative industrialised projects "
-                 "(median, 50 % and 90 % bands)", fontsize=11)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    for r in range(rows):
+        axes[r][0].set_ylabel(_t(lang, "累计项目", "projects, cumulative"))
+    h, lab = axes[0][0].get_legend_handles_labels()
+    fig.legend(h, lab, loc="outside lower center", ncol=4, fontsize=8, frameon=False)
+    fig.suptitle(_t(lang, f"累计产业化项目 {_window(c)}(各重复的中位数、50% 与 90% 区间)",
+                    f"Cumulative industrialised projects {_window(c)} (median, 50 % and 90 % of replications)"))
+    return fig
 
 
-def fig_cost(c: Comparison, path: Path, lang: str) -> None:
-    plt = _plt()
-    s = c.summary
-    d = s[s.kpi == HEADLINE].set_index("scenario")
-    cost = s[s.kpi == "fiscal_cost"].set_index("scenario")
-    years = c.window[1] - c.window[0] + 1
-    fig, ax = plt.subplots(figsize=(10, 6))
-    for sid in d.index:
-        xc = cost.loc[sid, "diff"] / years
-        color = "tab:green" if d.loc[sid, "gain"] else "tab:gray"
-        ax.errorbar(xc, d.loc[sid, "diff"], yerr=[[d.loc[sid, "diff"] - d.loc[sid, "lo"]],
-                                                 [d.loc[sid, "hi"] - d.loc[sid, "diff"]]],
-                    fmt="o", color=color, capsize=3)
-        ax.annotate(sid, (xc, d.loc[sid, "diff"]), fontsize=7, xytext=(4, 3), textcoords="offset points")
-    ax.axhline(0, color="black", lw=0.8)
-    ax.set_xlabel("年均财政成本增量(百万元)/ Extra fiscal cost per year (M yuan): levers + extra payouts")
-    ax.set_ylabel(f"产业化项目增量 {c.window[0]}–{c.window[1]} / Extra industrialised projects")
-    ax.set_title("成本效果 / Cost-effectiveness (95 % intervals)")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+@figure_builder
+def fig_cost(c: Comparison, lang: str = "en") -> Figure:
+    """Fiscal cost per extra industrialised project, ranked cheapest first; scenarios with no clear gain below."""
+    full = short_names(c, lang, width=44)
+    head = _rows(c, HEADLINE)
+    cost = _rows(c, "fiscal_cost")
+    per = head["cost_per_extra_industrialisation_myuan"]
+    ranked = list(per[per.notna()].sort_values().index) + list(per[per.isna()].index)
+    fig, axes = new_figure(11.0, 0.45 * len(ranked) + 1.8)
+    ax = axes[0][0]
+    vals = per.loc[ranked].to_numpy(dtype=float)
+    finite = vals[np.isfinite(vals)]
+    span = float(np.max(np.abs(finite))) if len(finite) else 1.0
+    for y, sid in enumerate(ranked):
+        v = vals[y]
+        dc, dp = float(cost.loc[sid, "diff"]), float(head.loc[sid, "diff"])
+        if np.isfinite(v):
+            ax.barh(y, v, color=GAIN, height=0.6)
+            note = _t(lang, f"{v:.2f} = {dc:+.1f} 百万元 / {dp:+.1f} 项",
+                      f"{v:.2f} = {dc:+.1f} M yuan / {dp:+.1f} projects")
+            x, ha = max(v, 0.0), "left"  # a saving (v < 0) is labelled at zero, clear of its bar
+        else:
+            note = _t(lang, f"无明确改善(产业化 {dp:+.1f} 项,成本 {dc:+.1f} 百万元)",
+                      f"no clear gain ({dp:+.1f} projects for {dc:+.1f} M yuan)")
+            x, ha = 0.0, "left"
+        ax.annotate(note, (x, y), xytext=(4, 0), textcoords="offset points", ha=ha, va="center", fontsize=8,
+                    color=BASE if np.isfinite(v) else "#666666")
+    ax.axvline(0, color=BASE, lw=0.8)
+    ax.set_xlim(min(0.0, float(np.min(finite)) * 1.1) if len(finite) else 0.0, span * 1.7)  # room for the notes
+    ax.set_yticks(range(len(ranked)), [full[s] for s in ranked], fontsize=8)
+    ax.set_ylim(len(ranked) - 0.5, -0.5)
+    ax.grid(alpha=0.3, axis="x")
+    ax.set_xlabel(_t(lang, f"每多一个产业化项目的财政成本(百万元;{_window(c)} 措施成本 + 新增补贴奖励)",
+                     f"fiscal cost per extra industrialised project (M yuan; levers + extra payouts, {_window(c)})"))
+    fig.suptitle(_t(lang, "成本效果:每多一个产业化项目花多少钱(越短越划算;仅对有明确改善的方案)",
+                    "Cost-effectiveness: what one extra industrialised project costs (shorter is better; "
+                    "only scenarios with a clear gain)"))
+    return fig
 
 
-def fig_bottlenecks(c: Comparison, path: Path, lang: str) -> None:
-    plt = _plt()
-    arms = [c.baseline, *c.arms]
-    ids = [a.scenario.id for a in arms]
-    panels = [("broker_utilisation", "技术经纪人利用率 / Broker utilisation", 100.0, "%"),
-              ("pilot_utilisation", "公共中试基地利用率 / Public pilot-base utilisation", 100.0, "%"),
-              ("wait_pilot", "公共中试排队时间 / Wait for a public pilot slot", 12.0, "months 月")]
-    fig, axes = plt.subplots(1, 3, figsize=(15, 0.35 * len(ids) + 2), sharey=True)
-    y = np.arange(len(ids))
-    for ax, (key, title, scale, u) in zip(axes, panels, strict=True):
-        vals = [a.frame()[key].mean() * scale for a in arms]
-        ax.barh(y, vals, color=["black"] + ["tab:blue"] * (len(ids) - 1))
-        ax.set_title(title, fontsize=10)
-        ax.set_xlabel(u)
-        ax.grid(alpha=0.3, axis="x")
-    axes[0].set_yticks(y, ids)
-    axes[0].invert_yaxis()
-    fig.suptitle(f"瓶颈在哪里 / Where the bottleneck is ({c.window[0]}–{c.window[1]}, mean)", fontsize=11)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+#: Bottleneck panels: KPI key, scale, zh and en titles, zh and en units.
+BOTTLENECKS = (
+    ("broker_turned_away", 1.0, "技术经纪人满负荷、未受理的成果", "Results turned away: every broker busy",
+     "个", "results"),
+    ("broker_utilisation", 100.0, "技术经纪人利用率", "Broker utilisation", "%", "%"),
+    ("wait_pilot", 12.0, "公共中试基地排队时间", "Wait for a public pilot-base slot", "月", "months"),
+    ("pilot_turned_away", 1.0, "公共中试基地已满、转到外地的中试", "Pilots sent outside: public bases full",
+     "项", "projects"),
+)
 
 
-FIGURES = {"forest.png": fig_forest, "funnel.png": fig_funnel, "fans.png": fig_fans,
-           "cost_effectiveness.png": fig_cost, "bottlenecks.png": fig_bottlenecks}
+@figure_builder
+def fig_bottlenecks(c: Comparison, lang: str = "en") -> Figure:
+    """Brokers and public pilot bases per scenario: who is turned away, how busy, how long the wait."""
+    arms = [c.baseline, *[{a.scenario.id: a for a in c.arms}[s] for s in c.ranking["scenario"]]]
+    short = short_names(c, lang)
+    fig, axes = new_figure(13.0, 0.36 * len(arms) * 2 + 2.4, 2, 2, sharey=True)
+    for j, (key, scale, zh, en, uzh, uen) in enumerate(BOTTLENECKS):
+        ax = axes[j // 2][j % 2]
+        stats = np.array([t_interval(a.frame()[key].to_numpy(dtype=float) * scale) for a in arms])
+        dot_rows(ax, stats[:, 0], stats[:, 1], stats[:, 2], [BASE] + [ACCENT] * (len(arms) - 1))
+        if np.isfinite(stats[0, 0]):
+            ax.axvline(stats[0, 0], color=BASE, lw=0.8, ls="--")
+        ax.set_title(_t(lang, zh, en))
+        ax.set_xlabel(_t(lang, f"{_window(c)} 平均({uzh})" if key != "broker_turned_away" and
+                         key != "pilot_turned_away" else f"{_window(c)} 合计({uzh})",
+                         f"{'total' if key.endswith('turned_away') else 'mean'}, {_window(c)} ({uen})"))
+        if key.endswith("turned_away") or key == "wait_pilot":
+            ax.set_xlim(left=0.0)
+    labels = [short[a.scenario.id] for a in arms]
+    for r in range(2):
+        axes[r][0].set_yticks(range(len(arms)), labels, fontsize=8)
+    fig.suptitle(_t(lang, f"瓶颈在哪里:技术经纪人(上)与公共中试基地(下),各方案 {_window(c)}"
+                    "(均值与 95% 区间;虚线 = 基线)",
+                    f"Where the bottleneck is: brokers (top) and public pilot bases (bottom), {_window(c)} "
+                    "(mean and 95 % interval over replications; dashed = baseline)"))
+    return fig
+
+
+#: File name → figure function; the order is the page's.
+FIGURES = {"forest.png": fig_forest, "funnel.png": fig_funnel, "cost_effectiveness.png": fig_cost,
+           "fans.png": fig_fans, "bottlenecks.png": fig_bottlenecks}
 
 
 def summary_table(c: Comparison) -> pd.DataFrame:
@@ -196,107 +263,24 @@ def summary_table(c: Comparison) -> pd.DataFrame:
     return s
 
 
-def _fmt(v: float, u: str) -> str:
-    if not np.isfinite(v):
-        return "–"
-    if u == "share":
-        return f"{100 * v:+.2f} pp"
-    return f"{v:+.2f}"
-
-
-def _html(c: Comparison, lang: str, figs: dict[str, bytes]) -> str:
-    s = c.summary
-    zh = lang == "zh"
-    name = {a.scenario.id: (a.scenario.scenario.name_zh if zh else a.scenario.scenario.name_en) for a in c.arms}
-    e = html.escape
-    out = ["<!doctype html><html lang='" + ("zh" if zh else "en") + "'><head><meta charset='utf-8'>",
-           "<title>convsim — 政策比较 / policy comparison</title>",
-           "<style>body{font-family:'Noto Sans CJK SC','Noto Sans CJK TC',sans-serif;margin:2em;max-width:1200px}"
-           "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;"
-           "text-align:right}td:first-child,th:first-child,td:nth-child(2){text-align:left}"
-           ".gain{background:#e4f5e4}.loss{background:#f8e0e0}img{max-width:100%}</style></head><body>",
-           "<h1>随州科技成果转化政策比较 / Suizhou conversion policies compared</h1>",
-           f"<p>{c.window[0]}–{c.window[1]}; {c.reps} {'次重复' if zh else 'replications'} "
-           f"({'配对、共同随机数' if zh else 'paired, common random numbers'}); seed {c.seed}; "
-           f"{'基线' if zh else 'baseline'}: <b>{e(c.baseline.scenario.id)}</b>. "
-           + ("差异为方案减基线,95%置信区间;只有区间完全在有利一侧才算改善。" if zh else
-              "Differences are scenario minus baseline with 95 % intervals; a difference counts as a gain only "
-              "when its whole interval lies on the good side of zero.") + "</p>"]
-    out.append("<h2>" + ("排名(按产业化项目增量)" if zh else "Ranking by extra industrialised projects") + "</h2>")
-    out.append("<table><tr><th>#</th><th>" + ("方案" if zh else "scenario") + "</th><th>Δ</th><th>95 %</th>"
-               "<th>" + ("组" if zh else "group") + "</th><th>" + ("每增加一个产业化项目的财政成本(百万元)" if zh else
-                                                                 "fiscal cost per extra industrialisation (M yuan)")
-               + "</th></tr>")
-    per = s[s.kpi == HEADLINE].set_index("scenario")["cost_per_extra_industrialisation_myuan"]
-    for _, r in c.ranking.iterrows():
-        cls = "gain" if r["gain"] else ""
-        tie = (" ≈ " + ("与上一名无显著差异" if zh else "indistinguishable from the one above")) \
-            if r["tied_with_previous"] else ""
-        pc = per.get(r["scenario"], np.nan)
-        out.append(f"<tr class='{cls}'><td>{r['rank']}</td><td>{e(r['scenario'])} — {e(name[r['scenario']])}</td>"
-                   f"<td>{r['diff']:+.2f}</td><td>[{r['lo']:+.2f}, {r['hi']:+.2f}]</td><td>{r['group']}{e(tie)}</td>"
-                   f"<td>{'–' if not np.isfinite(pc) else f'{pc:.2f}'}</td></tr>")
-    out.append("</table>")
-    out.append("<h2>" + ("各指标配对差异" if zh else "Paired differences by KPI") + "</h2><table><tr><th>"
-               + ("方案" if zh else "scenario") + "</th>" + "".join(
-                   f"<th>{e(label(k, lang))}<br>({e(unit(k))})</th>" for k in COMPARED) + "</tr>")
-    for sid in c.ranking["scenario"]:
-        row = [f"<td>{e(sid)}</td>"]
-        for k in COMPARED:
-            r = s[(s.scenario == sid) & (s.kpi == k)].iloc[0]
-            cls = "gain" if r["gain"] else ("loss" if r["loss"] else "")
-            row.append(f"<td class='{cls}' title='P(better)={r['p_beat']:.2f}'>{_fmt(r['diff'], r['unit'])}<br>"
-                       f"<small>[{_fmt(r['lo'], r['unit'])}, {_fmt(r['hi'], r['unit'])}]</small></td>")
-        out.append("<tr>" + "".join(row) + "</tr>")
-    out.append("</table>")
-    pw = pairwise(c)
-    order = [c.baseline.scenario.id, *c.ranking["scenario"]]
-    out.append("<h2>" + ("两两比较:行方案的产业化项目多于列方案的概率" if zh else
-                         "Pairwise: probability that the row scenario industrialises more than the column")
-               + "</h2><table><tr><th></th>" + "".join(f"<th>{e(s_)}</th>" for s_ in order) + "</tr>")
-    for r_ in order:
-        cells = "".join("<td>–</td>" if r_ == c_ else f"<td>{pw.loc[r_, c_]:.2f}</td>" for c_ in order)
-        out.append(f"<tr><td>{e(r_)}</td>{cells}</tr>")
-    out.append("</table>")
-    titles = {"forest.png": ("配对差异", "Paired differences"), "funnel.png": ("转化漏斗", "Funnel"),
-              "fans.png": ("累计产业化项目", "Cumulative industrialisations"),
-              "cost_effectiveness.png": ("成本效果", "Cost-effectiveness"),
-              "bottlenecks.png": ("瓶颈", "Bottlenecks")}
-    for f, data in figs.items():
-        t = titles[f]
-        out.append(f"<h2>{t[0]} / {t[1]}</h2><img alt='{f}' src='data:image/png;base64,"
-                   f"{base64.b64encode(data).decode()}'>")
-    out.append("<h2>" + ("方案与措施" if zh else "Scenarios and their levers") + "</h2>")
-    for a in c.arms:
-        out.append(f"<h3>{e(a.scenario.id)} — {e(name[a.scenario.id])}</h3><ul>")
-        for lv in a.scenario.levers:
-            nm = lv.name_zh if zh else lv.name_en
-            why = lv.rationale_zh if zh else lv.rationale_en
-            out.append(f"<li><b>{e(nm)}</b> ({e(lv.param)} {e(lv.mode)} {lv.value:g}, "
-                       f"{lv.yearly_cost_yuan / 1e6:.2f} M yuan/yr — {e(lv.cost_source)}; {e(lv.report_ref)}): "
-                       f"{e(why)}</li>")
-        out.append("</ul>")
-    out.append("<p><small>" + ("终止原因" if zh else "Terminal reasons tracked") + ": "
-               + ", ".join(REASON_NAMES) + "</small></p></body></html>")
-    return "\n".join(out)
-
-
 def write_report(c: Comparison, out_dir: str | Path, lang: str = "en") -> Path:
-    """Write figures, ``report.html`` and ``summary.csv`` to ``out_dir`` (atomically).
+    """Write the figures (PNG), ``report.html`` and the CSV tables to ``out_dir`` (atomically).
 
     With a long window (``c.long``), ``summary.csv`` holds both windows (column ``window``) and
     ``ranking_long.csv`` the ranking over the long one; figures and the page show the main window.
     """
+    from sim.analysis.page import render_html
+
     with atomic_folder(out_dir, kind="compare", option="--report") as tmp:
         figs: dict[str, bytes] = {}
         for fname, fn in FIGURES.items():
-            fn(c, tmp / fname, lang)
-            figs[fname] = (tmp / fname).read_bytes()
+            figs[fname] = png_bytes(fn(c, lang))
+            (tmp / fname).write_bytes(figs[fname])
         tables = [summary_table(c)] + ([summary_table(c.long)] if c.long is not None else [])
         pd.concat(tables, ignore_index=True).to_csv(tmp / "summary.csv", index=False)  # one block per window
         c.ranking.to_csv(tmp / "ranking.csv", index=False)
         if c.long is not None:  # the same runs over the whole policy period (horizon beyond 2027)
             c.long.ranking.to_csv(tmp / "ranking_long.csv", index=False)
         pairwise(c).to_csv(tmp / "pairwise.csv", index_label="scenario")
-        (tmp / "report.html").write_text(_html(c, lang, figs), encoding="utf-8")
+        (tmp / "report.html").write_text(render_html(c, lang, figs), encoding="utf-8")
     return Path(out_dir)

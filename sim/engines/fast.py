@@ -23,6 +23,8 @@ import numpy as np
 
 from sim import layout as L
 from sim import rules
+from sim.engines._borrow import borrow, keep
+from sim.rng import REP_BITS, SEED_BITS
 from sim.table import Table
 
 EV_YEAR, EV_SLOT, EV_ARRIVAL, EV_SEARCH, EV_RETRY, EV_NEGO, EV_PILOT, EV_FIN, EV_RAMP = range(9)
@@ -94,13 +96,20 @@ def _next_accepted(P: np.ndarray, ch: int, k: int, t: float, n_years: int, horiz
 
 
 @nb.njit(cache=True)
-def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: int, rep: int,
+def run_one(P_own: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: int, rep: int,
             stats: np.ndarray) -> np.ndarray:
     """One replication; returns the record ``R[row, year]``. ``stats[0]`` += events processed."""
-    F = np.zeros((n_firms, L.N_FCOL))
-    O = np.empty((max_offers, L.N_OCOL))  # create_offer clears each row it uses
-    W = np.zeros(L.N_W)
-    R = np.zeros((L.N_ROWS, n_years))
+    F_own = np.zeros((n_firms, L.N_FCOL))
+    O_own = np.empty((max_offers, L.N_OCOL))  # create_offer clears each row it uses
+    W_own = np.zeros(L.N_W)
+    R_own = np.zeros((L.N_ROWS, n_years))
+    # Rules get borrowed views (sim/engines/_borrow.py: no atomic reference counting on each
+    # call); the owners stay alive until keep() at the end.
+    P = borrow(P_own)
+    F = borrow(F_own)
+    O = borrow(O_own)
+    W = borrow(W_own)
+    R = borrow(R_own)
     horizon = float(n_years)
     rules.init_firms(P, F, seed, rep)
     rules.init_world(P, F, W)
@@ -143,10 +152,13 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
     busy_b = 0
     busy_p = 0
     # per-offer engine state, always written before it is read
-    t_enter = np.empty(max_offers)
+    t_enter_own = np.empty(max_offers)
     mode = np.empty(max_offers, dtype=np.int64)
-    fin_t0 = np.empty(max_offers)
-    fin_ok = np.empty(max_offers, dtype=np.bool_)
+    fin_t0_own = np.empty(max_offers)
+    fin_ok_own = np.empty(max_offers, dtype=np.bool_)
+    t_enter = borrow(t_enter_own)
+    fin_t0 = borrow(fin_t0_own)
+    fin_ok = borrow(fin_ok_own)
     cand = np.zeros(L.N_CHANNELS, dtype=np.int64)
     # matchmaking-event calendar: every (year, slot) in time order
     slot_y = np.empty(n_years * L.EVENT_SLOTS, dtype=np.int64)
@@ -339,7 +351,8 @@ def run_one(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: in
     rules.year_end(P, F, W, R, n_years, n_years, seed, rep)
     rules.finalise(O, W, R, n_years)
     stats[0] += processed
-    return R
+    keep(P_own, F_own, O_own, W_own, t_enter_own, fin_t0_own, fin_ok_own)
+    return R_own
 
 
 @nb.njit(cache=True)
@@ -380,7 +393,10 @@ def run_batch(P: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: 
 def run_fast(table: Table, seed: int, reps: np.ndarray | list[int] | range) -> tuple[np.ndarray, np.ndarray]:
     """Run replications with the fast engine; returns (records, events processed per replication)."""
     r = np.asarray(list(reps), dtype=np.int64)
-    return run_batch(table.P, table.n_firms, table.n_years, table.max_offers, int(seed), r)
+    # checked here, not in the compiled loop: an exception raised inside a parallel loop would not say which key
+    if not 0 <= seed < 2**SEED_BITS or (r.size and (r.min() < 0 or r.max() >= 2**REP_BITS)):
+        raise ValueError(f"seed ({seed}) and replication numbers must lie in [0, 2**32)")
+    return run_batch(np.ascontiguousarray(table.P), table.n_firms, table.n_years, table.max_offers, int(seed), r)
 
 
 def compile_time(table: Table) -> float:

@@ -29,11 +29,9 @@ import simpy
 
 from sim import layout as L
 from sim import rules
+from sim.layout import TRACE_COLUMNS
 from sim.params import CHANNELS
 from sim.table import Table
-
-#: Columns of a trace (``convsim trace``): one row per step of an offer.
-TRACE_COLUMNS = ("time_years", "offer_key", "channel", "event", "detail")
 
 Proc = Generator[simpy.events.Event, Any, None]
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from sim import layout as L
 
-KEY_STRIDE = 1 << 40  # offer key = channel · 2**40 + serial within the channel
+KEY_STRIDE = 1 << 30  # offer key = channel · 2**30 + serial within the channel (an rng entity: < 2**33)
 
 
 

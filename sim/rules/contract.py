@@ -9,7 +9,7 @@ import numpy as np
 
 from sim import layout as L
 from sim import streams as S
-from sim.rng import lognormal, uniform
+from sim.rng import draw, lognormal, rep_key
 from sim.rules.common import discourage_sector, end_offer, sigmoid, year_of
 from sim.rules.pidx import (
     B0,
@@ -41,8 +41,9 @@ from sim.rules.pidx import (
 def negotiation_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, seed: int,
                      rep: int) -> float:
     """Duration of the negotiation after a meeting."""
+    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
-    u = uniform(seed, rep, S.D_NEGOTIATION_TIME, int(O[i, L.O_KEY]), 0)
+    u = draw(rk, S.D_NEGOTIATION_TIME, int(O[i, L.O_KEY]), 0)
     return lognormal(u, P[NEGO_MED, y], P[NEGO_SD, y])
 
 
@@ -61,13 +62,14 @@ def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
     of the others to claim (``subsidy.claim_publicity``, 三(一)一: 享受成果转化补贴);
     the city's 20 % and the county top-up are the firm's money for the pilot.
     """
+    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
     key = int(O[i, L.O_KEY])
     f = int(O[i, L.O_FIRM])
     s = int(O[i, L.O_SECTOR])
     if F[f, L.F_IMITATOR] > 0.0:
         p_copy = P[IMIT_PROB, y] * (1.0 - P[IP, y])
-        if uniform(seed, rep, S.D_IMITATE, key, 0) < p_copy:
+        if draw(rk, S.D_IMITATE, key, 0) < p_copy:
             R[L.R_IMITATIONS, y] += 1.0
             discourage_sector(F, W, s, f, P[DISCOURAGE, y])
             end_offer(O, R, i, t, L.RE_IMITATED, n_years)
@@ -80,7 +82,7 @@ def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
          + P[B_VP, y] * vp + P[B_EVAL, y] * P[EVAL, y] + P[B_PATENT, y] * O[i, L.O_PATENT]
          - P[B_VALUE, y] * math.log(O[i, L.O_VALUE] / P[VALUE_MED, y]) + P[B_SUBSIDY, y] * rate
          + P[B_NEED_FIT, y] * fit)
-    if uniform(seed, rep, S.D_CONTRACT, key, 0) >= sigmoid(x):
+    if draw(rk, S.D_CONTRACT, key, 0) >= sigmoid(x):
         end_offer(O, R, i, t, L.RE_NO_DEAL, n_years)
         return 0
     value = O[i, L.O_VALUE]
@@ -94,7 +96,7 @@ def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
     R[L.R_M_FIRM_RD, y] += value
     # Subsidy (成果转化补贴): claimed by some, paid from the city fund while it lasts.
     p_claim = P[CLAIM, y] + (1.0 - P[CLAIM, y]) * P[CLAIM_PUB, y]
-    if uniform(seed, rep, S.D_SUBSIDY_CLAIM, key, 0) < p_claim:
+    if draw(rk, S.D_SUBSIDY_CLAIM, key, 0) < p_claim:
         amount = min(P[CITY_RATE, y] * value, P[CAP, y])
         if amount > 0.0 and W[L.W_FUND] >= amount:
             W[L.W_FUND] -= amount

@@ -9,7 +9,7 @@ import numpy as np
 
 from sim import layout as L
 from sim import streams as S
-from sim.rng import exponential, lognormal, uniform
+from sim.rng import draw, exponential, lognormal, rep_key
 from sim.rules.common import end_offer, year_of
 from sim.rules.pidx import (
     FIN_RETRY,
@@ -38,13 +38,14 @@ def seek_finance(P: np.ndarray, F: np.ndarray, O: np.ndarray, R: np.ndarray, i: 
     ``finance.rounds``. Terms are set by the firm's status when the search
     starts.
     """
+    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
     key = int(O[i, L.O_KEY])
     f = int(O[i, L.O_FIRM])
     O[i, L.O_STAGE] = L.ST_FINANCE
-    O[i, L.O_INVEST] = O[i, L.O_VALUE] * lognormal(uniform(seed, rep, S.D_INVEST, key, 0), P[INVEST, y],
+    O[i, L.O_INVEST] = O[i, L.O_VALUE] * lognormal(draw(rk, S.D_INVEST, key, 0), P[INVEST, y],
                                                    P[INVEST_SD, y])
-    if F[f, L.F_LIQUID] > 0.0 and uniform(seed, rep, S.D_OWN_FUNDS, key, 0) < P[OWN, y]:
+    if F[f, L.F_LIQUID] > 0.0 and draw(rk, S.D_OWN_FUNDS, key, 0) < P[OWN, y]:
         return True, 0.0
     ht = P[HT_PRIOR, y] if F[f, L.F_HIGHTECH] > 0.0 else 0.0
     wait = 0.0
@@ -64,12 +65,12 @@ def seek_finance(P: np.ndarray, F: np.ndarray, O: np.ndarray, R: np.ndarray, i: 
                     continue
                 p = P[VENTURE, y]
             occ = 4 * r + src
-            wait += lognormal(uniform(seed, rep, S.D_FIN_WAIT, key, occ), P[FIN_WAIT, y], P[FIN_SD, y])
-            if uniform(seed, rep, S.D_FIN_APPROVE, key, occ) < p:
+            wait += lognormal(draw(rk, S.D_FIN_WAIT, key, occ), P[FIN_WAIT, y], P[FIN_SD, y])
+            if draw(rk, S.D_FIN_APPROVE, key, occ) < p:
                 R[L.R_M_LOANS, y] += O[i, L.O_INVEST] if src < 2 else 0.0
                 return True, wait
         if r + 1 < rounds:
-            wait += exponential(uniform(seed, rep, S.D_FIN_RETRY, key, r), math.log(2.0) / P[FIN_RETRY, y])
+            wait += exponential(draw(rk, S.D_FIN_RETRY, key, r), math.log(2.0) / P[FIN_RETRY, y])
     return False, wait
 
 

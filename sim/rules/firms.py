@@ -9,7 +9,7 @@ import numpy as np
 
 from sim import layout as L
 from sim import streams as S
-from sim.rng import categorical_rows, normal_ppf, uniform
+from sim.rng import Word, categorical_rows, draw, normal_ppf, rep_key
 from sim.rules.common import refresh_awareness, sigmoid
 from sim.rules.pidx import (
     AWARE_MED,
@@ -29,34 +29,35 @@ from sim.rules.pidx import (
 
 
 @nb.njit(cache=True)
-def rd_working(P: np.ndarray, has_rd: float, seed: int, rep: int, f: int, occurrence: int, y: int) -> float:
+def rd_working(P: np.ndarray, has_rd: float, rk: Word, f: int, occurrence: int, y: int) -> float:
     """Does a (new) R&D institution work, or hold a title only (重申报、轻发展, report 二(二)二)? 1.0 or 0.0."""
     if has_rd <= 0.0:
         return 0.0
-    return 1.0 if uniform(seed, rep, S.D_RD_WORKING, f, occurrence) >= P[TITLE_ONLY, y] else 0.0
+    return 1.0 if draw(rk, S.D_RD_WORKING, f, occurrence) >= P[TITLE_ONLY, y] else 0.0
 
 
 @nb.njit(cache=True)
 def init_firms(P: np.ndarray, F: np.ndarray, seed: int, rep: int) -> None:
     """Draw every firm's sector, county and capacities at 1 January of the start year."""
+    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     n = F.shape[0]
     n_above = int(P[N_ABOVE, 0])
     mu = math.log(P[AWARE_MED, 0] / (1.0 - P[AWARE_MED, 0]))
     for f in range(n):
-        F[f, L.F_SECTOR] = categorical_rows(uniform(seed, rep, S.D_FIRM_SECTOR, f, 0), P, SECTOR_SHARE,
+        F[f, L.F_SECTOR] = categorical_rows(draw(rk, S.D_FIRM_SECTOR, f, 0), P, SECTOR_SHARE,
                                             L.N_SECTORS, 0)
-        F[f, L.F_COUNTY] = categorical_rows(uniform(seed, rep, S.D_FIRM_COUNTY, f, 0), P, COUNTY_SHARE,
+        F[f, L.F_COUNTY] = categorical_rows(draw(rk, S.D_FIRM_COUNTY, f, 0), P, COUNTY_SHARE,
                                             L.N_COUNTIES, 0)
         # science-based SMEs below designated size are less likely to run an R&D institution (ASM: half)
         rd_p = P[RD_SHARE, 0] * (1.0 if f < n_above else 0.5)
-        F[f, L.F_RD] = 1.0 if uniform(seed, rep, S.D_FIRM_RD, f, 0) < rd_p else 0.0
-        F[f, L.F_RD_WORKING] = rd_working(P, F[f, L.F_RD], seed, rep, f, 0, 0)
-        F[f, L.F_TALENT] = 1.0 if uniform(seed, rep, S.D_FIRM_TALENT, f, 0) < P[TALENT_SHARE, 0] else 0.0
-        z = normal_ppf(uniform(seed, rep, S.D_FIRM_AWARE, f, 0))
+        F[f, L.F_RD] = 1.0 if draw(rk, S.D_FIRM_RD, f, 0) < rd_p else 0.0
+        F[f, L.F_RD_WORKING] = rd_working(P, F[f, L.F_RD], rk, f, 0, 0)
+        F[f, L.F_TALENT] = 1.0 if draw(rk, S.D_FIRM_TALENT, f, 0) < P[TALENT_SHARE, 0] else 0.0
+        z = normal_ppf(draw(rk, S.D_FIRM_AWARE, f, 0))
         F[f, L.F_AWARE] = sigmoid(mu + P[AWARE_SD, 0] * z)
-        F[f, L.F_LIQUID] = 1.0 if uniform(seed, rep, S.D_FIRM_LIQUID, f, 0) < P[LIQUID, 0] else 0.0
-        F[f, L.F_COLLATERAL] = 1.0 if uniform(seed, rep, S.D_FIRM_COLLATERAL, f, 0) < P[COLLATERAL, 0] else 0.0
-        F[f, L.F_IMITATOR] = 1.0 if uniform(seed, rep, S.D_FIRM_IMITATOR, f, 0) < P[IMITATOR, 0] else 0.0
+        F[f, L.F_LIQUID] = 1.0 if draw(rk, S.D_FIRM_LIQUID, f, 0) < P[LIQUID, 0] else 0.0
+        F[f, L.F_COLLATERAL] = 1.0 if draw(rk, S.D_FIRM_COLLATERAL, f, 0) < P[COLLATERAL, 0] else 0.0
+        F[f, L.F_IMITATOR] = 1.0 if draw(rk, S.D_FIRM_IMITATOR, f, 0) < P[IMITATOR, 0] else 0.0
         F[f, L.F_HIGHTECH] = 0.0
         F[f, L.F_VP_UNTIL] = -1.0
         F[f, L.F_LAST_USE] = 0.0
@@ -64,7 +65,7 @@ def init_firms(P: np.ndarray, F: np.ndarray, seed: int, rep: int) -> None:
     # (the first k of a stable sort by score: all below the k-th score, then ties by firm index).
     score = np.empty(n)
     for f in range(n):
-        score[f] = uniform(seed, rep, S.D_FIRM_HIGHTECH, f, 0) + (0.0 if F[f, L.F_RD] > 0 else 2.0)
+        score[f] = draw(rk, S.D_FIRM_HIGHTECH, f, 0) + (0.0 if F[f, L.F_RD] > 0 else 2.0)
     k = min(int(P[HT_INIT, 0]), n)
     if k > 0:
         cut = np.partition(score, k - 1)[k - 1]

@@ -7,7 +7,7 @@ import numpy as np
 
 from sim import layout as L
 from sim import streams as S
-from sim.rng import lognormal, uniform
+from sim.rng import draw, lognormal, rep_key
 from sim.rules.common import encourage_sector, end_offer, year_of
 from sim.rules.pidx import IND_OK, IND_TAL, RAMP_MED, RAMP_SD, ROLE
 
@@ -15,21 +15,23 @@ from sim.rules.pidx import IND_OK, IND_TAL, RAMP_MED, RAMP_SD, ROLE
 @nb.njit(cache=True)
 def rampup_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, seed: int, rep: int) -> float:
     """Ramp-up from financing to steady production."""
+    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
-    return lognormal(uniform(seed, rep, S.D_RAMPUP, int(O[i, L.O_KEY]), 0), P[RAMP_MED, y], P[RAMP_SD, y])
+    return lognormal(draw(rk, S.D_RAMPUP, int(O[i, L.O_KEY]), 0), P[RAMP_MED, y], P[RAMP_SD, y])
 
 
 @nb.njit(cache=True)
 def decide_industrialised(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, i: int,
                           t: float, n_years: int, seed: int, rep: int) -> int:
     """Ramp-up ends: production succeeds (1) or fails (0). A success is a role model for its sector."""
+    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
     f = int(O[i, L.O_FIRM])
     s = int(O[i, L.O_SECTOR])
     p = P[IND_OK, y]
     if F[f, L.F_TALENT] > 0.0 or F[f, L.F_VP_UNTIL] > t:
         p += P[IND_TAL, y]
-    if uniform(seed, rep, S.D_IND_SUCCESS, int(O[i, L.O_KEY]), 0) >= p:
+    if draw(rk, S.D_IND_SUCCESS, int(O[i, L.O_KEY]), 0) >= p:
         end_offer(O, R, i, t, L.RE_IND_FAILED, n_years)
         return 0
     end_offer(O, R, i, t, L.RE_INDUSTRIALISED, n_years)

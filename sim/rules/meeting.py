@@ -9,7 +9,7 @@ import numpy as np
 
 from sim import layout as L
 from sim import streams as S
-from sim.rng import exponential, lognormal, uniform
+from sim.rng import draw, exponential, lognormal, rep_key
 from sim.rules.common import awareness, end_offer, sector_rows, year_of
 from sim.rules.pidx import (
     ALPHA,
@@ -55,16 +55,18 @@ def broker_mode(P: np.ndarray, R: np.ndarray, t: float, n_years: int, free: bool
 @nb.njit(cache=True)
 def search_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, seed: int, rep: int) -> float:
     """How long a broker (or the result's owner alone) searches for a firm."""
+    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
-    u = uniform(seed, rep, S.D_SEARCH_TIME, int(O[i, L.O_KEY]), int(O[i, L.O_ATTEMPT]))
+    u = draw(rk, S.D_SEARCH_TIME, int(O[i, L.O_KEY]), int(O[i, L.O_ATTEMPT]))
     return lognormal(u, P[SEARCH_MED, y], P[SEARCH_SD, y])
 
 
 @nb.njit(cache=True)
 def retry_gap(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, seed: int, rep: int) -> float:
     """Wait before a result not met is offered again."""
+    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
-    u = uniform(seed, rep, S.D_RETRY_GAP, int(O[i, L.O_KEY]), int(O[i, L.O_ATTEMPT]))
+    u = draw(rk, S.D_RETRY_GAP, int(O[i, L.O_KEY]), int(O[i, L.O_ATTEMPT]))
     return exponential(u, 1.0 / P[RETRY_MED, y] * math.log(2.0))
 
 
@@ -78,6 +80,7 @@ def pick_firm(F: np.ndarray, W: np.ndarray, s: int, seed: int, rep: int, key: in
     firms the sector has. After 10,000 rejected tries (practically never) the
     first aware firm is taken.
     """
+    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     lo, hi = sector_rows(W, s)
     top = W[L.W_AWARE_MAX + s]
     if hi <= lo or top <= 0.0:
@@ -85,8 +88,8 @@ def pick_firm(F: np.ndarray, W: np.ndarray, s: int, seed: int, rep: int, key: in
     n = hi - lo
     base = att * 100000
     for k in range(10000):
-        f = lo + min(int(uniform(seed, rep, S.D_FIRM_PICK, key, base + 2 * k) * n), n - 1)
-        if uniform(seed, rep, S.D_FIRM_PICK, key, base + 2 * k + 1) * top < awareness(F, W, f):
+        f = lo + min(int(draw(rk, S.D_FIRM_PICK, key, base + 2 * k) * n), n - 1)
+        if draw(rk, S.D_FIRM_PICK, key, base + 2 * k + 1) * top < awareness(F, W, f):
             return f
     for f in range(lo, hi):
         if awareness(F, W, f) > 0.0:
@@ -104,6 +107,7 @@ def decide_meeting(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R
     result (developed to answer a firm's need) always meets. The firm met is
     drawn in proportion to awareness. Returns 1 if met (firm stored), else 0.
     """
+    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
     s = int(O[i, L.O_SECTOR])
     key = int(O[i, L.O_KEY])
@@ -121,7 +125,7 @@ def decide_meeting(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R
     if O[i, L.O_DEMAND_LED] > 0.0 and demand > 0.0:
         p = 1.0  # a result developed to a firm's stated need: the asking firm is known (企业出题、高校答题)
     O[i, L.O_ATTEMPT] = att + 1
-    if uniform(seed, rep, S.D_MEET, key, att) >= p:
+    if draw(rk, S.D_MEET, key, att) >= p:
         return 0
     firm = pick_firm(F, W, s, seed, rep, key, att)
     O[i, L.O_FIRM] = firm

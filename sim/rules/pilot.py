@@ -9,7 +9,7 @@ import numpy as np
 
 from sim import layout as L
 from sim import streams as S
-from sim.rng import lognormal, uniform
+from sim.rng import draw, lognormal, rep_key
 from sim.rules.common import end_offer, sigmoid, year_of
 from sim.rules.pidx import (
     COST_MULT,
@@ -76,13 +76,14 @@ def choose_pilot(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: 
     with the cost it bears: the pilot's cost less the matching funds and the
     conversion subsidy it received (city and county, 一(一)2).
     """
+    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
     key = int(O[i, L.O_KEY])
     f = int(O[i, L.O_FIRM])
     if O[i, L.O_TRL] >= P[TRL_READY, y]:
         O[i, L.O_ROUTE] = L.PR_NONE
         return L.PR_NONE
-    if F[f, L.F_RD_WORKING] > 0.0 and F[f, L.F_TALENT] > 0.0 and uniform(seed, rep, S.D_PILOT_INHOUSE, key, 0) < \
+    if F[f, L.F_RD_WORKING] > 0.0 and F[f, L.F_TALENT] > 0.0 and draw(rk, S.D_PILOT_INHOUSE, key, 0) < \
             P[INHOUSE, y]:
         route = L.PR_INHOUSE
         factor = 1.0
@@ -94,14 +95,14 @@ def choose_pilot(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: 
             R[L.R_BALK_PILOT, y] += 1.0
         route = L.PR_OUTSIDE
         factor = P[OUT_COST, y]
-    cost = O[i, L.O_VALUE] * factor * lognormal(uniform(seed, rep, S.D_PILOT_COST, key, 0), P[COST_MULT, y],
+    cost = O[i, L.O_VALUE] * factor * lognormal(draw(rk, S.D_PILOT_COST, key, 0), P[COST_MULT, y],
                                                 P[COST_SD, y])
     matching = 0.0
     if route == L.PR_PUBLIC and P[MATCHING, y] > 0.0 and W[L.W_FUND] >= P[MATCHING, y] * cost:
         matching = P[MATCHING, y] * cost
     if F[f, L.F_LIQUID] <= 0.0:
         own = cost - matching - O[i, L.O_SUBSIDY]
-        if uniform(seed, rep, S.D_PILOT_FINANCE, key, 0) >= pilot_finance_prob(P, y, own):
+        if draw(rk, S.D_PILOT_FINANCE, key, 0) >= pilot_finance_prob(P, y, own):
             end_offer(O, R, i, t, L.RE_PILOT_NO_FINANCE, n_years)
             return -1
     if matching > 0.0:
@@ -118,8 +119,9 @@ def choose_pilot(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: 
 @nb.njit(cache=True)
 def pilot_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, seed: int, rep: int) -> float:
     """Duration of the pilot test once it starts."""
+    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
-    d = lognormal(uniform(seed, rep, S.D_PILOT_TIME, int(O[i, L.O_KEY]), 0), P[PILOT_MED, y], P[PILOT_SD, y])
+    d = lognormal(draw(rk, S.D_PILOT_TIME, int(O[i, L.O_KEY]), 0), P[PILOT_MED, y], P[PILOT_SD, y])
     if int(O[i, L.O_ROUTE]) == L.PR_OUTSIDE:
         d *= P[OUT_DUR, y]
     return d
@@ -129,6 +131,7 @@ def pilot_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, see
 def decide_pilot(P: np.ndarray, F: np.ndarray, O: np.ndarray, R: np.ndarray, i: int, t: float, n_years: int,
                  seed: int, rep: int) -> int:
     """The pilot ends: success (1) or failure (0, the offer is closed)."""
+    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
     f = int(O[i, L.O_FIRM])
     talent = F[f, L.F_TALENT] > 0.0 or F[f, L.F_VP_UNTIL] > t
@@ -138,7 +141,7 @@ def decide_pilot(P: np.ndarray, F: np.ndarray, O: np.ndarray, R: np.ndarray, i: 
     if talent:
         p += P[PILOT_TAL, y]
     O[i, L.O_T_PILOT_END] = t
-    if uniform(seed, rep, S.D_PILOT_SUCCESS, int(O[i, L.O_KEY]), 0) >= p:
+    if draw(rk, S.D_PILOT_SUCCESS, int(O[i, L.O_KEY]), 0) >= p:
         end_offer(O, R, i, t, L.RE_PILOT_FAILED, n_years)
         return 0
     R[L.R_PILOT_OK, y] += 1.0

@@ -9,7 +9,7 @@ import numpy as np
 
 from sim import layout as L
 from sim import streams as S
-from sim.rng import categorical_rows, exponential, lognormal, uniform
+from sim.rng import categorical_rows, draw, exponential, lognormal, rep_key
 from sim.rules.common import KEY_STRIDE, year_of
 from sim.rules.pidx import (
     AGENCIES,
@@ -56,7 +56,8 @@ def channel_rate(P: np.ndarray, channel: int, y: int) -> float:
 @nb.njit(cache=True)
 def candidate_gap(P: np.ndarray, channel: int, k: int, seed: int, rep: int) -> float:
     """Time to candidate ``k`` of a channel at its ceiling rate (before thinning)."""
-    return exponential(uniform(seed, rep, S.D_ARRIVAL_GAP, channel, k), P[CEILING0 + channel, 0])
+    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
+    return exponential(draw(rk, S.D_ARRIVAL_GAP, channel, k), P[CEILING0 + channel, 0])
 
 
 @nb.njit(cache=True)
@@ -67,8 +68,9 @@ def candidate_accepted(P: np.ndarray, channel: int, k: int, t: float, n_years: i
     A policy that raises a channel's rate adds offers without moving the
     existing ones, so every other offer keeps its identity and its luck.
     """
+    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     rate = channel_rate(P, channel, year_of(t, n_years))
-    return uniform(seed, rep, S.D_THIN, channel, k) * P[CEILING0 + channel, 0] < rate
+    return draw(rk, S.D_THIN, channel, k) * P[CEILING0 + channel, 0] < rate
 
 
 @nb.njit(cache=True)
@@ -117,6 +119,7 @@ def create_offer(P: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, key
     firm (企业出题、高校答题): more mature (+1 TRL) and fitting a known need; and a share of the
     results the institutes select for the city is matured (熟化) before transfer (+1 TRL).
     """
+    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     i = int(W[L.W_N_OFFERS])
     W[L.W_N_OFFERS] += 1.0
     y = year_of(t, n_years)
@@ -125,23 +128,23 @@ def create_offer(P: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, key
     O[i, L.O_CHANNEL] = channel
     if channel == L.CH_INSTITUTE:
         # the three institutes serve special vehicles, mushroom (agri-food) and emergency
-        O[i, L.O_SECTOR] = int(uniform(seed, rep, S.D_OFFER_SECTOR, key, 0) * 3.0)
+        O[i, L.O_SECTOR] = int(draw(rk, S.D_OFFER_SECTOR, key, 0) * 3.0)
     else:
-        O[i, L.O_SECTOR] = categorical_rows(uniform(seed, rep, S.D_OFFER_SECTOR, key, 0), P, SECTOR_SHARE,
+        O[i, L.O_SECTOR] = categorical_rows(draw(rk, S.D_OFFER_SECTOR, key, 0), P, SECTOR_SHARE,
                                             L.N_SECTORS, y)
-    trl = 3 + categorical_rows(uniform(seed, rep, S.D_OFFER_TRL, key, 0), P, TRL_SHARE, 6, y)
+    trl = 3 + categorical_rows(draw(rk, S.D_OFFER_TRL, key, 0), P, TRL_SHARE, 6, y)
     O[i, L.O_DEMAND_LED] = 0.0
     if channel == L.CH_INSTITUTE:
         trl += int(P[INST_TRL, y])
-        if uniform(seed, rep, S.D_OFFER_MATURE, key, 0) < P[MATURE, y]:
+        if draw(rk, S.D_OFFER_MATURE, key, 0) < P[MATURE, y]:
             trl += 1
-        if uniform(seed, rep, S.D_OFFER_DEMAND_LED, key, 0) < P[DEMAND_LED, y]:
+        if draw(rk, S.D_OFFER_DEMAND_LED, key, 0) < P[DEMAND_LED, y]:
             O[i, L.O_DEMAND_LED] = 1.0
             trl += 1
             R[L.R_OFFERS_DEMAND_LED, y] += 1.0
     O[i, L.O_TRL] = min(trl, 9)
-    O[i, L.O_VALUE] = lognormal(uniform(seed, rep, S.D_OFFER_VALUE, key, 0), P[VALUE_MED, y], P[VALUE_SD, y])
-    O[i, L.O_PATENT] = 1.0 if uniform(seed, rep, S.D_OFFER_PATENT, key, 0) < P[PATENT, y] else 0.0
+    O[i, L.O_VALUE] = lognormal(draw(rk, S.D_OFFER_VALUE, key, 0), P[VALUE_MED, y], P[VALUE_SD, y])
+    O[i, L.O_PATENT] = 1.0 if draw(rk, S.D_OFFER_PATENT, key, 0) < P[PATENT, y] else 0.0
     O[i, L.O_FIRM] = -1.0
     O[i, L.O_T_ARRIVE] = t
     O[i, L.O_STAGE] = L.ST_MEETING

@@ -7,7 +7,7 @@ import numpy as np
 
 from sim import layout as L
 from sim import streams as S
-from sim.rng import poisson, uniform
+from sim.rng import Word, binomial, draw, poisson, rep_key
 from sim.rules.common import encourage_sector, refresh_awareness
 from sim.rules.firms import rd_working
 from sim.rules.meeting import broker_capacity
@@ -36,10 +36,40 @@ from sim.rules.pidx import (
 )
 from sim.rules.pilot import public_capacity
 
+_HT, _LEAVE, _JOIN, _DELIST, _ADOPT, _SUPPORT = range(6)  # the year's candidate lists (_DELIST: idle, reviewed)
+
+
+@nb.njit(cache=True, inline="always")
+def _add(lists: np.ndarray, sizes: np.ndarray, which: int, f: int) -> None:
+    """Append firm ``f`` to candidate list ``which``."""
+    lists[which, sizes[which]] = f
+    sizes[which] += 1
+
 
 @nb.njit(cache=True)
-def place_vice_president(P: np.ndarray, F: np.ndarray, R: np.ndarray, y: int, t: float, j: int, seed: int,
-                         rep: int) -> int:
+def chosen(cand: np.ndarray, m: int, p: float, rk: Word, decision: int, y: int) -> int:
+    """Which of the ``m`` candidates ``cand[:m]`` change this year, each with probability ``p``.
+
+    Instead of one coin per candidate, one keyed draw gives how many change
+    (Binomial(m, p), the same distribution as m independent coins) and a keyed
+    partial Fisher–Yates shuffle picks which: the chosen ones are moved to
+    ``cand[:k]`` and ``k`` is returned. Work and draws grow with the changes, not
+    with the firms. Keys: ``(decision, 0, year)`` for the count and
+    ``(decision, j + 1, year)`` for the j-th pick. A higher ``p`` keeps every firm
+    a lower one chose and adds more (the count is monotone in ``p`` for the same
+    draw, and the picks do not depend on the count).
+    """
+    k = binomial(draw(rk, decision, 0, y), m, p)
+    for j in range(k):
+        r = j + min(int(draw(rk, decision, j + 1, y) * (m - j)), m - j - 1)
+        f = cand[r]
+        cand[r] = cand[j]
+        cand[j] = f
+    return k
+
+
+@nb.njit(cache=True)
+def place_vice_president(P: np.ndarray, F: np.ndarray, R: np.ndarray, y: int, t: float, j: int, rk: Word) -> int:
     """The firm where placement ``j`` of year ``y`` goes (科技副总, report 三(三)三).
 
     A share ``talent.vp_targeting`` of placements is oriented to solving a firm's technical problem
@@ -48,11 +78,11 @@ def place_vice_president(P: np.ndarray, F: np.ndarray, R: np.ndarray, y: int, t:
     problem (50 tries, then the last proposed). The others go to a firm at random, as today.
     """
     n = F.shape[0]
-    f = min(int(uniform(seed, rep, S.D_VP_FIRM, y * 100000 + j, 0) * n), n - 1)
-    if P[VP_TARGET, y] <= 0.0 or uniform(seed, rep, S.D_VP_PROBLEM, y * 100000 + j, 0) >= P[VP_TARGET, y]:
+    f = min(int(draw(rk, S.D_VP_FIRM, y * 100000 + j, 0) * n), n - 1)
+    if P[VP_TARGET, y] <= 0.0 or draw(rk, S.D_VP_PROBLEM, y * 100000 + j, 0) >= P[VP_TARGET, y]:
         return f
     for k in range(50):
-        g = f if k == 0 else min(int(uniform(seed, rep, S.D_VP_PROBLEM, y * 100000 + j, k) * n), n - 1)
+        g = f if k == 0 else min(int(draw(rk, S.D_VP_PROBLEM, y * 100000 + j, k) * n), n - 1)
         if F[g, L.F_LAST_USE] > 0.0 and t - F[g, L.F_LAST_USE] <= P[VP_PROBLEM, y]:
             R[L.R_VP_ON_PROBLEM, y] += 1.0
             return g
@@ -61,27 +91,22 @@ def place_vice_president(P: np.ndarray, F: np.ndarray, R: np.ndarray, y: int, t:
 
 
 @nb.njit(cache=True)
-def review_platform(P: np.ndarray, F: np.ndarray, R: np.ndarray, f: int, y: int, t: float, seed: int,
-                    rep: int) -> None:
-    """A firm's R&D institution at the year's end (report 三(二)三, both halves).
+def review_platform(P: np.ndarray, F: np.ndarray, R: np.ndarray, f: int, y: int, rk: Word) -> None:
+    """The performance review of an idle R&D institution, judged on conversion (report 三(二)三).
 
-    Support for the firm's own platform (引导企业加强平台软硬件投入) turns a title-only institution into a
-    working one with ``platforms.support_rate``. The performance review, judged on conversion
-    (将科技成果转化作为重要指标), reaches an idle institution (no contract for ``platforms.idle_years``)
-    with ``platforms.review_prob_idle``: a working one is kept; a title-only one either starts to work —
-    its firm invests to keep the title (``platforms.review_upgrade``) — or is delisted (及时摘牌).
+    将科技成果转化作为重要指标: an institution with no contract for ``platforms.idle_years`` is reviewed
+    (with ``platforms.review_prob_idle`` a year, chosen in :func:`year_end`). A working one is kept;
+    a title-only one (重申报、轻发展) either starts to work — its firm invests to keep the title
+    (``platforms.review_upgrade``) — or is delisted (及时摘牌).
     """
-    if F[f, L.F_RD_WORKING] <= 0.0 and uniform(seed, rep, S.D_RD_SUPPORT, f, y) < P[SUPPORT, y]:
+    if F[f, L.F_RD_WORKING] > 0.0:
+        return
+    if draw(rk, S.D_REVIEW, f, y) < P[REVIEW_UP, y]:
         F[f, L.F_RD_WORKING] = 1.0
         R[L.R_RD_UPGRADED, y] += 1.0
-    if t - F[f, L.F_LAST_USE] > P[IDLE, y] and uniform(seed, rep, S.D_DELIST, f, y) < P[REVIEW, y] \
-            and F[f, L.F_RD_WORKING] <= 0.0:
-        if uniform(seed, rep, S.D_REVIEW, f, y) < P[REVIEW_UP, y]:
-            F[f, L.F_RD_WORKING] = 1.0
-            R[L.R_RD_UPGRADED, y] += 1.0
-        else:
-            F[f, L.F_RD] = 0.0
-            R[L.R_DELISTED, y] += 1.0
+    else:
+        F[f, L.F_RD] = 0.0
+        R[L.R_DELISTED, y] += 1.0
 
 
 @nb.njit(cache=True)
@@ -96,6 +121,7 @@ def year_end(P: np.ndarray, F: np.ndarray, W: np.ndarray, R: np.ndarray, k: int,
     awareness; 6. other technology contracts; 7. stocks are recorded; 8. the
     fund's remainder is recorded and the next year's fund is put in.
     """
+    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = k - 1
     t = float(k)
     n = F.shape[0]
@@ -107,38 +133,60 @@ def year_end(P: np.ndarray, F: np.ndarray, W: np.ndarray, R: np.ndarray, k: int,
             R[L.R_AWARDS, y] += 1.0
             R[L.R_M_AWARDS, y] += P[AWARD_YUAN, y]
     W[L.W_IND_THIS_YEAR] = 0.0
-    # 2. high-tech certification
+    # Who may change this year, from the states before any change (each firm is considered once
+    # per step, as a per-firm coin would): five lists of firm rows, in row order.
+    lists = np.empty((6, n), dtype=np.int64)
+    sizes = np.zeros(6, dtype=np.int64)
     for f in range(n):
-        if F[f, L.F_HIGHTECH] <= 0.0 and (F[f, L.F_RD] > 0.0 or F[f, L.F_TALENT] > 0.0):
-            if uniform(seed, rep, S.D_HT_APPLY, f, y) < P[HT_APPLY, y]:
-                R[L.R_HT_APPLIED, y] += 1.0
-                if uniform(seed, rep, S.D_HT_APPROVE, f, y) < P[HT_APPROVE, y]:
-                    F[f, L.F_HIGHTECH] = 1.0
-                    R[L.R_HT_NEW, y] += 1.0
-                    if W[L.W_FUND] >= P[HT_REWARD, y]:
-                        W[L.W_FUND] -= P[HT_REWARD, y]
-                        R[L.R_M_HIGHTECH, y] += P[HT_REWARD, y]
-    # 3. talent
-    for f in range(n):
-        if F[f, L.F_TALENT] > 0.0:
-            if uniform(seed, rep, S.D_TURNOVER, f, y) < P[TURNOVER, y]:
-                F[f, L.F_TALENT] = 0.0
-        elif uniform(seed, rep, S.D_INFLOW, f, y) < P[INFLOW, y]:
-            F[f, L.F_TALENT] = 1.0
-        elif F[f, L.F_VP_UNTIL] > t - 1.0 and uniform(seed, rep, S.D_VP_TRAINING, f, y) < P[VP_TRAIN, y]:
-            F[f, L.F_TALENT] = 1.0  # a vice-president placed this year trained a technical team (技术指导培训)
-    n_vp = poisson(uniform(seed, rep, S.D_VP_COUNT, 0, y), P[VP_RATE, y])
+        rd = F[f, L.F_RD] > 0.0
+        talent = F[f, L.F_TALENT] > 0.0
+        if F[f, L.F_HIGHTECH] <= 0.0 and (rd or talent):
+            _add(lists, sizes, _HT, f)
+        _add(lists, sizes, _LEAVE if talent else _JOIN, f)
+        if not rd:
+            _add(lists, sizes, _ADOPT, f)
+        else:
+            if F[f, L.F_RD_WORKING] <= 0.0:
+                _add(lists, sizes, _SUPPORT, f)
+            if t - F[f, L.F_LAST_USE] > P[IDLE, y]:
+                _add(lists, sizes, _DELIST, f)
+    # 2. high-tech certification: the applicants, then each one's approval
+    for j in range(chosen(lists[_HT], sizes[_HT], P[HT_APPLY, y], rk, S.D_HT_APPLY, y)):
+        f = lists[_HT, j]
+        R[L.R_HT_APPLIED, y] += 1.0
+        if draw(rk, S.D_HT_APPROVE, f, y) < P[HT_APPROVE, y]:
+            F[f, L.F_HIGHTECH] = 1.0
+            R[L.R_HT_NEW, y] += 1.0
+            if W[L.W_FUND] >= P[HT_REWARD, y]:
+                W[L.W_FUND] -= P[HT_REWARD, y]
+                R[L.R_M_HIGHTECH, y] += P[HT_REWARD, y]
+    # 3. talent: teams that leave, firms that gain one, vice-president placements
+    for j in range(chosen(lists[_LEAVE], sizes[_LEAVE], P[TURNOVER, y], rk, S.D_TURNOVER, y)):
+        F[lists[_LEAVE, j], L.F_TALENT] = 0.0
+    for j in range(chosen(lists[_JOIN], sizes[_JOIN], P[INFLOW, y], rk, S.D_INFLOW, y)):
+        F[lists[_JOIN, j], L.F_TALENT] = 1.0
+    if P[VP_TRAIN, y] > 0.0:  # a vice-president placed in the year trains a team (技术指导培训, 三(三)三)
+        for f in range(n):
+            if F[f, L.F_TALENT] <= 0.0 and F[f, L.F_VP_UNTIL] > t - 1.0 \
+                    and draw(rk, S.D_VP_TRAINING, f, y) < P[VP_TRAIN, y]:
+                F[f, L.F_TALENT] = 1.0
+    n_vp = poisson(draw(rk, S.D_VP_COUNT, 0, y), P[VP_RATE, y])
     for j in range(n_vp):
-        f = place_vice_president(P, F, R, y, t, j, seed, rep)
+        f = place_vice_president(P, F, R, y, t, j, rk)
         F[f, L.F_VP_UNTIL] = t + P[VP_TENURE, y]
-    # 4. platforms (研发机构): support, review judged on conversion, new institutions
-    for f in range(n):
-        if F[f, L.F_RD] > 0.0:
-            review_platform(P, F, R, f, y, t, seed, rep)
-        elif uniform(seed, rep, S.D_RD_ADOPT, f, y) < P[RD_ADOPT, y]:
-            F[f, L.F_RD] = 1.0
-            F[f, L.F_RD_WORKING] = rd_working(P, 1.0, seed, rep, f, y + 1, y)
-            F[f, L.F_LAST_USE] = t
+    # 4. platforms (研发机构)
+    # support turns title-only ones into working ones (引导企业加强平台软硬件投入), then the review judged on
+    # conversion reaches idle ones (see review_platform), then new ones are founded (title-only or working)
+    for j in range(chosen(lists[_SUPPORT], sizes[_SUPPORT], P[SUPPORT, y], rk, S.D_RD_SUPPORT, y)):
+        F[lists[_SUPPORT, j], L.F_RD_WORKING] = 1.0
+        R[L.R_RD_UPGRADED, y] += 1.0
+    for j in range(chosen(lists[_DELIST], sizes[_DELIST], P[REVIEW, y], rk, S.D_DELIST, y)):
+        review_platform(P, F, R, lists[_DELIST, j], y, rk)
+    for j in range(chosen(lists[_ADOPT], sizes[_ADOPT], P[RD_ADOPT, y], rk, S.D_RD_ADOPT, y)):
+        f = lists[_ADOPT, j]
+        F[f, L.F_RD] = 1.0
+        F[f, L.F_RD_WORKING] = rd_working(P, 1.0, rk, f, y + 1, y)
+        F[f, L.F_LAST_USE] = t
     # 5. publicity
     pub = P[PUBLICITY, y]
     if pub > 0.0:
@@ -146,7 +194,7 @@ def year_end(P: np.ndarray, F: np.ndarray, W: np.ndarray, R: np.ndarray, k: int,
             encourage_sector(F, W, s, pub)
     refresh_awareness(F, W)  # the year's feedbacks written into the firms; sums and maxima exact again
     # 6. contracts of other kinds (not from outside research results)
-    R[L.R_OTHER_CONTRACTS, y] += poisson(uniform(seed, rep, S.D_OTHER_CONTRACTS, 0, y), P[OTHER, y])
+    R[L.R_OTHER_CONTRACTS, y] += poisson(draw(rk, S.D_OTHER_CONTRACTS, 0, y), P[OTHER, y])
     # 7. stocks
     aware = 0.0
     for f in range(n):

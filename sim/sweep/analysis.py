@@ -31,8 +31,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 from scipy import stats
 
+from sim.analysis.figures import figure_builder, new_figure, save_figure, short_labels
 from sim.analysis.kpi import KPI_BY_KEY, KPIS, kpis
 from sim.store import atomic_file
 from sim.sweep.design import salib_problem
@@ -89,17 +91,15 @@ def sensitivity(sw: Sweep, points: pd.DataFrame, y: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"factor": names, "method": "src", "SRC": src, "R2": r2})
 
 
-def figure(sw: Sweep, summ: pd.DataFrame, path: Path) -> None:
+@figure_builder
+def figure(sw: Sweep, summ: pd.DataFrame) -> Figure:
     """The headline KPI (mean and 95 % interval) against each factor."""
-    from sim.analysis.report import _plt
-
-    plt = _plt()
     headline = sw.spec.sweep.kpi
     k = KPI_BY_KEY[headline]
     names = [f.param for f in sw.spec.factors]
     ncol = min(3, len(names))
     nrow = (len(names) + ncol - 1) // ncol
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.4 * nrow), squeeze=False)
+    fig, axes = new_figure(max(4.2 * ncol, 8.0), 3.4 * nrow + 0.4, nrow, ncol)  # wide enough for the title
     m = summ[f"{headline}_mean"].to_numpy()
     err = np.vstack([m - summ[f"{headline}_low95"].to_numpy(), summ[f"{headline}_high95"].to_numpy() - m])
     for j, name in enumerate(names):
@@ -116,9 +116,7 @@ def figure(sw: Sweep, summ: pd.DataFrame, path: Path) -> None:
         axes[j // ncol][j % ncol].axis("off")
     fig.suptitle(f"{sw.spec.sweep.name_zh} / {sw.spec.sweep.name_en}\n{k.zh} / {k.en}, "
                  f"{sw.first_year}–{sw.last_year} (均值与 95 % 区间 / mean and 95 % interval)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return fig
 
 
 def robustness(sw: Sweep, points: pd.DataFrame, pk_by_arm: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame,
@@ -153,25 +151,27 @@ def robustness(sw: Sweep, points: pd.DataFrame, pk_by_arm: dict[str, pd.DataFram
     return per_point, summ
 
 
-def robustness_figure(sw: Sweep, per_point: pd.DataFrame, summ: pd.DataFrame, path: Path) -> None:
+@figure_builder
+def robustness_figure(sw: Sweep, per_point: pd.DataFrame, summ: pd.DataFrame) -> Figure:
     """Each compared scenario's paired difference at every point (box over points), best mean rank on top."""
-    from sim.analysis.report import _plt
-
-    plt = _plt()
     k = KPI_BY_KEY[sw.spec.sweep.kpi]
     order = list(summ["scenario"])[::-1]
     data = [per_point.loc[per_point["scenario"] == c, "diff_mean"].to_numpy() for c in order]
     n_points = per_point["point"].nunique()
-    fig, ax = plt.subplots(figsize=(8.0, 0.42 * len(order) + 2.0), layout="constrained")
+    fig, axes = new_figure(9.0, 0.6 * len(order) + 2.0)
+    ax = axes[0][0]
     ax.boxplot(data, orientation="horizontal", whis=(5, 95), showfliers=True)
-    ax.set_yticks(range(1, len(order) + 1), order, fontsize=8)
+    arms = {a.id: a.scenario for a in sw.arms}
+    zh = short_labels({i: a.name_zh for i, a in arms.items()}, "zh", 30)
+    en = short_labels({i: a.name_en for i, a in arms.items()}, "en", 40)
+    ax.set_yticks(range(1, len(order) + 1), [f"{zh[c]}\n{en[c]}" for c in order], fontsize=8)
     ax.axvline(0.0, color="grey", lw=0.8)
-    ax.set_xlabel(f"{k.zh}:与 {sw.scenario.id} 之差 / {k.en}: difference from {sw.scenario.id}", fontsize=8)
+    base = arms[sw.scenario.id]
+    ax.set_xlabel(f"{k.zh}:与「{base.name_zh}」之差 / {k.en}: difference from “{base.name_en}”", fontsize=8)
     ax.set_title(f"{sw.spec.sweep.name_zh} / {sw.spec.sweep.name_en}\n"
                  f"{n_points} 个参数点上的配对差异 / paired difference at {n_points} points, "
                  f"{sw.first_year}–{sw.last_year} (箱 box 25–75 %, 须 whiskers 5–95 %)", fontsize=9)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return fig
 
 
 def replace_csv(out: Path, name: str, df: pd.DataFrame, index: bool) -> None:
@@ -191,13 +191,13 @@ def write_analysis(sw: Sweep, out: Path) -> None:
     replace_csv(out, "summary.csv", summ, index=True)
     replace_csv(out, "sensitivity.csv", sens, index=False)
     with atomic_file(out / "sweep.png") as tmp:
-        figure(sw, summ, tmp)
+        save_figure(figure(sw, summ), tmp, dpi=120)
     if len(sw.arms) > 1:
         per_point, rob = robustness(sw, points, pk_by_arm)
         replace_csv(out, "robustness.csv", per_point, index=False)
         replace_csv(out, "robustness_summary.csv", rob, index=False)
         with atomic_file(out / "robustness.png") as tmp:
-            robustness_figure(sw, per_point, rob, tmp)
+            save_figure(robustness_figure(sw, per_point, rob), tmp, dpi=120)
 
 
 def result_text(sw: Sweep, out: Path) -> str:

@@ -23,7 +23,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
+from sim.analysis.figures import figure_builder, new_figure, save_figure
 from sim.analysis.kpi import KPI_BY_KEY, REPORT_TARGETS
 from sim.scenario import InputError
 from sim.store import atomic_file
@@ -69,15 +71,13 @@ def score(sw: Sweep, summ: pd.DataFrame, tolerance: float) -> pd.DataFrame:
     return out
 
 
-def figure(sw: Sweep, scored: pd.DataFrame, path: Path) -> None:
+@figure_builder
+def figure(sw: Sweep, scored: pd.DataFrame) -> Figure:
     """Prior (all points) and accepted values of each factor."""
-    from sim.analysis.report import _plt
-
-    plt = _plt()
     names = [f.param for f in sw.spec.factors]
     ncol = min(3, len(names))
     nrow = (len(names) + ncol - 1) // ncol
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.0 * nrow), squeeze=False, layout="constrained")
+    fig, axes = new_figure(max(4.2 * ncol, 9.0), 3.0 * nrow + 0.4, nrow, ncol)  # wide enough for the title
     acc = scored[scored["accepted"]]
     for j, name in enumerate(names):
         ax = axes[j // ncol][j % ncol]
@@ -95,8 +95,7 @@ def figure(sw: Sweep, scored: pd.DataFrame, path: Path) -> None:
     fig.suptitle(f"校准:与报告 2018–2022 年数据相符的参数 / Calibration: parameters that reproduce the report, "
                  f"2018–2022\n{len(acc)} / {len(scored)} 点被接受 / points accepted: all {len(REPORT_TARGETS)} "
                  "targets within the report's ranges (见 / see calibration/README.md)", fontsize=9)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return fig
 
 
 def _default(sw: Sweep, param: str) -> float:
@@ -111,7 +110,7 @@ def write_calibration(sw: Sweep, out: Path, tolerance: float) -> pd.DataFrame:
     replace_csv(out, "calibration.csv", scored, index=True)
     replace_csv(out, "accepted.csv", scored.loc[scored["accepted"], names], index=False)
     with atomic_file(out / "calibration.png") as tmp:
-        figure(sw, scored, tmp)
+        save_figure(figure(sw, scored), tmp, dpi=120)
     return scored
 
 

@@ -18,24 +18,27 @@ spec is refused unless ``--fresh`` is given. Because every random number is
 keyed by (seed, replication, …), the records do not depend on the order in
 which points finish, on the backend or on the number of workers.
 
-Backends: ``local`` runs points one after another, each over all cores with
-the fast engine; ``dask`` sends one task per point to a Dask cluster (a
-scheduler address, or a local cluster of one single-threaded worker per
+Backends (:mod:`sim.executor`): ``local`` runs points one after another, each
+over all cores with the fast engine; ``dask`` sends one task per point to a
+Dask cluster through its ``concurrent.futures`` executor (a scheduler address,
+or a local cluster of one single-threaded worker per
 core) and writes the results as they come back.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from filelock import FileLock, Timeout
 
+from sim.executor import as_finished, executor
 from sim.experiment import package_versions, run_records
 from sim.scenario import InputError, scenario_from_dict
 from sim.store import MARKER, atomic_file, atomic_folder, remove_output
@@ -44,8 +47,6 @@ from sim.sweep.spec import Sweep
 from sim.table import build_table
 
 MANIFEST = "manifest.json"
-#: How long to wait for a Dask scheduler before saying it cannot be reached (seconds).
-SCHEDULER_TIMEOUT_S = 5
 #: What a sweep folder may hold besides the files of its first write (see :mod:`sim.store`): its parts,
 #: their temporary files after a hard kill, the analysis and the calibration written when points are done.
 OWN_PATTERNS = ("records/point=*/arm=*/part.parquet", "records/point=*/arm=*/.part.*.tmp.parquet",
@@ -139,98 +140,30 @@ def prepare(sw: Sweep, out: Path, fresh: bool = False) -> tuple[pd.DataFrame, li
     return points, todo
 
 
-def _local(sw: Sweep, points: pd.DataFrame, todo: list[Task],
-           progress: Callable[[int], None] | None) -> Iterator[tuple[Task, pd.DataFrame]]:
-    for k, a in todo:
-        sc = point_scenario(sw, point_values(points, k), a)
-        yield (k, a), run_point(sc.model_dump(mode="python"), sw.spec.sweep.seed, sw.spec.sweep.reps,
-                                progress=progress)
+@dataclass(frozen=True)
+class PointTask:
+    """One unit of sweep work: the replications of one scenario at one point (picklable, for Dask)."""
+
+    point: int
+    arm: int
+    scenario: dict[str, Any]
+    seed: int
+    reps: int
+    threads: int | None = None
 
 
-def _dask_client(scheduler: str | None, workers: int | None, processes: bool) -> tuple[Any, Any]:
-    """Connect to the scheduler (or start a local cluster) before anything is written; (client, cluster)."""
-    try:
-        from dask.distributed import Client, LocalCluster
-    except ImportError:
-        raise InputError("--backend dask needs Dask: pip install -e '.[dask]'") from None
-    if scheduler:
-        check_scheduler_address(scheduler)
-        try:
-            return Client(scheduler, timeout=SCHEDULER_TIMEOUT_S), None
-        except (OSError, TimeoutError) as exc:
-            raise InputError(f"--scheduler {scheduler}: no Dask scheduler answered within {SCHEDULER_TIMEOUT_S} s "
-                             f"({type(exc).__name__}); nothing was written") from None
-    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                           processes=processes, dashboard_address=None)
-    return Client(cluster), cluster
+def run_task(task: PointTask, progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+    """The records of one task; runs on whichever worker gets it (``progress`` only in this process)."""
+    return run_point(task.scenario, task.seed, task.reps, task.threads, progress)
 
 
-def check_scheduler_address(address: str) -> None:
-    """A scheduler address is ``[tcp|tls|inproc|ucx]://host:port`` or ``host:port``; one line otherwise."""
-    ok = re.fullmatch(r"((tcp|tls|ucx|ws|wss)://)?[\w.\-\[\]:]+:\d{1,5}|inproc://.+", address) is not None
-    if not ok:
-        raise InputError(f"--scheduler {address!r}: expected a Dask scheduler address such as "
-                         "tcp://host:8786 or host:8786")
+def folder_lock(out: Path) -> FileLock:
+    """``.<out>.lock`` beside the folder: a second sweep writing the same folder is refused at once.
 
-
-def _dask(sw: Sweep, points: pd.DataFrame, todo: list[Task], client: Any,
-          progress: Callable[[int], None] | None) -> Iterator[tuple[Task, pd.DataFrame]]:
-    from dask.distributed import as_completed
-
-    futures = {}
-    for k, a in todo:
-        sc = point_scenario(sw, point_values(points, k), a)
-        fut = client.submit(run_point, sc.model_dump(mode="python"), sw.spec.sweep.seed, sw.spec.sweep.reps, 1,
-                            key=f"convsim-{sw.digest()}-point-{k}-arm-{a}", pure=False)
-        futures[fut] = (k, a)
-    for fut in as_completed(futures):
-        if progress is not None:
-            progress(sw.spec.sweep.reps)
-        yield futures[fut], fut.result()
-
-
-class _Lock:
-    """``.<out>.lock`` beside the folder holds the id of the process writing it; a second run is refused.
-
-    A lock left by a process that no longer exists (killed, machine restarted) is taken over.
+    The operating system releases the lock when its process ends, however it ends (filelock).
     """
-
-    def __init__(self, out: Path) -> None:
-        self.out = out
-        self.path = out.with_name(f".{out.name}.lock")
-
-    def __enter__(self) -> _Lock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                try:
-                    pid = int(self.path.read_text(encoding="utf-8").strip() or 0)
-                except (OSError, ValueError):
-                    pid = 0
-                if pid and _alive(pid):
-                    raise InputError(f"{self.out}: another sweep (process {pid}) is writing this folder; "
-                                     "wait for it or stop it") from None
-                self.path.unlink(missing_ok=True)
-                continue
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(str(os.getpid()))
-            return self
-        raise InputError(f"{self.path}: cannot take the folder's lock")
-
-    def __exit__(self, *exc: object) -> None:
-        self.path.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(out.with_name(f".{out.name}.lock"), timeout=0)
 
 
 def run_sweep(sw: Sweep, out: str | Path, backend: str = "local", scheduler: str | None = None,
@@ -244,28 +177,25 @@ def run_sweep(sw: Sweep, out: str | Path, backend: str = "local", scheduler: str
     from sim.sweep.analysis import write_analysis
 
     out = Path(out)
-    if backend not in ("local", "dask"):
-        raise ValueError(f"unknown backend {backend!r}; available: local, dask")
-    client = cluster = None
-    if backend == "dask":
-        client, cluster = _dask_client(scheduler, workers, dask_processes)
-    try:
-        with _Lock(out):
+    with executor(backend, scheduler, workers, dask_processes) as ex:
+        try:
+            lock = folder_lock(out).acquire()
+        except Timeout:
+            raise InputError(f"{out}: another sweep is writing this folder; wait for it or stop it") from None
+        with lock:
             points, todo = prepare(sw, out, fresh)
             if on_start is not None:
                 on_start(len(points) * len(sw.arms), len(todo))
-            if client is None:
-                results = _local(sw, points, todo, progress)
-            else:
-                results = _dask(sw, points, todo, client, progress)
-            for (k, a), records in results:
-                _write_part(out, k, sw.arms[a].id, records)
+            local = backend == "local"
+            threads = None if local else 1  # a Dask worker core runs one task single-threaded
+            tasks = (PointTask(k, a, point_scenario(sw, point_values(points, k), a).model_dump(mode="python"),
+                               sw.spec.sweep.seed, sw.spec.sweep.reps, threads) for k, a in todo)
+            fn = partial(run_task, progress=progress) if local else run_task  # here, the bar moves within a task
+            for task, records in as_finished(ex, fn, tasks):
+                _write_part(out, task.point, sw.arms[task.arm].id, records)
+                if progress is not None and not local:
+                    progress(sw.spec.sweep.reps)
             write_analysis(sw, out)
-    finally:
-        if client is not None:
-            client.close()
-        if cluster is not None:
-            cluster.close()
     return out
 
 

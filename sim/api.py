@@ -1,0 +1,250 @@
+"""The analyst's Python API: everything the ``convsim`` command does, as functions.
+
+Exported from the package itself (``import sim``)::
+
+    import sim
+    base = sim.load_scenario("scenarios/baseline.toml")
+    g4 = sim.load_scenario("scenarios/g4_intermediaries.toml")
+    records = sim.run(base, reps=20)           # tidy DataFrame, one row per replication and year
+    sim.kpis(records)                          # one row per replication: the KPIs of 2023–2027
+    result = sim.compare(base, [g4], reps=50)  # paired, on common random numbers
+    result.summary                             # one row per scenario
+    result.plot_forest()                       # a matplotlib Figure
+
+The command line is a thin layer over these functions: same checks, same
+records, same files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from sim.derived import derive
+from sim.errors import InputError
+from sim.progress import Progress, progress_for
+from sim.scenario import Scenario
+from sim.scenario import load_scenario as _load
+
+if TYPE_CHECKING:
+    from sim.results import CompareResult, SweepResult
+    from sim.sweep.spec import Sweep
+
+__all__ = ["InputError", "calibrate", "compare", "derive", "kpis", "load_scenario", "run", "run_sweep", "summarise",
+           "trace"]
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file (with the files it builds on); one-line :class:`InputError` if wrong.
+
+    >>> import sim
+    >>> sim.load_scenario("scenarios/g4_intermediaries.toml").id
+    'g4_intermediaries'
+    """
+    return _load(path)
+
+
+def _scenario(sc: Scenario | str | Path) -> Scenario:
+    return sc if isinstance(sc, Scenario) else _load(sc)
+
+
+def run(scenario: Scenario | str | Path, reps: int = 100, seed: int = 0, engine: str = "auto",
+        progress: bool | Progress | None = False) -> pd.DataFrame:
+    """Run replications 0 … reps − 1 of a scenario: the tidy records, one row per replication and year.
+
+    Columns: ``rep``, ``year`` and every counter of the model (meetings,
+    contracts, pilots, industrialised, money by budget line, waits, …; see
+    ``sim.layout.RECORD_ROWS``). ``records.attrs`` holds the scenario id, the
+    seed and the policy period, which :func:`kpis` uses as its default window.
+    Same scenario, seed and replication numbers ⇒ the same records, on any
+    engine and any machine.
+
+    >>> import sim
+    >>> rec = sim.run("scenarios/baseline.toml", reps=2)
+    >>> sorted(rec["rep"].unique().tolist()), int(rec["year"].max())
+    ([0, 1], 2027)
+    """
+    from sim.experiment import resolve_engine, run_records
+    from sim.table import build_table
+
+    sc = _scenario(scenario)
+    if reps < 1:
+        raise InputError(f"reps: at least 1, got {reps}")
+    table = build_table(sc, sc.source)
+    with progress_for(progress, reps, f"{sc.id} ({resolve_engine(engine, reps)})") as tick:
+        records = run_records(table, seed, range(reps), engine, progress=tick)
+    t = sc.params.time
+    records.attrs.update({"scenario": sc.id, "seed": seed, "policy_start_year": t.policy_start_year,
+                          "start_year": t.start_year, "horizon_year": t.horizon_year})
+    return records
+
+
+def trace(scenario: Scenario | str | Path, rep: int = 0, seed: int = 0) -> pd.DataFrame:
+    """Every step of every offer in one replication: time, offer, channel, event, detail (``convsim trace``)."""
+    from sim.experiment import trace_run
+    from sim.table import build_table
+
+    sc = _scenario(scenario)
+    return trace_run(build_table(sc, sc.source), seed, rep)
+
+
+def kpis(records: pd.DataFrame, first: int | None = None, last: int | None = None) -> pd.DataFrame:
+    """The KPIs of each replication over the years ``first`` … ``last`` (default: the policy period).
+
+    One row per replication: offers, meetings, contracts, subsidised, pilots,
+    industrialised, the three conversion rates, time to production, money by
+    budget line (see ``convsim run`` for their meaning).
+    """
+    from sim.analysis.kpi import kpis as _kpis
+
+    first = first if first is not None else int(records.attrs.get("policy_start_year", records["year"].min()))
+    last = last if last is not None else int(records.attrs.get("horizon_year", records["year"].max()))
+    if first > last:
+        raise InputError(f"kpis: the window {first}–{last} is empty")
+    return _kpis(records, first, last)
+
+
+def summarise(records: pd.DataFrame, first: int | None = None, last: int | None = None,
+              level: float = 0.90) -> pd.DataFrame:
+    """Mean and central ``level`` interval over replications of every KPI (the table ``convsim run`` prints)."""
+    from sim.analysis.kpi import summarise as _summarise
+
+    return _summarise(kpis(records, first, last), level)
+
+
+def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str | Path], reps: int = 500,
+            seed: int = 0, precision: float | None = None, max_reps: int = 20000, engine: str = "auto",
+            progress: bool | Progress | None = False, on_total: Callable[[int], None] | None = None,
+            kpi: str = "industrialised") -> CompareResult:
+    """Run the baseline and every scenario on common random numbers and compare them, paired.
+
+    ``kpi``: the indicator the ranking follows (any KPI, e.g. ``introduced_converted`` or a rate);
+    a horizon beyond 2027 also judges the runs over the whole policy period (``comparison.long``).
+
+    ``precision`` (instead of a fixed ``reps``): add replications until every
+    scenario's 95 % half-width of Δ industrialised is at most this;
+    ``on_total(n)`` is told when the number of replications to run grows.
+
+    >>> import sim
+    >>> r = sim.compare("scenarios/baseline.toml", ["scenarios/g4_intermediaries.toml"], reps=20)
+    >>> list(r.summary.index), bool(r.summary["delta"].iloc[0] > 0)
+    (['g4_intermediaries'], True)
+    """
+    import math
+
+    from sim.analysis.compare import compare as _compare
+    from sim.results import CompareResult
+
+    base = _scenario(baseline)
+    arms = [_scenario(s) for s in scenarios]
+    if not arms:
+        raise InputError("compare: give at least one scenario besides the baseline")
+    if precision is not None and not (math.isfinite(precision) and precision > 0):
+        raise InputError(f"precision: a finite number above 0, got {precision}")
+    if precision is None and reps < 2:
+        raise InputError(f"reps: at least 2 (an interval needs two), got {reps}")
+    ids = [a.id for a in arms]
+    if base.id in ids or len(set(ids)) != len(ids):
+        raise InputError(f"compare: scenario ids must be unique and differ from the baseline's ({', '.join(ids)})")
+    n = (reps if precision is None else min(200, max_reps)) * (len(arms) + 1)
+    with progress_for(progress, n, f"compare {len(arms) + 1} scenarios") as tick:
+        bar_ = getattr(tick, "__self__", None) if progress is True else None
+
+        def total(k: int) -> None:
+            if on_total is not None:
+                on_total(k)
+            if bar_ is not None:
+                bar_.total = k
+                bar_.refresh()
+
+        c = _compare(base, arms, reps=reps, seed=seed, engine=engine, precision=precision, max_reps=max_reps,
+                     progress=tick, total_hint=total, kpi=kpi)
+    return CompareResult(c)
+
+
+def run_sweep(spec: str | Path, out: str | Path | None = None, backend: str = "local", scheduler: str | None = None,
+          workers: int | None = None, fresh: bool = False, progress: bool | Progress | None = False,
+          on_start: Callable[[int, int], None] | None = None, reps: int | None = None) -> SweepResult:
+    """Run (or resume) a parameter sweep file; the result reads the folder it wrote (default runs/sweep-<id>).
+
+    Every finished point is on disk; calling again with the same file resumes
+    with the missing points and gives the same files as one uninterrupted run.
+    ``on_start(runs, runs_to_do)`` is told the size of the work before it starts;
+    ``reps`` overrides the file's replications per point (e.g. a quick look).
+    """
+    import json
+
+    from sim.results import SweepResult
+    from sim.store import check_output_dir
+    from sim.sweep import load_sweep
+    from sim.sweep.runner import check_points
+
+    sw = load_sweep(spec)
+    if reps is not None:
+        if not 2 <= reps <= 1_000_000:
+            raise InputError(f"reps: 2 to 1,000,000 replications per point, got {reps}")
+        sw.spec = sw.spec.model_copy(update={"sweep": sw.spec.sweep.model_copy(update={"reps": reps})})
+    folder = Path(out) if out is not None else Path("runs") / f"sweep-{sw.id}"
+    check_output_dir(folder, "out", ("sweep",))
+    check_points(sw)
+    _run_points(sw, folder, backend, scheduler, workers, fresh, progress, on_start)
+    return SweepResult(folder, json.loads((folder / "manifest.json").read_text(encoding="utf-8")))
+
+
+def calibrate(spec: str | Path, out: str | Path | None = None, tolerance: float = 0.0, backend: str = "local",
+              scheduler: str | None = None, workers: int | None = None, fresh: bool = False,
+              progress: bool | Progress | None = False,
+              on_start: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """Run a calibration sweep over 2018–2022 and score every point against the report's figures.
+
+    Returns one row per point: its parameter values, each target's miss and
+    ``accepted`` (every target within its range widened by ``tolerance``);
+    ``calibration.csv``, ``accepted.csv`` and ``calibration.png`` are written
+    to the folder (default runs/calibrate-<id>).
+    """
+    from sim.store import check_output_dir
+    from sim.sweep import load_sweep
+    from sim.sweep.calibrate import check_window, write_calibration
+    from sim.sweep.runner import check_points
+
+    if not 0.0 <= tolerance <= 10.0:
+        raise InputError(f"tolerance: a number from 0 to 10, got {tolerance}")
+    sw = load_sweep(spec)
+    check_window(sw)
+    folder = Path(out) if out is not None else Path("runs") / f"calibrate-{sw.id}"
+    check_output_dir(folder, "out", ("sweep",))
+    check_points(sw)
+    _run_points(sw, folder, backend, scheduler, workers, fresh, progress, on_start)
+    return write_calibration(sw, folder, tolerance)
+
+
+def _run_points(sw: Sweep, folder: Path, backend: str, scheduler: str | None, workers: int | None, fresh: bool,
+                progress: bool | Progress | None, on_start: Callable[[int, int], None] | None) -> None:
+    """Run the sweep's missing points; ``progress=True`` opens a bar once the amount of work is known."""
+    from sim.progress import bar
+    from sim.sweep.runner import run_sweep
+
+    own = None
+
+    def start(runs: int, todo: int) -> None:
+        nonlocal own
+        if on_start is not None:
+            on_start(runs, todo)
+        if progress is True:
+            own = bar(todo * sw.spec.sweep.reps, f"sweep {sw.id}")
+
+    def tick(n: int) -> None:
+        if callable(progress):
+            progress(n)
+        elif own is not None:
+            own.update(n)
+
+    try:
+        run_sweep(sw, folder, backend=backend, scheduler=scheduler, workers=workers, fresh=fresh, progress=tick,
+                  on_start=start)
+    finally:
+        if own is not None:
+            own.close()
