@@ -210,9 +210,9 @@ FIGURE_TEXT = {
                                 "Fiscal cost of one extra industrialised project, cheapest on top; scenarios "
                                 "without a clear gain are listed below without a cost per project.")),
     "fans.png": (("累计产业化项目", "Cumulative industrialisations"),
-                 ("逐年累计;蓝色带为各重复的 50% 与 90% 区间(年份之间的波动,不是均值的置信区间)。",
-                  "Year by year; the blue bands hold 50 % and 90 % of replications (the year-to-year spread of "
-                  "one future, not an interval for the mean).")),
+                 ("逐年累计;蓝色带容纳 50% 与 90% 的重复:一个可能的未来会落在哪里,不是均值的置信区间。",
+                  "Year by year; the blue bands hold 50 % and 90 % of replications: where one possible future "
+                  "falls, not an interval for the mean.")),
     "bottlenecks.png": (("瓶颈", "Bottlenecks"),
                         ("技术经纪人和公共中试基地:多少成果因满负荷被拒、利用率、排队时间;虚线为基线。",
                          "Brokers and public pilot bases: how many results are turned away because they are full, "
