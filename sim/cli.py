@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -185,16 +185,27 @@ def cmd_compare(a: argparse.Namespace) -> int:
     reps = a.reps if a.reps is not None else (None if a.precision is not None else 500)
     n_arms = len(scenarios) + 1
     _check_memory(reps or a.max_reps, baseline.params.n_years, n_arms, "--reps" if reps else "--max-reps")
+    if a.posterior is not None:
+        from sim.analysis.worlds import read_posterior
+
+        read_posterior(a.posterior)
+    if a.scheduler is not None:
+        if a.backend != "dask":
+            raise InputError("--scheduler: only with --backend dask")
+        from sim.executor import check_scheduler_address
+
+        check_scheduler_address(a.scheduler)
     from sim.experiment import resolve_engine
 
     _report_compile(resolve_engine(a.engine, reps or 200), build_table(baseline, str(base_path)), a.quiet)
-    with _progress((reps or 200) * n_arms, f"compare {n_arms} scenarios", a.quiet) as bar:
+    with _progress(((reps or 200) + a.worlds * a.world_reps) * n_arms, f"compare {n_arms} scenarios", a.quiet) as bar:
         def hint(total: int) -> None:
             bar.total = total
             bar.refresh()
         c = api.compare(baseline, [sc for sc, _ in scenarios], reps=reps or 0, seed=a.seed, engine=a.engine,
                         precision=a.precision, max_reps=a.max_reps, progress=bar.update, on_total=hint,
-                        kpi=a.kpi).comparison
+                        kpi=a.kpi, worlds=a.worlds, world_reps=a.world_reps, posterior=a.posterior,
+                        backend=a.backend, scheduler=a.scheduler).comparison
     _say_replacing(state, report, a.quiet)
     out = write_report(c, report, a.lang)  # before printing: a reader that stops early must not cost the report
     zh = a.lang == "zh"
@@ -204,6 +215,10 @@ def cmd_compare(a: argparse.Namespace) -> int:
         print(f"--precision {a.precision}: reached with {c.reps} replications per scenario"
               if c.reps < a.max_reps else f"--precision {a.precision}: stopped at --max-reps {a.max_reps}")
     print(_ranking_text(c, a.lang))
+    if c.worlds is not None:
+        from sim.analysis.worlds_report import worlds_text
+
+        print("\n" + worlds_text(c, a.lang))
     if c.long is not None:
         print("\n" + _ranking_text(c.long, a.lang))
     print(f"\nreport: {out / 'report.html'}  summary: {out / 'summary.csv'}  figures: {out}/*.png")
@@ -404,6 +419,16 @@ def _positive(v: str) -> int:
     return _whole(v, 1)
 
 
+def _nonneg_max(most: int) -> Callable[[str], int]:
+    def check(v: str) -> int:
+        n = _whole(v, 0)
+        if n > most:
+            raise argparse.ArgumentTypeError(f"must be between 0 and {most:,}, got {n}")
+        return n
+
+    return check
+
+
 def _at_least_two(v: str) -> int:
     """Replications of a comparison: an interval needs at least two."""
     return _whole(v, 2)
@@ -494,6 +519,15 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--horizon", type=_year, default=None,
                    help="last simulated year (default the baseline's, 2027); beyond 2027 the policy period is "
                    "also judged as a whole (e.g. 2023–2032)")
+    c.add_argument("--worlds", type=_nonneg_max(10_000), default=40,
+                   help="also compare in N worlds of uncertainty: a calibrated parameter set and a draw of every "
+                   "lever's effect and cost from its range (default 40; 0 = the defaults only)")
+    c.add_argument("--world-reps", type=_at_least_two, default=50, help="paired replications per world (default 50)")
+    c.add_argument("--posterior", default=None, help="calibrated parameter sets, CSV with an optional weight column "
+                   "(default calibration/posterior.csv, else calibration/ensemble.csv, beside the scenario folder)")
+    c.add_argument("--backend", choices=("local", "dask"), default="local",
+                   help="where the worlds run: local (all cores) or dask (one task per world and scenario)")
+    c.add_argument("--scheduler", help="Dask scheduler address (default: a local cluster)")
     c.add_argument("--lang", choices=("en", "zh"), default="en", help="language of tables and the page")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.set_defaults(func=cmd_compare)
