@@ -67,7 +67,7 @@ def test_kpis_are_window_sums_and_ratios_of_flows() -> None:
                     "pilot_busy_years": 3, "pilot_capacity_years": 3, "wait_pilot_years": 4,
                     "served_pilot_public": 4},
         (0, 2025): {"contracts": 999, "industrialised": 999},
-        (1, 2023): {"offers": 10, "hightech_stock": 7},
+        (1, 2023): {"offers": 10, "hightech_stock": 7, "wait_pilot_years": 0.5, "time_to_production_years": 2.0},
         (1, 2024): {"offers": 5, "hightech_stock": 8},
     }
     k = kpis(frame(cells, [0, 1]), 2023, 2024)

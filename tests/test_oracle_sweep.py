@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -103,29 +104,27 @@ def test_resuming_a_finished_sweep_runs_nothing(finished: tuple[Path, Path], tmp
 def test_a_crash_mid_point_keeps_the_finished_points_and_no_half_file(finished: tuple[Path, Path],
                                                                       tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """The third point's writer dies half-way: two points are kept whole, the third leaves an empty folder and
-    no part file; the resume runs the last two."""
+    """The third point's Parquet writer dies half-way through its file: two points are kept whole, the third
+    leaves no part file (at most an empty folder), and the resume runs the last two."""
     spec, whole = finished
     out = tmp_path / "out"
-    real = runner._write_part
+    real = pd.DataFrame.to_parquet
     calls = {"n": 0}
 
-    def dies_on_third(o: Path, point: int, arm: str, records: pd.DataFrame) -> None:
+    def dies_on_third(self: pd.DataFrame, path: Any, *args: Any, **kwargs: Any) -> Any:
         calls["n"] += 1
         if calls["n"] == 3:
-            runner.part_path(o, point, arm).parent.mkdir(parents=True, exist_ok=True)
-            with runner.atomic_file(runner.part_path(o, point, arm)) as tmp:
-                tmp.write_bytes(b"PAR1 half")
-                raise OSError("disk full")
-        real(o, point, arm, records)
+            Path(path).write_bytes(b"PAR1 half a file")
+            raise OSError("disk full")
+        return real(self, path, *args, **kwargs)
 
-    monkeypatch.setattr(runner, "_write_part", dies_on_third)
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", dies_on_third)
     with pytest.raises(OSError, match="disk full"):
         run_sweep(load_sweep(spec), out)
+    monkeypatch.undo()
     parts = sorted(p.parent.parent.name for p in (out / "records").glob("*/*/part.parquet"))
     assert parts == ["point=00000", "point=00001"]
     assert not [p for p in (out / "records").rglob("*") if p.is_file() and p.name != "part.parquet"]
-    monkeypatch.undo()
     sizes, written = _resume(spec, out, monkeypatch)
     assert sizes == [(4, 2)] and sorted(written) == [2, 3]
     _same_result(whole, out)
