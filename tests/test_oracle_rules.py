@@ -409,6 +409,19 @@ def test_contract_logit_and_the_subsidy_with_the_county_top_up(rules: Callable[.
         assert R[L.R_M_FIRM_RD, Y] == pytest.approx(value)
 
 
+def test_an_expired_vice_president_no_longer_helps_the_contract(rules: Callable[..., Draws]) -> None:
+    """The vice-president term counts only while the placement lasts (F_VP_UNTIL > t)."""
+    P = params()
+    with_vp = 1 / (1 + math.exp(-contract_logit(P, 0, 0, 1, 0, 250_000.0, 0.2)))
+    without = 1 / (1 + math.exp(-contract_logit(P, 0, 0, 0, 0, 250_000.0, 0.2)))
+    u = (with_vp + without) / 2  # signs with a placed VP, not without
+    for vp_until, signed in ((T + 0.01, 1), (T - 0.01, 0)):
+        F = make_firms(firm(0, county=3, vp_until=vp_until))
+        W, O, R = world(F), offer(), record()
+        rules({S.D_CONTRACT: u, S.D_SUBSIDY_CLAIM: 0.9})
+        assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, SEED, REP) == signed, vp_until
+
+
 def test_the_subsidy_is_paid_only_while_the_fund_holds_it(rules: Callable[..., Draws]) -> None:
     """MODEL.md 1.3 step 4: paid 'if the year's fund still holds it' — never overspent; a refusal is counted."""
     P = params()
@@ -683,7 +696,8 @@ def test_year_end_in_order(rules: Callable[..., Draws]) -> None:
     P[PIDX["subsidy.fund_yuan_per_year"], k] = 7_000_000.0
     F = make_firms(
         firm(0, rd=1, hightech=1, aware=0.5, last_use=4.5),    # 0: high-tech already; R&D in use
-        firm(0, rd=1, aware=0.2, last_use=0.5),                # 1: applies, approved, rewarded; idle R&D delisted
+        firm(0, rd=1, aware=0.2, last_use=0.5, vp_until=k - 0.5),  # 1: applied, approved, rewarded; idle R&D
+        #                                                                 delisted; its vice-president has left
         firm(1, talent=1, aware=0.4),                          # 2: applies, approved, rewarded; loses its team
         firm(1, aware=0.6),                                    # 3: neither R&D nor team: no application; adopts R&D
         firm(2, rd=1, aware=0.0, last_use=3.0),                # 4: approved, no reward left; keeps R&D
@@ -736,6 +750,19 @@ def test_no_award_when_the_fund_is_short_and_no_fund_after_the_horizon(rules: Ca
     rules(default=0.5)
     year_end.year_end(P, F, W, R, N_YEARS, N_YEARS, SEED, REP)
     assert R[L.R_AWARDS].sum() == 0 and R[L.R_M_FUND_LEFT, N_YEARS - 1] == 499_999.0 and W[L.W_FUND] == 0
+
+
+def test_awards_go_to_at_most_the_years_successes(rules: Callable[..., Draws]) -> None:
+    """Up to awards_per_year awards among the year's successes: two successes, two awards of 0.5 M."""
+    P = params({"derived.hightech_apply": 0.0, "talent.vice_presidents_per_year": 0.0})
+    F = make_firms(firm(0))
+    W = world(F, fund=10_000_000.0)
+    W[L.W_IND_THIS_YEAR] = 2
+    R = record()
+    rules(default=0.5)
+    year_end.year_end(P, F, W, R, 3, N_YEARS, SEED, REP)
+    assert R[L.R_AWARDS, 2] == 2 and R[L.R_M_AWARDS, 2] == 1_000_000.0
+    assert R[L.R_M_FUND_LEFT, 2] == 9_000_000.0 and W[L.W_IND_THIS_YEAR] == 0
 
 
 def test_finalise_counts_offers_in_progress_by_stage(rules: Callable[..., Draws]) -> None:
