@@ -238,6 +238,26 @@ MUTANTS: tuple[Mutant, ...] = (
       ("tests/test_sweep.py::test_a_folder_being_written_by_another_run_is_refused",)),
     M("interrupt_not_130", "sim/cli.py", "    if not _run_sweep(a, sw, out):\n        return 130\n    scored",
       "    if not _run_sweep(a, sw, out):\n        return 0\n    scored", CLI_T),
+    # ---- a second batch, picked after run 1 from code the oracle tests were not written for ----
+    M("fans_not_cumulative", CMP, "return np.cumsum(w.to_numpy(), axis=1)", "return w.to_numpy()", ANALYSIS_T),
+    M("share_better_counts_ties", CMP, "np.mean(sign * d > 0)", "np.mean(sign * d >= 0)", ANALYSIS_T),
+    M("summary_name_zh_english", CMP, '"name_zh": arm.scenario.scenario.name_zh', '"name_zh": arm.scenario.id',
+      ANALYSIS_T),
+    M("pairwise_swapped", CMP, "paired(vals[col], vals[r], better)", "paired(vals[r], vals[col], better)",
+      ANALYSIS_T),
+    M("calendar_check_off", CMP, "if arm.table.n_years != base.table.n_years or", "if False and",
+      ("tests/test_compare.py::test_compare_refuses_a_different_calendar",)),
+    M("fiscal_cost_without_levers", CMP, 'k["fiscal_cost"] = lever_cost + k["payouts"]',
+      'k["fiscal_cost"] = k["payouts"]', ANALYSIS_T),
+    M("pilots_without_outside", KPI, 'g["pilots_inhouse"] + g["pilots_public"] + g["pilots_outside"]',
+      'g["pilots_inhouse"] + g["pilots_public"]', ANALYSIS_T),
+    M("summary_reps_lost", REP, 's["reps"] = c.reps', 's["reps"] = 0', ANALYSIS_T),
+    M("variant_cost_not_scaled", BUD, '"yearly_cost_yuan": lv.yearly_cost_yuan * f,',
+      '"yearly_cost_yuan": lv.yearly_cost_yuan,', ACCOUNT_T + CLI_T),
+    M("points_not_checked_first", RUN, "    for k in range(len(points)):\n        for a in range(len(sw.arms)):\n"
+      "            build_table(", "    for k in range(0):\n        for a in range(len(sw.arms)):\n"
+      "            build_table(", SWEEP_T),
+    M("read_points_numbering", RUN, 'df.insert(0, "point", int(k))', 'df.insert(0, "point", int(k) + 1)', SWEEP_T),
     # ---- levers in the parameter table ----
     M("phase_in_one_year_late", TAB, "frac = min(1.0, (y - start + 1) / lv.phase_in_years)",
       "frac = min(1.0, (y - start) / lv.phase_in_years)", ACCOUNT_T),

@@ -230,6 +230,7 @@ def _arms(baseline: Scenario, ks: list[int], cost: float = 0.0, start: int = 202
     for k in ks:
         sc = variant(baseline, levers=[lever("meeting.brokers", "add", float(k), start=start, cost=cost)])
         sc.scenario.id = f"k{k}"
+        sc.scenario.name_zh = f"方案{k}"
         out.append((sc, f"k{k}.toml"))
     return out
 
@@ -250,6 +251,26 @@ def test_fiscal_cost_is_lever_costs_from_their_start_plus_the_change_in_every_pa
     assert s.loc[("k2", "rate_industrialised"), "base_mean"] == pytest.approx(np.mean([(10 + r % 5) / 40
                                                                                       for r in range(12)]))
     assert sorted(fake.calls[2]) == list(range(12)) and sorted(fake.calls[0]) == list(range(12))
+    assert set(c.summary["name_zh"]) == {"方案2"}
+
+
+def test_the_report_files_carry_the_comparison(baseline: Scenario, monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path) -> None:
+    """summary.csv: every scenario × compared KPI with its rank, replications, seed and window; ranking.csv and
+    pairwise.csv beside it; the page names every scenario."""
+    monkeypatch.setattr(cmp, "run_records", FakeRuns({0: 0.0, 1: 0.5, 2: 0.5}))
+    c = cmp.compare(baseline, _arms(baseline, [1, 2]), reps=6, seed=4)
+    out = report.write_report(c, tmp_path / "r", "zh")
+    s = pd.read_csv(out / "summary.csv")
+    assert len(s) == 2 * len(cmp.COMPARED) and set(s["kpi"]) == set(cmp.COMPARED)
+    assert (s["reps"] == 6).all() and (s["seed"] == 4).all() and (s["window"] == "2023-2027").all()
+    ranks = s[s.kpi == HEADLINE].set_index("scenario")["rank"]
+    assert dict(ranks) == {"k2": 1, "k1": 2}
+    assert list(pd.read_csv(out / "ranking.csv")["scenario"]) == ["k2", "k1"]
+    pw = pd.read_csv(out / "pairwise.csv", index_col="scenario")
+    assert list(pw.index) == ["baseline", "k1", "k2"] and pw.loc["k2", "k1"] > 0.5
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert all(x in page for x in ("k1", "k2", "方案1", "方案2", "<html lang='zh'>"))
 
 
 def test_no_cost_per_extra_without_a_significant_gain(baseline: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -335,6 +356,9 @@ def test_figures_show_every_scenario_and_the_right_numbers(baseline: Scenario, m
         report.fig_fans(c, tmp_path / "h.png", "en")
         shown = [a for a in captured[-1].axes if a.axison]
         assert [a.get_title() for a in shown] == ids and len(captured[-1].axes) == 8  # 2 rows of 4
+
+        base = captured[-1].axes[0].get_lines()[1]  # the baseline's median, dashed, in every panel
+        assert list(base.get_ydata()) == pytest.approx([0, 0, 12, 12, 12])  # cumulative: all in 2025
 
         report.fig_cost(c, tmp_path / "i.png", "en")
         texts = [t.get_text() for t in captured[-1].axes[0].texts]

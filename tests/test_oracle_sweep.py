@@ -138,3 +138,51 @@ def test_read_points_refuses_a_missing_point(finished: tuple[Path, Path], tmp_pa
     with pytest.raises(FileNotFoundError):
         read_points(out)
 
+
+
+def test_read_points_numbers_points_as_the_design_does(finished: tuple[Path, Path]) -> None:
+    """Point k's records are the records of point k's scenario run directly (same seed, replications)."""
+    from sim.sweep.design import point_scenario, point_values
+
+    spec, whole = finished
+    sw = load_sweep(spec)
+    points, rec, _ = read_points(whole)
+    assert sorted(rec["point"].unique()) == list(points.index) == [0, 1, 2, 3]
+    sc = point_scenario(sw, point_values(points, 3))
+    assert (sc.params.meeting.brokers, sc.params.pilot.public_slots) == (12.0, 6.0)
+    direct = runner.run_point(sc.model_dump(mode="python"), 7, 2)
+    got = rec[rec["point"] == 3].drop(columns=["point", "arm"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, direct, check_dtype=False)
+
+
+def test_a_point_out_of_range_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    """A factor value that, with the scenario's lever on top, leaves the parameter's range is an input error
+    before the first point runs: nothing is written."""
+    from sim.scenario import InputError
+
+    sc = tmp_path / "more.toml"
+    sc.write_text(f"""[scenario]
+id = "more"
+name_en = "m"
+name_zh = "m"
+base = "{BASELINE.as_posix()}"
+
+[[levers]]
+id = "brokers"
+name_en = "b"
+name_zh = "b"
+group = "intermediaries"
+param = "meeting.brokers"
+mode = "add"
+value = 5.0
+yearly_cost_yuan = 0.0
+cost_source = "ASM test"
+""", encoding="utf-8")
+    spec = tmp_path / "s.toml"
+    spec.write_text(GRID.replace(BASELINE.as_posix(), sc.as_posix()).replace("values = [4.0, 12.0]",
+                                                                            "values = [4.0, 998.0]"),
+                    encoding="utf-8")
+    out = tmp_path / "out"
+    with pytest.raises(InputError, match=r"meeting\.brokers"):
+        run_sweep(load_sweep(spec), out)
+    assert not (out / "records").exists()
