@@ -9,7 +9,10 @@ test chose, stream by stream, and logs every draw. Rules run as their
 pure-Python form (``py_func``; under ``NUMBA_DISABLE_JIT=1`` they already
 are), so a test takes milliseconds and a stubbed draw reaches nested rules too.
 Inverse CDFs are compared with a relative tolerance of 1e-6, so a faster
-approximate quantile in ``sim/rng.py`` still passes.
+approximate quantile in ``sim/rng.py`` still passes; exponential waits are
+checked at u = 0.5 (their median), which holds whichever tail an inverse CDF
+maps u to. If ``sim/rng.py``'s draw function changes its name or signature,
+:func:`interpret` and :class:`Draws` are the one place to adapt.
 """
 
 from __future__ import annotations

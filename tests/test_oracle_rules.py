@@ -209,8 +209,9 @@ def test_candidates_arrive_at_the_ceiling_rate_and_are_thinned_to_the_years_rate
     ceiling = p(P, "derived.ceiling.platform")
     share = p(P, "supply.platform_offers_per_year", Y) / ceiling
     assert 0 < share < 1
-    rules({S.D_ARRIVAL_GAP: 0.3, S.D_THIN: lambda e, o: share - 1e-9 if o == 4 else share + 1e-9})
-    assert supply.candidate_gap(P, L.CH_PLATFORM, 4, SEED, REP) == pytest.approx(-math.log(0.7) / ceiling, rel=REL)
+    rules({S.D_ARRIVAL_GAP: 0.5, S.D_THIN: lambda e, o: share - 1e-9 if o == 4 else share + 1e-9})
+    # exponential at u = 0.5: its median, ln 2 / rate, whichever tail the inverse CDF maps u to
+    assert supply.candidate_gap(P, L.CH_PLATFORM, 4, SEED, REP) == pytest.approx(math.log(2) / ceiling, rel=REL)
     assert supply.candidate_accepted(P, L.CH_PLATFORM, 4, T, N_YEARS, SEED, REP)
     assert not supply.candidate_accepted(P, L.CH_PLATFORM, 5, T, N_YEARS, SEED, REP)
 
@@ -283,11 +284,10 @@ def test_broker_mode_and_capacity(rules: Callable[..., Draws]) -> None:
 def test_search_time_and_retry_gap(rules: Callable[..., Draws]) -> None:
     """Search time lognormal (median, log sd) keyed by the attempt; retry pause exponential with its median."""
     P = params()
-    d = rules({S.D_SEARCH_TIME: 0.8, S.D_RETRY_GAP: 0.6})
+    d = rules({S.D_SEARCH_TIME: 0.8, S.D_RETRY_GAP: 0.5})
     O = offer(key=99, attempt=1)
     assert meeting.search_time(P, O, 0, T, N_YEARS, SEED, REP) == pytest.approx(lognormal(0.8, 0.025, 0.5), rel=REL)
-    assert meeting.retry_gap(P, O, 0, T, N_YEARS, SEED, REP) == pytest.approx(exponential_median(0.6, 0.25),
-                                                                               rel=REL)
+    assert meeting.retry_gap(P, O, 0, T, N_YEARS, SEED, REP) == pytest.approx(0.25, rel=REL)  # its median
     assert d.log == [(S.D_SEARCH_TIME, 99, 1), (S.D_RETRY_GAP, 99, 1)]
 
 
@@ -581,9 +581,9 @@ def test_ip_pledge_needs_a_patent_and_refusals_go_another_round(rules: Callable[
     (exponential, median retry_median_years), then round 2."""
     P = params()
     F, O, R = make_firms(firm(0, liquid=0, collateral=0)), offer(value=300_000.0, patent=1), record()
-    d = rules({**FIN, S.D_FIN_WAIT: [0.3, 0.7], S.D_FIN_APPROVE: [0.41, 0.39], S.D_FIN_RETRY: 0.25})
+    d = rules({**FIN, S.D_FIN_WAIT: [0.3, 0.7], S.D_FIN_APPROVE: [0.41, 0.39], S.D_FIN_RETRY: 0.5})
     ok, wait = finance.seek_finance(P, F, O, R, 0, T, N_YEARS, SEED, REP)
-    want = lognormal(0.3, 0.2, 0.6) + exponential_median(0.25, 0.5) + lognormal(0.7, 0.2, 0.6)
+    want = lognormal(0.3, 0.2, 0.6) + exponential_median(0.5, 0.5) + lognormal(0.7, 0.2, 0.6)
     assert ok and wait == pytest.approx(want, rel=REL)
     assert R[L.R_M_LOANS, Y] == pytest.approx(invest(), rel=REL)
     assert len({(dd, e, o) for dd, e, o in d.log if dd == S.D_FIN_APPROVE}) == 2  # two distinct keyed draws
