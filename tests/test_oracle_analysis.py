@@ -14,7 +14,6 @@ The expected values here are computed by hand or from textbook formulas.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,24 +26,11 @@ import sim.analysis.compare as cmp
 from sim.analysis import report
 from sim.analysis.compare import HEADLINE, Arm, Comparison, paired, pairwise
 from sim.analysis.kpi import kpis, summarise
-from sim.layout import RECORD_ROWS
 from sim.scenario import Scenario, scenario_from_dict
-from sim.table import PIDX
 from tests.conftest import lever, variant
+from tests.oracle import FakeRuns, frame, half_width, noise
 
-YEARS = np.arange(2015, 2028)
 T975 = {3: 3.182446305284263, 29: 2.045229642132703}  # Student t quantiles from tables
-
-
-def frame(rows: dict[tuple[int, int], dict[str, float]], reps: list[int]) -> pd.DataFrame:
-    """Records as the engines write them (rep, year, every record row), zero except the given cells."""
-    out = []
-    for r in reps:
-        for y in YEARS:
-            row: dict[str, Any] = {"rep": r, "year": int(y), **dict.fromkeys(RECORD_ROWS, 0.0)}
-            row.update(rows.get((r, int(y)), {}))
-            out.append(row)
-    return pd.DataFrame(out)
 
 
 # ---- KPIs (sim/analysis/kpi.py) ----------------------------------------------------------------
@@ -188,43 +174,6 @@ def test_pairwise_is_phi_of_the_paired_mean_over_its_standard_error() -> None:
 # ---- compare(): fiscal cost, cost per extra, the precision loop (with hand-made records) -------
 
 
-def _noise(rep: int) -> float:
-    """A fixed standard-normal-like sequence (van der Corput points through Φ⁻¹): deterministic, sd ≈ 1."""
-    u, f, r = 0.0, 0.5, rep + 1
-    while r:
-        u += f * (r % 2)
-        r //= 2
-        f /= 2
-    return float(stats.norm.ppf(u))
-
-
-class FakeRuns:
-    """Stands in for the engines: records of replication r for an arm told apart by its extra brokers k.
-
-    Headline: industrialised in 2025 = 10 + r mod 5 + k + spread_k · noise(r). Money per line grows with k.
-    """
-
-    def __init__(self, spread: dict[int, float]) -> None:
-        self.spread = spread
-        self.calls: dict[int, list[int]] = {}
-
-    def __call__(self, table: Any, seed: int, reps: Any, engine: str = "auto",
-                 progress: Callable[[int], None] | None = None) -> pd.DataFrame:
-        k = int(round(table.P[PIDX["meeting.brokers"], -1] - 8.0))
-        reps = list(reps)
-        self.calls.setdefault(k, []).extend(reps)
-        cells = {}
-        for r in reps:
-            cells[(r, 2025)] = {"industrialised": 10 + r % 5 + k + self.spread[k] * _noise(r), "contracts": 40 + k,
-                                "offers": 400, "meetings": 100 + k, "yuan_subsidy_city": 1e6 + k * 1e5,
-                                "yuan_subsidy_county": 5e5 + k * 2e5, "yuan_awards": 5e5 * k,
-                                "yuan_hightech_rewards": 88_000.0 * k, "time_to_production_years": 30.0}
-            cells[(r, 2022)] = {"industrialised": 1000.0, "yuan_subsidy_city": 1e9}  # outside the window
-        if progress is not None:
-            progress(len(reps))
-        return frame(cells, reps)
-
-
 def _arms(baseline: Scenario, ks: list[int], cost: float = 0.0, start: int = 2023) -> list[tuple[Scenario, str]]:
     out = []
     for k in ks:
@@ -281,24 +230,19 @@ def test_no_cost_per_extra_without_a_significant_gain(baseline: Scenario, monkey
     assert c.summary[c.summary.kpi == "fiscal_cost"].iloc[0]["diff"] == pytest.approx(5.0 + 0.1 + 0.2 + 0.5 + 0.088)
 
 
-def _half(values: np.ndarray) -> float:
-    n = len(values)
-    return float(stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / math.sqrt(n))
-
-
 def test_precision_adds_batches_until_every_headline_half_width_is_below_the_target(
         baseline: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
     """The first batch meets the target for one scenario but not for the other: the loop must go on until both
     meet it, on consecutive replication numbers shared by every arm."""
     fake = FakeRuns({0: 0.0, 1: 0.3, 2: 3.0})
     monkeypatch.setattr(cmp, "run_records", fake)
-    first = np.array([3.0 * _noise(r) for r in range(20)])
-    assert _half(first) > 0.8 > _half(0.3 * first)  # the case the test is about: the first batch is not enough
+    first = np.array([3.0 * noise(r) for r in range(20)])
+    assert half_width(first) > 0.8 > half_width(0.3 * first)  # what the test is about: one batch is not enough
     c = cmp.compare(baseline, _arms(baseline, [1, 2]), precision=0.8, seed=0, batch=20)
     assert c.reps > 20
     heads = c.summary[c.summary.kpi == HEADLINE].set_index("scenario")
     assert (heads["half_width"] <= 0.8).all() and (heads["n"] == c.reps).all()
-    assert _half(np.array([3.0 * _noise(r) for r in range(c.reps)])) == pytest.approx(heads.loc["k2", "half_width"])
+    assert half_width(np.array([3.0 * noise(r) for r in range(c.reps)])) == pytest.approx(heads.loc["k2", "half_width"])
     for k in (0, 1, 2):
         assert sorted(fake.calls[k]) == list(range(c.reps)), k  # every arm, every replication once
 

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import sim.analysis.compare as cmp
@@ -25,6 +26,7 @@ import sim.sweep.runner as runner
 from sim.cli import main
 from sim.scenario import load_scenario
 from tests.conftest import BASELINE, ROOT
+from tests.oracle import FakeRuns, half_width, noise
 
 SCEN = ROOT / "scenarios"
 GROUPS = ("g1_awareness", "g2_platforms", "g3_talent", "g4_intermediaries", "g5_finance")
@@ -128,3 +130,39 @@ def test_variants_regenerates_all_five_and_equal_budget_files(scenario_copy: Pat
         for y in range(2023, 2028):
             assert eq.yearly_cost(y) == pytest.approx(2_000_000.0, rel=1e-9), (g, y)
         assert f"eq_{g.split('_', 1)[1]}.toml: {len(paid)} lever(s), 2,000,000 yuan/year" in printed
+
+
+def test_compare_precision_says_reached_when_the_target_is_met_at_the_cap(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--precision H --max-reps N`: the message says the precision was reached whenever every headline
+    half-width is at most H, even when that happens exactly at N (engines replaced by hand-made records)."""
+    monkeypatch.setattr(cmp, "run_records", FakeRuns({0: 0.0, 2: 3.0}))
+    d = np.array([3.0 * noise(r) for r in range(400)])
+    h200, h400 = half_width(d[:200]), half_width(d[:400])
+    target = (h200 + h400) / 2  # missed after the first batch of 200, met after 400
+    assert h400 < target < h200 and 200 * (h200 / target) ** 2 <= 400  # so the second batch ends at the cap
+    sc = tmp_path / "k2.toml"
+    sc.write_text(f"""[scenario]
+id = "k2"
+name_en = "k2"
+name_zh = "k2"
+base = "{BASELINE.as_posix()}"
+
+[[levers]]
+id = "brokers"
+name_en = "b"
+name_zh = "b"
+group = "intermediaries"
+param = "meeting.brokers"
+mode = "add"
+value = 2.0
+yearly_cost_yuan = 0.0
+cost_source = "ASM test"
+""", encoding="utf-8")
+    assert main(["compare", str(sc), "--baseline", str(BASELINE), "--precision", f"{target:.6f}", "--max-reps",
+                 "400", "--report", str(tmp_path / "r"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "reached with 400 replications" in out and "stopped at --max-reps" not in out, out
+    assert main(["compare", str(sc), "--baseline", str(BASELINE), "--precision", f"{h400 / 2:.6f}", "--max-reps",
+                 "400", "--report", str(tmp_path / "r2"), "--quiet"]) == 0
+    assert "stopped at --max-reps 400" in capsys.readouterr().out
