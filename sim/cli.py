@@ -212,8 +212,11 @@ def cmd_compare(a: argparse.Namespace) -> int:
     print(f"{'基线' if zh else 'Baseline'}: {baseline.id}; {c.window[0]}–{c.window[1]}; {c.reps} paired "
           f"replications each, seed {a.seed}")
     if a.precision is not None:
+        from sim.analysis.compare import HEADLINE
+
+        worst = c.summary.loc[c.summary["kpi"] == HEADLINE, "half_width"].max()
         print(f"--precision {a.precision}: reached with {c.reps} replications per scenario"
-              if c.reps < a.max_reps else f"--precision {a.precision}: stopped at --max-reps {a.max_reps}")
+              if worst <= a.precision else f"--precision {a.precision}: stopped at --max-reps {a.max_reps}")
     print(_ranking_text(c, a.lang))
     if c.worlds is not None:
         from sim.analysis.worlds_report import worlds_text
