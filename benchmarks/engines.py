@@ -109,14 +109,14 @@ t = build_table(load_scenario(sys.argv[1]))
 run_fast(t, 0, [0])
 numba.set_num_threads(1)
 reps = range(int(sys.argv[2]))
-best, events = float("inf"), 0.0
+best, best_cpu, events = float("inf"), float("inf"), 0.0
 for _ in range(3):
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     _, ev = run_fast(t, 1, reps)
-    dt = time.perf_counter() - t0
-    best, events = min(best, dt), float(ev.sum())
+    dt, dc = time.perf_counter() - t0, time.process_time() - c0
+    best, best_cpu, events = min(best, dt), min(best_cpu, dc), float(ev.sum())
 print(json.dumps({"reps_per_s": len(reps) / best, "ns_per_event": 1e9 * best / events,
-                  "events_per_rep": events / len(reps)}))
+                  "reps_per_cpu_s": len(reps) / best_cpu, "events_per_rep": events / len(reps)}))
 """
 
 
@@ -128,10 +128,16 @@ def _cpu_model() -> str:
     return next((ln.split(":", 1)[1].strip() for ln in out.splitlines() if ln.startswith("Model name")), "")
 
 
-def export_commit(rev: str, into: Path) -> Path:
-    """The source tree of commit ``rev`` of this repository, exported into ``into``."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], capture_output=True, check=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+def export_commit(rev: str) -> Path:
+    """The source tree of commit ``rev`` of this repository, exported once into the temp folder and reused.
+
+    A fixed folder keeps Numba's on-disk cache of that version (it is keyed by the source's path).
+    """
+    into = Path(tempfile.gettempdir()) / f"convsim-at-{rev}"
+    if not (into / "sim").is_dir():
+        into.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
     return into
 
 
@@ -163,7 +169,7 @@ def versus(rev: str, rounds: int, reps: int) -> dict[str, object]:
     """This tree against commit ``rev``: one-core rates and start times, measured alternately."""
     res: dict[str, object] = {"baseline_commit": rev}
     with tempfile.TemporaryDirectory() as tmp:
-        old = export_commit(rev, Path(tmp) / "old")
+        old = export_commit(rev)
         trees = {"previous": old, "now": ROOT}
         for tree in trees.values():  # compile (or load) each version once before timing
             one_core(tree, 1)
@@ -175,10 +181,15 @@ def versus(rev: str, rounds: int, reps: int) -> dict[str, object]:
                 rates[name].append(one_core(tree, reps))
                 starts[name].append(start_time(tree, Path(tmp) / "run"))
     ratios = sorted(n["reps_per_s"] / p["reps_per_s"] for n, p in zip(rates["now"], rates["previous"], strict=True))
+    cpu_ratios = sorted(n["reps_per_cpu_s"] / p["reps_per_cpu_s"]
+                        for n, p in zip(rates["now"], rates["previous"], strict=True))
+    res["ratio_now_over_previous_cpu_time_median_of_rounds"] = cpu_ratios[len(cpu_ratios) // 2]
+    res["ratio_now_over_previous_cpu_time_each_round"] = cpu_ratios
     for name in trees:
         best = max(rates[name], key=lambda r: r["reps_per_s"])
         res[f"{name}_fast_reps_per_s_1core"] = best["reps_per_s"]
         res[f"{name}_fast_ns_per_event"] = best["ns_per_event"]
+        res[f"{name}_fast_reps_per_cpu_s_1core"] = max(r["reps_per_cpu_s"] for r in rates[name])
         res[f"{name}_fast_events_per_replication"] = best["events_per_rep"]
         res[f"{name}_fast_reps_per_s_1core_each_round"] = [r["reps_per_s"] for r in rates[name]]
         res[f"{name}_start_wall_s_best"] = min(w for w, _ in starts[name])
@@ -191,6 +202,22 @@ def versus(rev: str, rounds: int, reps: int) -> dict[str, object]:
     return res
 
 
+def _print_and_write(res: dict[str, object], name: str) -> None:
+    for k, v in res.items():
+        if isinstance(v, float):
+            print(f"{k:>36}: {v:,.4g}")
+        elif k == "scaling":
+            for kk, vv in v.items():  # type: ignore[union-attr]
+                label = f"scale {kk}×"
+                print(f"{label:>36}: {vv['ms_per_rep']:.3f} ms/rep, {vv['events_per_rep']:,.0f} events")
+        elif k == "scaling_growth_per_doubling":
+            print(f"{k:>36}: {', '.join(f'{x:.3f}' for x in v)}  (1.0 = linear)")  # type: ignore[union-attr]
+        else:
+            print(f"{k:>36}: {v}")
+    write_results(name, res)
+
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--ref-reps", type=int, default=30)
@@ -201,6 +228,7 @@ def main() -> None:
     ap.add_argument("--baseline", default="fe556b8", help="commit to compare with (default: before issue 9)")
     ap.add_argument("--rounds", type=int, default=5, help="alternating rounds of the comparison (0 = skip)")
     ap.add_argument("--versus-reps", type=int, default=300, help="replications per timing in the comparison")
+    ap.add_argument("--versus-only", action="store_true", help="only the comparison with --baseline")
     a = ap.parse_args()
     base = load_scenario(ROOT / "scenarios" / "baseline.toml")
     table = build_table(base)
@@ -210,6 +238,9 @@ def main() -> None:
                               "cpu": _cpu_model()}
     if a.rounds > 0:
         res.update(versus(a.baseline, a.rounds, a.versus_reps))
+    if a.versus_only:
+        _print_and_write(res, "engines_versus")
+        return
 
     run_fast(table, 0, [0])  # compiled rules loaded before timing either engine
     t0 = time.perf_counter()
@@ -265,19 +296,7 @@ def main() -> None:
             res["compile_s_from_scratch"] = compile_seconds(cache)
             res["compile_s_from_cache"] = compile_seconds(cache)
 
-    for k, v in res.items():
-        if isinstance(v, float):
-            print(f"{k:>36}: {v:,.4g}")
-        elif k == "scaling":
-            for kk, vv in v.items():  # type: ignore[union-attr]
-                label = f"scale {kk}×"
-                print(f"{label:>36}: {vv['ms_per_rep']:.3f} ms/rep, {vv['events_per_rep']:,.0f} events")
-        elif k == "scaling_growth_per_doubling":
-            print(f"{k:>36}: {', '.join(f'{x:.3f}' for x in v)}  (1.0 = linear)")  # type: ignore[union-attr]
-        else:
-            print(f"{k:>36}: {v}")
-    write_results("engines", res)
-
+    _print_and_write(res, "engines")
 
 if __name__ == "__main__":
     main()
