@@ -486,6 +486,14 @@ RANKABLE = ("offers", "meetings", "contracts", "all_contracts", "subsidised", "p
             "pilot_utilisation", "wait_pilot", "fiscal_cost")
 
 
+def _key(v: str) -> int:
+    """A seed or replication number: a 32-bit field of every random-number key (sim/rng.py)."""
+    n = _whole(v, 0)
+    if n >= 2**32:
+        raise argparse.ArgumentTypeError(f"must be below 2**32 = {2**32}, got {n}")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="convsim", description="Policy simulator for research-result conversion "
                                 "in Suizhou (随州科技成果转化政策模拟).")
@@ -495,10 +503,10 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run replications of one scenario and print its KPIs")
     r.add_argument("scenario", help="scenario file (.toml)")
     r.add_argument("--reps", type=_positive, default=100, help="replications (default 100)")
-    r.add_argument("--seed", type=_nonneg, default=0, help="master seed (default 0)")
+    r.add_argument("--seed", type=_key, default=0, help="master seed (default 0)")
     r.add_argument("--engine", choices=("auto", "simpy", "fast"), default="auto",
-                   help="simpy (reference), fast (compiled, all cores) or auto: simpy for up to 4 "
-                   "replications, else fast (default auto)")
+                   help="simpy (reference), fast (compiled, all cores) or auto: fast if its compiled code "
+                   "is cached or for more than 4 replications, else simpy (default auto)")
     r.add_argument("--out", help="output folder (default runs/<scenario id>)")
     r.add_argument("--lang", choices=("en", "zh"), default="en", help="labels in English or Chinese")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -513,7 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--precision", type=_finite_positive, default=None,
                    help="add replications until every 95 %% half-width of Δ industrialised is at most this (> 0)")
     c.add_argument("--max-reps", type=_at_least_two, default=20000, help="cap for --precision (default 20000)")
-    c.add_argument("--seed", type=_nonneg, default=0, help="master seed (default 0)")
+    c.add_argument("--seed", type=_key, default=0, help="master seed (default 0)")
     c.add_argument("--engine", choices=("auto", "simpy", "fast"), default="auto")
     c.add_argument("--report", help="report folder (default runs/compare)")
     c.add_argument("--kpi", default="industrialised", choices=RANKABLE, metavar="KEY",
@@ -537,8 +545,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("trace", help="write the event trace of one replication (every offer's path)")
     t.add_argument("scenario", help="scenario file (.toml)")
-    t.add_argument("--rep", type=_nonneg, default=0, help="replication number (default 0)")
-    t.add_argument("--seed", type=_nonneg, default=0, help="master seed (default 0)")
+    t.add_argument("--rep", type=_key, default=0, help="replication number (default 0)")
+    t.add_argument("--seed", type=_key, default=0, help="master seed (default 0)")
     t.add_argument("--out", help="output file, .csv or .parquet (default runs/<id>-trace-rep<K>.csv)")
     t.set_defaults(func=cmd_trace)
 
