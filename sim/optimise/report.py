@@ -66,16 +66,16 @@ class Fresh:
 
 def confirm(space: Space, fresh: Fresh, res: SearchResult, budget: float) -> dict[str, Any]:
     """The best mix, the best single lever and the shipped scenarios within the budget, on fresh replications."""
+    sign = 1.0 if fresh.ev.higher_is_better else -1.0
     base = fresh.base()
     mix = fresh.values(f"mix:{budget:.0f}", space.scenario(res.best_mix))
     d = fresh.stats(base, mix)
     out: dict[str, Any] = {
         "budget_yuan_per_year": budget, "max_yearly_cost_yuan": space.max_yearly_cost(res.best_mix),
         "kpi": fresh.ev.kpi, "delta_mean": d["mean"], "delta_lo": d["lo"], "delta_hi": d["hi"],
-        "search_delta_mean": res.best_score if fresh.ev.higher_is_better else -res.best_score,
+        "search_delta_mean": sign * res.best_score, "selection_delta_mean": sign * res.selection_score,
     }
-    sign = 1.0 if fresh.ev.higher_is_better else -1.0
-    rows = []
+    rows: list[dict[str, Any]] = []
     for sc in fresh.shipped:
         cost = max_cost(sc)
         v = fresh.values(sc.id, sc)
@@ -143,7 +143,8 @@ def best_toml(space: Space, mix: Mix, result: dict[str, Any], out_dir: Path, bas
                         f"[{result['delta_lo']:+.2f}, {result['delta_hi']:+.2f}]。"),
     ).model_dump(mode="python")
     header = ("Written by `convsim optimise`: the best mix of the group scenarios' levers found for a yearly budget.\n"
-              "Each lever is its group file's lever at an intensity (size and cost scaled, MODEL.md §3.7); edit freely.")
+              "Each lever is its group file's lever at an intensity (size and cost scaled, MODEL.md §3.7);\n"
+              "edit freely.")
     return scenario_toml(meta, [lv for lv in space.levers(mix, note=True)], header)
 
 
@@ -181,8 +182,9 @@ def summary_text(space: Space, mix: Mix, r: dict[str, Any]) -> str:
              f"指标 KPI: {label(kpi, 'zh')} / {label(kpi)}, 2023–horizon, paired with the baseline",
              f"每年支出 Spends at most: {r['max_yearly_cost_yuan']:,.0f} yuan/year",
              f"Δ 与基线相比 vs baseline ({n} fresh replications 新重复样本, 95 %): {r['delta_mean']:+.2f} "
-             f"[{r['delta_lo']:+.2f}, {r['delta_hi']:+.2f}] (search's own estimate 搜索内估计 "
-             f"{r['search_delta_mean']:+.2f}: the difference is the optimiser's curse 优化者诅咒)"]
+             f"[{r['delta_lo']:+.2f}, {r['delta_hi']:+.2f}]",
+             f"  搜索内估计 search's own estimate {r['search_delta_mean']:+.2f}, on the selection replications "
+             f"{r['selection_delta_mean']:+.2f} (higher than fresh: the optimiser's curse 优化者诅咒)"]
     if r.get("best_shipped_id"):
         lines.append(f"与预算内最佳现有方案相比 vs best shipped scenario within budget ({r['best_shipped_id']}, Δ "
                      f"{r['best_shipped_delta_mean']:+.2f}): {r['diff_vs_best_shipped_mean']:+.2f} "
@@ -202,7 +204,8 @@ def summary_text(space: Space, mix: Mix, r: dict[str, Any]) -> str:
         lv = d.lever
         gi = LEVER_GROUPS.index(lv.group)
         lines += [f"- {lv.name_zh} / {lv.name_en}  [{LEVER_GROUPS_ZH[gi]} / {lv.group}; {lv.report_ref}]",
-                  f"  强度 intensity {k:.3g} (max {d.k_max:g}); {d.cost(k):,.0f} 元/yuan a year; {_effect(space, d.id, k)}",
+                  f"  强度 intensity {k:.3g} (max {d.k_max:g}); {d.cost(k):,.0f} 元/yuan a year; "
+                  f"{_effect(space, d.id, k)}",
                   f"  为什么 why: {lv.rationale_zh} / {lv.rationale_en}",
                   f"  成本来源 cost source: {lv.cost_source}"]
     return "\n".join(lines) + "\n"
@@ -219,9 +222,9 @@ def write_frontier(rows: list[dict[str, Any]], shipped: list[dict[str, Any]], ou
         for r in rows:
             w.writerow([" ".join(f"{k}={v:.3g}" for k, v in r["mix"].items()) if c == "mix" else r.get(c)
                         for c in cols])
-    from sim.analysis.report import cjk_font
-
     import matplotlib
+
+    from sim.analysis.report import cjk_font
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -234,7 +237,7 @@ def write_frontier(rows: list[dict[str, Any]], shipped: list[dict[str, Any]], ou
     ax.errorbar(x, y, yerr=err, marker="o", color="C0", capsize=3, label="最优组合 best mix (95 %)")
     ys = [r.get("best_single_delta_mean") for r in rows]
     if all(v is not None for v in ys):
-        ax.plot(x, ys, "s--", color="C2", label="最佳单项措施 best single lever")
+        ax.plot(x, np.array(ys, dtype=float), "s--", color="C2", label="最佳单项措施 best single lever")
     for s in shipped:
         ax.scatter(s["max_yearly_cost_yuan"] / 1e6, s["delta_mean"], color="C3", marker="^", zorder=3)
         ax.annotate(s["id"], (s["max_yearly_cost_yuan"] / 1e6, s["delta_mean"]), fontsize=7, xytext=(4, 2),

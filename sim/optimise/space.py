@@ -110,7 +110,7 @@ class Space:
         return {d.id: d.snap(mix.get(d.id, 0.0)) for d in self.dims}
 
     def yearly_costs(self, mix: Mix) -> dict[int, float]:
-        """Cost of the mix in every policy year (yuan): a lever costs from its first year on."""
+        """Cost of the (snapped) mix in every policy year (yuan): a lever costs from its first year on."""
         p = self.baseline.params.time
         out = {}
         for y in range(p.policy_start_year, p.horizon_year + 1):
@@ -118,7 +118,7 @@ class Space:
             for d in self.dims:
                 start = d.lever.start_year if d.lever.start_year is not None else p.policy_start_year
                 if y >= start:
-                    total += d.cost(mix.get(d.id, 0.0))
+                    total += d.cost(d.snap(mix.get(d.id, 0.0)))
             out[y] = total
         return out
 
@@ -138,7 +138,8 @@ class Space:
                 lo = mid
             else:
                 hi = mid
-        out = self.snap({i: k * lo for i, k in m.items()})
+        # continuous intensities rounded down to 1e-4: readable files, still within the budget
+        out = self.snap({i: (k * lo if self.by_id[i].whole else math.floor(k * lo * 1e4) / 1e4) for i, k in m.items()})
         assert self.max_yearly_cost(out) <= budget
         return out
 
@@ -169,7 +170,7 @@ class Space:
 
     def scenario(self, mix: Mix, meta: ScenarioMeta | None = None) -> Scenario:
         """The baseline with the mix's levers added."""
-        meta = meta or ScenarioMeta(id="mix", name_en="Mix", name_zh="组合", group="custom")
+        meta = meta or ScenarioMeta(id="mix", name_en="Mix", name_zh="组合", group="custom", base=None)
         return self.baseline.model_copy(update={"scenario": meta,
                                                 "levers": [*self.baseline.levers, *self.levers(mix)]})
 
@@ -190,7 +191,9 @@ def resized(lv: Lever, k: float, params: Params, source: str | None = None) -> L
         value = b + (lv.value - b) * k
     if lv.mode == "add" and lv.param in WHOLE_NUMBER_PARAMS:
         value = float(round(value))
-    update: dict[str, object] = {"value": value, "yearly_cost_yuan": lv.cost_at(k), "max_intensity": None,
+    # printable numbers: 10 significant digits for the size, cost rounded down to the fen
+    update: dict[str, object] = {"value": float(f"{value:.10g}"),
+                                 "yearly_cost_yuan": math.floor(lv.cost_at(k) * 100) / 100, "max_intensity": None,
                                  "max_intensity_source": "", "cost_exponent": None}
     if source is not None:
         update["rationale_en"] = (f"{lv.rationale_en} [Optimised mix: intensity {k:.3g} of lever {lv.id} of "
