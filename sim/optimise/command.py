@@ -24,10 +24,10 @@ from sim.scenario import InputError, Scenario, load_scenario
 GROUP_FILES = ("g1_awareness.toml", "g2_platforms.toml", "g3_talent.toml", "g4_intermediaries.toml",
                "g5_finance.toml")
 MARKER = "optimise.json"
-DB = "study.sqlite3"
+DB = "study.optuna.log"
 #: Files this command writes into its folder (and so may replace there).
-OWN_FILES = (MARKER, DB, "best.toml", "best.csv", "result.json", "summary.txt", "frontier.csv", "frontier.png",
-             "frontier.json")
+OWN_FILES = (MARKER, DB, f"{DB}.lock", "best.toml", "best.csv", "result.json", "summary.txt",
+             "frontier.csv", "frontier.png", "frontier.json")
 
 
 def parse_budgets(text: str) -> list[float]:
