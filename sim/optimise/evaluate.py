@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import pandas as pd
 
 from sim.analysis.compare import COMPARED, _window_kpis
 from sim.experiment import run_records
@@ -43,15 +44,19 @@ class Evaluator:
         self._base: dict[int, float] = {}
         self.reps_run = 0
 
-    def values(self, sc: Scenario, reps: Sequence[int], source: str = "<mix>",
-               progress: Callable[[int], None] | None = None) -> np.ndarray:
-        """The KPI of ``sc`` in each replication of ``reps`` (window: policy start to horizon)."""
+    def frame(self, sc: Scenario, reps: Sequence[int], source: str = "<mix>",
+              progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+        """Every KPI of ``sc`` (and ``payouts``, M yuan) in each replication of ``reps``, over the policy window."""
         reps = list(reps)
         rec = run_records(build_table(sc, source), self.seed, reps, self.engine, progress)
         self.reps_run += len(reps)
         first, last = self.window
-        k = _window_kpis(rec, first, last, lever_cost_myuan(sc, first, last))
-        return k[self.kpi].reindex(reps).to_numpy(dtype=float)
+        return _window_kpis(rec, first, last, lever_cost_myuan(sc, first, last)).reindex(reps)
+
+    def values(self, sc: Scenario, reps: Sequence[int], source: str = "<mix>",
+               progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """The KPI of ``sc`` in each replication of ``reps`` (window: policy start to horizon)."""
+        return self.frame(sc, reps, source, progress)[self.kpi].to_numpy(dtype=float)
 
     def base(self, reps: Sequence[int]) -> np.ndarray:
         """The baseline's KPI in each replication (computed once per replication number)."""

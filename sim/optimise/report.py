@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from sim.analysis.compare import label, paired
 from sim.budget import scenario_toml
@@ -43,21 +44,28 @@ class Fresh:
     reps: int
     shipped: list[Scenario]
     progress: Callable[[int], None] | None = None
-    _vals: dict[str, np.ndarray] = field(default_factory=dict)
+    _frames: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def numbers(self) -> range:
         return range(FRESH_FIRST, FRESH_FIRST + self.reps)
 
+    def frame(self, key: str, sc: Scenario) -> pd.DataFrame:
+        """Every KPI of ``sc`` on the fresh replications (run once per key)."""
+        if key not in self._frames:
+            self._frames[key] = self.ev.frame(sc, self.numbers, key, self.progress)
+        return self._frames[key]
+
     def base(self) -> np.ndarray:
-        if "<baseline>" not in self._vals:
-            self._vals["<baseline>"] = self.ev.values(self.ev.baseline, self.numbers, "<baseline>", self.progress)
-        return self._vals["<baseline>"]
+        return self.values("<baseline>", self.ev.baseline)
 
     def values(self, key: str, sc: Scenario) -> np.ndarray:
-        if key not in self._vals:
-            self._vals[key] = self.ev.values(sc, self.numbers, key, self.progress)
-        return self._vals[key]
+        return self.frame(key, sc)[self.ev.kpi].to_numpy(dtype=float)
+
+    def payouts(self, key: str) -> dict[str, float]:
+        """Extra subsidies, awards and rewards paid (M yuan over the window) by ``key`` vs the baseline."""
+        st = paired(self._frames["<baseline>"]["payouts"].to_numpy(), self._frames[key]["payouts"].to_numpy(), False)
+        return {"mean": st["diff"], "lo": st["lo"], "hi": st["hi"]}
 
     def stats(self, a: np.ndarray, b: np.ndarray) -> dict[str, float]:
         st = paired(a, b, self.ev.higher_is_better)
@@ -73,6 +81,7 @@ def confirm(space: Space, fresh: Fresh, res: SearchResult, budget: float) -> dic
     out: dict[str, Any] = {
         "budget_yuan_per_year": budget, "max_yearly_cost_yuan": space.max_yearly_cost(res.best_mix),
         "kpi": fresh.ev.kpi, "delta_mean": d["mean"], "delta_lo": d["lo"], "delta_hi": d["hi"],
+        "extra_payouts_myuan": fresh.payouts(f"mix:{budget:.0f}"),
         "search_delta_mean": sign * res.best_score, "selection_delta_mean": sign * res.selection_score,
     }
     rows: list[dict[str, Any]] = []
@@ -184,7 +193,8 @@ def summary_text(space: Space, mix: Mix, r: dict[str, Any]) -> str:
              f"Δ 与基线相比 vs baseline ({n} fresh replications 新重复样本, 95 %): {r['delta_mean']:+.2f} "
              f"[{r['delta_lo']:+.2f}, {r['delta_hi']:+.2f}]",
              f"  搜索内估计 search's own estimate {r['search_delta_mean']:+.2f}, on the selection replications "
-             f"{r['selection_delta_mean']:+.2f} (higher than fresh: the optimiser's curse 优化者诅咒)"]
+             f"{r['selection_delta_mean']:+.2f} (chosen on these, so biased upwards: the optimiser's curse 优化者诅咒; "
+             "quote the fresh figure)"]
     if r.get("best_shipped_id"):
         lines.append(f"与预算内最佳现有方案相比 vs best shipped scenario within budget ({r['best_shipped_id']}, Δ "
                      f"{r['best_shipped_delta_mean']:+.2f}): {r['diff_vs_best_shipped_mean']:+.2f} "
@@ -196,6 +206,11 @@ def summary_text(space: Space, mix: Mix, r: dict[str, Any]) -> str:
                      f"{r['best_single_intensity']:.3g}, Δ {r['best_single_delta_mean']:+.2f}): "
                      f"{r['diff_vs_best_single_mean']:+.2f} [{r['diff_vs_best_single_lo']:+.2f}, "
                      f"{r['diff_vs_best_single_hi']:+.2f}]")
+    pay = r["extra_payouts_myuan"]
+    years = r["window"][1] - r["window"][0] + 1 if "window" in r else 5
+    lines.append(f"另需 Also paid from the existing fund and county budgets (subsidies, awards, high-tech rewards "
+                 f"on the extra projects; not in the budget): {pay['mean']:+.2f} M yuan over the window "
+                 f"[{pay['lo']:+.2f}, {pay['hi']:+.2f}], ≈ {pay['mean'] / years:+.2f} M a year")
     lines += ["", "措施 Levers (intensity 1 = as in the group scenario 强度1=对策方案原规模):"]
     for d in space.dims:
         k = mix.get(d.id, 0.0)

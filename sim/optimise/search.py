@@ -98,6 +98,11 @@ def _name(space: Space, lever_id: str) -> str:
     return f"n_{d.id}" if d.whole else f"k_{d.id}"
 
 
+def mix_key(mix: Mix) -> tuple[tuple[str, float], ...]:
+    """A mix as a hashable key (levers that are on, intensities to 9 decimals)."""
+    return tuple(sorted((i, round(k, 9)) for i, k in mix.items() if k > 0))
+
+
 def mix_params(space: Space, mix: Mix) -> dict[str, float | int]:
     """Optuna parameters that propose ``mix`` (for planned trials)."""
     out: dict[str, float | int] = {}
@@ -192,6 +197,12 @@ class Search:
         self._n_singles = sum(tag.startswith("single:") for tag, _ in self.plan)
         self._singles_done: dict[str, tuple[Mix, float]] | None = None
         self._planned = False
+        #: finished mixes: their intermediate values and final value (None if pruned)
+        self._seen: dict[tuple[tuple[str, float], ...], tuple[dict[int, float], float | None]] = {}
+        self._last: tuple[tuple[tuple[str, float], ...], dict[int, float]] | None = None
+        for t in self.study.get_trials(deepcopy=False, states=DONE):
+            if "mix" in t.user_attrs:
+                self._seen[mix_key(t.user_attrs["mix"])] = (dict(t.intermediate_values), t.value)
 
     # -- bookkeeping -------------------------------------------------------------------------------------------
     def done(self) -> int:
@@ -255,6 +266,17 @@ class Search:
         trial.set_user_attr("max_yearly_cost", self.space.max_yearly_cost(mix))
         if "tag" not in trial.user_attrs:
             trial.set_user_attr("tag", tag)
+        key = mix_key(mix)
+        steps_seen: dict[int, float] = {}
+        self._last = (key, steps_seen)
+        if key in self._seen:  # the same mix again (TPE's grid, whole units): its replications would be the same
+            steps, value = self._seen[key]
+            steps_seen.update(steps)
+            for step, v in steps.items():
+                trial.report(v, step)
+            if value is None:
+                raise optuna.TrialPruned
+            return value
         sc = self.space.scenario(mix)
         diffs: np.ndarray = np.empty(0)
         done = 0
@@ -263,6 +285,7 @@ class Search:
                 diffs = np.concatenate([diffs, self.ev.delta(sc, range(done, n))])
                 done = n
             trial.report(self.ev.score(diffs), step)
+            steps_seen[step] = self.ev.score(diffs)
             if not tag.startswith("single:") and step < REDUCTION**2 and trial.should_prune():
                 raise optuna.TrialPruned
         return self.ev.score(diffs)
@@ -272,18 +295,25 @@ class Search:
         while self.done() < self.cfg.trials:
             self._plan_next()
             trial = self.study.ask()
+            self._last = None
             try:
                 value = self._objective(trial)
             except optuna.TrialPruned:
                 self.study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+                self._remember(trial, None)
             except BaseException:
                 self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
                 raise
             else:
                 self.study.tell(trial, value)
+                self._remember(trial, value)
             if progress is not None:
                 progress(1)
         return self.result()
+
+    def _remember(self, trial: optuna.Trial, value: float | None) -> None:
+        if self._last is not None:
+            self._seen[self._last[0]] = (self._last[1], value)
 
     def result(self) -> SearchResult:
         complete = self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
@@ -293,7 +323,7 @@ class Search:
         cands: list[optuna.trial.FrozenTrial] = []
         seen = set()
         for t in sorted(complete, key=lambda t: (-float(t.value or 0.0), t.number)):
-            key = tuple(sorted((i, round(k, 9)) for i, k in t.user_attrs["mix"].items() if k > 0))
+            key = mix_key(t.user_attrs["mix"])
             if key not in seen:
                 seen.add(key)
                 cands.append(t)
