@@ -78,7 +78,8 @@ class Lever(BaseModel):
         if not math.isfinite(self.value):
             raise ValueError("value must be finite")
         if self.max_intensity is not None and len(self.max_intensity_source) < 3:
-            raise ValueError(f"lever {self.id!r}: max_intensity needs max_intensity_source (DOC/DER/ASM tag and reason)")
+            raise ValueError(f"lever {self.id!r}: max_intensity needs max_intensity_source "
+                             "(DOC/DER/ASM tag and reason)")
         if self.mode == "multiply" and self.value < 1 and 1 + (self.value - 1) * (self.max_intensity or 1) <= 0:
             raise ValueError(f"lever {self.id!r}: at max_intensity the factor 1 + (value − 1) × intensity must stay "
                              "above 0")

@@ -138,6 +138,10 @@ def _search_all(a: argparse.Namespace, out: Path, budgets: list[float], base_pat
         for s in searches:
             bar.set_postfix_str(f"budget {s.cfg.budget / 1e6:g} M")
             results[s.cfg.budget] = s.run(progress=bar.update)
+    if not a.frontier:  # the comparison needs the scenarios within the budget; the frontier's figure shows them all
+        from sim.optimise.report import max_cost
+
+        shipped = [sc for sc in shipped if max_cost(sc) <= a.budget * (1 + 1e-9)]
     n_fresh = a.confirm_reps * (1 + 2 * len(budgets) + len(shipped))
     with tqdm(total=n_fresh, desc="fresh replications", unit="rep", disable=a.quiet, file=sys.stderr,
               dynamic_ncols=True) as bar:
