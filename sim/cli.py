@@ -398,6 +398,12 @@ def cmd_variants(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_optimise(a: argparse.Namespace) -> int:
+    from sim.optimise.command import run
+
+    return run(a)
+
+
 def _whole(v: str, lo: int) -> int:
     try:
         n = int(v)
@@ -587,6 +593,25 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check scenario, sweep and calibration files without running them")
     v.add_argument("files", nargs="+", help="scenario or sweep files (.toml)")
     v.set_defaults(func=cmd_validate)
+
+    o = sub.add_parser("optimise", help="search the best mix of the group scenarios' levers for a yearly budget "
+                       "(Optuna TPE, successive halving, fresh re-estimate); resumes if interrupted")
+    o.add_argument("--budget", type=float, required=True, help="yuan a year; no year's lever cost may exceed it")
+    o.add_argument("--kpi", default="industrialised", help="KPI to improve, as in `convsim compare` (default "
+                   "industrialised, 2023–horizon)")
+    o.add_argument("--reps", type=_positive, default=240, help="paired replications of a mix that survives every "
+                   "rung of successive halving (rungs reps/9, reps/3, reps; default 240)")
+    o.add_argument("--confirm-reps", type=_positive, default=1000, help="fresh replications of the re-estimate "
+                   "(default 1000)")
+    o.add_argument("--trials", type=_positive, default=150, help="mixes tried per budget (default 150)")
+    o.add_argument("--seed", type=_nonneg, default=0, help="master seed of the simulation and the sampler (default 0)")
+    o.add_argument("--baseline", default="scenarios/baseline.toml", help="baseline file; the group scenarios "
+                   "g1–g5 and the shipped scenarios are read from its folder (default scenarios/baseline.toml)")
+    o.add_argument("--out", default="runs/optimise", help="output folder (default runs/optimise)")
+    o.add_argument("--frontier", help="budgets B1,B2,… (yuan a year): best mix at each, frontier.csv and .png")
+    o.add_argument("--quiet", action="store_true", help="no progress bar")
+    o.set_defaults(func=cmd_optimise)
+
     from sim.cli_measures import add_parsers
 
     add_parsers(sub)  # convsim levers, convsim targets
