@@ -882,7 +882,8 @@ def test_year_end_in_order(rules: Callable[..., Draws]) -> None:
         firm(0, rd=1, working=0, aware=0.2, last_use=0.5, vp_until=t - 1),  # 1: title-only, idle: applies,
         #                               approved, rewarded; reviewed and delisted; its vice-president left a year ago
         firm(1, talent=1, aware=0.4),  # 2: applies (team), approved, not rewarded (fund short); loses its team
-        firm(1, aware=0.6),            # 3: no R&D, no team: not eligible; gains a team; proposed, no problem
+        firm(1, aware=0.6, last_use=2.0),  # 3: no R&D, no team: not eligible; gains a team; proposed for the
+        #                                    oriented placement, but its contract is 3 years old: no problem
         firm(2, rd=1, working=0, aware=0.0, last_use=3.0),  # 4: title-only, not idle: does not apply; supported;
         #                                                    a vice-president at random
         firm(2, aware=0.3, vp_until=t + 1, last_use=4.6),   # 5: VP placed a year ago trains a team; contract
@@ -920,7 +921,7 @@ def test_year_end_in_order(rules: Callable[..., Draws]) -> None:
     assert R[L.R_HT_APPLIED, y] == 3 and R[L.R_HT_NEW, y] == 3 and R[L.R_M_HIGHTECH, y] == 176_000.0
     assert list(F[:, L.F_HIGHTECH]) == [1, 1, 1, 0, 0, 0, 1]
     # 3. talent: firm 2 loses its team, firm 3 gains one, firm 5 is trained by its vice-president;
-    # placements: Poisson(2) at u = 0.5 is 2; the oriented one skips firm 3 (no recent contract) for firm 5,
+    # placements: Poisson(2) at u = 0.5 is 2; the oriented one skips firm 3 (its contract is too old) for firm 5,
     # the other goes to firm 4 at random
     assert int(stats.poisson.ppf(0.5, 2.0)) == 2
     assert list(F[:, L.F_TALENT]) == [0, 0, 0, 1, 0, 1, 0]
