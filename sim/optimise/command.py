@@ -45,10 +45,15 @@ def parse_budgets(text: str) -> list[float]:
 
 
 def check_out(out: Path) -> None:
-    """Refuse a file, or a non-empty folder that ``convsim optimise`` did not make."""
+    """Refuse a file, or a non-empty folder that ``convsim optimise`` did not make (and the places
+    :func:`sim.store.check_output_dir` refuses: the working directory, below a file, unwritable)."""
+    from sim.store import check_output_dir
+
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: --out must be a folder, and this is an existing file")
-    if out.is_dir() and any(out.iterdir()):
+    if not (out.is_dir() and any(out.iterdir())):
+        check_output_dir(out, "--out", ("optimise",))  # new or empty: where it is must be writable, not the cwd
+    else:
         marker = out / MARKER
         try:
             ok = json.loads(marker.read_text(encoding="utf-8")).get("made_by") == "convsim optimise"
@@ -106,6 +111,10 @@ def run(a: argparse.Namespace) -> int:
         write_json(out / MARKER, {"made_by": "convsim optimise", "version": __version__,
                                   "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
                                   "files": list(OWN_FILES)})
+        from sim.store import write_marker
+
+        # the store's marker too: other commands recognise the folder as convsim's and what in it is convsim's
+        write_marker(out, "optimise", patterns=[*OWN_FILES, "frontier-*", ".*.tmp*"])
     try:
         return _search_all(a, out, budgets, base_path, baseline, space, shipped, Evaluator, t0)
     except KeyboardInterrupt:
