@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -120,7 +120,7 @@ def _ranking_text(c, lang: str) -> str:  # type: ignore[no-untyped-def]
     zh = lang == "zh"
     names = {a.scenario.id: (a.scenario.scenario.name_zh if zh else a.scenario.scenario.name_en) for a in c.arms}
     ranked = f"Δ {c.kpi} [95 %]"
-    other = ("Δ industrialised", HEADLINE) if c.kpi != HEADLINE else ("Δ 引进转化", "introduced_converted")
+    other = ("Δ industrialised", HEADLINE) if c.kpi != HEADLINE else ("Δ introduced+conv.", "introduced_converted")
     head = (f"{'#':>3} {'scenario':<22} {ranked:>26} {'P(better)':>9} {'verdict':<14}"
             f" {other[0]:>16} {'Δ ind/offered':>13} {'Δ years to prod.':>16} {'Δ fiscal M¥':>12}"
             f" {'M¥ per extra':>12}  name")
@@ -185,25 +185,43 @@ def cmd_compare(a: argparse.Namespace) -> int:
     reps = a.reps if a.reps is not None else (None if a.precision is not None else 500)
     n_arms = len(scenarios) + 1
     _check_memory(reps or a.max_reps, baseline.params.n_years, n_arms, "--reps" if reps else "--max-reps")
+    if a.posterior is not None:
+        from sim.analysis.worlds import read_posterior
+
+        read_posterior(a.posterior)
+    if a.scheduler is not None:
+        if a.backend != "dask":
+            raise InputError("--scheduler: only with --backend dask")
+        from sim.executor import check_scheduler_address
+
+        check_scheduler_address(a.scheduler)
     from sim.experiment import resolve_engine
 
     _report_compile(resolve_engine(a.engine, reps or 200), build_table(baseline, str(base_path)), a.quiet)
-    with _progress((reps or 200) * n_arms, f"compare {n_arms} scenarios", a.quiet) as bar:
+    with _progress(((reps or 200) + a.worlds * a.world_reps) * n_arms, f"compare {n_arms} scenarios", a.quiet) as bar:
         def hint(total: int) -> None:
             bar.total = total
             bar.refresh()
         c = api.compare(baseline, [sc for sc, _ in scenarios], reps=reps or 0, seed=a.seed, engine=a.engine,
                         precision=a.precision, max_reps=a.max_reps, progress=bar.update, on_total=hint,
-                        kpi=a.kpi).comparison
+                        kpi=a.kpi, worlds=a.worlds, world_reps=a.world_reps, posterior=a.posterior,
+                        backend=a.backend, scheduler=a.scheduler).comparison
     _say_replacing(state, report, a.quiet)
     out = write_report(c, report, a.lang)  # before printing: a reader that stops early must not cost the report
     zh = a.lang == "zh"
     print(f"{'基线' if zh else 'Baseline'}: {baseline.id}; {c.window[0]}–{c.window[1]}; {c.reps} paired "
           f"replications each, seed {a.seed}")
     if a.precision is not None:
+        from sim.analysis.compare import HEADLINE
+
+        worst = c.summary.loc[c.summary["kpi"] == HEADLINE, "half_width"].max()
         print(f"--precision {a.precision}: reached with {c.reps} replications per scenario"
-              if c.reps < a.max_reps else f"--precision {a.precision}: stopped at --max-reps {a.max_reps}")
+              if worst <= a.precision else f"--precision {a.precision}: stopped at --max-reps {a.max_reps}")
     print(_ranking_text(c, a.lang))
+    if c.worlds is not None:
+        from sim.analysis.worlds_report import worlds_text
+
+        print("\n" + worlds_text(c, a.lang))
     if c.long is not None:
         print("\n" + _ranking_text(c.long, a.lang))
     print(f"\nreport: {out / 'report.html'}  summary: {out / 'summary.csv'}  figures: {out}/*.png")
@@ -380,6 +398,12 @@ def cmd_variants(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_optimise(a: argparse.Namespace) -> int:
+    from sim.optimise.command import run
+
+    return run(a)
+
+
 def _whole(v: str, lo: int) -> int:
     try:
         n = int(v)
@@ -402,6 +426,16 @@ def _share(v: str) -> float:
 
 def _positive(v: str) -> int:
     return _whole(v, 1)
+
+
+def _nonneg_max(most: int) -> Callable[[str], int]:
+    def check(v: str) -> int:
+        n = _whole(v, 0)
+        if n > most:
+            raise argparse.ArgumentTypeError(f"must be between 0 and {most:,}, got {n}")
+        return n
+
+    return check
 
 
 def _at_least_two(v: str) -> int:
@@ -459,6 +493,14 @@ RANKABLE = ("offers", "meetings", "contracts", "all_contracts", "subsidised", "p
             "fiscal_cost")
 
 
+def _key(v: str) -> int:
+    """A seed or replication number: a 32-bit field of every random-number key (sim/rng.py)."""
+    n = _whole(v, 0)
+    if n >= 2**32:
+        raise argparse.ArgumentTypeError(f"must be below 2**32 = {2**32}, got {n}")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="convsim", description="Policy simulator for research-result conversion "
                                 "in Suizhou (随州科技成果转化政策模拟).")
@@ -468,10 +510,10 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run replications of one scenario and print its KPIs")
     r.add_argument("scenario", help="scenario file (.toml)")
     r.add_argument("--reps", type=_positive, default=100, help="replications (default 100)")
-    r.add_argument("--seed", type=_nonneg, default=0, help="master seed (default 0)")
+    r.add_argument("--seed", type=_key, default=0, help="master seed (default 0)")
     r.add_argument("--engine", choices=("auto", "simpy", "fast"), default="auto",
-                   help="simpy (reference), fast (compiled, all cores) or auto: simpy for up to 4 "
-                   "replications, else fast (default auto)")
+                   help="simpy (reference), fast (compiled, all cores) or auto: fast if its compiled code "
+                   "is cached or for more than 4 replications, else simpy (default auto)")
     r.add_argument("--out", help="output folder (default runs/<scenario id>)")
     r.add_argument("--lang", choices=("en", "zh"), default="en", help="labels in English or Chinese")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -486,7 +528,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--precision", type=_finite_positive, default=None,
                    help="add replications until every 95 %% half-width of Δ industrialised is at most this (> 0)")
     c.add_argument("--max-reps", type=_at_least_two, default=20000, help="cap for --precision (default 20000)")
-    c.add_argument("--seed", type=_nonneg, default=0, help="master seed (default 0)")
+    c.add_argument("--seed", type=_key, default=0, help="master seed (default 0)")
     c.add_argument("--engine", choices=("auto", "simpy", "fast"), default="auto")
     c.add_argument("--report", help="report folder (default runs/compare)")
     c.add_argument("--kpi", default="industrialised", choices=RANKABLE, metavar="KEY",
@@ -495,14 +537,23 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--horizon", type=_year, default=None,
                    help="last simulated year (default the baseline's, 2027); beyond 2027 the policy period is "
                    "also judged as a whole (e.g. 2023–2032)")
+    c.add_argument("--worlds", type=_nonneg_max(10_000), default=40,
+                   help="also compare in N worlds of uncertainty: a calibrated parameter set and a draw of every "
+                   "lever's effect and cost from its range (default 40; 0 = the defaults only)")
+    c.add_argument("--world-reps", type=_at_least_two, default=50, help="paired replications per world (default 50)")
+    c.add_argument("--posterior", default=None, help="calibrated parameter sets, CSV with an optional weight column "
+                   "(default calibration/posterior.csv, else calibration/ensemble.csv, beside the scenario folder)")
+    c.add_argument("--backend", choices=("local", "dask"), default="local",
+                   help="where the worlds run: local (all cores) or dask (one task per world and scenario)")
+    c.add_argument("--scheduler", help="Dask scheduler address (default: a local cluster)")
     c.add_argument("--lang", choices=("en", "zh"), default="en", help="language of tables and the page")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.set_defaults(func=cmd_compare)
 
     t = sub.add_parser("trace", help="write the event trace of one replication (every offer's path)")
     t.add_argument("scenario", help="scenario file (.toml)")
-    t.add_argument("--rep", type=_nonneg, default=0, help="replication number (default 0)")
-    t.add_argument("--seed", type=_nonneg, default=0, help="master seed (default 0)")
+    t.add_argument("--rep", type=_key, default=0, help="replication number (default 0)")
+    t.add_argument("--seed", type=_key, default=0, help="master seed (default 0)")
     t.add_argument("--out", help="output file, .csv or .parquet (default runs/<id>-trace-rep<K>.csv)")
     t.set_defaults(func=cmd_trace)
 
@@ -543,6 +594,25 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check scenario, sweep and calibration files without running them")
     v.add_argument("files", nargs="+", help="scenario or sweep files (.toml)")
     v.set_defaults(func=cmd_validate)
+
+    o = sub.add_parser("optimise", help="search the best mix of the group scenarios' levers for a yearly budget "
+                       "(Optuna TPE, successive halving, fresh re-estimate); resumes if interrupted")
+    o.add_argument("--budget", type=float, required=True, help="yuan a year; no year's lever cost may exceed it")
+    o.add_argument("--kpi", default="industrialised", help="KPI to improve, as in `convsim compare` (default "
+                   "industrialised, 2023–horizon)")
+    o.add_argument("--reps", type=_positive, default=240, help="paired replications of a mix that survives every "
+                   "rung of successive halving (rungs reps/9, reps/3, reps; default 240)")
+    o.add_argument("--confirm-reps", type=_positive, default=1000, help="fresh replications of the re-estimate "
+                   "(default 1000)")
+    o.add_argument("--trials", type=_positive, default=150, help="mixes tried per budget (default 150)")
+    o.add_argument("--seed", type=_nonneg, default=0, help="master seed of the simulation and the sampler (default 0)")
+    o.add_argument("--baseline", default="scenarios/baseline.toml", help="baseline file; the group scenarios "
+                   "g1–g5 and the shipped scenarios are read from its folder (default scenarios/baseline.toml)")
+    o.add_argument("--out", default="runs/optimise", help="output folder (default runs/optimise)")
+    o.add_argument("--frontier", help="budgets B1,B2,… (yuan a year): best mix at each, frontier.csv and .png")
+    o.add_argument("--quiet", action="store_true", help="no progress bar")
+    o.set_defaults(func=cmd_optimise)
+
     from sim.cli_measures import add_parsers
 
     add_parsers(sub)  # convsim levers, convsim targets

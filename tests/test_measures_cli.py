@@ -128,11 +128,11 @@ def test_compare_ranks_by_any_kpi_and_judges_a_long_horizon_too(baseline) -> Non
 def test_compare_cli_kpi_and_horizon(tmp_path: Path, capsys) -> None:
     g4 = str(ROOT / "scenarios" / "g4_intermediaries.toml")
     out = tmp_path / "cmp"
-    assert main(["compare", g4, "--baseline", str(BASELINE), "--reps", "3", "--kpi", "rate_overall", "--horizon",
-                 "2032", "--report", str(out), "--quiet"]) == 0
+    assert main(["compare", g4, "--baseline", str(BASELINE), "--reps", "3", "--worlds", "0", "--kpi", "rate_overall",
+                 "--horizon", "2032", "--report", str(out), "--quiet"]) == 0
     text = capsys.readouterr().out
     assert "2023–2027, ranked by rate_overall" in text and "2023–2032, ranked by rate_overall" in text
-    s = pd.read_csv(out / "summary.csv")
+    s = pd.read_csv(out / "details.csv")
     assert set(s["window"]) == {"2023-2027", "2023-2032"} and (out / "ranking_long.csv").is_file()
     for args in (["--kpi", "nonsense"], ["--horizon", "2100"]):
         with pytest.raises(SystemExit) as ex:

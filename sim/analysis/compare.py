@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,9 @@ from sim.analysis.kpi import KPI_BY_KEY, kpis
 from sim.experiment import run_records
 from sim.scenario import InputError, Scenario
 from sim.table import Table, build_table
+
+if TYPE_CHECKING:
+    from sim.analysis.uncertainty import WorldComparison
 
 #: KPIs of the comparison and whether more is better.
 COMPARED: dict[str, bool] = {
@@ -105,6 +109,43 @@ class Comparison:
     ranking: pd.DataFrame
     kpi: str = HEADLINE
     long: Comparison | None = None  # the same runs judged over the long window, when the horizon allows
+    worlds: WorldComparison | None = None  # the same scenarios in worlds of uncertainty (sim.analysis.uncertainty)
+
+
+def _verdict(gain: bool, loss: bool) -> str:
+    return "gain" if gain else ("loss" if loss else "no clear gain")
+
+
+def scenario_summary(c: Comparison) -> pd.DataFrame:
+    """One row per scenario, best first: the ranking KPI's paired Δ [95 %], P(better), verdict, the other KPIs'
+    Δ, M yuan per extra industrialised project and, with worlds, world_p05, world_p95, p_gain, p_best, mean_rank."""
+    long = c.summary
+    head = long[long["kpi"] == c.kpi].set_index("scenario")
+    ind = long[long["kpi"] == HEADLINE].set_index("scenario")
+    wide = long.pivot(index="scenario", columns="kpi", values="diff")
+    rank = c.ranking.set_index("scenario")
+    out = pd.DataFrame({
+        "rank": rank["rank"], "name_en": head["name_en"], "name_zh": head["name_zh"], "kpi": c.kpi,
+        "base": head["base_mean"], "value": head["mean"], "delta": head["diff"], "delta_lo": head["lo"],
+        "delta_hi": head["hi"], "p_better": head["p_beat"],
+        "verdict": [_verdict(g, x) for g, x in zip(head["gain"], head["loss"], strict=True)],
+        "tied_with_previous": rank["tied_with_previous"],
+    }, index=head.index)
+    for key in ("industrialised", "contracts", "meetings", "pilots", "rate_overall", "time_to_production",
+                "fiscal_cost"):
+        if key != c.kpi and key in wide.columns:
+            out[f"delta_{key}"] = wide[key]
+    out["myuan_per_extra_industrialised"] = ind["cost_per_extra_industrialisation_myuan"]
+    cols = ["world_mean", "world_p05", "world_p95", "p_gain", "p_best", "mean_rank"]
+    if c.worlds is not None:
+        out = out.join(c.worlds.summary[cols])
+    else:
+        for col in cols:
+            out[col] = np.nan
+    out["reps"] = c.reps
+    out["worlds"] = 0 if c.worlds is None else len(c.worlds.worlds)
+    out["window"] = f"{c.window[0]}-{c.window[1]}"
+    return out.sort_values("rank")
 
 
 def _window_kpis(rec: pd.DataFrame, first: int, last: int, lever_cost: float) -> pd.DataFrame:

@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from sim.analysis.compare import HEADLINE, Comparison, label, pairwise
+from sim.analysis.compare import HEADLINE, Comparison, label, pairwise, scenario_summary
 from sim.analysis.figures import (
     ACCENT,
     BASE,
@@ -273,11 +273,22 @@ def write_report(c: Comparison, out_dir: str | Path, lang: str = "en") -> Path:
 
     with atomic_folder(out_dir, kind="compare", option="--report") as tmp:
         figs: dict[str, bytes] = {}
-        for fname, fn in FIGURES.items():
+        figures = dict(FIGURES)
+        if c.worlds is not None:
+            from sim.analysis.worlds_report import fig_voi, fig_worlds
+
+            figures.update({"worlds.png": fig_worlds, "voi.png": fig_voi})
+        for fname, fn in figures.items():
             figs[fname] = png_bytes(fn(c, lang))
             (tmp / fname).write_bytes(figs[fname])
+        # summary.csv: one row per scenario (the ranking KPI, with the spread over worlds); details.csv: every KPI
+        scenario_summary(c).to_csv(tmp / "summary.csv", index_label="scenario")
         tables = [summary_table(c)] + ([summary_table(c.long)] if c.long is not None else [])
-        pd.concat(tables, ignore_index=True).to_csv(tmp / "summary.csv", index=False)  # one block per window
+        pd.concat(tables, ignore_index=True).to_csv(tmp / "details.csv", index=False)  # one block per window
+        if c.worlds is not None:
+            c.worlds.per_world.to_csv(tmp / "worlds.csv", index=False)
+            c.worlds.pairwise.to_csv(tmp / "pairwise_worlds.csv", index_label="scenario")
+            c.worlds.voi.to_csv(tmp / "voi.csv", index=False)
         c.ranking.to_csv(tmp / "ranking.csv", index=False)
         if c.long is not None:  # the same runs over the whole policy period (horizon beyond 2027)
             c.long.ranking.to_csv(tmp / "ranking_long.csv", index=False)
