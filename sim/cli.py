@@ -489,7 +489,8 @@ RANKABLE = ("offers", "meetings", "contracts", "all_contracts", "subsidised", "p
             "rate_overall", "time_to_production", "yuan_subsidy_city", "yuan_subsidy_county", "yuan_awards",
             "yuan_hightech_rewards", "yuan_pilot_matching", "yuan_fund_use", "yuan_pilot_cost", "yuan_loans",
             "yuan_firm_rd", "yuan_rd_induced", "hightech_stock", "hightech_applications", "broker_utilisation",
-            "pilot_utilisation", "wait_pilot", "fiscal_cost")
+            "pilot_utilisation", "wait_pilot", "wait_broker", "broker_turned_away", "pilot_turned_away",
+            "fiscal_cost")
 
 
 def _key(v: str) -> int:

@@ -170,51 +170,53 @@ def _firm_world(n: int = 1):  # type: ignore[no-untyped-def]
 
 
 def test_the_review_judges_idle_platforms_on_conversion(baseline) -> None:
+    from sim.rng import rep_key
     from sim.rules.year_end import review_platform
 
-    P = _table(baseline, r=("platforms.review_prob_idle", 1.0))
-    outcomes = {"working_kept": 0, "upgraded": 0, "delisted": 0, "busy_untouched": 0}
+    P = build_table(baseline).P  # review_upgrade = 0.5
+    outcomes = {"working_kept": 0, "upgraded": 0, "delisted": 0}
     for seed in range(200):
-        F, R = _firm_world(3)
+        F, R = _firm_world(2)
         F[:, L.F_RD] = 1.0
         F[0, L.F_RD_WORKING] = 1.0  # working, idle
-        F[1, L.F_RD_WORKING] = 0.0  # title only, idle
-        F[2, L.F_LAST_USE] = 7.5    # title only, contracted half a year ago: not idle
-        F[:2, L.F_LAST_USE] = 1.0
-        for f in range(3):
-            review_platform(P, F, R, f, 7, 8.0, seed, 0)
+        rk = np.uint64(rep_key(seed, 0))
+        for f in range(2):
+            review_platform(P, F, R, f, 7, rk)
         outcomes["working_kept"] += F[0, L.F_RD] == 1.0 and F[0, L.F_RD_WORKING] == 1.0
         outcomes["upgraded"] += F[1, L.F_RD] == 1.0 and F[1, L.F_RD_WORKING] == 1.0
         outcomes["delisted"] += F[1, L.F_RD] == 0.0
-        outcomes["busy_untouched"] += F[2, L.F_RD] == 1.0 and F[2, L.F_RD_WORKING] == 0.0
-    assert outcomes["working_kept"] == 200 and outcomes["busy_untouched"] == 200
-    assert outcomes["upgraded"] + outcomes["delisted"] == 200
-    assert 60 < outcomes["upgraded"] < 140  # review_upgrade = 0.5
+        assert R[L.R_RD_UPGRADED].sum() + R[L.R_DELISTED].sum() == 1.0
+    assert outcomes["working_kept"] == 200 and outcomes["upgraded"] + outcomes["delisted"] == 200
+    assert 60 < outcomes["upgraded"] < 140
 
 
-def test_support_turns_title_only_platforms_into_working_ones(baseline) -> None:
-    from sim.rules.year_end import review_platform
+def test_support_and_review_act_on_title_only_institutions_at_the_year_end(baseline) -> None:
+    from sim.experiment import run_records
 
-    P = _table(baseline, s=("platforms.support_rate", 0.5))
-    up = 0
-    for seed in range(200):
-        F, R = _firm_world()
-        F[0, L.F_RD], F[0, L.F_LAST_USE] = 1.0, 7.9
-        review_platform(P, F, R, 0, 7, 8.0, seed, 0)
-        up += F[0, L.F_RD_WORKING] == 1.0
-        assert R[L.R_RD_UPGRADED].sum() == F[0, L.F_RD_WORKING]
-    assert 70 < up < 130
+    def stocks(sc: Scenario):  # type: ignore[no-untyped-def]
+        rec = run_records(build_table(sc), 5, range(6), "fast")
+        late = rec[rec["year"] >= 2023]
+        return late["rd_upgraded"].sum(), late["rd_delisted"].sum(), \
+            rec[rec["year"] == 2027]["firms_with_working_rd"].mean()
+    base = stocks(baseline)
+    sup = stocks(variant(baseline, levers=[lever("platforms.support_rate", "add", 0.2, lid="support")]))
+    rev = stocks(variant(baseline, levers=[lever("platforms.review_prob_idle", "set", 0.5, lid="review")]))
+    assert base[0] == 0 and base[1] == 0  # neither support nor review today
+    assert sup[0] > 0 and sup[1] == 0 and sup[2] > base[2]
+    assert rev[0] > 0 and rev[1] > 0 and rev[2] > base[2]  # title-only idle ones start to work or lose the title
 
 
 def test_oriented_vice_presidents_go_to_firms_with_a_technical_problem(baseline) -> None:
+    from sim.rng import rep_key
     from sim.rules.year_end import place_vice_president
 
     P = _table(baseline, v=("talent.vp_targeting", 1.0))
     plain = build_table(baseline).P
     F, R = _firm_world(400)
     F[::5, L.F_LAST_USE] = 7.6  # one firm in five signed a contract within the past year
-    oriented = [place_vice_president(P, F, R, 7, 8.0, j, 3, 0) for j in range(200)]
-    random_ = [place_vice_president(plain, F, R, 7, 8.0, j, 3, 0) for j in range(200)]
+    rk = np.uint64(rep_key(3, 0))
+    oriented = [place_vice_president(P, F, R, 7, 8.0, j, rk) for j in range(200)]
+    random_ = [place_vice_president(plain, F, R, 7, 8.0, j, rk) for j in range(200)]
     assert all(f % 5 == 0 for f in oriented)
     assert sum(f % 5 == 0 for f in random_) < 80 and R[L.R_VP_ON_PROBLEM].sum() == 200
 
