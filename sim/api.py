@@ -30,6 +30,7 @@ from sim.scenario import Scenario
 from sim.scenario import load_scenario as _load
 
 if TYPE_CHECKING:
+    from sim.analysis.worlds import World
     from sim.results import CompareResult, SweepResult
     from sim.sweep.spec import Sweep
 
@@ -117,8 +118,21 @@ def summarise(records: pd.DataFrame, first: int | None = None, last: int | None 
 
 def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str | Path], reps: int = 500,
             seed: int = 0, precision: float | None = None, max_reps: int = 20000, engine: str = "auto",
-            progress: bool | Progress | None = False, on_total: Callable[[int], None] | None = None) -> CompareResult:
+            progress: bool | Progress | None = False, on_total: Callable[[int], None] | None = None,
+            kpi: str = "industrialised", worlds: int = 0, world_reps: int = 50,
+            posterior: str | Path | None = None, backend: str = "local",
+            scheduler: str | None = None) -> CompareResult:
     """Run the baseline and every scenario on common random numbers and compare them, paired.
+
+    ``worlds`` > 0 also runs every scenario in that many worlds of uncertainty
+    (:mod:`sim.analysis.worlds`: a calibrated parameter set from ``posterior``
+    — default ``calibration/posterior.csv``, else ``calibration/ensemble.csv``
+    beside the scenarios — and a draw of every lever's effect and cost from
+    its range), ``world_reps`` paired replications each; the result's summary
+    then holds world_p05, world_p95, p_gain, p_best and mean_rank.
+
+    ``kpi``: the indicator the ranking follows (any KPI, e.g. ``introduced_converted`` or a rate);
+    a horizon beyond 2027 also judges the runs over the whole policy period (``comparison.long``).
 
     ``precision`` (instead of a fixed ``reps``): add replications until every
     scenario's 95 % half-width of Δ industrialised is at most this;
@@ -145,7 +159,17 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
     ids = [a.id for a in arms]
     if base.id in ids or len(set(ids)) != len(ids):
         raise InputError(f"compare: scenario ids must be unique and differ from the baseline's ({', '.join(ids)})")
+    if not 0 <= worlds <= 10_000:
+        raise InputError(f"worlds: 0 to 10,000, got {worlds}")
+    if worlds and not 2 <= world_reps <= 100_000:
+        raise InputError(f"world_reps: 2 to 100,000 replications per world, got {world_reps}")
+    drawn = _worlds(base, worlds, seed, posterior)
+    if drawn:
+        from sim.analysis.uncertainty import world_tasks
+
+        tasks = world_tasks(base, arms, drawn, world_reps, seed, engine)
     n = (reps if precision is None else min(200, max_reps)) * (len(arms) + 1)
+    n += worlds * world_reps * (len(arms) + 1)
     with progress_for(progress, n, f"compare {len(arms) + 1} scenarios") as tick:
         bar_ = getattr(tick, "__self__", None) if progress is True else None
 
@@ -157,8 +181,30 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
                 bar_.refresh()
 
         c = _compare(base, arms, reps=reps, seed=seed, engine=engine, precision=precision, max_reps=max_reps,
-                     progress=tick, total_hint=total)
+                     progress=tick, total_hint=total, kpi=kpi)
+        if drawn:
+            from sim.analysis.uncertainty import compare_worlds
+
+            if on_total is not None or bar_ is not None:
+                total(c.reps * (len(arms) + 1) + worlds * world_reps * (len(arms) + 1))
+            c.worlds = compare_worlds(base, arms, drawn, tasks, c.kpi, backend, scheduler, progress=tick)
     return CompareResult(c)
+
+
+def _worlds(base: Scenario, n: int, seed: int, posterior: str | Path | None) -> list[World]:
+    """The worlds of a comparison (checked before any work): parameter sets from the posterior file."""
+    from sim.analysis.worlds import default_posterior, draw_worlds, read_posterior
+
+    if n == 0:
+        return []
+    path = Path(posterior) if posterior is not None else default_posterior(_repository_of(base))
+    return draw_worlds(n, seed, read_posterior(path) if path is not None else None)
+
+
+def _repository_of(sc: Scenario) -> Path:
+    """The folder holding the scenario's folder (where calibration/ sits beside scenarios/), or the cwd."""
+    src = Path(sc.source)
+    return src.resolve().parent.parent if src.is_file() else Path.cwd()
 
 
 def run_sweep(spec: str | Path, out: str | Path | None = None, backend: str = "local", scheduler: str | None = None,

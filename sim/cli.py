@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -119,27 +119,38 @@ def _ranking_text(c, lang: str) -> str:  # type: ignore[no-untyped-def]
     s = c.summary
     zh = lang == "zh"
     names = {a.scenario.id: (a.scenario.scenario.name_zh if zh else a.scenario.scenario.name_en) for a in c.arms}
-    head = (f"{'#':>3} {'scenario':<22} {'Δ industrialised [95 %]':>26} {'P(better)':>9} {'verdict':<14}"
-            f" {'Δ contracts':>12} {'Δ ind/offered':>13} {'Δ years to prod.':>16} {'Δ fiscal M¥':>12}"
+    ranked = f"Δ {c.kpi} [95 %]"
+    other = ("Δ industrialised", HEADLINE) if c.kpi != HEADLINE else ("Δ 引进转化", "introduced_converted")
+    head = (f"{'#':>3} {'scenario':<22} {ranked:>26} {'P(better)':>9} {'verdict':<14}"
+            f" {other[0]:>16} {'Δ ind/offered':>13} {'Δ years to prod.':>16} {'Δ fiscal M¥':>12}"
             f" {'M¥ per extra':>12}  name")
-    lines = [head, "-" * len(head)]
+    lines = [f"{c.window[0]}–{c.window[1]}, ranked by {c.kpi}", head, "-" * len(head)]
     get = s.set_index(["scenario", "kpi"])
     for _, r in c.ranking.iterrows():
         sid = r["scenario"]
-        h = get.loc[(sid, HEADLINE)]
+        h = get.loc[(sid, c.kpi)]
         verdict = "gain" if h["gain"] else ("loss" if h["loss"] else "no clear gain")
         if r["tied_with_previous"]:
             verdict += " ≈↑"
-        per = h["cost_per_extra_industrialisation_myuan"]
+        per = get.loc[(sid, HEADLINE), "cost_per_extra_industrialisation_myuan"]
         lines.append(
-            f"{r['rank']:>3} {sid:<22} {h['diff']:>+8.2f} [{h['lo']:>+7.2f}, {h['hi']:>+7.2f}] {h['p_beat']:>9.2f}"
-            f" {verdict:<14} {get.loc[(sid, 'contracts'), 'diff']:>+12.2f}"
+            f"{r['rank']:>3} {sid:<22} {h['diff']:>+8.3g} [{h['lo']:>+7.3g}, {h['hi']:>+7.3g}] {h['p_beat']:>9.2f}"
+            f" {verdict:<14} {get.loc[(sid, other[1]), 'diff']:>+16.2f}"
             f" {100 * get.loc[(sid, 'rate_overall'), 'diff']:>+11.2f}pp"
             f" {get.loc[(sid, 'time_to_production'), 'diff']:>+16.3f} {get.loc[(sid, 'fiscal_cost'), 'diff']:>+12.2f}"
             f" {'–' if per != per else f'{per:.2f}':>12}  {names[sid]}")
     lines.append("≈↑ = indistinguishable from the scenario ranked above (paired 95 % interval crosses zero); "
                  "'gain' only when the whole interval is above zero.")
     return "\n".join(lines)
+
+
+def _at_horizon(sc: Scenario, horizon: int | None, source: str) -> Scenario:
+    """The scenario with ``--horizon`` as its last simulated year (unchanged without the option)."""
+    if horizon is None:
+        return sc
+    from sim.scenario import with_horizon
+
+    return with_horizon(sc, horizon, source)
 
 
 def cmd_compare(a: argparse.Namespace) -> int:
@@ -158,11 +169,12 @@ def cmd_compare(a: argparse.Namespace) -> int:
         paths = sorted(p for p in d.glob("*.toml") if p.resolve() != base_path.resolve())
         if not paths:
             raise InputError(f"{d}: no scenario files besides the baseline")
-    baseline = load_scenario(base_path)
+    baseline = _at_horizon(load_scenario(base_path), a.horizon, str(base_path))
     build_table(baseline, str(base_path))
     scenarios = []
     for p in paths:
-        sc, _ = _load(str(p))
+        sc = _at_horizon(load_scenario(p), a.horizon, str(p))
+        build_table(sc, str(p))
         scenarios.append((sc, str(p)))
     ids = [sc.id for sc, _ in scenarios]
     dup = {i for i in ids if ids.count(i) > 1}
@@ -173,24 +185,45 @@ def cmd_compare(a: argparse.Namespace) -> int:
     reps = a.reps if a.reps is not None else (None if a.precision is not None else 500)
     n_arms = len(scenarios) + 1
     _check_memory(reps or a.max_reps, baseline.params.n_years, n_arms, "--reps" if reps else "--max-reps")
+    if a.posterior is not None:
+        from sim.analysis.worlds import read_posterior
+
+        read_posterior(a.posterior)
+    if a.scheduler is not None:
+        if a.backend != "dask":
+            raise InputError("--scheduler: only with --backend dask")
+        from sim.executor import check_scheduler_address
+
+        check_scheduler_address(a.scheduler)
     from sim.experiment import resolve_engine
 
     _report_compile(resolve_engine(a.engine, reps or 200), build_table(baseline, str(base_path)), a.quiet)
-    with _progress((reps or 200) * n_arms, f"compare {n_arms} scenarios", a.quiet) as bar:
+    with _progress(((reps or 200) + a.worlds * a.world_reps) * n_arms, f"compare {n_arms} scenarios", a.quiet) as bar:
         def hint(total: int) -> None:
             bar.total = total
             bar.refresh()
         c = api.compare(baseline, [sc for sc, _ in scenarios], reps=reps or 0, seed=a.seed, engine=a.engine,
-                        precision=a.precision, max_reps=a.max_reps, progress=bar.update, on_total=hint).comparison
+                        precision=a.precision, max_reps=a.max_reps, progress=bar.update, on_total=hint,
+                        kpi=a.kpi, worlds=a.worlds, world_reps=a.world_reps, posterior=a.posterior,
+                        backend=a.backend, scheduler=a.scheduler).comparison
     _say_replacing(state, report, a.quiet)
     out = write_report(c, report, a.lang)  # before printing: a reader that stops early must not cost the report
     zh = a.lang == "zh"
     print(f"{'基线' if zh else 'Baseline'}: {baseline.id}; {c.window[0]}–{c.window[1]}; {c.reps} paired "
           f"replications each, seed {a.seed}")
     if a.precision is not None:
+        from sim.analysis.compare import HEADLINE
+
+        worst = c.summary.loc[c.summary["kpi"] == HEADLINE, "half_width"].max()
         print(f"--precision {a.precision}: reached with {c.reps} replications per scenario"
-              if c.reps < a.max_reps else f"--precision {a.precision}: stopped at --max-reps {a.max_reps}")
+              if worst <= a.precision else f"--precision {a.precision}: stopped at --max-reps {a.max_reps}")
     print(_ranking_text(c, a.lang))
+    if c.worlds is not None:
+        from sim.analysis.worlds_report import worlds_text
+
+        print("\n" + worlds_text(c, a.lang))
+    if c.long is not None:
+        print("\n" + _ranking_text(c.long, a.lang))
     print(f"\nreport: {out / 'report.html'}  summary: {out / 'summary.csv'}  figures: {out}/*.png")
     return 0
 
@@ -411,6 +444,16 @@ def _positive(v: str) -> int:
     return _whole(v, 1)
 
 
+def _nonneg_max(most: int) -> Callable[[str], int]:
+    def check(v: str) -> int:
+        n = _whole(v, 0)
+        if n > most:
+            raise argparse.ArgumentTypeError(f"must be between 0 and {most:,}, got {n}")
+        return n
+
+    return check
+
+
 def _at_least_two(v: str) -> int:
     """Replications of a comparison: an interval needs at least two."""
     return _whole(v, 2)
@@ -448,6 +491,23 @@ def _nonneg(v: str) -> int:
     return _whole(v, 0)
 
 
+def _year(v: str) -> int:
+    """A horizon year: a whole number the time parameters allow (checked with the scenario)."""
+    n = _whole(v, 2018)
+    if n > 2060:
+        raise argparse.ArgumentTypeError(f"must be at most 2060, got {n}")
+    return n
+
+
+#: Keys `compare --kpi` accepts (every KPI and the fiscal cost); listed here so the parser needs no heavy import.
+RANKABLE = ("offers", "meetings", "contracts", "all_contracts", "subsidised", "pilots", "pilots_public",
+            "industrialised", "introduced_converted", "awards", "rate_contract", "rate_industrialised",
+            "rate_overall", "time_to_production", "yuan_subsidy_city", "yuan_subsidy_county", "yuan_awards",
+            "yuan_hightech_rewards", "yuan_pilot_matching", "yuan_fund_use", "yuan_pilot_cost", "yuan_loans",
+            "yuan_firm_rd", "yuan_rd_induced", "hightech_stock", "hightech_applications", "broker_utilisation",
+            "pilot_utilisation", "wait_pilot", "fiscal_cost")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="convsim", description="Policy simulator for research-result conversion "
                                 "in Suizhou (随州科技成果转化政策模拟).")
@@ -478,6 +538,21 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=_nonneg, default=0, help="master seed (default 0)")
     c.add_argument("--engine", choices=("auto", "simpy", "fast"), default="auto")
     c.add_argument("--report", help="report folder (default runs/compare)")
+    c.add_argument("--kpi", default="industrialised", choices=RANKABLE, metavar="KEY",
+                   help="rank by this KPI (default industrialised; any KPI of `convsim run`, e.g. "
+                   "introduced_converted, rate_contract, rate_industrialised, rate_overall, or fiscal_cost)")
+    c.add_argument("--horizon", type=_year, default=None,
+                   help="last simulated year (default the baseline's, 2027); beyond 2027 the policy period is "
+                   "also judged as a whole (e.g. 2023–2032)")
+    c.add_argument("--worlds", type=_nonneg_max(10_000), default=40,
+                   help="also compare in N worlds of uncertainty: a calibrated parameter set and a draw of every "
+                   "lever's effect and cost from its range (default 40; 0 = the defaults only)")
+    c.add_argument("--world-reps", type=_at_least_two, default=50, help="paired replications per world (default 50)")
+    c.add_argument("--posterior", default=None, help="calibrated parameter sets, CSV with an optional weight column "
+                   "(default calibration/posterior.csv, else calibration/ensemble.csv, beside the scenario folder)")
+    c.add_argument("--backend", choices=("local", "dask"), default="local",
+                   help="where the worlds run: local (all cores) or dask (one task per world and scenario)")
+    c.add_argument("--scheduler", help="Dask scheduler address (default: a local cluster)")
     c.add_argument("--lang", choices=("en", "zh"), default="en", help="language of tables and the page")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.set_defaults(func=cmd_compare)
@@ -530,6 +605,9 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check scenario, sweep and calibration files without running them")
     v.add_argument("files", nargs="+", help="scenario or sweep files (.toml)")
     v.set_defaults(func=cmd_validate)
+    from sim.cli_measures import add_parsers
+
+    add_parsers(sub)  # convsim levers, convsim targets
     return p
 
 

@@ -77,12 +77,17 @@ def scaled_lever(lv: Lever, factor: float, params: Params) -> Lever:
     """``lv`` with its effect and its yearly cost multiplied by ``factor`` (see the module's docstring)."""
     if not factor >= 0:
         raise InputError(f"derive: scale[{lv.id!r}]: the factor must be a number ≥ 0, got {factor}")
-    if lv.mode == "add":
-        value = lv.value * factor
-    elif lv.mode == "multiply":
-        value = 1.0 + (lv.value - 1.0) * factor
-    else:
+    def size(x: float) -> float:  # the value, or either end of its plausible range, scaled alike
+        if lv.mode == "add":
+            return x * factor
+        if lv.mode == "multiply":
+            return 1.0 + (x - 1.0) * factor
         group, name = lv.param.split(".")
         base = float(getattr(getattr(params, group), name))
-        value = base + (lv.value - base) * factor
-    return lv.model_copy(update={"value": value, "yearly_cost_yuan": lv.yearly_cost_yuan * factor})
+        return base + (x - base) * factor
+
+    update: dict[str, Any] = {"value": size(lv.value), "yearly_cost_yuan": lv.yearly_cost_yuan * factor,
+                              "effect_low": size(lv.effect_low), "effect_high": size(lv.effect_high)}
+    if lv.cost_low is not None and lv.cost_high is not None:
+        update.update(cost_low=lv.cost_low * factor, cost_high=lv.cost_high * factor)
+    return lv.model_copy(update=update)

@@ -46,7 +46,8 @@ F_COLLATERAL = 7
 F_IMITATOR = 8
 F_HIGHTECH = 9       # certified high-tech enterprise (高企)
 F_LAST_USE = 10      # time of the firm's last contract (platform activity)
-N_FCOL = 11
+F_RD_WORKING = 11    # its R&D institution works (1) or holds a title only (0; 重申报、轻发展)
+N_FCOL = 12
 
 # ---- offers ----------------------------------------------------------------
 O_KEY = 0
@@ -69,7 +70,8 @@ O_ATTEMPT = 16
 O_SUBSIDY = 17
 O_PILOT_COST = 18
 O_INVEST = 19
-N_OCOL = 20
+O_DEMAND_LED = 20    # developed to answer a firm's stated need (企业出题、高校答题)
+N_OCOL = 21
 
 # Stages an offer can be in.
 ST_MEETING, ST_NEGOTIATION, ST_PILOT, ST_FINANCE, ST_RAMPUP, ST_DONE = range(6)
@@ -179,6 +181,11 @@ R_FIRMS_TALENT = _row("firms_with_talent")
 R_FIRMS_VP = _row("firms_with_vice_president")
 R_DELISTED = _row("rd_delisted")
 R_AWARENESS = _row("mean_awareness")
+R_M_MATCHING = _row("yuan_pilot_matching")      # matching funds (配套资金) the city fund paid to pilot bases
+R_OFFERS_DEMAND_LED = _row("offers_demand_led")
+R_FIRMS_RD_WORKING = _row("firms_with_working_rd")
+R_RD_UPGRADED = _row("rd_upgraded")             # title-only institutions that started to work (support, review)
+R_VP_ON_PROBLEM = _row("vp_placed_on_problem")  # placements in a firm with a technical problem
 
 RECORD_ROWS: tuple[str, ...] = tuple(_rows)
 N_ROWS = len(RECORD_ROWS)

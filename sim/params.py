@@ -145,10 +145,15 @@ class Supply(Group):
                                doc="TRL 3, 4, 5, 6, 7, 8")
     institute_trl_bonus: int = param(1, "TRL levels", "ASM institutes pitch results closer to their industry",
                                  ge=0, le=3)
-    maturation_share: float = param(0.0, "share", "ASM results matured (熟化) by an institute before transfer: "
-                                "+1 TRL; none today (report 三(二))", ge=0, le=1)
-    value_median_yuan: float = param(250_000.0, "yuan", "DER 289 k mean subsidised deal (report) and PRIORS "
-                                 "median 200–300 k", ge=1000, le=1e9)
+    maturation_share: float = param(0.0, "share", "ASM institute-channel results that the institutes select "
+                                "for the city and mature (熟化) before transfer: +1 TRL; none today (report 三(二)二)",
+                                ge=0, le=1)
+    demand_led_share: float = param(0.0, "share", "ASM institute-channel results developed by university teams to "
+                                "answer a need the institutes collected from a firm (企业出题、高校答题): +1 TRL, the "
+                                "asking firm is known, the result fits its need; none today (report 三(二)二)",
+                                ge=0, le=1)
+    value_median_yuan: float = param(250_000.0, "yuan", "DER 289 k mean subsidised deal (report 一(一)2) and "
+                                 "prior median 200–300 k (docs/sources.md §3)", ge=1000, le=1e9)
     value_log_sd: float = param(0.9, "log yuan", "ASM heavy tail (Polasko et al. 2021, DOC): mean ≈ 375 k",
                             ge=0, le=3)
     patent_share: float = param(0.6, "share", "ASM results protected by a patent", ge=0, le=1)
@@ -169,6 +174,9 @@ class Meeting(Group):
     broker_service_log_sd: float = param(0.5, "log years", "ASM", ge=0, le=3)
     broker_queue_cap: float = param(6.0, "results", "ASM a result finding this many waiting goes unassisted",
                                 ge=0, le=10000)
+    brokers_per_agency: float = param(1.0, "brokers/agency", "ASM an agency is an intermediary: its staff search "
+                                  "and negotiate like brokers; one each today (meeting.brokers = 7 agencies + 1)",
+                                  ge=0, le=100, doc="brokers a transfer agency added after the first year brings")
     efficiency_broker: float = param(0.055, "μ", "ASM calibrated to T2 (500+ meetings in five years)", ge=0, le=10)
     efficiency_unassisted: float = param(0.025, "μ", "ASM", ge=0, le=10)
     efficiency_event: float = param(0.07, "μ", "ASM calibrated to 20–34 % event yields (Hubei reports, DER)",
@@ -184,7 +192,7 @@ class Contract(Group):
 
     negotiation_median_years: float = param(0.15, "years", "ASM", ge=0.001, le=5)
     negotiation_log_sd: float = param(0.5, "log years", "ASM", ge=0, le=3)
-    base_logit: float = param(-1.4, "logit", "ASM calibrated to T3 (nearly 200 contracts in five years)",
+    base_logit: float = param(-1.55, "logit", "ASM calibrated to T3 (nearly 200 contracts in five years)",
                           ge=-20, le=20)
     b_rd_institution: float = param(0.6, "logit", "ASM absorptive capacity (report 二(二))", ge=-10, le=10)
     b_talent: float = param(0.5, "logit", "ASM report 二(三)", ge=-10, le=10)
@@ -199,6 +207,10 @@ class Contract(Group):
                                 ge=0, le=1)
     imitation_prob: float = param(0.5, "probability", "ASM an imitator copies instead of contracting when "
                               "unprotected", ge=0, le=1)
+    need_fit: float = param(0.1, "0–1", "ASM share of meetings where the firm's need was pinned down beforehand "
+                            "(report 三(一)二: 启发式找准企业需求); demand-led results always fit", ge=0, le=1)
+    b_need_fit: float = param(1.0, "logit per unit", "ASM a result that answers a known need sells more easily",
+                              ge=-10, le=10)
     ip_protection: float = param(0.3, "0–1", "ASM share of imitation prevented", ge=0, le=1)
     imitation_discouragement: float = param(0.02, "share of awareness", "ASM report 二(一): copying hurts "
                                         "others' incentive", ge=0, le=1)
@@ -210,7 +222,13 @@ class Subsidy(Group):
     fund_yuan_per_year: float = param(10_000_000.0, "yuan/year", "DOC report 一(二)1", ge=0, le=1e11)
     city_rate: float = param(0.20, "share of value", "DOC report 一(一)2", ge=0, le=1)
     county_rate: float = param(0.10, "share of value", "DOC report 一(一)2 (随县, 广水, 曾都)", ge=0, le=1)
-    claim_prob: float = param(0.40, "probability", "ASM calibrated to T5 (80 subsidised of ≈200)", ge=0, le=1)
+    claim_prob: float = param(0.42, "probability", "ASM calibrated to T5 (80 subsidised of ≈180)", ge=0, le=1)
+    claim_publicity: float = param(0.0, "share", "ASM share of contracting firms that would not claim who claim "
+                                   "once publicity reaches them (report 三(一)一: 享受成果转化补贴); 0 today",
+                                   ge=0, le=1)
+    pilot_matching_share: float = param(0.0, "share of pilot cost", "ASM matching funds (配套资金) from the city "
+                                        "fund: share of a public-base pilot's cost the fund pays while it holds "
+                                        "it; none today (report 三(五)一)", ge=0, le=1)
     cap_per_project_yuan: float = param(math.inf, "yuan", "ASM no cap is documented", ge=0)
     awards_per_year: float = param(5.0, "projects/year", "DOC report 一(一)2", ge=0, le=100)
     award_yuan: float = param(500_000.0, "yuan", "DOC report 一(一)2", ge=0, le=1e9)
@@ -221,7 +239,8 @@ class Subsidy(Group):
 class Pilot(Group):
     """The pilot test (中试) that immature results need before production."""
 
-    trl_ready: int = param(6, "TRL", "ASM results at TRL ≥ 6 skip the pilot (share needing one 0.5–0.8, PRIORS)",
+    trl_ready: int = param(6, "TRL", "ASM results at TRL ≥ 6 skip the pilot (share needing one 0.5–0.8, "
+                       "prior in docs/sources.md)",
                        ge=1, le=10)
     public_slots: float = param(3.0, "projects at once", "ASM 3 institutes + science park; report 二(一): "
                             "'中试环节仍然薄弱'", ge=0, le=1000)
@@ -229,19 +248,29 @@ class Pilot(Group):
                                 ge=0, le=10000)
     inhouse_prob: float = param(0.5, "probability", "ASM firms with R&D institution and talent test in-house",
                             ge=0, le=1)
-    duration_median_years: float = param(0.85, "years", "ASM PRIORS median 9–12 months", ge=0.01, le=10)
-    duration_log_sd: float = param(0.5, "log years", "ASM PRIORS", ge=0, le=3)
+    duration_median_years: float = param(0.85, "years", "ASM prior median 9–12 months (docs/sources.md §3)",
+                                         ge=0.01, le=10)
+    duration_log_sd: float = param(0.5, "log years", "ASM prior (docs/sources.md §3)", ge=0, le=3)
     outside_duration_factor: float = param(1.3, "×", "ASM outside bases are farther and busier", ge=0.1, le=10)
-    cost_multiple_median: float = param(3.0, "× value", "ASM/WEAK PRIORS 3–10 × contract value", ge=0, le=100)
+    cost_multiple_median: float = param(6.0, "× value", "ASM/WEAK prior 3–10 × contract value (docs/sources.md); "
+                                        "calibrated to T11 (R&D induced without production investment)",
+                                        ge=0, le=100)
     cost_log_sd: float = param(0.5, "log", "ASM", ge=0, le=3)
     public_cost_factor: float = param(0.6, "×", "ASM public bases share equipment", ge=0, le=10)
     outside_cost_factor: float = param(1.5, "×", "ASM", ge=0, le=10)
-    finance_prob: float = param(0.5, "probability", "ASM a firm without own funds finds the pilot money",
-                            ge=0, le=1)
+    finance_prob: float = param(0.5, "probability", "ASM a firm without own funds finds the pilot money, for a "
+                            "pilot whose cost to the firm is finance_reference_yuan", ge=0, le=1)
+    finance_reference_yuan: float = param(1_500_000.0, "yuan", "DER median pilot cost: median value 250 k × "
+                                          "cost multiple 6 (ASM)", ge=1000, le=1e9)
+    finance_cost_elasticity: float = param(1.0, "logit per log yuan", "ASM the odds of finding the money fall "
+                                           "in proportion to the cost the firm bears (after subsidies and "
+                                           "matching funds)", ge=0, le=10)
     insurance_share: float = param(0.0, "share", "ASM conversion financing insurance (none today, report 三(五))",
                                ge=0, le=1)
-    success_base: float = param(0.40, "probability", "ASM PRIORS 0.3–0.5 (Merrow 1981, DOC)", ge=0, le=1)
-    public_uplift: float = param(0.15, "probability", "ASM PRIORS +0.1–0.3, capped by the WEAK 30→80 % claim",
+    success_base: float = param(0.40, "probability", "ASM prior 0.3–0.5 (Merrow 1981, DOC; docs/sources.md)",
+                                ge=0, le=1)
+    public_uplift: float = param(0.15, "probability", "ASM prior +0.1–0.3, capped by the WEAK 30→80 % "
+                             "claim (docs/sources.md)",
                              ge=0, le=1)
     talent_uplift: float = param(0.10, "probability", "ASM", ge=0, le=1)
     trl_uplift: float = param(0.05, "probability per TRL above 3", "ASM", ge=0, le=1)
@@ -256,7 +285,8 @@ class Finance(Group):
     own_funds_prob: float = param(0.7, "probability", "ASM liquid firms pay from own funds", ge=0, le=1)
     guarantee_approval: float = param(0.70, "probability", "ASM below 85.7 % small-firm loan success (CBRC, DOC); "
                                   "needs collateral", ge=0, le=1)
-    ip_pledge_approval: float = param(0.40, "probability", "ASM lower for IP pledges (PRIORS)", ge=0, le=1)
+    ip_pledge_approval: float = param(0.40, "probability", "ASM lower for IP pledges (prior, docs/sources.md)",
+                                      ge=0, le=1)
     venture_prob: float = param(0.05, "probability", "ASM high-tech firms only", ge=0, le=1)
     hightech_priority: float = param(0.10, "probability", "ASM credit priority for high-tech firms (report 一(四)2)",
                                  ge=0, le=1)
@@ -288,6 +318,13 @@ class Talent(Group):
     turnover: float = param(0.18, "1/year", "DOC 15.7–16.6 % staff turnover (51job) + small-city uplift (ASM)",
                         ge=0, le=1)
     inflow: float = param(0.06, "1/year", "ASM firms without a team that gain one", ge=0, le=1)
+    vp_targeting: float = param(0.0, "share", "ASM placements made where a firm has a technical problem "
+                                "(以解决企业技术难题为导向, report 三(三)三); today not oriented (random firms)",
+                                ge=0, le=1)
+    vp_problem_years: float = param(1.0, "years", "ASM a firm that signed a contract this recently has a "
+                                    "technical problem to solve (absorbing the result)", ge=0.1, le=10)
+    vp_training: float = param(0.1, "1/year", "ASM a vice-president's guidance and training (技术指导培训) leaves "
+                               "a technical team in a firm that had none", ge=0, le=1)
     publicity_rate: float = param(0.02, "share of unawareness/year", "ASM policy publicity today (report 三(一))",
                               ge=0, le=1)
 
@@ -296,7 +333,16 @@ class Platforms(Group):
     """Firms' own R&D institutions: founded, used, and delisted when idle."""
 
     rd_adoption_rate: float = param(0.01, "1/year", "ASM firms founding an R&D institution", ge=0, le=1)
-    delist_prob_idle: float = param(0.0, "1/year", "ASM no performance review today (report 三(二))", ge=0, le=1)
+    title_only_share: float = param(0.5, "share", "ASM R&D institutions that hold a title but do little R&D "
+                                    "(重申报、轻发展, report 二(二)二: 'most' platforms invest little): no absorptive "
+                                    "capacity, no in-house pilot", ge=0, le=1)
+    support_rate: float = param(0.0, "1/year", "ASM title-only institutions that support for hardware and "
+                                "software (软硬件投入, report 三(二)三) turns into working ones; none today",
+                                ge=0, le=1)
+    review_prob_idle: float = param(0.0, "1/year", "ASM chance a year that an idle institution is reviewed on "
+                                    "conversion (report 三(二)三); no performance review today", ge=0, le=1)
+    review_upgrade: float = param(0.5, "share", "ASM reviewed title-only institutions whose firms invest to keep "
+                                  "the title (they start to work); the others are delisted", ge=0, le=1)
     idle_years: float = param(3.0, "years", "ASM no contract for this long counts as idle", ge=0.5, le=50)
 
 
@@ -309,7 +355,7 @@ class HighTech(Group):
                               "applying in 2018", ge=0, le=1)
     apply_growth: float = param(0.35, "1/year", "ASM the rolling cultivation plan (report 一(二)1) raises applications "
                             "to 95 in 2022 (DOC, T8); held at the 2022 level after", ge=-0.5, le=2)
-    approval: float = param(0.40, "probability", "ASM no approval rate documented; set so the stock passes "
+    approval: float = param(0.38, "probability", "ASM no approval rate documented; set so the stock passes "
                             "170 by end-2022 (T8)", ge=0, le=1)
     other_contracts_per_year: float = param(175.0, "contracts/year", "ASM non-university contracts so that all "
                                         "contracts ≈ 1000+ in five years (T4)", ge=0, le=1e5)

@@ -27,10 +27,6 @@ if TYPE_CHECKING:
 FIGURE_NAMES = ("forest", "funnel", "fans", "cost", "bottlenecks")
 
 
-def _verdict(gain: bool, loss: bool) -> str:
-    return "gain" if gain else ("loss" if loss else "no clear gain")
-
-
 @dataclass
 class CompareResult:
     """Scenarios compared with a baseline on common random numbers (see :func:`sim.compare`)."""
@@ -50,26 +46,11 @@ class CompareResult:
 
     @property
     def summary(self) -> pd.DataFrame:
-        """One row per scenario, best first: Δ industrialised [95 %], P(better), verdict, other KPIs' Δ."""
-        from sim.analysis.compare import HEADLINE
+        """One row per scenario, best first: Δ of the ranking KPI [95 %], P(better), verdict, other KPIs' Δ,
+        M yuan per extra project and, with worlds, the spread over worlds (world_p05 … mean_rank)."""
+        from sim.analysis.compare import scenario_summary
 
-        long = self.comparison.summary
-        head = long[long["kpi"] == HEADLINE].set_index("scenario")
-        wide = long.pivot(index="scenario", columns="kpi", values="diff")
-        rank = self.comparison.ranking.set_index("scenario")
-        out = pd.DataFrame({
-            "rank": rank["rank"],
-            "name_en": head["name_en"], "name_zh": head["name_zh"],
-            "industrialised_base": head["base_mean"], "industrialised": head["mean"],
-            "delta": head["diff"], "delta_lo": head["lo"], "delta_hi": head["hi"],
-            "p_better": head["p_beat"],
-            "verdict": [_verdict(g, x) for g, x in zip(head["gain"], head["loss"], strict=True)],
-            "tied_with_previous": rank["tied_with_previous"],
-        }, index=head.index)
-        for key in ("contracts", "meetings", "pilots", "rate_overall", "time_to_production", "fiscal_cost"):
-            out[f"delta_{key}"] = wide[key]
-        out["myuan_per_extra_industrialised"] = head["cost_per_extra_industrialisation_myuan"]
-        return out.sort_values("rank")
+        return scenario_summary(self.comparison)
 
     @property
     def details(self) -> pd.DataFrame:

@@ -49,6 +49,12 @@ class Lever(BaseModel):
     param: str = Field(min_length=3, description="parameter acted on, as group.name")
     mode: Literal["add", "multiply", "set"]
     value: float
+    effect_source: str = Field(min_length=5, pattern=r"^(DOC|DER|ASM)\b",
+                               description="where the size comes from: DOC/DER/ASM tag and reference")
+    effect_low: float = Field(description="low end of the plausible size, in the units of value")
+    effect_high: float = Field(description="high end of the plausible size, in the units of value")
+    cost_low: float | None = Field(None, ge=0, le=1e11, description="low end of an assumed (ASM) yearly cost, yuan")
+    cost_high: float | None = Field(None, ge=0, le=1e11, description="high end of an assumed (ASM) yearly cost, yuan")
     start_year: int | None = Field(None, ge=2000, le=2100, description="default: time.policy_start_year")
     phase_in_years: int = Field(1, ge=1, le=20)
     yearly_cost_yuan: float = Field(ge=0, le=1e11)
@@ -69,6 +75,24 @@ class Lever(BaseModel):
             raise ValueError(f"parameter {self.param!r} is not a number")
         if not math.isfinite(self.value):
             raise ValueError("value must be finite")
+        return self._check_ranges()
+
+    def _check_ranges(self) -> Lever:
+        """The plausible range of the effect (and of an assumed cost) must hold the central value."""
+        if not (math.isfinite(self.effect_low) and math.isfinite(self.effect_high)):
+            raise ValueError(f"lever {self.id!r}: effect_low and effect_high must be finite")
+        if not self.effect_low <= self.value <= self.effect_high:
+            raise ValueError(f"lever {self.id!r}: effect range {self.effect_low:g}–{self.effect_high:g} must hold "
+                             f"value {self.value:g} (effect_low ≤ value ≤ effect_high)")
+        if self.cost_source.startswith("ASM") and (self.cost_low is None or self.cost_high is None):
+            raise ValueError(f"lever {self.id!r}: an assumed cost (cost_source ASM) needs cost_low and cost_high, "
+                             "the plausible range of yearly_cost_yuan")
+        if (self.cost_low is None) != (self.cost_high is None):
+            raise ValueError(f"lever {self.id!r}: give both cost_low and cost_high, or neither")
+        if self.cost_low is not None and self.cost_high is not None \
+                and not self.cost_low <= self.yearly_cost_yuan <= self.cost_high:
+            raise ValueError(f"lever {self.id!r}: cost range {self.cost_low:,.0f}–{self.cost_high:,.0f} must hold "
+                             f"yearly_cost_yuan {self.yearly_cost_yuan:,.0f}")
         return self
 
 
@@ -261,6 +285,21 @@ def scenario_from_dict(data: dict[str, Any], path: str | Path = "<scenario>") ->
         raise InputError(one_line(Path(path), err)) from None
     sc._source = str(path)
     return sc
+
+
+def with_horizon(sc: Scenario, horizon: int, source: str = "<scenario>") -> Scenario:
+    """The scenario simulated to ``horizon`` (its last year), validated again (``--horizon``).
+
+    A longer horizon judges slow measures (R&D institutions, talent) over 2023–2032 as well as 2023–2027.
+    """
+    data = sc.model_dump(mode="python")
+    data["params"]["time"]["horizon_year"] = horizon
+    try:
+        out = Scenario.model_validate(data)
+        out._source = sc.source
+        return out
+    except ValidationError as err:
+        raise InputError(f"--horizon {horizon}: " + one_line(Path(source), err)) from None
 
 
 def baseline_scenario() -> Scenario:

@@ -4,7 +4,9 @@
 after every lever has been applied, so rules never need to know about
 levers. Lists (shares) become one row per element (``firms.sector_share[2]``).
 A few derived rows follow the parameters: the number of commissioners each
-year and the thinning ceilings of the arrival channels.
+year, the thinning ceilings of the arrival channels and the brokers at work
+(``meeting.brokers`` plus the brokers of transfer agencies added since the
+first year).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def _param_names() -> list[str]:
 
 
 PARAM_NAMES: tuple[str, ...] = (*_param_names(), "derived.commissioners", "derived.hightech_apply",
-                                 *(f"derived.ceiling.{c}" for c in CHANNELS))
+                                 *(f"derived.ceiling.{c}" for c in CHANNELS), "derived.brokers")
 PIDX: dict[str, int] = {n: i for i, n in enumerate(PARAM_NAMES)}
 N_PARAMS = len(PARAM_NAMES)
 
@@ -115,6 +117,10 @@ def _raw_table(p: Params, levers: list) -> np.ndarray:
     base = P[PIDX["hightech.apply_prob"]]
     g = P[PIDX["hightech.apply_growth"]]
     P[PIDX["derived.hightech_apply"]] = np.minimum(1.0, base * (1.0 + g) ** (np.minimum(years, 2022) - 2018))
+    # an agency is intermediary capacity: agencies added after the first year bring their brokers (三(四)二)
+    agencies = P[PIDX["supply.agencies"]]
+    P[PIDX["derived.brokers"]] = P[PIDX["meeting.brokers"]] + P[PIDX["meeting.brokers_per_agency"]] * np.maximum(
+        agencies - agencies[0], 0.0)
     return P
 
 

@@ -38,4 +38,6 @@ def variant(sc: Scenario, params: dict[str, dict[str, Any]] | None = None,
 def lever(param: str, mode: str, value: float, start: int = 2023, cost: float = 0.0,
           lid: str = "test_lever") -> dict[str, Any]:
     return {"id": lid, "name_en": lid, "name_zh": lid, "group": "platforms", "param": param, "mode": mode,
-            "value": value, "start_year": start, "yearly_cost_yuan": cost, "cost_source": "ASM test"}
+            "value": value, "effect_source": "ASM test", "effect_low": min(value, 0.0) if mode == "add" else value,
+            "effect_high": max(value, 0.0) if mode == "add" else value, "cost_low": cost, "cost_high": cost,
+            "start_year": start, "yearly_cost_yuan": cost, "cost_source": "ASM test"}

@@ -9,6 +9,8 @@ from tests.conftest import BASELINE
 
 GOOD = BASELINE.read_text(encoding="utf-8")
 
+#: The evidence every lever carries: effect source and range, cost range (the cost is assumed).
+RANGES = 'effect_source = "ASM t"\neffect_low = 0\neffect_high = 1\ncost_low = 0\ncost_high = 0\n'
 CASES = {
     "unknown_key": (GOOD.replace("events_per_year = 8.0", "events_per_yeer = 8.0"),
                     ["params.supply.events_per_yeer", "unknown key", "events_per_year"]),
@@ -21,10 +23,12 @@ CASES = {
         "start_year = 2018", "start_year = 2020"), ["params.time", "before start_year"]),
     "malformed": (GOOD.replace("[params.subsidy]", "[params.subsidy"), ["malformed TOML"]),
     "bad_lever": (GOOD + '\n[[levers]]\nid = "x"\nname_en = "x"\nname_zh = "x"\ngroup = "finance"\n'
-                  'param = "subsidy.nonexistent"\nmode = "add"\nvalue = 1\nyearly_cost_yuan = 0\n'
+                  'param = "subsidy.nonexistent"\nmode = "add"\nvalue = 1\n'
+                  + RANGES + 'yearly_cost_yuan = 0\n'
                   'cost_source = "ASM"\n', ["levers[0]", "unknown parameter"]),
     "lever_out_of_range": (GOOD + '\n[[levers]]\nid = "x"\nname_en = "x"\nname_zh = "x"\ngroup = "finance"\n'
-                           'param = "subsidy.city_rate"\nmode = "add"\nvalue = 0.9\nyearly_cost_yuan = 0\n'
+                           'param = "subsidy.city_rate"\nmode = "add"\nvalue = 0.9\n'
+                           + RANGES + 'yearly_cost_yuan = 0\n'
                            'cost_source = "ASM"\n', ["levers.x", "subsidy.city_rate", "allowed range"]),
 }
 

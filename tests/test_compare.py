@@ -18,7 +18,7 @@ SCEN = ROOT / "scenarios"
 def test_compare_cli_writes_report_with_consistent_numbers(tmp_path: Path, capsys) -> None:
     out = tmp_path / "report"
     code = main(["compare", str(SCEN / "g2_platforms.toml"), str(SCEN / "g4_intermediaries.toml"),
-                 str(SCEN / "eq_talent.toml"), "--reps", "40", "--report", str(out), "--quiet"])
+                 str(SCEN / "eq_talent.toml"), "--reps", "40", "--worlds", "0", "--report", str(out), "--quiet"])
     assert code == 0
     text = capsys.readouterr().out
     assert "g4_intermediaries" in text and "Δ industrialised" in text
@@ -29,7 +29,11 @@ def test_compare_cli_writes_report_with_consistent_numbers(tmp_path: Path, capsy
     for f in ("report.html", "summary.csv", "ranking.csv", "pairwise.csv", "forest.png", "funnel.png", "fans.png",
               "cost_effectiveness.png", "bottlenecks.png"):
         assert (out / f).stat().st_size > 1000 or f.endswith(".csv"), f
-    s = pd.read_csv(out / "summary.csv")
+    wide = pd.read_csv(out / "summary.csv")  # one row per scenario
+    assert list(wide["scenario"]) == list(pd.read_csv(out / "ranking.csv")["scenario"])
+    assert {"delta", "delta_lo", "delta_hi", "p_better", "verdict", "world_p05", "p_gain"} <= set(wide.columns)
+    assert wide["world_p05"].isna().all() and (wide["worlds"] == 0).all()
+    s = pd.read_csv(out / "details.csv")  # one row per scenario and KPI
     assert set(s["scenario"]) == {"g2_platforms", "g4_intermediaries", "eq_talent"}
     assert {"kpi", "diff", "lo", "hi", "p_beat", "cost_per_extra_industrialisation_myuan", "rank"} <= set(s.columns)
     assert np.allclose(s["diff"], s["mean"] - s["base_mean"], rtol=1e-9, atol=1e-9)
@@ -141,8 +145,8 @@ def test_chinese_labels_have_glyphs_in_the_report_font() -> None:
 
 def test_compare_without_arguments_runs_every_shipped_scenario(tmp_path: Path, capsys) -> None:
     out = tmp_path / "all"
-    assert main(["compare", "--baseline", str(BASELINE), "--reps", "8", "--report", str(out), "--quiet",
-                 "--lang", "zh"]) == 0
+    assert main(["compare", "--baseline", str(BASELINE), "--reps", "8", "--worlds", "0", "--report", str(out),
+                 "--quiet", "--lang", "zh"]) == 0
     shipped = {load_scenario(p).id for p in SCEN.glob("*.toml")} - {"baseline"}
     assert len(shipped) == 11
     s = pd.read_csv(out / "summary.csv")

@@ -25,6 +25,13 @@ SCENARIOS = {
                                                                              lid="insurance")]),
     "finance_loans": ({"finance": {"rounds": 3}}, [lever("finance.guarantee_approval", "add", 0.15),
                                                    lever("finance.venture_prob", "set", 0.3, lid="venture")]),
+    "report_measures": ({"subsidy": {"fund_yuan_per_year": 6_000_000.0}}, [
+        lever("supply.demand_led_share", "set", 0.5, lid="demand"), lever("supply.maturation_share", "set", 0.5,
+                                                                          lid="mature"),
+        lever("supply.agencies", "add", 3.0, lid="agencies"), lever("contract.need_fit", "add", 0.3, lid="fit"),
+        lever("subsidy.claim_publicity", "set", 0.5, lid="claims"),
+        lever("subsidy.pilot_matching_share", "set", 0.5, lid="matching"),
+        lever("pilot.public_slots", "add", 4.0, lid="slots")]),
 }
 
 

@@ -264,3 +264,19 @@ def test_sweep_and_calibration_figures_leave_matplotlib_alone(tmp_path: Path) ->
     assert matplotlib.get_backend() == backend and dict(matplotlib.rcParams) == before
     labels = " ".join(texts(figs[1]))
     assert "g4_intermediaries" not in labels and "(四)完善中介服务体系" in labels
+
+
+def test_figures_and_page_survive_a_scenario_that_changes_nothing(baseline) -> None:  # type: ignore[no-untyped-def]
+    """No gain anywhere, a difference that never varies (no interval) and no public pilot base: nothing breaks."""
+    from tests.conftest import lever, variant
+
+    same = variant(baseline, levers=[lever("pilot.public_slots", "add", 0.0)])
+    none = variant(baseline, params={"pilot": {"public_slots": 0.0}})
+    same.scenario.id, none.scenario.id = "no_change", "no_slots"
+    c = compare(baseline, [(same, "a"), (none, "b")], reps=3, seed=0)
+    for fn in FIGURES.values():
+        for lang in ("en", "zh"):
+            assert isinstance(fn(c, lang), Figure)
+    summ = " ".join(summary_sentences(c))
+    assert "0 of the 2 scenarios add projects beyond doubt" in summ and "Most:" not in summ
+    parse(render_html(c, "zh", {}, embed_font=False))

@@ -222,7 +222,8 @@ def test_compare_needs_two_replications_and_zero_width_is_no_gain() -> None:
 def test_a_lever_may_not_start_before_the_policy_period(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     g4 = (workdir / "scenarios" / "g4_intermediaries.toml").read_text(encoding="utf-8")
     lever = ('\n[[levers]]\nid = "early"\nname_en = "e"\nname_zh = "e"\ngroup = "finance"\nparam = "meeting.brokers"\n'
-             'mode = "add"\nvalue = 1.0\nstart_year = 2010\nyearly_cost_yuan = 1.0\ncost_source = "ASM test"\n')
+             'mode = "add"\nvalue = 1.0\neffect_source = "ASM t"\neffect_low = 0\neffect_high = 1\n'
+             'cost_low = 1\ncost_high = 1\nstart_year = 2010\nyearly_cost_yuan = 1.0\ncost_source = "ASM test"\n')
     f = workdir / "scenarios" / "early.toml"
     f.write_text(g4.replace('id = "g4_intermediaries"', 'id = "early"') + lever, encoding="utf-8")
     assert main(["validate", str(f)]) == 2

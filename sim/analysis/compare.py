@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -26,9 +27,13 @@ from sim.experiment import run_records
 from sim.scenario import InputError, Scenario
 from sim.table import Table, build_table
 
+if TYPE_CHECKING:
+    from sim.analysis.uncertainty import WorldComparison
+
 #: KPIs of the comparison and whether more is better.
 COMPARED: dict[str, bool] = {
     "industrialised": True,
+    "introduced_converted": True,
     "contracts": True,
     "meetings": True,
     "pilots": True,
@@ -39,7 +44,21 @@ COMPARED: dict[str, bool] = {
     "fiscal_cost": False,
 }
 HEADLINE = "industrialised"
+#: Length of the main comparison window (2023–2027): the report's horizon of five policy years. A longer horizon
+#: adds a second, long window (e.g. 2023–2032) for slow measures (R&D institutions, talent).
+SHORT_YEARS = 5
 LABELS = {"fiscal_cost": ("Fiscal cost (levers + extra payouts)", "财政成本(措施+新增补贴奖励)", "M yuan")}
+
+
+def higher_is_better(key: str) -> bool:
+    """Direction of a KPI for rankings: more industrialisations is better, more fiscal cost or waiting is not."""
+    if key in COMPARED:
+        return COMPARED[key]
+    return KPI_BY_KEY[key].better
+
+
+#: Every key ``compare`` can rank by: every KPI of :mod:`sim.analysis.kpi` and the fiscal cost.
+RANKABLE: tuple[str, ...] = (*KPI_BY_KEY, "fiscal_cost")
 
 
 def label(key: str, lang: str = "en") -> str:
@@ -88,11 +107,51 @@ class Comparison:
     engine: str
     summary: pd.DataFrame
     ranking: pd.DataFrame
+    kpi: str = HEADLINE
+    long: Comparison | None = None  # the same runs judged over the long window, when the horizon allows
+    worlds: WorldComparison | None = None  # the same scenarios in worlds of uncertainty (sim.analysis.uncertainty)
+
+
+def _verdict(gain: bool, loss: bool) -> str:
+    return "gain" if gain else ("loss" if loss else "no clear gain")
+
+
+def scenario_summary(c: Comparison) -> pd.DataFrame:
+    """One row per scenario, best first: the ranking KPI's paired Δ [95 %], P(better), verdict, the other KPIs'
+    Δ, M yuan per extra industrialised project and, with worlds, world_p05, world_p95, p_gain, p_best, mean_rank."""
+    long = c.summary
+    head = long[long["kpi"] == c.kpi].set_index("scenario")
+    ind = long[long["kpi"] == HEADLINE].set_index("scenario")
+    wide = long.pivot(index="scenario", columns="kpi", values="diff")
+    rank = c.ranking.set_index("scenario")
+    out = pd.DataFrame({
+        "rank": rank["rank"], "name_en": head["name_en"], "name_zh": head["name_zh"], "kpi": c.kpi,
+        "base": head["base_mean"], "value": head["mean"], "delta": head["diff"], "delta_lo": head["lo"],
+        "delta_hi": head["hi"], "p_better": head["p_beat"],
+        "verdict": [_verdict(g, x) for g, x in zip(head["gain"], head["loss"], strict=True)],
+        "tied_with_previous": rank["tied_with_previous"],
+    }, index=head.index)
+    for key in ("industrialised", "contracts", "meetings", "pilots", "rate_overall", "time_to_production",
+                "fiscal_cost"):
+        if key != c.kpi and key in wide.columns:
+            out[f"delta_{key}"] = wide[key]
+    out["myuan_per_extra_industrialised"] = ind["cost_per_extra_industrialisation_myuan"]
+    cols = ["world_mean", "world_p05", "world_p95", "p_gain", "p_best", "mean_rank"]
+    if c.worlds is not None:
+        out = out.join(c.worlds.summary[cols])
+    else:
+        for col in cols:
+            out[col] = np.nan
+    out["reps"] = c.reps
+    out["worlds"] = 0 if c.worlds is None else len(c.worlds.worlds)
+    out["window"] = f"{c.window[0]}-{c.window[1]}"
+    return out.sort_values("rank")
 
 
 def _window_kpis(rec: pd.DataFrame, first: int, last: int, lever_cost: float) -> pd.DataFrame:
     k = kpis(rec, first, last)
-    k["payouts"] = k["yuan_subsidy_city"] + k["yuan_subsidy_county"] + k["yuan_awards"] + k["yuan_hightech_rewards"]
+    k["payouts"] = (k["yuan_subsidy_city"] + k["yuan_subsidy_county"] + k["yuan_awards"] + k["yuan_hightech_rewards"]
+                    + k["yuan_pilot_matching"])
     k["fiscal_cost"] = lever_cost + k["payouts"]
     return k
 
@@ -104,10 +163,15 @@ def _cumulative(rec: pd.DataFrame, first: int, last: int) -> np.ndarray:
 
 
 def _run_batch(arm: Arm, seed: int, reps: list[int], engine: str, first: int, last: int,
-               progress: Callable[[int], None] | None) -> None:
+               progress: Callable[[int], None] | None, long: tuple[Arm, int] | None = None) -> None:
+    """Run one batch of replications of an arm; ``long``: the arm's twin for the long window and its last year."""
     rec = run_records(arm.table, seed, reps, engine, progress)
     arm.kpis.append(_window_kpis(rec, first, last, arm.lever_cost_myuan))
     arm.cumulative.append(_cumulative(rec, first, last))
+    if long is not None:
+        twin, long_last = long
+        twin.kpis.append(_window_kpis(rec, first, long_last, twin.lever_cost_myuan))
+        twin.cumulative.append(_cumulative(rec, first, long_last))
 
 
 def paired(a: np.ndarray, b: np.ndarray, higher_is_better: bool) -> dict[str, float]:
@@ -138,12 +202,14 @@ def paired(a: np.ndarray, b: np.ndarray, higher_is_better: bool) -> dict[str, fl
             "gain": gain, "loss": loss, "n": n}
 
 
-def _summary(base: Arm, arms: list[Arm]) -> pd.DataFrame:
+def _summary(base: Arm, arms: list[Arm], kpi: str = HEADLINE) -> pd.DataFrame:
     bk = base.frame()
     rows = []
+    keys = list(COMPARED) + ([kpi] if kpi not in COMPARED else [])
     for arm in arms:
         k = arm.frame()
-        for key, better in COMPARED.items():
+        for key in keys:
+            better = higher_is_better(key)
             st = paired(bk[key].to_numpy(), k[key].to_numpy(), better)
             rows.append({"scenario": arm.scenario.id, "name_en": arm.scenario.scenario.name_en,
                          "name_zh": arm.scenario.scenario.name_zh, "kpi": key, "unit": unit(key),
@@ -159,18 +225,21 @@ def _summary(base: Arm, arms: list[Arm]) -> pd.DataFrame:
     return df
 
 
-def _ranking(base: Arm, arms: list[Arm]) -> pd.DataFrame:
-    """Rank by the headline gain; neighbours whose paired difference crosses zero share a group."""
-    bk = base.frame()[HEADLINE].to_numpy()
-    vals = {a.scenario.id: a.frame()[HEADLINE].to_numpy() for a in arms}
-    order = sorted(vals, key=lambda s: -float(np.nanmean(vals[s] - bk)))
+def _ranking(base: Arm, arms: list[Arm], kpi: str = HEADLINE) -> pd.DataFrame:
+    """Rank by the gain in ``kpi`` (default the headline); neighbours whose paired difference crosses zero share a
+    group. For a KPI where less is better (cost, time, waiting) the largest fall ranks first."""
+    better = higher_is_better(kpi)
+    sign = 1.0 if better else -1.0
+    bk = base.frame()[kpi].to_numpy()
+    vals = {a.scenario.id: a.frame()[kpi].to_numpy() for a in arms}
+    order = sorted(vals, key=lambda s: -sign * float(np.nanmean(vals[s] - bk)))
     rows = []
     group = 1
     for i, sid in enumerate(order):
-        st = paired(bk, vals[sid], True)
+        st = paired(bk, vals[sid], better)
         tied = False
         if i > 0:
-            vs = paired(vals[sid], vals[order[i - 1]], True)  # previous minus this one
+            vs = paired(vals[sid], vals[order[i - 1]], better)  # previous minus this one
             tied = not vs["gain"]
             if not tied:
                 group += 1
@@ -195,20 +264,34 @@ def pairwise(c: Comparison, key: str = HEADLINE) -> pd.DataFrame:
 def compare(baseline: Scenario, scenarios: Sequence[Scenario | tuple[Scenario, str]], reps: int = 500,
             seed: int = 0, engine: str = "auto", precision: float | None = None, max_reps: int = 20000,
             batch: int = 200, progress: Callable[[int], None] | None = None,
-            total_hint: Callable[[int], None] | None = None, baseline_source: str | None = None) -> Comparison:
+            total_hint: Callable[[int], None] | None = None, baseline_source: str | None = None,
+            kpi: str = HEADLINE) -> Comparison:
     """Run the baseline and every scenario on common random numbers and compare them.
 
     With ``precision`` set, replications are added in batches until the 95 %
     half-width of every scenario's headline difference is at most ``precision``
     (or ``max_reps`` is reached); ``Comparison.reps`` says how many it took.
+    ``kpi``: the indicator the ranking follows (any key of :data:`RANKABLE`).
+
+    Windows: the main window is the first five policy years (2023–2027); when
+    the horizon lies beyond it (``time.horizon_year`` = 2032, say), the same
+    runs are also judged over the whole policy period (2023–2032) in
+    ``Comparison.long``, for measures that act slowly.
     """
+    if kpi not in RANKABLE:
+        raise InputError(f"--kpi {kpi!r}: not a KPI; one of {', '.join(RANKABLE)}")
     t = baseline.params.time
-    first, last = t.policy_start_year, t.horizon_year
+    first, horizon = t.policy_start_year, t.horizon_year
+    last = min(horizon, first + SHORT_YEARS - 1)
     baseline_source = baseline_source or baseline.source
     base = Arm(baseline, build_table(baseline, baseline_source), baseline_source,
                _lever_cost(baseline, first, last))
     pairs = [item if isinstance(item, tuple) else (item, item.source) for item in scenarios]
     arms = [Arm(sc, build_table(sc, src), src, _lever_cost(sc, first, last)) for sc, src in pairs]
+    twins: dict[int, Arm] = {}
+    if horizon > last:
+        for arm in [base, *arms]:
+            twins[id(arm)] = Arm(arm.scenario, arm.table, arm.source, _lever_cost(arm.scenario, first, horizon))
     for arm in arms:
         if arm.table.n_years != base.table.n_years or arm.table.first_year != base.table.first_year:
             raise InputError(f"{arm.source}: key 'params.time': the calendar differs from the baseline's "
@@ -220,7 +303,8 @@ def compare(baseline: Scenario, scenarios: Sequence[Scenario | tuple[Scenario, s
     while True:
         chunk = list(range(done, target))
         for arm in [base, *arms]:
-            _run_batch(arm, seed, chunk, engine, first, last, progress)
+            twin = twins.get(id(arm))
+            _run_batch(arm, seed, chunk, engine, first, last, progress, (twin, horizon) if twin else None)
         done = target
         if precision is None:
             break
@@ -233,4 +317,10 @@ def compare(baseline: Scenario, scenarios: Sequence[Scenario | tuple[Scenario, s
         target = min(max_reps, max(done + batch, need))
         if total_hint is not None:
             total_hint(target * (len(arms) + 1))
-    return Comparison(base, arms, (first, last), done, seed, engine, _summary(base, arms), _ranking(base, arms))
+    long = None
+    if twins:
+        lb, la = twins[id(base)], [twins[id(a)] for a in arms]
+        long = Comparison(lb, la, (first, horizon), done, seed, engine, _summary(lb, la, kpi), _ranking(lb, la, kpi),
+                          kpi)
+    return Comparison(base, arms, (first, last), done, seed, engine, _summary(base, arms, kpi),
+                      _ranking(base, arms, kpi), kpi, long)

@@ -64,6 +64,19 @@ def verdict(row: pd.Series, lang: str) -> str:
 
 def caveat(c: Comparison, lang: str) -> str:
     """What the intervals cover, and what they do not."""
+    if c.worlds is not None:
+        n = len(c.worlds.worlds)
+        return _t(
+            lang,
+            f"两种区间。排名表中的 95% 区间只反映蒙特卡洛噪声:{c.reps} 次配对重复,均在模型参数的默认值下计算。"
+            f"下方“结论有多可靠”一节把每个方案放到 {n} 个情景世界中:每个世界取一组与报告 2018–2022 年数据相符的"
+            "校准参数,并从每项措施效果和成本的合理范围内抽样;它显示这些未知因素对结论的影响。"
+            "模型结构本身的不确定性不在任何区间之内。",
+            f"Two kinds of interval. The 95 % intervals of the ranking cover Monte Carlo noise only: {c.reps} paired "
+            "replications at the model's default parameters. The section 'How sure are we?' below runs every "
+            f"scenario in {n} worlds, each a calibrated parameter set that reproduces the report's 2018–2022 figures "
+            "and a draw of every measure's effect and cost from its plausible range: it shows how far these "
+            "unknowns move the answer. Uncertainty about the model's structure itself is in no interval.")
     return _t(
         lang,
         f"区间只反映蒙特卡洛噪声:{c.reps} 次配对重复(共同随机数)之间的随机差异,且均在模型参数的默认值下计算。"
@@ -196,6 +209,15 @@ def _levers(c: Comparison, lang: str) -> list[dict[str, Any]]:
 
 #: Figure file → (zh, en) heading and (zh, en) how to read it.
 FIGURE_TEXT = {
+    "worlds.png": (("结论有多可靠", "How sure are we"),
+                   ("左:默认参数下的 95% 区间(蒙特卡洛噪声);"
+                    "右:各情景世界中均值差异的 5–95% 范围,以及增益和最优的世界占比。",
+                    "Left: the 95 % interval at the default parameters (Monte Carlo noise); right: the 5–95 % range of "
+                    "the mean difference over worlds, with the share of worlds where the scenario gains and is best.")),
+    "voi.png": (("下一步该测量什么", "What to measure next"),
+                ("各不确定输入与领先方案领先幅度的秩相关:绝对值越大,调查或试点把它弄清楚对决策越有帮助。",
+                 "Rank correlation of each uncertain input with the leader's margin over the runner-up: the larger "
+                 "it is, the more a survey or a pilot study of that input would sharpen the decision.")),
     "forest.png": (("配对差异", "Paired differences"),
                    ("每行一个方案,按产业化项目增量排序;点为均值,线为 95% 区间。绿色 = 区间全在零以上。",
                     "One row per scenario, ranked by extra industrialised projects; dot = mean, line = 95 % "
@@ -210,9 +232,9 @@ FIGURE_TEXT = {
                                 "Fiscal cost of one extra industrialised project, cheapest on top; scenarios "
                                 "without a clear gain are listed below without a cost per project.")),
     "fans.png": (("累计产业化项目", "Cumulative industrialisations"),
-                 ("逐年累计;蓝色带为各重复的 50% 与 90% 区间(年份之间的波动,不是均值的置信区间)。",
-                  "Year by year; the blue bands hold 50 % and 90 % of replications (the year-to-year spread of "
-                  "one future, not an interval for the mean).")),
+                 ("逐年累计;蓝色带容纳 50% 与 90% 的重复:一个可能的未来会落在哪里,不是均值的置信区间。",
+                  "Year by year; the blue bands hold 50 % and 90 % of replications: where one possible future "
+                  "falls, not an interval for the mean.")),
     "bottlenecks.png": (("瓶颈", "Bottlenecks"),
                         ("技术经纪人和公共中试基地:多少成果因满负荷被拒、利用率、排队时间;虚线为基线。",
                          "Brokers and public pilot bases: how many results are turned away because they are full, "
@@ -229,10 +251,36 @@ def context(c: Comparison, lang: str, figs: dict[str, bytes]) -> dict[str, Any]:
         "caveat": caveat(c, lang), "ranking": _ranking_rows(c, lang),
         "kpis": [{"label": label(k, lang), "unit": unit_text(k, lang)} for k in COMPARED],
         "kpi_rows": _kpi_rows(c, lang), "pairwise": _pairwise(c, lang), "scenarios": _levers(c, lang),
+        "worlds": _worlds(c, lang),
         "figures": [{"file": f, "title": FIGURE_TEXT[f][0][0 if lang == "zh" else 1],
                      "how": FIGURE_TEXT[f][1][0 if lang == "zh" else 1],
                      "src": "data:image/png;base64," + base64.b64encode(data).decode()} for f, data in figs.items()],
     }
+
+
+def _worlds(c: Comparison, lang: str) -> dict[str, Any] | None:
+    """The rows of the 'How sure are we?' section: each scenario over worlds, and what to measure next."""
+    if c.worlds is None:
+        return None
+    from sim.analysis.uncertainty import survives
+    from sim.analysis.worlds_report import input_label
+
+    w = c.worlds
+    nm = names(c, lang)
+    sv = survives(w.summary, w.pairwise).set_index("scenario")
+    rows = []
+    for sid, r in w.summary.iterrows():
+        nxt = sv.loc[sid, "next"]
+        rows.append({"name": nm[sid], "mean": f"{r['world_mean']:+.1f}",
+                     "range": f"{r['world_p05']:+.1f} … {r['world_p95']:+.1f}", "p_gain": f"{r['p_gain']:.0%}",
+                     "p_best": f"{r['p_best']:.0%}", "rank": f"{r['mean_rank']:.1f}",
+                     "beats_next": f"{sv.loc[sid, 'p_beats_next']:.0%}", "next": nm.get(nxt, nxt),
+                     "survives": bool(sv.loc[sid, "survives"])})
+    voi = [{"input": input_label(i, lang), "rho": f"{r:+.2f}"}
+           for i, r in zip(w.voi["input"].head(8), w.voi["rho_margin"].head(8), strict=True)]
+    leader, runner = w.voi.attrs.get("leader"), w.voi.attrs.get("runner_up")
+    return {"n": len(w.worlds), "reps": w.reps, "rows": rows, "voi": voi, "leader": nm.get(leader, leader),
+            "runner": nm.get(runner, runner)}
 
 
 def font_face(text: str) -> str:

@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from sim.analysis.compare import HEADLINE, Comparison, label, pairwise
+from sim.analysis.compare import HEADLINE, Comparison, label, pairwise, scenario_summary
 from sim.analysis.figures import (
     ACCENT,
     BASE,
@@ -264,16 +264,34 @@ def summary_table(c: Comparison) -> pd.DataFrame:
 
 
 def write_report(c: Comparison, out_dir: str | Path, lang: str = "en") -> Path:
-    """Write the figures (PNG), ``report.html`` and the CSV tables to ``out_dir`` (atomically)."""
+    """Write the figures (PNG), ``report.html`` and the CSV tables to ``out_dir`` (atomically).
+
+    With a long window (``c.long``), ``summary.csv`` holds both windows (column ``window``) and
+    ``ranking_long.csv`` the ranking over the long one; figures and the page show the main window.
+    """
     from sim.analysis.page import render_html
 
     with atomic_folder(out_dir, kind="compare", option="--report") as tmp:
         figs: dict[str, bytes] = {}
-        for fname, fn in FIGURES.items():
+        figures = dict(FIGURES)
+        if c.worlds is not None:
+            from sim.analysis.worlds_report import fig_voi, fig_worlds
+
+            figures.update({"worlds.png": fig_worlds, "voi.png": fig_voi})
+        for fname, fn in figures.items():
             figs[fname] = png_bytes(fn(c, lang))
             (tmp / fname).write_bytes(figs[fname])
-        summary_table(c).to_csv(tmp / "summary.csv", index=False)
+        # summary.csv: one row per scenario (the ranking KPI, with the spread over worlds); details.csv: every KPI
+        scenario_summary(c).to_csv(tmp / "summary.csv", index_label="scenario")
+        tables = [summary_table(c)] + ([summary_table(c.long)] if c.long is not None else [])
+        pd.concat(tables, ignore_index=True).to_csv(tmp / "details.csv", index=False)  # one block per window
+        if c.worlds is not None:
+            c.worlds.per_world.to_csv(tmp / "worlds.csv", index=False)
+            c.worlds.pairwise.to_csv(tmp / "pairwise_worlds.csv", index_label="scenario")
+            c.worlds.voi.to_csv(tmp / "voi.csv", index=False)
         c.ranking.to_csv(tmp / "ranking.csv", index=False)
+        if c.long is not None:  # the same runs over the whole policy period (horizon beyond 2027)
+            c.long.ranking.to_csv(tmp / "ranking_long.csv", index=False)
         pairwise(c).to_csv(tmp / "pairwise.csv", index_label="scenario")
         (tmp / "report.html").write_text(render_html(c, lang, figs), encoding="utf-8")
     return Path(out_dir)

@@ -299,7 +299,7 @@ def run_one(P_own: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed
             i = a
             if rules.decide_contract(P, F, O, W, R, i, t, n_years, seed, rep):
                 free = busy_p < caps_p[y]
-                route = rules.choose_pilot(P, F, O, R, i, t, n_years, free, qp_len, seed, rep)
+                route = rules.choose_pilot(P, F, O, W, R, i, t, n_years, free, qp_len, seed, rep)
                 if route == L.PR_NONE:
                     te, ke = _start_finance(P, F, O, R, i, t, n_years, seed, rep, fin_t0, fin_ok)
                     if ke >= 0:

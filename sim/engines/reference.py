@@ -169,7 +169,8 @@ class Replication:
             return
         self.log(i, "contract", f"value {O[i, L.O_VALUE]:.0f} subsidy {O[i, L.O_SUBSIDY]:.0f}")
         free = self.pilot_base.count < self.pilot_base.capacity
-        route = rules.choose_pilot(P, F, O, R, i, env.now, ny, free, len(self.pilot_base.queue), seed, rep)
+        route = rules.choose_pilot(P, F, O, W, R, i, env.now, ny, free, len(self.pilot_base.queue), seed,
+                                   rep)
         if route < 0:
             self.log(i, "end", "pilot_no_finance")
             return

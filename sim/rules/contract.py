@@ -14,6 +14,7 @@ from sim.rules.common import discourage_sector, end_offer, sigmoid, year_of
 from sim.rules.pidx import (
     B0,
     B_EVAL,
+    B_NEED_FIT,
     B_PATENT,
     B_RD,
     B_SUBSIDY,
@@ -23,11 +24,13 @@ from sim.rules.pidx import (
     CAP,
     CITY_RATE,
     CLAIM,
+    CLAIM_PUB,
     COUNTY_RATE,
     DISCOURAGE,
     EVAL,
     IMIT_PROB,
     IP,
+    NEED_FIT,
     NEGO_MED,
     NEGO_SD,
     VALUE_MED,
@@ -51,6 +54,13 @@ def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
 
     Returns 1 for a registered technology contract (subsidy claimed and paid
     here), 0 otherwise (the offer is closed with its reason).
+
+    The logit holds the result's fit to the firm's need: 1 for a demand-led
+    result, else the share of meetings where exchange visits pinned the need
+    down beforehand (``contract.need_fit``, report 三(一)二). A contracting
+    firm claims the subsidy with ``claim_prob``, and publicity brings a share
+    of the others to claim (``subsidy.claim_publicity``, 三(一)一: 享受成果转化补贴);
+    the city's 20 % and the county top-up are the firm's money for the pilot.
     """
     rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
@@ -67,9 +77,11 @@ def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
     county = int(F[f, L.F_COUNTY])
     rate = P[CITY_RATE, y] + (P[COUNTY_RATE, y] if L.COUNTY_TOPUP[county] else 0.0)
     vp = 1.0 if F[f, L.F_VP_UNTIL] > t else 0.0
-    x = (P[B0, y] + P[B_RD, y] * F[f, L.F_RD] + P[B_TALENT, y] * F[f, L.F_TALENT]
+    fit = 1.0 if O[i, L.O_DEMAND_LED] > 0.0 else P[NEED_FIT, y]
+    x = (P[B0, y] + P[B_RD, y] * F[f, L.F_RD_WORKING] + P[B_TALENT, y] * F[f, L.F_TALENT]
          + P[B_VP, y] * vp + P[B_EVAL, y] * P[EVAL, y] + P[B_PATENT, y] * O[i, L.O_PATENT]
-         - P[B_VALUE, y] * math.log(O[i, L.O_VALUE] / P[VALUE_MED, y]) + P[B_SUBSIDY, y] * rate)
+         - P[B_VALUE, y] * math.log(O[i, L.O_VALUE] / P[VALUE_MED, y]) + P[B_SUBSIDY, y] * rate
+         + P[B_NEED_FIT, y] * fit)
     if draw(rk, S.D_CONTRACT, key, 0) >= sigmoid(x):
         end_offer(O, R, i, t, L.RE_NO_DEAL, n_years)
         return 0
@@ -83,7 +95,8 @@ def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
     R[L.R_CONTRACTS_SECTOR + s, y] += 1.0
     R[L.R_M_FIRM_RD, y] += value
     # Subsidy (成果转化补贴): claimed by some, paid from the city fund while it lasts.
-    if draw(rk, S.D_SUBSIDY_CLAIM, key, 0) < P[CLAIM, y]:
+    p_claim = P[CLAIM, y] + (1.0 - P[CLAIM, y]) * P[CLAIM_PUB, y]
+    if draw(rk, S.D_SUBSIDY_CLAIM, key, 0) < p_claim:
         amount = min(P[CITY_RATE, y] * value, P[CAP, y])
         if amount > 0.0 and W[L.W_FUND] >= amount:
             W[L.W_FUND] -= amount
@@ -91,7 +104,9 @@ def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
             R[L.R_SUBSIDISED, y] += 1.0
             R[L.R_M_SUBSIDY_CITY, y] += amount
             if L.COUNTY_TOPUP[county]:
-                R[L.R_M_SUBSIDY_COUNTY, y] += min(P[COUNTY_RATE, y] * value, P[CAP, y])
+                top = min(P[COUNTY_RATE, y] * value, P[CAP, y])
+                O[i, L.O_SUBSIDY] += top
+                R[L.R_M_SUBSIDY_COUNTY, y] += top
         elif amount > 0.0:
             R[L.R_SUBSIDY_DENIED, y] += 1.0
     return 1

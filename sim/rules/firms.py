@@ -9,7 +9,7 @@ import numpy as np
 
 from sim import layout as L
 from sim import streams as S
-from sim.rng import categorical_rows, draw, normal_ppf, rep_key
+from sim.rng import Word, categorical_rows, draw, normal_ppf, rep_key
 from sim.rules.common import refresh_awareness, sigmoid
 from sim.rules.pidx import (
     AWARE_MED,
@@ -24,7 +24,16 @@ from sim.rules.pidx import (
     RD_SHARE,
     SECTOR_SHARE,
     TALENT_SHARE,
+    TITLE_ONLY,
 )
+
+
+@nb.njit(cache=True)
+def rd_working(P: np.ndarray, has_rd: float, rk: Word, f: int, occurrence: int, y: int) -> float:
+    """Does a (new) R&D institution work, or hold a title only (重申报、轻发展, report 二(二)二)? 1.0 or 0.0."""
+    if has_rd <= 0.0:
+        return 0.0
+    return 1.0 if draw(rk, S.D_RD_WORKING, f, occurrence) >= P[TITLE_ONLY, y] else 0.0
 
 
 @nb.njit(cache=True)
@@ -42,6 +51,7 @@ def init_firms(P: np.ndarray, F: np.ndarray, seed: int, rep: int) -> None:
         # science-based SMEs below designated size are less likely to run an R&D institution (ASM: half)
         rd_p = P[RD_SHARE, 0] * (1.0 if f < n_above else 0.5)
         F[f, L.F_RD] = 1.0 if draw(rk, S.D_FIRM_RD, f, 0) < rd_p else 0.0
+        F[f, L.F_RD_WORKING] = rd_working(P, F[f, L.F_RD], rk, f, 0, 0)
         F[f, L.F_TALENT] = 1.0 if draw(rk, S.D_FIRM_TALENT, f, 0) < P[TALENT_SHARE, 0] else 0.0
         z = normal_ppf(draw(rk, S.D_FIRM_AWARE, f, 0))
         F[f, L.F_AWARE] = sigmoid(mu + P[AWARE_SD, 0] * z)

@@ -103,7 +103,8 @@ def decide_meeting(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R
     """Does the result meet a firm? Matching M = μ·D^α·S^(1−α) with congestion.
 
     D is the sector's summed awareness, S the results of the sector now
-    searching; the chance for one result is M/S = μ·(D/S)^α. The firm met is
+    searching; the chance for one result is M/S = μ·(D/S)^α. A demand-led
+    result (developed to answer a firm's need) always meets. The firm met is
     drawn in proportion to awareness. Returns 1 if met (firm stored), else 0.
     """
     rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
@@ -121,6 +122,8 @@ def decide_meeting(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R
     else:
         mu = P[MU_ALONE, y]
     p = mu * (demand / supply) ** P[ALPHA, y] if demand > 0.0 else 0.0
+    if O[i, L.O_DEMAND_LED] > 0.0 and demand > 0.0:
+        p = 1.0  # a result developed to a firm's stated need: the asking firm is known (企业出题、高校答题)
     O[i, L.O_ATTEMPT] = att + 1
     if draw(rk, S.D_MEET, key, att) >= p:
         return 0

@@ -15,6 +15,7 @@ from sim.rules.pidx import (
     AGENCIES,
     CEILING0,
     COMMISSIONERS,
+    DEMAND_LED,
     EVENTS,
     INST_TRL,
     INSTITUTES,
@@ -111,7 +112,13 @@ def offers_at_event(P: np.ndarray, y: int) -> int:
 @nb.njit(cache=True)
 def create_offer(P: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, key: int, channel: int,
                  t: float, n_years: int, seed: int, rep: int) -> int:
-    """A research result arrives: draw its sector, maturity, value and patent; return its row."""
+    """A research result arrives: draw its sector, maturity, value and patent; return its row.
+
+    Institute-channel results carry the institutes' two roles of report 三(二)二: a share is
+    *demand-led* — developed by a university team to answer a need the institutes collected from a
+    firm (企业出题、高校答题): more mature (+1 TRL) and fitting a known need; and a share of the
+    results the institutes select for the city is matured (熟化) before transfer (+1 TRL).
+    """
     rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     i = int(W[L.W_N_OFFERS])
     W[L.W_N_OFFERS] += 1.0
@@ -126,10 +133,15 @@ def create_offer(P: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, key
         O[i, L.O_SECTOR] = categorical_rows(draw(rk, S.D_OFFER_SECTOR, key, 0), P, SECTOR_SHARE,
                                             L.N_SECTORS, y)
     trl = 3 + categorical_rows(draw(rk, S.D_OFFER_TRL, key, 0), P, TRL_SHARE, 6, y)
+    O[i, L.O_DEMAND_LED] = 0.0
     if channel == L.CH_INSTITUTE:
         trl += int(P[INST_TRL, y])
-    if draw(rk, S.D_OFFER_MATURE, key, 0) < P[MATURE, y]:
-        trl += 1
+        if draw(rk, S.D_OFFER_MATURE, key, 0) < P[MATURE, y]:
+            trl += 1
+        if draw(rk, S.D_OFFER_DEMAND_LED, key, 0) < P[DEMAND_LED, y]:
+            O[i, L.O_DEMAND_LED] = 1.0
+            trl += 1
+            R[L.R_OFFERS_DEMAND_LED, y] += 1.0
     O[i, L.O_TRL] = min(trl, 9)
     O[i, L.O_VALUE] = lognormal(draw(rk, S.D_OFFER_VALUE, key, 0), P[VALUE_MED, y], P[VALUE_SD, y])
     O[i, L.O_PATENT] = 1.0 if draw(rk, S.D_OFFER_PATENT, key, 0) < P[PATENT, y] else 0.0

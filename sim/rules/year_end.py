@@ -9,12 +9,12 @@ from sim import layout as L
 from sim import streams as S
 from sim.rng import Word, binomial, draw, poisson, rep_key
 from sim.rules.common import encourage_sector, refresh_awareness
+from sim.rules.firms import rd_working
 from sim.rules.meeting import broker_capacity
 from sim.rules.pidx import (
     AWARD_YUAN,
     AWARDS,
     COMMISSIONERS,
-    DELIST,
     FUND,
     HT_APPLY,
     HT_APPROVE,
@@ -24,13 +24,19 @@ from sim.rules.pidx import (
     OTHER,
     PUBLICITY,
     RD_ADOPT,
+    REVIEW,
+    REVIEW_UP,
+    SUPPORT,
     TURNOVER,
+    VP_PROBLEM,
     VP_RATE,
+    VP_TARGET,
     VP_TENURE,
+    VP_TRAIN,
 )
 from sim.rules.pilot import public_capacity
 
-_HT, _LEAVE, _JOIN, _DELIST, _ADOPT = range(5)  # the year's candidate lists
+_HT, _LEAVE, _JOIN, _DELIST, _ADOPT, _SUPPORT = range(6)  # the year's candidate lists (_DELIST: idle, reviewed)
 
 
 @nb.njit(cache=True, inline="always")
@@ -63,6 +69,47 @@ def chosen(cand: np.ndarray, m: int, p: float, rk: Word, decision: int, y: int) 
 
 
 @nb.njit(cache=True)
+def place_vice_president(P: np.ndarray, F: np.ndarray, R: np.ndarray, y: int, t: float, j: int, rk: Word) -> int:
+    """The firm where placement ``j`` of year ``y`` goes (科技副总, report 三(三)三).
+
+    A share ``talent.vp_targeting`` of placements is oriented to solving a firm's technical problem
+    (以解决企业技术难题为导向): a firm that signed a contract within ``talent.vp_problem_years`` (it has a
+    result to absorb), found by proposing firms at random (keyed draws) and accepting the first with such a
+    problem (50 tries, then the last proposed). The others go to a firm at random, as today.
+    """
+    n = F.shape[0]
+    f = min(int(draw(rk, S.D_VP_FIRM, y * 100000 + j, 0) * n), n - 1)
+    if P[VP_TARGET, y] <= 0.0 or draw(rk, S.D_VP_PROBLEM, y * 100000 + j, 0) >= P[VP_TARGET, y]:
+        return f
+    for k in range(50):
+        g = f if k == 0 else min(int(draw(rk, S.D_VP_PROBLEM, y * 100000 + j, k) * n), n - 1)
+        if F[g, L.F_LAST_USE] > 0.0 and t - F[g, L.F_LAST_USE] <= P[VP_PROBLEM, y]:
+            R[L.R_VP_ON_PROBLEM, y] += 1.0
+            return g
+        f = g
+    return f
+
+
+@nb.njit(cache=True)
+def review_platform(P: np.ndarray, F: np.ndarray, R: np.ndarray, f: int, y: int, rk: Word) -> None:
+    """The performance review of an idle R&D institution, judged on conversion (report 三(二)三).
+
+    将科技成果转化作为重要指标: an institution with no contract for ``platforms.idle_years`` is reviewed
+    (with ``platforms.review_prob_idle`` a year, chosen in :func:`year_end`). A working one is kept;
+    a title-only one (重申报、轻发展) either starts to work — its firm invests to keep the title
+    (``platforms.review_upgrade``) — or is delisted (及时摘牌).
+    """
+    if F[f, L.F_RD_WORKING] > 0.0:
+        return
+    if draw(rk, S.D_REVIEW, f, y) < P[REVIEW_UP, y]:
+        F[f, L.F_RD_WORKING] = 1.0
+        R[L.R_RD_UPGRADED, y] += 1.0
+    else:
+        F[f, L.F_RD] = 0.0
+        R[L.R_DELISTED, y] += 1.0
+
+
+@nb.njit(cache=True)
 def year_end(P: np.ndarray, F: np.ndarray, W: np.ndarray, R: np.ndarray, k: int, n_years: int, seed: int,
              rep: int) -> None:
     """31 December of year ``k − 1`` (time ``t = k``), in this fixed order:
@@ -70,7 +117,7 @@ def year_end(P: np.ndarray, F: np.ndarray, W: np.ndarray, R: np.ndarray, k: int,
     1. industrialisation awards (up to ``awards_per_year`` of the year's
        successes, while the fund lasts); 2. high-tech applications, approvals and
        rewards; 3. talent turnover and inflow, new vice-president placements;
-    4. new R&D institutions and delisting of idle ones; 5. publicity raises
+    4. R&D institutions: support, review on conversion, new ones; 5. publicity raises
     awareness; 6. other technology contracts; 7. stocks are recorded; 8. the
     fund's remainder is recorded and the next year's fund is put in.
     """
@@ -88,8 +135,8 @@ def year_end(P: np.ndarray, F: np.ndarray, W: np.ndarray, R: np.ndarray, k: int,
     W[L.W_IND_THIS_YEAR] = 0.0
     # Who may change this year, from the states before any change (each firm is considered once
     # per step, as a per-firm coin would): five lists of firm rows, in row order.
-    lists = np.empty((5, n), dtype=np.int64)
-    sizes = np.zeros(5, dtype=np.int64)
+    lists = np.empty((6, n), dtype=np.int64)
+    sizes = np.zeros(6, dtype=np.int64)
     for f in range(n):
         rd = F[f, L.F_RD] > 0.0
         talent = F[f, L.F_TALENT] > 0.0
@@ -98,8 +145,11 @@ def year_end(P: np.ndarray, F: np.ndarray, W: np.ndarray, R: np.ndarray, k: int,
         _add(lists, sizes, _LEAVE if talent else _JOIN, f)
         if not rd:
             _add(lists, sizes, _ADOPT, f)
-        elif t - F[f, L.F_LAST_USE] > P[IDLE, y]:
-            _add(lists, sizes, _DELIST, f)
+        else:
+            if F[f, L.F_RD_WORKING] <= 0.0:
+                _add(lists, sizes, _SUPPORT, f)
+            if t - F[f, L.F_LAST_USE] > P[IDLE, y]:
+                _add(lists, sizes, _DELIST, f)
     # 2. high-tech certification: the applicants, then each one's approval
     for j in range(chosen(lists[_HT], sizes[_HT], P[HT_APPLY, y], rk, S.D_HT_APPLY, y)):
         f = lists[_HT, j]
@@ -115,17 +165,28 @@ def year_end(P: np.ndarray, F: np.ndarray, W: np.ndarray, R: np.ndarray, k: int,
         F[lists[_LEAVE, j], L.F_TALENT] = 0.0
     for j in range(chosen(lists[_JOIN], sizes[_JOIN], P[INFLOW, y], rk, S.D_INFLOW, y)):
         F[lists[_JOIN, j], L.F_TALENT] = 1.0
+    if P[VP_TRAIN, y] > 0.0:  # a vice-president placed in the year trains a team (技术指导培训, 三(三)三)
+        for f in range(n):
+            if F[f, L.F_TALENT] <= 0.0 and F[f, L.F_VP_UNTIL] > t - 1.0 \
+                    and draw(rk, S.D_VP_TRAINING, f, y) < P[VP_TRAIN, y]:
+                F[f, L.F_TALENT] = 1.0
     n_vp = poisson(draw(rk, S.D_VP_COUNT, 0, y), P[VP_RATE, y])
     for j in range(n_vp):
-        f = min(int(draw(rk, S.D_VP_FIRM, y * 100000 + j, 0) * n), n - 1)
+        f = place_vice_president(P, F, R, y, t, j, rk)
         F[f, L.F_VP_UNTIL] = t + P[VP_TENURE, y]
-    # 4. platforms: idle R&D institutions delisted, new ones founded
-    for j in range(chosen(lists[_DELIST], sizes[_DELIST], P[DELIST, y], rk, S.D_DELIST, y)):
-        F[lists[_DELIST, j], L.F_RD] = 0.0
-        R[L.R_DELISTED, y] += 1.0
+    # 4. platforms (研发机构)
+    # support turns title-only ones into working ones (引导企业加强平台软硬件投入), then the review judged on
+    # conversion reaches idle ones (see review_platform), then new ones are founded (title-only or working)
+    for j in range(chosen(lists[_SUPPORT], sizes[_SUPPORT], P[SUPPORT, y], rk, S.D_RD_SUPPORT, y)):
+        F[lists[_SUPPORT, j], L.F_RD_WORKING] = 1.0
+        R[L.R_RD_UPGRADED, y] += 1.0
+    for j in range(chosen(lists[_DELIST], sizes[_DELIST], P[REVIEW, y], rk, S.D_DELIST, y)):
+        review_platform(P, F, R, lists[_DELIST, j], y, rk)
     for j in range(chosen(lists[_ADOPT], sizes[_ADOPT], P[RD_ADOPT, y], rk, S.D_RD_ADOPT, y)):
-        F[lists[_ADOPT, j], L.F_RD] = 1.0
-        F[lists[_ADOPT, j], L.F_LAST_USE] = t
+        f = lists[_ADOPT, j]
+        F[f, L.F_RD] = 1.0
+        F[f, L.F_RD_WORKING] = rd_working(P, 1.0, rk, f, y + 1, y)
+        F[f, L.F_LAST_USE] = t
     # 5. publicity
     pub = P[PUBLICITY, y]
     if pub > 0.0:
@@ -139,6 +200,7 @@ def year_end(P: np.ndarray, F: np.ndarray, W: np.ndarray, R: np.ndarray, k: int,
     for f in range(n):
         R[L.R_HT_STOCK, y] += F[f, L.F_HIGHTECH]
         R[L.R_FIRMS_RD, y] += F[f, L.F_RD]
+        R[L.R_FIRMS_RD_WORKING, y] += F[f, L.F_RD_WORKING]
         R[L.R_FIRMS_TALENT, y] += F[f, L.F_TALENT]
         R[L.R_FIRMS_VP, y] += 1.0 if F[f, L.F_VP_UNTIL] > t else 0.0
         aware += F[f, L.F_AWARE]

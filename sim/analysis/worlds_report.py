@@ -1,0 +1,132 @@
+"""The worlds in the report: both intervals side by side, and what to measure next.
+
+Figures are built like the report's (:mod:`sim.analysis.figures`: a
+``Figure`` without global matplotlib state, names in the chosen language).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sim.analysis.compare import Comparison, label
+from sim.analysis.figures import dot_rows, figure_builder, new_figure, short_labels
+from sim.analysis.uncertainty import SURVIVES, survives
+
+
+def _t(lang: str, zh: str, en: str) -> str:
+    return zh if lang == "zh" else en
+
+
+def _names(c: Comparison, lang: str) -> dict[str, str]:
+    return {a.scenario.id: (a.scenario.scenario.name_zh if lang == "zh" else a.scenario.scenario.name_en)
+            for a in c.arms}
+
+
+@figure_builder
+def fig_worlds(c: Comparison, lang: str = "en") -> Figure:
+    """Per scenario: the Monte Carlo 95 % interval at the defaults and the 5–95 % range over worlds."""
+    w = c.worlds
+    assert w is not None
+    order = list(w.summary.index)
+    short = short_labels(_names(c, lang), lang)
+    at_defaults = c.summary[c.summary["kpi"] == w.kpi].set_index("scenario").reindex(order)
+    fig, axes = new_figure(11.0, 0.5 * len(order) + 2.4, 1, 2, sharey=True)
+    ax = axes[0][0]
+    dot_rows(ax, at_defaults["diff"].to_numpy(), at_defaults["lo"].to_numpy(), at_defaults["hi"].to_numpy(),
+             ["#1f77b4"] * len(order))
+    ax.set_title(_t(lang, "默认参数:95% 区间(蒙特卡洛噪声)", "At the defaults: 95 % interval (Monte Carlo noise)"))
+    ax = axes[0][1]
+    dot_rows(ax, w.summary["world_mean"].to_numpy(), w.summary["world_p05"].to_numpy(),
+             w.summary["world_p95"].to_numpy(), ["#d62728"] * len(order))
+    ax.set_title(_t(lang, f"{len(w.worlds)} 个情景世界:5–95% 范围", f"Over {len(w.worlds)} worlds: 5–95 % range"))
+    for ax in axes[0]:
+        ax.axvline(0, color="grey", lw=0.8)
+        ax.set_xlabel(_t(lang, f"较基线的变化:{label(w.kpi, lang)}", f"change from the baseline: {label(w.kpi, lang)}"))
+    axes[0][0].set_yticks(range(len(order)), [short[s] for s in order], fontsize=8)
+    for y, sid in enumerate(order):
+        row = w.summary.loc[sid]
+        axes[0][1].annotate(_t(lang, f"增益 {row['p_gain']:.0%} · 最优 {row['p_best']:.0%}",
+                               f"gain {row['p_gain']:.0%} · best {row['p_best']:.0%}"),
+                            (1.0, y), xycoords=("axes fraction", "data"), xytext=(4, 0), textcoords="offset points",
+                            va="center", fontsize=7, color="#555555")
+    fig.suptitle(_t(lang, "结论有多可靠:参数与措施效果不确定时的差异",
+                    "How sure: the difference when parameters and the measures' effects are uncertain"))
+    return fig
+
+
+@figure_builder
+def fig_voi(c: Comparison, lang: str = "en", top: int = 12) -> Figure:
+    """What to measure next: the inputs whose uncertainty moves the leader's margin most."""
+    w = c.worlds
+    assert w is not None
+    v = w.voi.head(top).iloc[::-1]
+    fig, axes = new_figure(8.0, 0.35 * len(v) + 1.8)
+    ax = axes[0][0]
+    colors = {"parameter": "#1f77b4", "effect": "#2ca02c", "cost": "#ff7f0e"}
+    ax.barh(range(len(v)), v["rho_margin"].fillna(0.0), color=[colors[k] for k in v["kind"]])
+    ax.set_yticks(range(len(v)), [input_label(i, lang) for i in v["input"]], fontsize=8)
+    ax.axvline(0, color="grey", lw=0.8)
+    leader, runner = w.voi.attrs.get("leader"), w.voi.attrs.get("runner_up")
+    nm = _names(c, lang)
+    ax.set_xlabel(_t(lang, f"与领先幅度的秩相关({nm.get(leader, leader)} 减 {nm.get(runner, runner)})",
+                     f"rank correlation with the leader's margin ({nm.get(leader, leader)} minus "
+                     f"{nm.get(runner, runner)})"), fontsize=8)
+    ax.set_title(_t(lang, "下一步该测量什么:对决策影响最大的不确定输入",
+                    "What to measure next: the uncertain inputs that move the decision most"))
+    for kind, col in colors.items():
+        ax.bar([0], [0], color=col, label={"parameter": _t(lang, "模型参数", "model parameter"),
+                                           "effect": _t(lang, "措施效果", "measure's effect"),
+                                           "cost": _t(lang, "措施成本", "measure's cost")}[kind])
+    ax.legend(fontsize=7, loc="lower right")
+    return fig
+
+
+def input_label(name: str, lang: str) -> str:
+    kind, _, rest = name.partition(":")
+    if kind == "effect":
+        return _t(lang, f"效果:{rest}", f"effect: {rest}")
+    if kind == "cost":
+        return _t(lang, f"成本:{rest}", f"cost: {rest}")
+    return name
+
+
+def world_columns(c: Comparison) -> pd.DataFrame:
+    """Per scenario: world_p05, world_p95, p_gain, p_best, mean_rank (NaN without worlds)."""
+    cols = ["world_mean", "world_p05", "world_p95", "p_gain", "p_best", "mean_rank"]
+    if c.worlds is None:
+        return pd.DataFrame(np.nan, index=[a.scenario.id for a in c.arms], columns=cols)
+    return c.worlds.summary[cols]
+
+
+def worlds_text(c: Comparison, lang: str = "en") -> str:
+    """The lines the command prints: each scenario over worlds, and which orderings survive the uncertainty."""
+    w = c.worlds
+    if w is None:
+        return ""
+    nm = _names(c, lang)
+    sv = survives(w.summary, w.pairwise).set_index("scenario")
+    lines = [_t(lang, f"{len(w.worlds)} 个情景世界(参数集 × 措施效果与成本的抽样),每个 {w.reps} 次配对重复:",
+                f"Over {len(w.worlds)} worlds (parameter sets × draws of the measures' effects and costs), "
+                f"{w.reps} paired replications each:"),
+             f"{'scenario':<24} {'mean Δ':>8} {'5–95 % over worlds':>20} {'P(gain)':>8} {'P(best)':>8} "
+             f"{'mean rank':>9}  P(beats next)"]
+    for sid, r in w.summary.iterrows():
+        s = sv.loc[sid]
+        nxt = nm.get(s["next"], _t(lang, "基线", "the baseline"))
+        mark = "✓" if s["survives"] else "?"
+        lines.append(f"{sid:<24} {r['world_mean']:>+8.2f} [{r['world_p05']:>+8.2f}, {r['world_p95']:>+8.2f}] "
+                     f"{r['p_gain']:>8.2f} {r['p_best']:>8.2f} {r['mean_rank']:>9.2f}  {s['p_beats_next']:.2f} vs "
+                     f"{nxt} {mark}")
+    lines.append(_t(lang, f"✓ = 在至少 {SURVIVES:.0%} 的世界中优于下一名(在不确定性下仍成立);? = 不确定。",
+                    f"✓ = beats the next in at least {SURVIVES:.0%} of worlds (survives the uncertainty); "
+                    "? = the order is not sure."))
+    if len(w.voi):
+        top = ", ".join(f"{input_label(i, lang)} (ρ {r:+.2f})" for i, r in
+                        zip(w.voi["input"].head(3), w.voi["rho_margin"].head(3), strict=True))
+        lines.append(_t(lang, f"对领先幅度影响最大的不确定输入:{top}",
+                        f"Inputs that move the leader's margin most: {top}"))
+    return "\n".join(lines)
+
+

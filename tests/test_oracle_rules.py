@@ -1,0 +1,778 @@
+"""Oracle tests of the rulebook (sim/rules/): each rule does what MODEL.md says, on a hand-made state.
+
+Every test chooses the uniforms a rule sees (``tests.oracle.Draws`` replaces
+the keyed draw), builds a few firms and one offer by hand, computes the
+expected outcome from MODEL.md (sections 1.3, 3.1, 3.3, 3.6) and the rule's
+docstring, and compares. Rules run as plain Python, so the whole file takes
+seconds; inverse CDFs are compared at a relative 1e-6.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from sim import layout as L
+from sim import streams as S
+from sim.rules import (
+    common,
+    contract,
+    finance,
+    firms,
+    industry,
+    meeting,
+    pilot,
+    service,
+    supply,
+)
+from sim.table import PIDX
+from tests.oracle import (
+    HORIZON,
+    N_YEARS,
+    REL,
+    Draws,
+    effective_awareness,
+    exponential_median,
+    firm,
+    interpret,
+    lognormal,
+    offer,
+    p,
+    params,
+    record,
+    world,
+)
+from tests.oracle import firms as make_firms
+
+year_end = importlib.import_module("sim.rules.year_end")  # the package re-exports a function of that name
+
+Y = 9  # 2024: a policy year
+T = Y + 0.5
+SEED, REP = 0, 0
+
+
+@pytest.fixture
+def rules(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Draws]:
+    """Switch the rulebook to plain Python with the chosen uniforms; returns the draw log."""
+
+    def use(chosen: dict[int, object] | None = None, default: float | None = None) -> Draws:
+        d = Draws(chosen, default)  # type: ignore[arg-type]
+        interpret(monkeypatch, d)
+        return d
+
+    return use
+
+
+def sector_firms() -> np.ndarray:
+    """Three firms in sector 0 (awareness 0.2, 0.5, 0.9) and two in sector 1 (0.3, 0.4)."""
+    return make_firms(firm(0, aware=0.2), firm(0, aware=0.5), firm(0, aware=0.9), firm(1, aware=0.3),
+                      firm(1, aware=0.4))
+
+
+# ---- common: calendar, bookkeeping, awareness maps (MODEL.md 1.2, 3.6) ------------------------
+
+
+def test_year_of_clips_to_the_simulated_years(rules: Callable[..., Draws]) -> None:
+    rules()
+    assert [common.year_of(t, 13) for t in (9.5, 0.0, -0.1, 12.999, 13.0, 40.0)] == [9, 0, 0, 12, 12, 12]
+
+
+def test_add_interval_splits_by_calendar_year_and_clips_at_the_horizon(rules: Callable[..., Draws]) -> None:
+    rules()
+    R = record()
+    common.add_interval(R, L.R_BROKER_BUSY, 2.5, 4.25, HORIZON)
+    common.add_interval(R, L.R_BROKER_BUSY, 12.5, 14.0, HORIZON)
+    expected = np.zeros(N_YEARS)
+    expected[[2, 3, 4, 12]] = [0.5, 1.0, 0.25, 0.5]
+    assert R[L.R_BROKER_BUSY] == pytest.approx(expected, abs=1e-12)
+    assert R.sum() == pytest.approx(expected.sum())
+
+
+def test_a_role_model_closes_a_share_of_every_sector_firms_gap(rules: Callable[..., Draws]) -> None:
+    """MODEL.md 1.3 step 7 and 3.6: every firm of the sector a ↦ a + boost·(1 − a); other sectors untouched."""
+    rules()
+    F = sector_firms()
+    W = world(F)
+    common.encourage_sector(F, W, 0, 0.1)
+    want = np.array([0.2 + 0.1 * 0.8, 0.5 + 0.1 * 0.5, 0.9 + 0.1 * 0.1, 0.3, 0.4])
+    assert effective_awareness(F, W) == pytest.approx(want, rel=1e-12)
+    assert W[L.W_AWARE_SUM] == pytest.approx(want[:3].sum()) and W[L.W_AWARE_MAX] == pytest.approx(want[2])
+    assert W[L.W_AWARE_SUM + 1] == pytest.approx(0.7) and W[L.W_AWARE_MAX + 1] == pytest.approx(0.4)
+    common.refresh_awareness(F, W)
+    assert F[:, L.F_AWARE] == pytest.approx(want, rel=1e-12)
+    assert W[L.W_AWARE_MUL:L.W_AWARE_MUL + 2] == pytest.approx([1.0, 1.0])
+    assert W[L.W_AWARE_ADD:L.W_AWARE_ADD + 2] == pytest.approx([0.0, 0.0])
+
+
+def test_an_imitation_discourages_every_other_firm_of_the_sector(rules: Callable[..., Draws]) -> None:
+    """MODEL.md 1.3 step 3: every other firm of the sector loses a share of its awareness; the copier does not."""
+    rules()
+    F = sector_firms()
+    W = world(F)
+    common.discourage_sector(F, W, 0, 1, 0.5)
+    want = np.array([0.1, 0.5, 0.45, 0.3, 0.4])
+    assert effective_awareness(F, W) == pytest.approx(want, rel=1e-12)
+    assert W[L.W_AWARE_SUM] == pytest.approx(1.05) and W[L.W_AWARE_MAX] == pytest.approx(0.5)
+    common.discourage_sector(F, W, 0, 0, 0.5)  # now firm 0 copies: the others halve again
+    want = np.array([0.1, 0.25, 0.225, 0.3, 0.4])
+    assert effective_awareness(F, W) == pytest.approx(want, rel=1e-12)
+    assert W[L.W_AWARE_SUM] == pytest.approx(want[:3].sum()) and W[L.W_AWARE_MAX] == pytest.approx(0.25)
+    assert W[L.W_AWARE_SUM + 1] == pytest.approx(0.7)
+
+
+def test_end_offer_closes_with_one_reason_counted_in_its_year(rules: Callable[..., Draws]) -> None:
+    rules()
+    O, R = offer(), record()
+    common.end_offer(O, R, 0, T, L.RE_NO_DEAL, N_YEARS)
+    assert O[0, L.O_REASON] == L.RE_NO_DEAL and O[0, L.O_STAGE] == L.ST_DONE and O[0, L.O_T_END] == T
+    assert R[L.R_TERM + L.RE_NO_DEAL, Y] == 1 and R.sum() == 1
+
+
+# ---- firms at the start (MODEL.md 3.1) ----------------------------------------------------------
+
+
+def test_init_firms_draws_every_attribute_from_its_share(rules: Callable[..., Draws]) -> None:
+    """Sector and county by their shares, R&D (SMEs at half the rate), team, logit-normal awareness,
+    liquidity, collateral, imitator; the initial high-tech firms are those with R&D and the smallest draw;
+    firms are then stored sector by sector in firm order."""
+    P = params({"firms.n_above_size": 3, "hightech.initial_stock": 2})
+    sector_u = [0.90, 0.10, 0.20, 0.12, 0.50]   # cumulative shares .15 .37 .45 .55 1 → 4 0 1 0 3
+    county_u = [0.99, 0.10, 0.40, 0.60, 0.90]   # cumulative .35 .55 .83 .97 1 → 4 0 1 2 3
+    rd_u = [0.30, 0.50, 0.10, 0.30, 0.15]       # 0.4 for firms 0–2, 0.2 for SMEs 3–4 → 1 0 1 0 1
+    talent_u = [0.20, 0.60, 0.60, 0.29, 0.31]   # < 0.3 → 1 0 0 1 0
+    aware_u = [0.5, 0.1, 0.9, 0.3, 0.7]
+    liquid_u = [0.1, 0.5, 0.29, 0.31, 0.9]      # < 0.3 → 1 0 1 0 0
+    coll_u = [0.5, 0.6, 0.58, 0.59, 0.1]        # < 0.589 → 1 0 1 0 1
+    imit_u = [0.07, 0.09, 0.5, 0.01, 0.5]       # < 0.08 → 1 0 0 1 0
+    ht_u = [0.7, 0.01, 0.2, 0.05, 0.5]          # R&D firms 0, 2, 4: the two smallest are 2 and 4
+    rules({S.D_FIRM_SECTOR: lambda e, o: sector_u[e], S.D_FIRM_COUNTY: lambda e, o: county_u[e],
+           S.D_FIRM_RD: lambda e, o: rd_u[e], S.D_FIRM_TALENT: lambda e, o: talent_u[e],
+           S.D_FIRM_AWARE: lambda e, o: aware_u[e], S.D_FIRM_LIQUID: lambda e, o: liquid_u[e],
+           S.D_FIRM_COLLATERAL: lambda e, o: coll_u[e], S.D_FIRM_IMITATOR: lambda e, o: imit_u[e],
+           S.D_FIRM_HIGHTECH: lambda e, o: ht_u[e]})
+    F = np.zeros((5, L.N_FCOL))
+    firms.init_firms(P, F, SEED, REP)
+    mu = math.log(0.3 / 0.7)
+    aware = [1.0 / (1.0 + math.exp(-(mu + 1.0 * stats.norm.ppf(u)))) for u in aware_u]
+    by_firm = {  # firm: sector, county, rd, talent, liquid, collateral, imitator, high-tech
+        0: (4, 4, 1, 1, 1, 1, 1, 0), 1: (0, 0, 0, 0, 0, 0, 0, 0), 2: (1, 1, 1, 0, 1, 1, 0, 1),
+        3: (0, 2, 0, 1, 0, 0, 1, 0), 4: (3, 3, 1, 0, 0, 1, 0, 1)}
+    order = [1, 3, 2, 4, 0]  # stored by sector, firm order within a sector
+    for row, f in enumerate(order):
+        sec, cty, rd, tal, liq, col, imi, ht = by_firm[f]
+        got = F[row]
+        assert (got[L.F_SECTOR], got[L.F_COUNTY], got[L.F_RD], got[L.F_TALENT]) == (sec, cty, rd, tal), f
+        assert (got[L.F_LIQUID], got[L.F_COLLATERAL], got[L.F_IMITATOR], got[L.F_HIGHTECH]) == (liq, col, imi, ht), f
+        assert got[L.F_AWARE] == pytest.approx(aware[f], rel=REL)
+        assert got[L.F_VP_UNTIL] < 0 and got[L.F_LAST_USE] == 0
+
+
+def test_init_world_puts_in_the_first_years_fund_and_the_sector_sums(rules: Callable[..., Draws]) -> None:
+    rules()
+    P = params()
+    P[PIDX["subsidy.fund_yuan_per_year"], 0] = 1234.0
+    F = sector_firms()
+    W = np.full(L.N_W, 7.0)
+    firms.init_world(P, F, W)
+    assert W[L.W_FUND] == 1234.0 and W[L.W_N_OFFERS] == 0 and W[L.W_IND_THIS_YEAR] == 0
+    assert list(W[L.W_SECTOR_START:L.W_SECTOR_START + L.N_SECTORS + 1]) == [0, 3, 5, 5, 5, 5]
+    assert W[L.W_AWARE_SUM:L.W_AWARE_SUM + 2] == pytest.approx([1.6, 0.7])
+    assert W[L.W_AWARE_MAX:L.W_AWARE_MAX + 2] == pytest.approx([0.9, 0.4])
+    assert effective_awareness(F, W) == pytest.approx([0.2, 0.5, 0.9, 0.3, 0.4])
+    assert np.all(W[L.W_OPEN:L.W_OPEN + L.N_SECTORS] == 0)
+
+
+# ---- supply (MODEL.md 1.3 step 1) -------------------------------------------------------------
+
+
+def test_channel_rates_are_the_products_of_their_parameters(rules: Callable[..., Draws]) -> None:
+    rules()
+    P = params({"supply.platform_offers_per_year": 41.0, "supply.workstations": 20.0,
+                "supply.offers_per_workstation_year": 2.5, "supply.agencies": 6.0, "supply.offers_per_agency_year": 3.0,
+                "derived.commissioners": 300.0, "supply.offers_per_commissioner_year": 0.2, "supply.institutes": 4.0,
+                "supply.offers_per_institute_year": 6.0})
+    want = {L.CH_EVENT: 0.0, L.CH_PLATFORM: 41.0, L.CH_WORKSTATION: 50.0, L.CH_AGENCY: 18.0,
+            L.CH_COMMISSIONER: 60.0, L.CH_INSTITUTE: 24.0}
+    for ch, rate in want.items():
+        assert supply.channel_rate(P, ch, Y) == pytest.approx(rate), ch
+
+
+def test_candidates_arrive_at_the_ceiling_rate_and_are_thinned_to_the_years_rate(
+        rules: Callable[..., Draws]) -> None:
+    """Poisson candidates at the ceiling rate; candidate k is kept with probability rate(t) / ceiling."""
+    P = params()
+    ceiling = p(P, "derived.ceiling.platform")
+    share = p(P, "supply.platform_offers_per_year", Y) / ceiling
+    assert 0 < share < 1
+    rules({S.D_ARRIVAL_GAP: 0.5, S.D_THIN: lambda e, o: share - 1e-9 if o == 4 else share + 1e-9})
+    # exponential at u = 0.5: its median, ln 2 / rate, whichever tail the inverse CDF maps u to
+    assert supply.candidate_gap(P, L.CH_PLATFORM, 4, SEED, REP) == pytest.approx(math.log(2) / ceiling, rel=REL)
+    assert supply.candidate_accepted(P, L.CH_PLATFORM, 4, T, N_YEARS, SEED, REP)
+    assert not supply.candidate_accepted(P, L.CH_PLATFORM, 5, T, N_YEARS, SEED, REP)
+
+
+def test_event_calendar_keys_and_sizes(rules: Callable[..., Draws]) -> None:
+    """24 slots a year, n events use the first n of the fixed order, mid-slot times, stable keys."""
+    rules()
+    P = params({"supply.events_per_year": 3.0, "supply.offers_per_event": 200.0})
+    assert list(supply.event_slots(P, Y)) == [0, 6, 12]
+    assert supply.offers_at_event(P, Y) == L.MAX_OFFERS_PER_EVENT
+    P[PIDX["supply.events_per_year"], Y] = 7.5
+    assert supply.events_in_year(P, Y) == 8
+    P[PIDX["supply.events_per_year"], Y] = 30.0
+    assert supply.events_in_year(P, Y) == 24
+    assert supply.slot_time(2, 6) == pytest.approx(2 + 6.5 / 24)
+    assert supply.offer_key(3, 17) == 3 * 2**40 + 17
+    assert supply.event_offer_key(2, 6, 5) == (2 * 24 + 6) * 128 + 5
+    keys = {supply.event_offer_key(y, s, k) for y in range(3) for s in range(24) for k in range(128)}
+    assert len(keys) == 3 * 24 * 128
+
+
+def test_create_offer_draws_sector_maturity_value_and_patent(rules: Callable[..., Draws]) -> None:
+    P = params()
+    rules({S.D_OFFER_SECTOR: 0.40, S.D_OFFER_TRL: 0.50, S.D_OFFER_MATURE: 0.9, S.D_OFFER_VALUE: 0.8,
+           S.D_OFFER_PATENT: 0.59})
+    O, W, R = np.zeros((3, L.N_OCOL)), np.zeros(L.N_W), record()
+    W[L.W_N_OFFERS] = 1
+    i = supply.create_offer(P, O, W, R, 77, L.CH_PLATFORM, T, N_YEARS, SEED, REP)
+    assert i == 1 and W[L.W_N_OFFERS] == 2
+    o = O[1]
+    assert o[L.O_KEY] == 77 and o[L.O_CHANNEL] == L.CH_PLATFORM and o[L.O_T_ARRIVE] == T
+    assert o[L.O_SECTOR] == 2          # cumulative sector shares .15 .37 .45 …: 0.40 → sector 2
+    assert o[L.O_TRL] == 5              # cumulative TRL shares .15 .40 .65 …: 0.50 → TRL 5
+    assert o[L.O_VALUE] == pytest.approx(lognormal(0.8, 250_000.0, 0.9), rel=REL)
+    assert o[L.O_PATENT] == 1 and o[L.O_FIRM] == -1 and o[L.O_STAGE] == L.ST_MEETING and o[L.O_REASON] == 0
+    assert R[L.R_OFFERS, Y] == 1 and R[L.R_OFFERS_CH + L.CH_PLATFORM, Y] == 1 and R.sum() == 2
+
+
+def test_institutes_pitch_to_their_three_sectors_with_a_trl_bonus_capped_at_9(rules: Callable[..., Draws]) -> None:
+    P = params({"supply.maturation_share": 0.5})
+    rules({S.D_OFFER_SECTOR: 0.7, S.D_OFFER_TRL: [0.5, 0.99], S.D_OFFER_MATURE: 0.2, S.D_OFFER_VALUE: 0.5,
+           S.D_OFFER_PATENT: 0.9})
+    O, W, R = np.zeros((2, L.N_OCOL)), np.zeros(L.N_W), record()
+    supply.create_offer(P, O, W, R, 5, L.CH_INSTITUTE, T, N_YEARS, SEED, REP)
+    assert O[0, L.O_SECTOR] == 2 and O[0, L.O_TRL] == 5 + 1 + 1  # bonus 1, matured +1
+    assert O[0, L.O_PATENT] == 0 and O[0, L.O_VALUE] == pytest.approx(250_000.0, rel=REL)
+    supply.create_offer(P, O, W, R, 6, L.CH_INSTITUTE, T, N_YEARS, SEED, REP)
+    assert O[1, L.O_TRL] == 9  # TRL 8 + 1 + 1, capped
+
+
+# ---- meeting (MODEL.md 1.3 step 2) ------------------------------------------------------------
+
+
+def test_broker_mode_and_capacity(rules: Callable[..., Draws]) -> None:
+    """A broker unless every broker is busy and the queue is full; a turned-away result is counted."""
+    rules()
+    P = params({"meeting.brokers": 8.7, "meeting.broker_queue_cap": 6.0})
+    R = record()
+    assert meeting.broker_capacity(P, Y) == 8
+    assert meeting.broker_mode(P, R, T, N_YEARS, True, 50) == L.MM_BROKER
+    assert meeting.broker_mode(P, R, T, N_YEARS, False, 5) == L.MM_BROKER
+    assert R.sum() == 0
+    assert meeting.broker_mode(P, R, T, N_YEARS, False, 6) == L.MM_UNASSISTED
+    assert R[L.R_BALK_BROKER, Y] == 1
+    none = params({"meeting.brokers": 0.5})
+    assert meeting.broker_mode(none, R, T, N_YEARS, True, 0) == L.MM_UNASSISTED
+    assert R[L.R_BALK_BROKER].sum() == 1  # no broker at all: nobody was turned away
+
+
+def test_search_time_and_retry_gap(rules: Callable[..., Draws]) -> None:
+    """Search time lognormal (median, log sd) keyed by the attempt; retry pause exponential with its median."""
+    P = params()
+    d = rules({S.D_SEARCH_TIME: 0.8, S.D_RETRY_GAP: 0.5})
+    O = offer(key=99, attempt=1)
+    assert meeting.search_time(P, O, 0, T, N_YEARS, SEED, REP) == pytest.approx(lognormal(0.8, 0.025, 0.5), rel=REL)
+    assert meeting.retry_gap(P, O, 0, T, N_YEARS, SEED, REP) == pytest.approx(0.25, rel=REL)  # its median
+    assert d.log == [(S.D_SEARCH_TIME, 99, 1), (S.D_RETRY_GAP, 99, 1)]
+
+
+def test_pick_firm_is_proportional_to_awareness_by_rejection(rules: Callable[..., Draws]) -> None:
+    """A uniformly proposed firm of the sector is accepted with probability awareness / the sector's top."""
+    F = sector_firms()
+    W = world(F)
+    # try 1: proposes firm 0 (0.1·3 → 0), accepts if 0.5·0.9 < 0.2: no; try 2: firm 1, 0.45 < 0.5: yes
+    d = rules({S.D_FIRM_PICK: [0.1, 0.5, 0.5, 0.5]})
+    assert meeting.pick_firm(F, W, 0, SEED, REP, 42, 1) == 1
+    assert len(set(d.log)) == 4  # every try has its own keyed pair of draws
+    rules({S.D_FIRM_PICK: [0.99, 0.999]})  # sector 1: proposes its second firm (row 4); 0.3996 < 0.4
+    assert meeting.pick_firm(F, W, 1, SEED, REP, 42, 0) == 4
+    rules()
+    assert meeting.pick_firm(F, W, 2, SEED, REP, 42, 0) == -1  # an empty sector
+
+
+@pytest.mark.parametrize(("mode", "mu_name"), [(L.MM_BROKER, "meeting.efficiency_broker"),
+                                               (L.MM_EVENT, "meeting.efficiency_event"),
+                                               (L.MM_UNASSISTED, "meeting.efficiency_unassisted")])
+def test_meeting_probability_is_the_matching_function(rules: Callable[..., Draws], mode: int, mu_name: str) -> None:
+    """P(meet) = μ_mode · (D/S)^α, D the sector's summed awareness, S its searching results (this one included)."""
+    P = params({"meeting.alpha": 0.7})
+    F = sector_firms()
+    chance = p(P, mu_name) * (1.6 / 4.0) ** 0.7
+    for u, met in ((chance - 1e-9, True), (chance + 1e-9, False)):
+        W = world(F)
+        W[L.W_OPEN] = 4.0
+        O, R = offer(key=5, attempt=0), record()
+        rules({S.D_MEET: u, S.D_FIRM_PICK: [0.99, 0.1]})
+        assert meeting.decide_meeting(P, F, O, W, R, 0, T, mode, N_YEARS, SEED, REP) == int(met)
+        assert W[L.W_OPEN] == 3.0 and O[0, L.O_ATTEMPT] == 1
+        if met:
+            assert O[0, L.O_FIRM] == 2 and O[0, L.O_T_MEET] == T and O[0, L.O_STAGE] == L.ST_NEGOTIATION
+            assert R[L.R_MEETINGS, Y] == 1 and R[L.R_MEETINGS_EVENT, Y] == (1 if mode == L.MM_EVENT else 0)
+        else:
+            assert O[0, L.O_STAGE] == L.ST_MEETING and R.sum() == 0
+
+
+def test_no_awareness_no_meeting_and_attempts_run_out(rules: Callable[..., Draws]) -> None:
+    P = params({"meeting.attempts": 2})
+    F = make_firms(firm(0, aware=0.0))
+    W = world(F)
+    O, R = offer(), record()
+    rules({S.D_MEET: 1e-12})
+    assert meeting.decide_meeting(P, F, O, W, R, 0, T, L.MM_EVENT, N_YEARS, SEED, REP) == 0
+    assert not meeting.meeting_exhausted(P, O, R, 0, T, N_YEARS)  # attempt 1 of 2 used
+    O[0, L.O_ATTEMPT] = 2
+    assert meeting.meeting_exhausted(P, O, R, 0, T, N_YEARS)
+    assert O[0, L.O_REASON] == L.RE_NO_MATCH and R[L.R_TERM + L.RE_NO_MATCH, Y] == 1
+
+
+def test_open_search_adds_the_offer_to_its_sectors_pool(rules: Callable[..., Draws]) -> None:
+    rules()
+    O, W = offer(sector=3), np.zeros(L.N_W)
+    meeting.open_search(O, W, 0)
+    assert W[L.W_OPEN + 3] == 1 and W.sum() == 1
+
+
+# ---- contract, imitation and subsidy (MODEL.md 1.3 steps 3–4) ----------------------------------
+
+
+def contract_logit(P: np.ndarray, rd: int, talent: int, vp: int, patent: int, value: float, rate: float) -> float:
+    return (p(P, "contract.base_logit") + p(P, "contract.b_rd_institution") * rd + p(P, "contract.b_talent") * talent
+            + p(P, "contract.b_vice_president") * vp + p(P, "contract.b_evaluation") * p(P, "contract.evaluation_level")
+            + p(P, "contract.b_patent") * patent - p(P, "contract.b_value") * math.log(value / 250_000.0)
+            + p(P, "contract.b_subsidy") * rate)
+
+
+def test_negotiation_time_is_lognormal(rules: Callable[..., Draws]) -> None:
+    P = params()
+    d = rules({S.D_NEGOTIATION_TIME: 0.3})
+    got = contract.negotiation_time(P, offer(key=11), 0, T, N_YEARS, SEED, REP)
+    assert got == pytest.approx(lognormal(0.3, 0.15, 0.5), rel=REL) and d.log == [(S.D_NEGOTIATION_TIME, 11, 0)]
+
+
+def test_an_imitator_copies_with_probability_imitation_times_unprotected(rules: Callable[..., Draws]) -> None:
+    P = params()
+    p_copy = 0.5 * (1 - 0.3)
+    F = make_firms(firm(0, aware=0.4), firm(0, aware=0.6, imitator=1), firm(1, aware=0.5))
+    W = world(F)
+    O, R = offer(firm_row=1), record()
+    rules({S.D_IMITATE: p_copy - 1e-9})
+    assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, SEED, REP) == 0
+    assert O[0, L.O_REASON] == L.RE_IMITATED and R[L.R_IMITATIONS, Y] == 1 and R[L.R_CONTRACTS].sum() == 0
+    assert effective_awareness(F, W) == pytest.approx([0.4 * 0.98, 0.6, 0.5], rel=1e-12)
+    # just above the copy probability the imitator negotiates like anyone else
+    O, R, W = offer(firm_row=1), record(), world(F)
+    rules({S.D_IMITATE: p_copy + 1e-9, S.D_CONTRACT: 0.999999, S.D_SUBSIDY_CLAIM: 0.9})
+    assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, SEED, REP) == 0
+    assert O[0, L.O_REASON] == L.RE_NO_DEAL and R[L.R_IMITATIONS].sum() == 0
+
+
+@pytest.mark.parametrize(("county", "topup"), [(0, True), (1, True), (2, True), (3, False), (4, False)])
+def test_contract_logit_and_the_subsidy_with_the_county_top_up(rules: Callable[..., Draws], county: int,
+                                                               topup: bool) -> None:
+    """Logit of R&D, team, vice-president, evaluation, patent, value and subsidy rate (city + county top-up in
+    曾都, 随县, 广水); a claim is paid 20 % of the value from the fund, the top-up 10 % in those three counties."""
+    P = params()
+    value = 500_000.0
+    F = make_firms(firm(0, county=county, rd=1, talent=0, vp_until=T + 1, aware=0.5, imitator=0))
+    rate = 0.2 + (0.1 if topup else 0.0)
+    chance = 1 / (1 + math.exp(-contract_logit(P, 1, 0, 1, 1, value, rate)))
+    for u, signed in ((chance - 1e-9, True), (chance + 1e-9, False)):
+        W = world(F, fund=1_000_000.0)
+        O, R = offer(value=value, patent=1, sector=0, key=8), record()
+        d = rules({S.D_CONTRACT: u, S.D_SUBSIDY_CLAIM: 0.39})
+        assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, SEED, REP) == int(signed)
+        assert S.D_IMITATE not in d.streams()  # not an imitator: no copying decision
+        if not signed:
+            assert O[0, L.O_REASON] == L.RE_NO_DEAL and R[L.R_CONTRACTS].sum() == 0 and W[L.W_FUND] == 1_000_000
+            continue
+        assert O[0, L.O_STAGE] == L.ST_PILOT and O[0, L.O_T_CONTRACT] == T and F[0, L.F_LAST_USE] == T
+        assert R[L.R_CONTRACTS, Y] == 1 and R[L.R_CONTRACT_VALUE, Y] == value
+        assert R[L.R_CONTRACTS_COUNTY + county, Y] == 1 and R[L.R_CONTRACTS_SECTOR + 0, Y] == 1
+        assert W[L.W_FUND] == pytest.approx(900_000.0) and O[0, L.O_SUBSIDY] == pytest.approx(100_000.0)
+        assert R[L.R_SUBSIDISED, Y] == 1 and R[L.R_M_SUBSIDY_CITY, Y] == pytest.approx(100_000.0)
+        assert R[L.R_M_SUBSIDY_COUNTY, Y] == pytest.approx(50_000.0 if topup else 0.0)
+        assert R[L.R_M_FIRM_RD, Y] == pytest.approx(value)
+
+
+def test_an_expired_vice_president_no_longer_helps_the_contract(rules: Callable[..., Draws]) -> None:
+    """The vice-president term counts only while the placement lasts (F_VP_UNTIL > t)."""
+    P = params()
+    with_vp = 1 / (1 + math.exp(-contract_logit(P, 0, 0, 1, 0, 250_000.0, 0.2)))
+    without = 1 / (1 + math.exp(-contract_logit(P, 0, 0, 0, 0, 250_000.0, 0.2)))
+    u = (with_vp + without) / 2  # signs with a placed VP, not without
+    for vp_until, signed in ((T + 0.01, 1), (T - 0.01, 0)):
+        F = make_firms(firm(0, county=3, vp_until=vp_until))
+        W, O, R = world(F), offer(), record()
+        rules({S.D_CONTRACT: u, S.D_SUBSIDY_CLAIM: 0.9})
+        assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, SEED, REP) == signed, vp_until
+
+
+def test_the_subsidy_is_paid_only_while_the_fund_holds_it(rules: Callable[..., Draws]) -> None:
+    """MODEL.md 1.3 step 4: paid 'if the year's fund still holds it' — never overspent; a refusal is counted."""
+    P = params()
+    F = make_firms(firm(0, county=1))
+    for fund, paid in ((99_999.0, False), (100_000.0, True), (1.0, False)):
+        W = world(F, fund=fund)
+        O, R = offer(value=500_000.0), record()
+        rules({S.D_CONTRACT: 1e-9, S.D_SUBSIDY_CLAIM: 0.1})
+        assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, SEED, REP) == 1
+        if paid:
+            assert W[L.W_FUND] == pytest.approx(0.0) and R[L.R_SUBSIDISED, Y] == 1
+            assert R[L.R_SUBSIDY_DENIED].sum() == 0
+        else:
+            assert W[L.W_FUND] == fund and O[0, L.O_SUBSIDY] == 0 and R[L.R_SUBSIDISED].sum() == 0
+            assert R[L.R_M_SUBSIDY_CITY].sum() == 0 and R[L.R_SUBSIDY_DENIED, Y] == 1
+        assert W[L.W_FUND] >= 0
+
+
+def test_the_subsidy_cap_and_an_unclaimed_subsidy(rules: Callable[..., Draws]) -> None:
+    P = params({"subsidy.cap_per_project_yuan": 60_000.0})
+    F = make_firms(firm(0, county=2))
+    W, O, R = world(F, fund=1e6), offer(value=500_000.0), record()
+    rules({S.D_CONTRACT: 1e-9, S.D_SUBSIDY_CLAIM: 0.1})
+    contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, SEED, REP)
+    assert R[L.R_M_SUBSIDY_CITY, Y] == pytest.approx(60_000.0) and W[L.W_FUND] == pytest.approx(940_000.0)
+    assert R[L.R_M_SUBSIDY_COUNTY, Y] == pytest.approx(50_000.0)  # 10 % of 500 k is below the cap
+    W, O, R = world(F, fund=1e6), offer(value=500_000.0), record()
+    rules({S.D_CONTRACT: 1e-9, S.D_SUBSIDY_CLAIM: 0.41})  # claim probability 0.4: not claimed
+    assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, SEED, REP) == 1
+    assert W[L.W_FUND] == 1e6 and R[L.R_SUBSIDISED].sum() == 0 and R[L.R_SUBSIDY_DENIED].sum() == 0
+
+
+# ---- pilot test (MODEL.md 1.3 step 5) ---------------------------------------------------------
+
+
+def test_mature_results_skip_the_pilot_without_a_draw(rules: Callable[..., Draws]) -> None:
+    P = params()
+    rules()
+    F, O, R = make_firms(firm(0, rd=1, talent=1)), offer(trl=6), record()
+    assert pilot.choose_pilot(P, F, O, R, 0, T, N_YEARS, True, 0, SEED, REP) == L.PR_NONE
+    assert O[0, L.O_ROUTE] == L.PR_NONE and R.sum() == 0
+
+
+@pytest.mark.parametrize(("rd_team", "u_inhouse", "free", "queue", "slots", "route", "balk"), [
+    (True, 0.49, False, 9, 3.0, L.PR_INHOUSE, 0),
+    (True, 0.51, True, 9, 3.0, L.PR_PUBLIC, 0),
+    (False, None, False, 2, 3.0, L.PR_PUBLIC, 0),
+    (False, None, False, 3, 3.0, L.PR_OUTSIDE, 1),
+    (False, None, True, 0, 0.0, L.PR_OUTSIDE, 0),
+])
+def test_pilot_route_and_cost(rules: Callable[..., Draws], rd_team: bool, u_inhouse: float | None, free: bool,
+                              queue: int, slots: float, route: int, balk: int) -> None:
+    """In-house (R&D institution and team, with a probability), else a public base with room (a free slot or a
+    queue shorter than its cap), else outside (counted as turned away only if public bases exist). The cost is
+    value × route factor × lognormal multiple."""
+    P = params({"pilot.public_slots": slots})
+    F = make_firms(firm(0, rd=int(rd_team), talent=int(rd_team), liquid=1))
+    O, R = offer(trl=4, value=200_000.0), record()
+    chosen: dict[int, object] = {S.D_PILOT_COST: 0.7}
+    if u_inhouse is not None:
+        chosen[S.D_PILOT_INHOUSE] = u_inhouse
+    d = rules(chosen)
+    assert pilot.choose_pilot(P, F, O, R, 0, T, N_YEARS, free, queue, SEED, REP) == route
+    factor = {L.PR_INHOUSE: 1.0, L.PR_PUBLIC: 0.6, L.PR_OUTSIDE: 1.5}[route]
+    cost = 200_000.0 * factor * lognormal(0.7, 3.0, 0.5)
+    assert O[0, L.O_ROUTE] == route and O[0, L.O_PILOT_COST] == pytest.approx(cost, rel=REL)
+    assert R[L.R_PILOTS + route - 1, Y] == 1 and R[L.R_PILOTS:L.R_PILOTS + 3].sum() == 1
+    assert R[L.R_M_PILOT_COST, Y] == pytest.approx(cost, rel=REL)
+    assert R[L.R_M_FIRM_RD, Y] == pytest.approx(cost, rel=REL)
+    assert R[L.R_BALK_PILOT, Y] == balk
+    assert S.D_PILOT_FINANCE not in d.streams()  # a liquid firm pays itself
+
+
+def test_the_pilot_finance_gate_with_insurance(rules: Callable[..., Draws]) -> None:
+    """A firm without own funds passes with finance_prob, raised by insurance: p + (1 − p)·insurance."""
+    P = params({"pilot.insurance_share": 0.4})
+    gate = 0.5 + 0.5 * 0.4
+    F = make_firms(firm(0, liquid=0))
+    O, R = offer(trl=4), record()
+    rules({S.D_PILOT_FINANCE: gate - 1e-9, S.D_PILOT_COST: 0.5})
+    assert pilot.choose_pilot(P, F, O, R, 0, T, N_YEARS, True, 0, SEED, REP) == L.PR_PUBLIC
+    O, R = offer(trl=4), record()
+    d = rules({S.D_PILOT_FINANCE: gate + 1e-9})
+    assert pilot.choose_pilot(P, F, O, R, 0, T, N_YEARS, True, 0, SEED, REP) == -1
+    assert O[0, L.O_REASON] == L.RE_PILOT_NO_FINANCE and R[L.R_TERM + L.RE_PILOT_NO_FINANCE, Y] == 1
+    assert R[L.R_PILOTS:L.R_PILOTS + 3].sum() == 0 and R[L.R_M_PILOT_COST].sum() == 0
+    assert S.D_PILOT_COST not in d.streams()
+
+
+@pytest.mark.parametrize("route", [L.PR_INHOUSE, L.PR_PUBLIC, L.PR_OUTSIDE])
+def test_pilot_duration_is_longer_outside(rules: Callable[..., Draws], route: int) -> None:
+    P = params()
+    rules({S.D_PILOT_TIME: 0.65})
+    want = lognormal(0.65, 0.85, 0.5) * (1.3 if route == L.PR_OUTSIDE else 1.0)
+    assert pilot.pilot_time(P, offer(route=route), 0, T, N_YEARS, SEED, REP) == pytest.approx(want, rel=REL)
+    assert pilot.public_capacity(params({"pilot.public_slots": 4.9}), Y) == 4
+
+
+@pytest.mark.parametrize(("route", "talent", "vp_until", "trl"), [
+    (L.PR_PUBLIC, 1, -1.0, 5), (L.PR_INHOUSE, 0, -1.0, 3), (L.PR_OUTSIDE, 0, T + 0.1, 4),
+    (L.PR_OUTSIDE, 0, T - 0.1, 5)])
+def test_pilot_success_probability(rules: Callable[..., Draws], route: int, talent: int, vp_until: float,
+                                   trl: int) -> None:
+    """success_base + trl_uplift·(TRL − 3) + public_uplift (public base) + talent_uplift (team or a placed VP)."""
+    P = params()
+    chance = 0.4 + 0.05 * (trl - 3) + (0.15 if route == L.PR_PUBLIC else 0) + (0.1 if talent or vp_until > T else 0)
+    F = make_firms(firm(0, talent=talent, vp_until=vp_until))
+    for u, ok in ((chance - 1e-9, True), (chance + 1e-9, False)):
+        O, R = offer(route=route, trl=trl, stage=L.ST_PILOT), record()
+        rules({S.D_PILOT_SUCCESS: u})
+        assert pilot.decide_pilot(P, F, O, R, 0, T, N_YEARS, SEED, REP) == int(ok)
+        assert O[0, L.O_T_PILOT_END] == T
+        if ok:
+            assert O[0, L.O_STAGE] == L.ST_FINANCE and R[L.R_PILOT_OK, Y] == 1
+        else:
+            assert O[0, L.O_REASON] == L.RE_PILOT_FAILED and R[L.R_PILOT_OK].sum() == 0
+
+
+# ---- finance for industrialisation (MODEL.md 1.3 step 6) --------------------------------------
+
+FIN = {S.D_INVEST: 0.6}
+
+
+def invest(value: float = 300_000.0) -> float:
+    return value * lognormal(0.6, 5.0, 0.5)
+
+
+def test_own_funds_first_for_liquid_firms(rules: Callable[..., Draws]) -> None:
+    P = params()
+    F, O, R = make_firms(firm(0, liquid=1, collateral=1)), offer(value=300_000.0), record()
+    d = rules({**FIN, S.D_OWN_FUNDS: 0.69})
+    assert finance.seek_finance(P, F, O, R, 0, T, N_YEARS, SEED, REP) == (True, 0.0)
+    assert O[0, L.O_INVEST] == pytest.approx(invest(), rel=REL) and O[0, L.O_STAGE] == L.ST_FINANCE
+    assert R[L.R_M_LOANS].sum() == 0 and S.D_FIN_APPROVE not in d.streams()
+
+
+def test_guarantee_loans_go_to_firms_with_collateral(rules: Callable[..., Draws]) -> None:
+    """MODEL.md 1.3 step 6: guarantee loans need collateral. A firm with collateral (no patent, not high-tech,
+    own funds refused) is approved at guarantee_approval after one wait; the loan is recorded."""
+    P = params()
+    F, O, R = make_firms(firm(0, liquid=1, collateral=1)), offer(value=300_000.0, patent=0), record()
+    d = rules({**FIN, S.D_OWN_FUNDS: 0.71, S.D_FIN_WAIT: 0.4, S.D_FIN_APPROVE: 0.69})
+    ok, wait = finance.seek_finance(P, F, O, R, 0, T, N_YEARS, SEED, REP)
+    assert ok and wait == pytest.approx(lognormal(0.4, 0.2, 0.6), rel=REL)
+    assert R[L.R_M_LOANS, Y] == pytest.approx(invest(), rel=REL)
+    assert d.count(S.D_FIN_APPROVE) == 1
+    # without collateral the same firm gets no guarantee loan at all (no wait, no approval drawn)
+    F[0, L.F_COLLATERAL] = 0
+    O, R = offer(value=300_000.0, patent=0), record()
+    d = rules({**FIN, S.D_OWN_FUNDS: 0.71, S.D_FIN_RETRY: 0.5})
+    ok, _ = finance.seek_finance(P, F, O, R, 0, T, N_YEARS, SEED, REP)
+    assert not ok and d.count(S.D_FIN_APPROVE) == 0 and R[L.R_M_LOANS].sum() == 0
+
+
+def test_ip_pledge_needs_a_patent_and_refusals_go_another_round(rules: Callable[..., Draws]) -> None:
+    """No collateral, a patent: one IP-pledge try a round at ip_pledge_approval; refused in round 1, a pause
+    (exponential, median retry_median_years), then round 2."""
+    P = params()
+    F, O, R = make_firms(firm(0, liquid=0, collateral=0)), offer(value=300_000.0, patent=1), record()
+    d = rules({**FIN, S.D_FIN_WAIT: [0.3, 0.7], S.D_FIN_APPROVE: [0.41, 0.39], S.D_FIN_RETRY: 0.5})
+    ok, wait = finance.seek_finance(P, F, O, R, 0, T, N_YEARS, SEED, REP)
+    want = lognormal(0.3, 0.2, 0.6) + exponential_median(0.5, 0.5) + lognormal(0.7, 0.2, 0.6)
+    assert ok and wait == pytest.approx(want, rel=REL)
+    assert R[L.R_M_LOANS, Y] == pytest.approx(invest(), rel=REL)
+    assert len({(dd, e, o) for dd, e, o in d.log if dd == S.D_FIN_APPROVE}) == 2  # two distinct keyed draws
+
+
+def test_refused_in_every_round_is_no_finance(rules: Callable[..., Draws]) -> None:
+    P = params({"finance.rounds": 3})
+    F, O, R = make_firms(firm(0, collateral=1)), offer(patent=1), record()
+    d = rules({**FIN, S.D_FIN_WAIT: 0.5, S.D_FIN_APPROVE: 0.95, S.D_FIN_RETRY: 0.5})
+    ok, wait = finance.seek_finance(P, F, O, R, 0, T, N_YEARS, SEED, REP)
+    assert not ok and d.count(S.D_FIN_APPROVE) == 6 and d.count(S.D_FIN_RETRY) == 2
+    assert wait == pytest.approx(6 * 0.2 + 2 * 0.5, rel=REL)  # median waits; pauses at u = 0.5 are the median
+    assert R[L.R_M_LOANS].sum() == 0
+
+
+def test_high_tech_firms_get_credit_priority_and_venture_money(rules: Callable[..., Draws]) -> None:
+    """High-tech: guarantee and IP-pledge approval + hightech_priority; venture money (no loan recorded) only
+    for high-tech firms, tried after the loans, at venture_prob."""
+    P = params({"finance.venture_prob": 0.3})
+    F, O, R = make_firms(firm(0, collateral=1, hightech=1)), offer(patent=0), record()
+    rules({**FIN, S.D_FIN_WAIT: 0.5, S.D_FIN_APPROVE: 0.79})
+    assert finance.seek_finance(P, F, O, R, 0, T, N_YEARS, SEED, REP)[0]  # 0.79 < 0.7 + 0.1
+    F, O, R = make_firms(firm(0, collateral=0, hightech=1)), offer(patent=1), record()
+    d = rules({**FIN, S.D_FIN_WAIT: 0.5, S.D_FIN_APPROVE: [0.51, 0.29]})  # IP pledge 0.4 + 0.1 refused; venture ok
+    ok, wait = finance.seek_finance(P, F, O, R, 0, T, N_YEARS, SEED, REP)
+    assert ok and wait == pytest.approx(0.4, rel=REL) and R[L.R_M_LOANS].sum() == 0
+    assert d.count(S.D_FIN_WAIT) == 2
+    # venture money is for high-tech firms only
+    F, O, R = make_firms(firm(0, collateral=0, hightech=0)), offer(patent=0), record()
+    d = rules({**FIN, S.D_FIN_RETRY: 0.5})
+    assert not finance.seek_finance(P, F, O, R, 0, T, N_YEARS, SEED, REP)[0]
+    assert d.count(S.D_FIN_APPROVE) == 0
+
+
+def test_finance_outcome_records_the_search(rules: Callable[..., Draws]) -> None:
+    rules()
+    O, R = offer(stage=L.ST_FINANCE), record()
+    O[0, L.O_INVEST] = 1.5e6
+    finance.finance_outcome(O, R, 0, T, T - 0.25, True, N_YEARS)
+    assert R[L.R_WAIT_FINANCE, Y] == pytest.approx(0.25) and R[L.R_N_FINANCE, Y] == 1 and R[L.R_FINANCED, Y] == 1
+    assert R[L.R_M_FIRM_RD, Y] == 1.5e6 and O[0, L.O_STAGE] == L.ST_RAMPUP and O[0, L.O_T_FINANCED] == T
+    O, R = offer(stage=L.ST_FINANCE), record()
+    finance.finance_outcome(O, R, 0, T, T - 0.5, False, N_YEARS)
+    assert O[0, L.O_REASON] == L.RE_NO_FINANCE and R[L.R_FINANCED].sum() == 0 and R[L.R_N_FINANCE, Y] == 1
+
+
+# ---- industrialisation (MODEL.md 1.3 step 7) --------------------------------------------------
+
+
+def test_rampup_time_is_lognormal(rules: Callable[..., Draws]) -> None:
+    rules({S.D_RAMPUP: 0.2})
+    got = industry.rampup_time(params(), offer(), 0, T, N_YEARS, SEED, REP)
+    assert got == pytest.approx(lognormal(0.2, 1.0, 0.5), rel=REL)
+
+
+@pytest.mark.parametrize(("talent", "vp_until"), [(0, -1.0), (1, -1.0), (0, T + 0.5)])
+def test_industrialisation_success_and_the_role_model(rules: Callable[..., Draws], talent: int,
+                                                      vp_until: float) -> None:
+    """success_base + talent_uplift (team or a placed VP); a success raises every sector firm's awareness."""
+    P = params()
+    chance = 0.5 + (0.1 if talent or vp_until > T else 0.0)
+    for u, ok in ((chance - 1e-9, True), (chance + 1e-9, False)):
+        F = make_firms(firm(2, county=4, talent=talent, vp_until=vp_until, aware=0.5), firm(2, aware=0.2),
+                       firm(3, aware=0.3))
+        W = world(F)
+        O, R = offer(sector=2, firm_row=0, t_arrive=T - 3.0, stage=L.ST_RAMPUP), record()
+        rules({S.D_IND_SUCCESS: u})
+        assert industry.decide_industrialised(P, F, O, W, R, 0, T, N_YEARS, SEED, REP) == int(ok)
+        if ok:
+            assert O[0, L.O_REASON] == L.RE_INDUSTRIALISED and R[L.R_INDUSTRIALISED, Y] == 1
+            assert R[L.R_IND_COUNTY + 4, Y] == 1 and R[L.R_IND_SECTOR + 2, Y] == 1
+            assert R[L.R_TTP, Y] == pytest.approx(3.0) and W[L.W_IND_THIS_YEAR] == 1
+            assert effective_awareness(F, W) == pytest.approx([0.51, 0.216, 0.3], rel=1e-12)
+        else:
+            assert O[0, L.O_REASON] == L.RE_IND_FAILED and R[L.R_INDUSTRIALISED].sum() == 0
+            assert W[L.W_IND_THIS_YEAR] == 0 and effective_awareness(F, W) == pytest.approx([0.5, 0.2, 0.3])
+
+
+# ---- a scarce resource starts work ------------------------------------------------------------
+
+
+def test_start_service_records_wait_and_busy_time(rules: Callable[..., Draws]) -> None:
+    P = params()
+    rules({S.D_SEARCH_TIME: 0.999, S.D_PILOT_TIME: 0.5})
+    O, R = offer(key=3), record()
+    t = Y + 0.99
+    d = service.start_service(P, O, R, 0, t, 0.3, True, N_YEARS, HORIZON, SEED, REP)
+    assert d == pytest.approx(lognormal(0.999, 0.025, 0.5), rel=REL)
+    assert R[L.R_WAIT_BROKER, Y] == pytest.approx(0.3) and R[L.R_N_BROKER, Y] == 1
+    assert R[L.R_BROKER_BUSY, Y] == pytest.approx(0.01) and R[L.R_BROKER_BUSY, Y + 1] == pytest.approx(d - 0.01)
+    O, R = offer(key=3, route=L.PR_PUBLIC), record()
+    d = service.start_service(P, O, R, 0, HORIZON - 0.5, 0.0, False, N_YEARS, HORIZON, SEED, REP)
+    assert d == pytest.approx(0.85, rel=REL) and R[L.R_N_PILOT_PUBLIC, N_YEARS - 1] == 1
+    assert R[L.R_PILOT_BUSY].sum() == pytest.approx(0.5)  # clipped at the horizon
+
+
+# ---- the year's end (MODEL.md 1.3 "The year's end") -------------------------------------------
+
+
+def test_year_end_in_order(rules: Callable[..., Draws]) -> None:
+    """Awards while the fund lasts, high-tech applications/approvals/rewards, talent, vice-presidents,
+    R&D institutions, publicity, other contracts, stocks, then the fund's remainder is recorded and the next
+    year's fund put in (the remainder is not carried over)."""
+    k, y = 5, 4
+    P = params({"subsidy.awards_per_year": 5.0, "subsidy.award_yuan": 500_000.0, "subsidy.hightech_reward_yuan":
+                88_000.0, "derived.hightech_apply": 0.2, "hightech.approval": 0.4, "talent.turnover": 0.2,
+                "talent.inflow": 0.1, "talent.vice_presidents_per_year": 2.0, "talent.vice_president_tenure_years":
+                2.0, "platforms.delist_prob_idle": 0.5, "platforms.idle_years": 3.0, "platforms.rd_adoption_rate":
+                0.1, "talent.publicity_rate": 0.1, "hightech.other_contracts_per_year": 10.0})
+    P[PIDX["subsidy.fund_yuan_per_year"], k] = 7_000_000.0
+    F = make_firms(
+        firm(0, rd=1, hightech=1, aware=0.5, last_use=4.5),    # 0: high-tech already; R&D in use
+        firm(0, rd=1, aware=0.2, last_use=0.5, vp_until=k - 0.5),  # 1: applied, approved, rewarded; idle R&D
+        #                                                                 delisted; its vice-president has left
+        firm(1, talent=1, aware=0.4),                          # 2: applies, approved, rewarded; loses its team
+        firm(1, aware=0.6),                                    # 3: neither R&D nor team: no application; adopts R&D
+        firm(2, rd=1, aware=0.0, last_use=3.0),                # 4: approved, no reward left; keeps R&D
+    )
+    W = world(F, fund=1_200_000.0)
+    W[L.W_IND_THIS_YEAR] = 7
+    R = record()
+    apply_u = {1: 0.1, 2: 0.19, 4: 0.05}
+    vp_u = iter([0.1, 0.7])
+    rules({S.D_HT_APPLY: lambda e, o: apply_u[e], S.D_HT_APPROVE: 0.39,
+           S.D_TURNOVER: lambda e, o: 0.1, S.D_INFLOW: lambda e, o: 0.9 if e != 3 else 0.95,
+           S.D_VP_COUNT: 0.5, S.D_VP_FIRM: lambda e, o: next(vp_u),
+           S.D_DELIST: lambda e, o: 0.4, S.D_RD_ADOPT: lambda e, o: 0.05 if e == 3 else 0.5,
+           S.D_OTHER_CONTRACTS: 0.5})
+    year_end.year_end(P, F, W, R, k, N_YEARS, SEED, REP)
+    # 1. awards: min(5, 7) wanted, the fund holds two of 0.5 M
+    assert R[L.R_AWARDS, y] == 2 and R[L.R_M_AWARDS, y] == 1_000_000.0 and W[L.W_IND_THIS_YEAR] == 0
+    # 2. high-tech: three apply and are approved; the 200 k left pays two rewards of 88 k
+    assert R[L.R_HT_APPLIED, y] == 3 and R[L.R_HT_NEW, y] == 3 and R[L.R_M_HIGHTECH, y] == 176_000.0
+    assert list(F[:, L.F_HIGHTECH]) == [1, 1, 1, 0, 1]
+    # 3. talent: firm 2 loses its team (0.1 < 0.2); nobody gains one; VPs: Poisson(2) at u = 0.5 → 2 placements
+    assert int(stats.poisson.ppf(0.5, 2.0)) == 2
+    assert list(F[:, L.F_TALENT]) == [0, 0, 0, 0, 0]
+    assert F[0, L.F_VP_UNTIL] == k + 2.0 and F[3, L.F_VP_UNTIL] == k + 2.0  # floor(0.1·5) = 0, floor(0.7·5) = 3
+    # 4. platforms: firm 1 idle 4.5 years > 3 → delisted (0.4 < 0.5); firm 4 idle 2 years keeps it; firm 3 adopts
+    assert list(F[:, L.F_RD]) == [1, 0, 0, 1, 1] and R[L.R_DELISTED, y] == 1 and F[3, L.F_LAST_USE] == k
+    # 5. publicity: every firm closes 10 % of its gap to 1, written into the firms
+    assert F[:, L.F_AWARE] == pytest.approx([0.55, 0.28, 0.46, 0.64, 0.1], rel=1e-12)
+    assert W[L.W_AWARE_SUM:L.W_AWARE_SUM + 3] == pytest.approx([0.83, 1.1, 0.1])
+    # 6. other contracts: Poisson(10) at u = 0.5
+    assert R[L.R_OTHER_CONTRACTS, y] == stats.poisson.ppf(0.5, 10.0)
+    # 7. stocks
+    assert R[L.R_HT_STOCK, y] == 4 and R[L.R_FIRMS_RD, y] == 3 and R[L.R_FIRMS_TALENT, y] == 0
+    assert R[L.R_FIRMS_VP, y] == 2 and R[L.R_AWARENESS, y] == pytest.approx(2.03 / 5)
+    assert R[L.R_BROKER_CAP, y] == 8 and R[L.R_PILOT_CAP, y] == 3
+    assert R[L.R_COMMISSIONERS, y] == p(P, "derived.commissioners", y)
+    # 8. the fund: 1.2 M − 1 M − 176 k left and recorded; next year's fund replaces it
+    assert R[L.R_M_FUND_LEFT, y] == pytest.approx(24_000.0) and W[L.W_FUND] == 7_000_000.0
+    paid = R[L.R_M_AWARDS, y] + R[L.R_M_HIGHTECH, y]
+    assert paid + R[L.R_M_FUND_LEFT, y] == pytest.approx(1_200_000.0)
+
+
+def test_no_award_when_the_fund_is_short_and_no_fund_after_the_horizon(rules: Callable[..., Draws]) -> None:
+    P = params({"derived.hightech_apply": 0.0, "talent.vice_presidents_per_year": 0.0,
+                "hightech.other_contracts_per_year": 0.0})
+    F = make_firms(firm(0))
+    W = world(F, fund=499_999.0)
+    W[L.W_IND_THIS_YEAR] = 3
+    R = record()
+    rules(default=0.5)
+    year_end.year_end(P, F, W, R, N_YEARS, N_YEARS, SEED, REP)
+    assert R[L.R_AWARDS].sum() == 0 and R[L.R_M_FUND_LEFT, N_YEARS - 1] == 499_999.0 and W[L.W_FUND] == 0
+
+
+def test_awards_go_to_at_most_the_years_successes(rules: Callable[..., Draws]) -> None:
+    """Up to awards_per_year awards among the year's successes: two successes, two awards of 0.5 M."""
+    P = params({"derived.hightech_apply": 0.0, "talent.vice_presidents_per_year": 0.0})
+    F = make_firms(firm(0))
+    W = world(F, fund=10_000_000.0)
+    W[L.W_IND_THIS_YEAR] = 2
+    R = record()
+    rules(default=0.5)
+    year_end.year_end(P, F, W, R, 3, N_YEARS, SEED, REP)
+    assert R[L.R_AWARDS, 2] == 2 and R[L.R_M_AWARDS, 2] == 1_000_000.0
+    assert R[L.R_M_FUND_LEFT, 2] == 9_000_000.0 and W[L.W_IND_THIS_YEAR] == 0
+
+
+def test_finalise_counts_offers_in_progress_by_stage(rules: Callable[..., Draws]) -> None:
+    rules()
+    O = np.zeros((5, L.N_OCOL))
+    O[:, L.O_STAGE] = [L.ST_DONE, L.ST_PILOT, L.ST_PILOT, L.ST_MEETING, L.ST_RAMPUP]
+    W, R = np.zeros(L.N_W), record()
+    W[L.W_N_OFFERS] = 4  # the fifth row is not an offer yet
+    year_end.finalise(O, W, R, N_YEARS)
+    last = N_YEARS - 1
+    assert R[L.R_TERM + L.RE_NONE, last] == 3
+    assert R[L.R_WIP + L.ST_PILOT, last] == 2 and R[L.R_WIP + L.ST_MEETING, last] == 1
+    assert R[L.R_WIP + L.ST_RAMPUP, last] == 0 and R.sum() == 6
