@@ -61,9 +61,9 @@ def test_same_seed_same_posterior(tmp_path: Path, uninterrupted: tuple[Path, pd.
     pd.testing.assert_frame_equal(smc.posterior(cal, tmp_path / "out" / smc.DB), uninterrupted[1], check_exact=True)
     (tmp_path / "other").mkdir()
     other = load_calibration(write_spec(tmp_path / "other", seed=4))
-    smc.run_smc(other, tmp_path / "other" / "out")
-    assert not np.allclose(smc.posterior(other, tmp_path / "other" / "out" / smc.DB)["contract.base_logit"],
-                           uninterrupted[1]["contract.base_logit"])
+    smc.run_smc(other, tmp_path / "other" / "out", generations=1)
+    first = smc.posterior(cal, tmp_path / "out" / smc.DB, t=0)["contract.base_logit"]
+    assert not np.allclose(smc.posterior(other, tmp_path / "other" / "out" / smc.DB)["contract.base_logit"], first)
 
 
 def test_continued_run_keeps_finished_generations(tmp_path: Path, uninterrupted: tuple[Path, pd.DataFrame]) -> None:
@@ -211,3 +211,17 @@ def test_shipped_posterior() -> None:
         assert post[p.param].between(p.min, p.max).all()
     pred = pd.read_csv(ROOT / "calibration" / "posterior_predictive.csv")
     assert pred["within"].all(), pred
+
+
+def test_targets_under_a_posterior(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "posterior.csv"
+    f.write_text("contract.base_logit,subsidy.claim_prob,weight\n-1.6,0.4,0.5\n-1.5,0.45,0.5\n", encoding="utf-8")
+    out = tmp_path / "tg"
+    assert main(["targets", "--scenario", str(BASELINE), "--posterior", str(f), "--sets", "2", "--reps", "2",
+                 "--out", str(out), "--quiet"]) == 0
+    res = pd.read_csv(out / "targets.csv")
+    assert {"T2", "T3", "T4", "T9", "T11"} <= set(res["target"])
+    assert {"mean", "rep_p05", "rep_p95", "set_p05", "set_p95", "within"} <= set(res.columns)
+    assert (out / "targets.png").is_file() and "posterior predictive" in capsys.readouterr().out
+    assert main(["targets", "--sets", "3", "--out", str(tmp_path / "x")]) == 2
+    assert "--sets" in capsys.readouterr().err and not (tmp_path / "x").exists()
