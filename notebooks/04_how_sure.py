@@ -63,3 +63,26 @@ ax.axvline(0, color="grey", lw=0.8)
 ax.set_xlabel("extra industrialised 2023–2027 vs the baseline, across calibrated parameter sets")
 fig.tight_layout()
 fig.savefig(OUT / "04_robustness.png", dpi=100)
+
+# %% [markdown]
+# ## The same question inside every comparison: worlds
+# `sim.compare(..., worlds=N)` runs every scenario in N worlds — a calibrated parameter set
+# and a draw of every measure's effect and cost from its range — and says how often each
+# scenario gains, how often it is best, and which unknowns move the decision most.
+
+# %%
+S = ROOT / "scenarios"
+result = sim.compare(S / "baseline.toml", [S / "g2_platforms.toml", S / "g4_intermediaries.toml",
+                                          S / "all_five.toml"], reps=max(REPS, 2), worlds=8,
+                     world_reps=max(REPS // 2, 2))
+result.summary[["name_en", "delta", "world_p05", "world_p95", "p_gain", "p_best", "mean_rank"]]
+
+# %%
+fig = result.plot_worlds()
+fig.savefig(OUT / "04_worlds.png", dpi=100)
+fig
+
+# %%
+fig = result.plot_voi()
+fig.savefig(OUT / "04_voi.png", dpi=100)
+result.comparison.worlds.voi.head(8)

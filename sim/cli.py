@@ -120,7 +120,7 @@ def _ranking_text(c, lang: str) -> str:  # type: ignore[no-untyped-def]
     zh = lang == "zh"
     names = {a.scenario.id: (a.scenario.scenario.name_zh if zh else a.scenario.scenario.name_en) for a in c.arms}
     ranked = f"Δ {c.kpi} [95 %]"
-    other = ("Δ industrialised", HEADLINE) if c.kpi != HEADLINE else ("Δ 引进转化", "introduced_converted")
+    other = ("Δ industrialised", HEADLINE) if c.kpi != HEADLINE else ("Δ introduced+conv.", "introduced_converted")
     head = (f"{'#':>3} {'scenario':<22} {ranked:>26} {'P(better)':>9} {'verdict':<14}"
             f" {other[0]:>16} {'Δ ind/offered':>13} {'Δ years to prod.':>16} {'Δ fiscal M¥':>12}"
             f" {'M¥ per extra':>12}  name")

@@ -100,6 +100,24 @@ class CompareResult:
         """Brokers and public pilot bases: use and waits."""
         return self.figure("bottlenecks", lang)
 
+    def plot_worlds(self, lang: str = "en") -> Figure:
+        """Both intervals: Monte Carlo at the defaults, and the range over worlds (needs ``worlds`` > 0)."""
+        from sim.analysis.worlds_report import fig_worlds
+
+        self._need_worlds()
+        return fig_worlds(self.comparison, lang)
+
+    def plot_voi(self, lang: str = "en") -> Figure:
+        """What to measure next: the inputs that move the leader's margin most (needs ``worlds`` > 0)."""
+        from sim.analysis.worlds_report import fig_voi
+
+        self._need_worlds()
+        return fig_voi(self.comparison, lang)
+
+    def _need_worlds(self) -> None:
+        if self.comparison.worlds is None:
+            raise ValueError("this comparison ran no worlds: sim.compare(..., worlds=N)")
+
     def write_report(self, folder: str | Path, lang: str = "en") -> Path:
         """The HTML report, figures and CSV tables in ``folder`` (a new or empty folder, or an earlier report)."""
         from sim.analysis.report import write_report
