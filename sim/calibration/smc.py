@@ -3,7 +3,8 @@
 Population Monte Carlo ABC (Beaumont et al. 2009; Toni et al. 2009) as pyabc
 implements it: generation 0 draws ``population`` parameter sets from the
 uniform priors; each later generation perturbs sets drawn from the previous
-one (a multivariate normal kernel fitted to it), simulates each, and keeps it
+one (a multivariate normal kernel with twice its weighted covariance, Beaumont et
+al. 2009), simulates each, and keeps it
 when its distance to the report's figures (:func:`sim.calibration.model.distance`)
 is at most that generation's threshold ε, until ``population`` are kept;
 importance weights correct for the perturbation. ε₀ = ∞ (the prior sample);
@@ -64,7 +65,7 @@ OWN_PATTERNS = (DB, f"{DB}-journal", f"{DB}-wal", f"{DB}-shm", MANIFEST, "poster
                 "posterior_predictive.csv", "posterior_predictive.png", "posterior_marginals.png", ".*.tmp*")
 Say = Callable[[str], None]
 #: How a history encodes parameters (part of a run's digest: a history of another scheme is not continued).
-SCHEME = "logit-scale priors, v1"
+SCHEME = "logit-scale priors, normal kernel 2 x weighted covariance, v2"
 
 
 def _key(name: str) -> str:
@@ -106,9 +107,15 @@ def _abc(cal: Calibration, bands: dict[str, tuple[float, float]], epsilon: float
     # each parameter on the logit scale of its prior's range: Logistic(0, 1) there is exactly the uniform prior,
     # and the Gaussian kernel never proposes outside it (no boundary effect on the importance weights)
     priors = pyabc.Distribution(**{_key(p.param): pyabc.RV("logistic", 0.0, 1.0) for p in cal.spec.priors})
+    kernel = pyabc.MultivariateNormalTransition(scaling=2.0, bandwidth_selector=_no_bandwidth_factor)
     return pyabc.ABCSMC(Simulator(cal, bands, counter), priors, lambda x, _x0: model.distance(x, bands),
                         population_size=cal.spec.smc.population, sampler=pyabc.sampler.SingleCoreSampler(),
-                        eps=pyabc.epsilon.ConstantEpsilon(epsilon))
+                        eps=pyabc.epsilon.ConstantEpsilon(epsilon), transitions=kernel)
+
+
+def _no_bandwidth_factor(n: int, d: int) -> float:
+    """The kernel's covariance is 2 × the weighted covariance itself (Beaumont et al. 2009), not Silverman's."""
+    return 1.0
 
 
 def _quiet_pyabc() -> None:
