@@ -3,8 +3,7 @@
 Population Monte Carlo ABC (Beaumont et al. 2009; Toni et al. 2009) as pyabc
 implements it: generation 0 draws ``population`` parameter sets from the
 uniform priors; each later generation perturbs sets drawn from the previous
-one (a multivariate normal kernel with twice its weighted covariance, Beaumont et
-al. 2009), simulates each, and keeps it
+one (pyabc's multivariate normal kernel fitted to it, Silverman's bandwidth), simulates each, and keeps it
 when its distance to the report's figures (:func:`sim.calibration.model.distance`)
 is at most that generation's threshold ε, until ``population`` are kept;
 importance weights correct for the perturbation. ε₀ = ∞ (the prior sample);
@@ -20,12 +19,6 @@ generation is run by a fresh pyabc object loaded from that database, its
 threshold computed from the database and its random numbers seeded by
 (seed, generation): so a run killed at any moment continues from its last
 finished generation, and gives the same posterior as a run never interrupted.
-
-**Priors on the logit scale.** Each parameter is sampled as ``z`` ~ Logistic(0, 1)
-and set to ``min + (max − min)·expit(z)``: exactly the uniform prior on [min, max]. The
-kernel perturbs ``z``, so no proposal falls outside a prior and the importance weights
-do not suffer from the priors' edges (with eleven bounded parameters most particles lie
-near some edge, and a kernel on the parameters themselves made the weights degenerate).
 
 **Reproducible.** pyabc draws from NumPy's global random state; each
 generation seeds it with a hash of (seed, generation), and every parameter
@@ -65,17 +58,12 @@ OWN_PATTERNS = (DB, f"{DB}-journal", f"{DB}-wal", f"{DB}-shm", MANIFEST, "poster
                 "posterior_predictive.csv", "posterior_predictive.png", "posterior_marginals.png", ".*.tmp*")
 Say = Callable[[str], None]
 #: How a history encodes parameters (part of a run's digest: a history of another scheme is not continued).
-SCHEME = "logit-scale priors, normal kernel 2 x weighted covariance, v2"
+SCHEME = "uniform priors, pyabc's default kernel, v3"
 
 
 def _key(name: str) -> str:
     """A parameter's name inside pyabc (no dots)."""
     return name.replace(".", "__")
-
-
-def to_value(z: float, lo: float, hi: float) -> float:
-    """A parameter's value from its logit-scale coordinate ``z`` (``z`` ~ Logistic(0, 1) ⇔ value ~ U[lo, hi])."""
-    return lo + (hi - lo) / (1.0 + math.exp(-z))
 
 
 def generation_seed(seed: int, t: int) -> int:
@@ -93,7 +81,7 @@ class Simulator:
         self.counter = counter
 
     def __call__(self, pars: dict[str, float]) -> dict[str, float]:
-        values = {p.param: to_value(float(pars[_key(p.param)]), p.min, p.max) for p in self.cal.spec.priors}
+        values = {n: float(pars[_key(n)]) for n in self.cal.names}
         if self.counter is not None:
             self.counter()
         return model.summaries(self.cal.scenario, values, self.cal.spec.smc.reps, self.cal.spec.smc.seed, self.keys)
@@ -104,18 +92,11 @@ def _abc(cal: Calibration, bands: dict[str, tuple[float, float]], epsilon: float
     """A fresh pyabc ABCSMC object for one generation at threshold ``epsilon``."""
     import pyabc
 
-    # each parameter on the logit scale of its prior's range: Logistic(0, 1) there is exactly the uniform prior,
-    # and the Gaussian kernel never proposes outside it (no boundary effect on the importance weights)
-    priors = pyabc.Distribution(**{_key(p.param): pyabc.RV("logistic", 0.0, 1.0) for p in cal.spec.priors})
-    kernel = pyabc.MultivariateNormalTransition(scaling=2.0, bandwidth_selector=_no_bandwidth_factor)
+    priors = pyabc.Distribution(**{_key(p.param): pyabc.RV("uniform", p.min, p.max - p.min)
+                                   for p in cal.spec.priors})
     return pyabc.ABCSMC(Simulator(cal, bands, counter), priors, lambda x, _x0: model.distance(x, bands),
                         population_size=cal.spec.smc.population, sampler=pyabc.sampler.SingleCoreSampler(),
-                        eps=pyabc.epsilon.ConstantEpsilon(epsilon), transitions=kernel)
-
-
-def _no_bandwidth_factor(n: int, d: int) -> float:
-    """The kernel's covariance is 2 × the weighted covariance itself (Beaumont et al. 2009), not Silverman's."""
-    return 1.0
+                        eps=pyabc.epsilon.ConstantEpsilon(epsilon))
 
 
 def _quiet_pyabc() -> None:
@@ -275,8 +256,7 @@ def posterior(cal: Calibration, db: Path, t: int | None = None) -> pd.DataFrame:
 
     h = pyabc.History(f"sqlite:///{db}", create=False)
     df, w = h.get_distribution(m=0, t=t)
-    post = pd.DataFrame({p.param: [to_value(float(z), p.min, p.max) for z in df[_key(p.param)]]
-                         for p in cal.spec.priors})
+    post = pd.DataFrame({n: df[_key(n)].to_numpy(dtype=float) for n in cal.names})
     post["weight"] = np.asarray(w, dtype=float) / float(np.sum(w))
     return post
 
