@@ -134,8 +134,14 @@ class Calibration:
         return [p.param for p in self.spec.priors]
 
     def digest(self) -> str:
-        """Identity of what is computed: the spec and the resolved scenario (not comments or file names)."""
-        key = {"spec": self.spec.model_dump(mode="json"), "scenario": self.scenario.model_dump(mode="json")}
+        """Identity of what is computed: the spec and the resolved scenario (not comments or file names).
+
+        The stopping rules ``generations`` and ``min_acceptance`` are left out: raising them continues a run.
+        """
+        spec = self.spec.model_dump(mode="json")
+        for k in ("generations", "min_acceptance"):
+            spec["smc"].pop(k)
+        key = {"spec": spec, "scenario": self.scenario.model_dump(mode="json")}
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
