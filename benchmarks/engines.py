@@ -1,21 +1,34 @@
-"""Benchmark: the fast engine against the SimPy reference engine, in one process.
+"""Benchmark: the fast engine against its previous version, the SimPy engines, and the start time.
 
-Run: ``python benchmarks/engines.py [--ref-reps N] [--fast-reps N]``. Prints
-replications/s of both engines on one core and their ratio, and, for context,
-the reference engine with its rules interpreted (``NUMBA_DISABLE_JIT=1``, in a
-subprocess: a SimPy model running as plain Python), events/s of the
-fast engine, the one-core vs all-core speed-up, compile time (from scratch and
-from the on-disk cache, each in a fresh process), and time per replication for
-a city with 2×, 4× and 8× the firms and offers. Writes the figures to
-``benchmarks/results/engines.json``. A measurement, never a test.
+Run: ``python benchmarks/engines.py [--baseline REV] [--rounds N] [--fast-reps N] [--ref-reps N]``.
+
+* *This engine against the engine of commit REV* (default ``fe556b8``, the
+  commit before issue 9's work): REV is exported with ``git archive`` into a
+  temporary folder and both versions run the baseline in fresh one-thread
+  processes, alternately, ``--rounds`` times (the machine is shared: only
+  figures of the same run are compared). Each process loads its compiled
+  code, then times the same ``--fast-reps`` replications three times and
+  keeps the fastest; reported are each version's best replications/s, ns per
+  event, and the median of the per-round ratios.
+* *Start*: ``convsim run scenarios/baseline.toml --reps 1`` as a whole process
+  (warm cache), both versions alternately, wall and CPU time.
+* The SimPy reference engine with compiled rules (same process) and with
+  interpreted rules (``NUMBA_DISABLE_JIT=1``: a SimPy model in plain Python
+  whose keyed hash runs on Python integers), one-core vs all-core speed-up,
+  compile time (from scratch and from the on-disk cache, fresh processes), and
+  time per replication for a city with 2×, 4× and 8× the firms and offers.
+
+Writes the figures to ``benchmarks/results/engines.json``. A measurement, never a test.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -86,6 +99,125 @@ def compile_seconds(cache_dir: str) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+_ONE_CORE = """
+import json, sys, time
+import numba
+from sim.scenario import load_scenario
+from sim.table import build_table
+from sim.engines.fast import run_fast
+t = build_table(load_scenario(sys.argv[1]))
+run_fast(t, 0, [0])
+numba.set_num_threads(1)
+reps = range(int(sys.argv[2]))
+best, best_cpu, events = float("inf"), float("inf"), 0.0
+for _ in range(3):
+    t0, c0 = time.perf_counter(), time.process_time()
+    _, ev = run_fast(t, 1, reps)
+    dt, dc = time.perf_counter() - t0, time.process_time() - c0
+    best, best_cpu, events = min(best, dt), min(best_cpu, dc), float(ev.sum())
+print(json.dumps({"reps_per_s": len(reps) / best, "ns_per_event": 1e9 * best / events,
+                  "reps_per_cpu_s": len(reps) / best_cpu, "events_per_rep": events / len(reps)}))
+"""
+
+
+def _cpu_model() -> str:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return platform.processor()
+    return next((ln.split(":", 1)[1].strip() for ln in out.splitlines() if ln.startswith("Model name")), "")
+
+
+def export_commit(rev: str) -> Path:
+    """The source tree of commit ``rev`` of this repository, exported once into the temp folder and reused.
+
+    A fixed folder keeps Numba's on-disk cache of that version (it is keyed by the source's path).
+    """
+    into = Path(tempfile.gettempdir()) / f"convsim-at-{rev}"
+    if not (into / "sim").is_dir():
+        into.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def _child_env(tree: Path) -> dict[str, str]:
+    env = dict(os.environ, PYTHONPATH=str(tree), NUMBA_NUM_THREADS="1")
+    env.pop("NUMBA_CACHE_DIR", None)  # each tree keeps its own cache (sim/_cache.py)
+    return env
+
+
+def one_core(tree: Path, reps: int) -> dict[str, float]:
+    """Best replications/s (of three timings of the same replications) of the fast engine of ``tree``, one thread."""
+    out = subprocess.run([sys.executable, "-c", _ONE_CORE, str(tree / "scenarios" / "baseline.toml"), str(reps)],
+                         capture_output=True, text=True, check=True, env=_child_env(tree), cwd=tree)
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def start_time(tree: Path, out_dir: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of ``convsim run scenarios/baseline.toml --reps 1`` as a whole process of ``tree``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "sim.cli", "run", "scenarios/baseline.toml", "--reps", "1", "--quiet",
+                    "--out", str(out_dir)], capture_output=True, check=True, env=_child_env(tree), cwd=tree)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def versus(rev: str, rounds: int, reps: int) -> dict[str, object]:
+    """This tree against commit ``rev``: one-core rates and start times, measured alternately."""
+    res: dict[str, object] = {"baseline_commit": rev}
+    with tempfile.TemporaryDirectory() as tmp:
+        old = export_commit(rev)
+        trees = {"previous": old, "now": ROOT}
+        for tree in trees.values():  # compile (or load) each version once before timing
+            one_core(tree, 1)
+            start_time(tree, Path(tmp) / "run")
+        rates: dict[str, list[dict[str, float]]] = {k: [] for k in trees}
+        starts: dict[str, list[tuple[float, float]]] = {k: [] for k in trees}
+        for _ in range(rounds):
+            for name, tree in trees.items():
+                rates[name].append(one_core(tree, reps))
+                starts[name].append(start_time(tree, Path(tmp) / "run"))
+    ratios = sorted(n["reps_per_s"] / p["reps_per_s"] for n, p in zip(rates["now"], rates["previous"], strict=True))
+    cpu_ratios = sorted(n["reps_per_cpu_s"] / p["reps_per_cpu_s"]
+                        for n, p in zip(rates["now"], rates["previous"], strict=True))
+    res["ratio_now_over_previous_cpu_time_median_of_rounds"] = cpu_ratios[len(cpu_ratios) // 2]
+    res["ratio_now_over_previous_cpu_time_each_round"] = cpu_ratios
+    for name in trees:
+        best = max(rates[name], key=lambda r: r["reps_per_s"])
+        res[f"{name}_fast_reps_per_s_1core"] = best["reps_per_s"]
+        res[f"{name}_fast_ns_per_event"] = best["ns_per_event"]
+        res[f"{name}_fast_reps_per_cpu_s_1core"] = max(r["reps_per_cpu_s"] for r in rates[name])
+        res[f"{name}_fast_events_per_replication"] = best["events_per_rep"]
+        res[f"{name}_fast_reps_per_s_1core_each_round"] = [r["reps_per_s"] for r in rates[name]]
+        res[f"{name}_start_wall_s_best"] = min(w for w, _ in starts[name])
+        res[f"{name}_start_cpu_s_best"] = min(c for _, c in starts[name])
+        res[f"{name}_start_wall_s_each_round"] = [w for w, _ in starts[name]]
+    res["ratio_now_over_previous_1core_median_of_rounds"] = ratios[len(ratios) // 2]
+    res["ratio_now_over_previous_1core_each_round"] = ratios
+    res["ratio_now_over_previous_1core_best_over_best"] = (res["now_fast_reps_per_s_1core"]  # type: ignore[operator]
+                                                           / res["previous_fast_reps_per_s_1core"])
+    return res
+
+
+def _print_and_write(res: dict[str, object], name: str) -> None:
+    for k, v in res.items():
+        if isinstance(v, float):
+            print(f"{k:>36}: {v:,.4g}")
+        elif k == "scaling":
+            for kk, vv in v.items():  # type: ignore[union-attr]
+                label = f"scale {kk}×"
+                print(f"{label:>36}: {vv['ms_per_rep']:.3f} ms/rep, {vv['events_per_rep']:,.0f} events")
+        elif k == "scaling_growth_per_doubling":
+            print(f"{k:>36}: {', '.join(f'{x:.3f}' for x in v)}  (1.0 = linear)")  # type: ignore[union-attr]
+        else:
+            print(f"{k:>36}: {v}")
+    write_results(name, res)
+
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--ref-reps", type=int, default=30)
@@ -93,12 +225,22 @@ def main() -> None:
     ap.add_argument("--interpreted-reps", type=int, default=5,
                     help="replications of the reference engine with interpreted rules (0 = skip)")
     ap.add_argument("--skip-compile", action="store_true", help="skip the compile-time measurement")
+    ap.add_argument("--baseline", default="fe556b8", help="commit to compare with (default: before issue 9)")
+    ap.add_argument("--rounds", type=int, default=5, help="alternating rounds of the comparison (0 = skip)")
+    ap.add_argument("--versus-reps", type=int, default=300, help="replications per timing in the comparison")
+    ap.add_argument("--versus-only", action="store_true", help="only the comparison with --baseline")
     a = ap.parse_args()
     base = load_scenario(ROOT / "scenarios" / "baseline.toml")
     table = build_table(base)
     res: dict[str, object] = {"date_utc": datetime.now(UTC).isoformat(timespec="seconds"),
                               "machine": platform.platform(), "cores": os.cpu_count(),
-                              "numba_threads": numba.get_num_threads(), "numba": numba.__version__}
+                              "numba_threads": numba.get_num_threads(), "numba": numba.__version__,
+                              "cpu": _cpu_model()}
+    if a.rounds > 0:
+        res.update(versus(a.baseline, a.rounds, a.versus_reps))
+    if a.versus_only:
+        _print_and_write(res, "engines_versus")
+        return
 
     run_fast(table, 0, [0])  # compiled rules loaded before timing either engine
     t0 = time.perf_counter()
@@ -154,19 +296,7 @@ def main() -> None:
             res["compile_s_from_scratch"] = compile_seconds(cache)
             res["compile_s_from_cache"] = compile_seconds(cache)
 
-    for k, v in res.items():
-        if isinstance(v, float):
-            print(f"{k:>36}: {v:,.4g}")
-        elif k == "scaling":
-            for kk, vv in v.items():  # type: ignore[union-attr]
-                label = f"scale {kk}×"
-                print(f"{label:>36}: {vv['ms_per_rep']:.3f} ms/rep, {vv['events_per_rep']:,.0f} events")
-        elif k == "scaling_growth_per_doubling":
-            print(f"{k:>36}: {', '.join(f'{x:.3f}' for x in v)}  (1.0 = linear)")  # type: ignore[union-attr]
-        else:
-            print(f"{k:>36}: {v}")
-    write_results("engines", res)
-
+    _print_and_write(res, "engines")
 
 if __name__ == "__main__":
     main()

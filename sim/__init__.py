@@ -26,11 +26,25 @@ from sim._cache import configure as _configure_cache
 __version__ = "0.1.0"
 NUMBA_CACHE = _configure_cache()
 
-__all__ = ["CompareResult", "InputError", "Scenario", "SweepResult", "calibrate", "compare", "derive", "kpis",
-           "load_scenario", "run", "run_sweep", "summarise", "trace"]
+__all__ = [
+    "CompareResult",
+    "InputError",
+    "Scenario",
+    "SweepResult",
+    "best_mix",
+    "calibrate",
+    "compare",
+    "derive",
+    "kpis",
+    "load_scenario",
+    "run",
+    "run_sweep",
+    "summarise",
+    "trace",
+]
 
 if TYPE_CHECKING:
-    from sim.api import calibrate, compare, derive, kpis, load_scenario, run, run_sweep, summarise, trace
+    from sim.api import best_mix, calibrate, compare, derive, kpis, load_scenario, run, run_sweep, summarise, trace
     from sim.errors import InputError
     from sim.results import CompareResult, SweepResult
     from sim.scenario import Scenario

@@ -50,3 +50,12 @@ def configure() -> str:
     except AttributeError:
         pass
     return folder
+
+
+def fast_engine_cached() -> bool:
+    """Whether the fast engine's compiled code is in the on-disk cache (checked without importing Numba).
+
+    Numba files a cached function as ``<folder>/<module dir>_<hash>/<module>.<function>-<line>.<python>.nbi``.
+    """
+    folder = os.environ.get("NUMBA_CACHE_DIR", "")
+    return bool(folder) and any(Path(folder).glob("*/fast.run_batch-*.nbi"))

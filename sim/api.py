@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -34,8 +34,19 @@ if TYPE_CHECKING:
     from sim.results import CompareResult, SweepResult
     from sim.sweep.spec import Sweep
 
-__all__ = ["InputError", "calibrate", "compare", "derive", "kpis", "load_scenario", "run", "run_sweep", "summarise",
-           "trace"]
+__all__ = [
+    "InputError",
+    "best_mix",
+    "calibrate",
+    "compare",
+    "derive",
+    "kpis",
+    "load_scenario",
+    "run",
+    "run_sweep",
+    "summarise",
+    "trace",
+]
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -290,3 +301,36 @@ def _run_points(sw: Sweep, folder: Path, backend: str, scheduler: str | None, wo
     finally:
         if own is not None:
             own.close()
+
+
+def best_mix(budget: float, out: str | Path = "runs/optimise", kpi: str = "industrialised", reps: int = 240,
+             confirm_reps: int = 1000, trials: int = 150, seed: int = 0,
+             baseline: str | Path = "scenarios/baseline.toml", frontier: Sequence[float] | None = None,
+             progress: bool = False) -> dict[str, Any]:
+    """The best mix of the group scenarios' levers for a yearly budget (``convsim optimise``, same options).
+
+    Writes ``best.toml``, ``best.csv``, ``result.json`` and a bilingual ``summary.txt`` to ``out``
+    (resumable: the same call continues an interrupted search) and returns ``result.json`` as a
+    dictionary: the mix's Δ of ``kpi`` on fresh replications with its interval, the best shipped
+    scenario within the budget and the paired difference from it.
+    """
+    import json
+
+    from sim.cli import build_parser
+    from sim.optimise.command import run as _run
+
+    argv = ["optimise", "--budget", repr(float(budget)), "--kpi", kpi, "--reps", str(reps), "--confirm-reps",
+            str(confirm_reps), "--trials", str(trials), "--seed", str(seed), "--baseline", str(baseline),
+            "--out", str(out)]
+    if frontier:
+        argv += ["--frontier", ",".join(repr(float(b)) for b in frontier)]
+    if not progress:
+        argv.append("--quiet")
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit:
+        raise InputError(f"optimise: invalid arguments {argv[1:]}") from None
+    if _run(args) == 130:
+        raise KeyboardInterrupt
+    result: dict[str, Any] = json.loads((Path(out) / "result.json").read_text(encoding="utf-8"))
+    return result

@@ -36,7 +36,9 @@ def _scaled(lv: Lever, f: float, params: Params) -> Lever:
     new = scaled_lever(lv, f, params)
     note = f" [Equal-budget variant: size {new.value:.4g}, cost × {f:.3g}.]"
     note_zh = f"[等额投入方案:规模{new.value:.4g},成本×{f:.3g}。]"
-    return new.model_copy(update={"rationale_en": lv.rationale_en + note, "rationale_zh": lv.rationale_zh + note_zh})
+    return new.model_copy(update={"rationale_en": lv.rationale_en + note, "rationale_zh": lv.rationale_zh + note_zh,
+                                  # intensities are relative to the group file's lever, not to this resized one
+                                  "max_intensity": None, "max_intensity_source": "", "cost_exponent": None})
 
 
 def equal_budget(group_sc: Scenario, budget: float, params: Params) -> list[Lever]:

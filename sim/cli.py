@@ -420,6 +420,12 @@ def cmd_variants(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_optimise(a: argparse.Namespace) -> int:
+    from sim.optimise.command import run
+
+    return run(a)
+
+
 def _whole(v: str, lo: int) -> int:
     try:
         n = int(v)
@@ -508,6 +514,14 @@ RANKABLE = ("offers", "meetings", "contracts", "all_contracts", "subsidised", "p
             "pilot_utilisation", "wait_pilot", "fiscal_cost")
 
 
+def _key(v: str) -> int:
+    """A seed or replication number: a 32-bit field of every random-number key (sim/rng.py)."""
+    n = _whole(v, 0)
+    if n >= 2**32:
+        raise argparse.ArgumentTypeError(f"must be below 2**32 = {2**32}, got {n}")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="convsim", description="Policy simulator for research-result conversion "
                                 "in Suizhou (随州科技成果转化政策模拟).")
@@ -517,10 +531,10 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run replications of one scenario and print its KPIs")
     r.add_argument("scenario", help="scenario file (.toml)")
     r.add_argument("--reps", type=_positive, default=100, help="replications (default 100)")
-    r.add_argument("--seed", type=_nonneg, default=0, help="master seed (default 0)")
+    r.add_argument("--seed", type=_key, default=0, help="master seed (default 0)")
     r.add_argument("--engine", choices=("auto", "simpy", "fast"), default="auto",
-                   help="simpy (reference), fast (compiled, all cores) or auto: simpy for up to 4 "
-                   "replications, else fast (default auto)")
+                   help="simpy (reference), fast (compiled, all cores) or auto: fast if its compiled code "
+                   "is cached or for more than 4 replications, else simpy (default auto)")
     r.add_argument("--out", help="output folder (default runs/<scenario id>)")
     r.add_argument("--lang", choices=("en", "zh"), default="en", help="labels in English or Chinese")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -535,7 +549,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--precision", type=_finite_positive, default=None,
                    help="add replications until every 95 %% half-width of Δ industrialised is at most this (> 0)")
     c.add_argument("--max-reps", type=_at_least_two, default=20000, help="cap for --precision (default 20000)")
-    c.add_argument("--seed", type=_nonneg, default=0, help="master seed (default 0)")
+    c.add_argument("--seed", type=_key, default=0, help="master seed (default 0)")
     c.add_argument("--engine", choices=("auto", "simpy", "fast"), default="auto")
     c.add_argument("--report", help="report folder (default runs/compare)")
     c.add_argument("--kpi", default="industrialised", choices=RANKABLE, metavar="KEY",
@@ -559,8 +573,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("trace", help="write the event trace of one replication (every offer's path)")
     t.add_argument("scenario", help="scenario file (.toml)")
-    t.add_argument("--rep", type=_nonneg, default=0, help="replication number (default 0)")
-    t.add_argument("--seed", type=_nonneg, default=0, help="master seed (default 0)")
+    t.add_argument("--rep", type=_key, default=0, help="replication number (default 0)")
+    t.add_argument("--seed", type=_key, default=0, help="master seed (default 0)")
     t.add_argument("--out", help="output file, .csv or .parquet (default runs/<id>-trace-rep<K>.csv)")
     t.set_defaults(func=cmd_trace)
 
@@ -605,6 +619,25 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check scenario, sweep and calibration files without running them")
     v.add_argument("files", nargs="+", help="scenario or sweep files (.toml)")
     v.set_defaults(func=cmd_validate)
+
+    o = sub.add_parser("optimise", help="search the best mix of the group scenarios' levers for a yearly budget "
+                       "(Optuna TPE, successive halving, fresh re-estimate); resumes if interrupted")
+    o.add_argument("--budget", type=float, required=True, help="yuan a year; no year's lever cost may exceed it")
+    o.add_argument("--kpi", default="industrialised", help="KPI to improve, as in `convsim compare` (default "
+                   "industrialised, 2023–horizon)")
+    o.add_argument("--reps", type=_positive, default=240, help="paired replications of a mix that survives every "
+                   "rung of successive halving (rungs reps/9, reps/3, reps; default 240)")
+    o.add_argument("--confirm-reps", type=_positive, default=1000, help="fresh replications of the re-estimate "
+                   "(default 1000)")
+    o.add_argument("--trials", type=_positive, default=150, help="mixes tried per budget (default 150)")
+    o.add_argument("--seed", type=_nonneg, default=0, help="master seed of the simulation and the sampler (default 0)")
+    o.add_argument("--baseline", default="scenarios/baseline.toml", help="baseline file; the group scenarios "
+                   "g1–g5 and the shipped scenarios are read from its folder (default scenarios/baseline.toml)")
+    o.add_argument("--out", default="runs/optimise", help="output folder (default runs/optimise)")
+    o.add_argument("--frontier", help="budgets B1,B2,… (yuan a year): best mix at each, frontier.csv and .png")
+    o.add_argument("--quiet", action="store_true", help="no progress bar")
+    o.set_defaults(func=cmd_optimise)
+
     from sim.cli_measures import add_parsers
 
     add_parsers(sub)  # convsim levers, convsim targets

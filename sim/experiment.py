@@ -32,14 +32,18 @@ from sim.store import atomic_folder
 from sim.table import Table, build_table
 
 ENGINES = ("simpy", "fast")
-#: ``engine="auto"`` uses the SimPy engine up to this many replications, the fast engine above.
+#: ``engine="auto"`` uses the SimPy engine up to this many replications unless the fast engine's
+#: compiled code is already cached (compiling it, ≈ 40 s, pays off only for more replications).
 AUTO_SIMPY_MAX = 4
 
 
 def resolve_engine(engine: str, reps: int) -> str:
-    """The engine ``auto`` stands for: SimPy for a handful of replications, else the fast engine."""
+    """The engine ``auto`` stands for: the fast engine when its compiled code is cached or for more
+    than ``AUTO_SIMPY_MAX`` replications, else SimPy. Both give the same records."""
     if engine == "auto":
-        return "simpy" if reps <= AUTO_SIMPY_MAX else "fast"
+        from sim._cache import fast_engine_cached
+
+        return "fast" if reps > AUTO_SIMPY_MAX or fast_engine_cached() else "simpy"
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; available: auto, {', '.join(ENGINES)}")
     return engine

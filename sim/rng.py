@@ -119,7 +119,7 @@ else:
     @nb.njit(cache=True, inline="always")
     def draw(rk: Word, decision: int, entity: int, occurrence: int) -> float:
         """The uniform number in (0, 1) for one key of replication ``rk``; never exactly 0 or 1."""
-        if entity < 0 or entity >> ENTITY_BITS or occurrence < 0 or occurrence >> OCCURRENCE_BITS:
+        if (entity >> ENTITY_BITS) | (occurrence >> OCCURRENCE_BITS):  # one test; negatives shift to −1
             raise ValueError("random-number key out of range: entity < 2**33 and occurrence < 2**24")
         packed = (np.uint64(decision) << np.uint64(_DECISION_SHIFT)) | (np.uint64(entity) << np.uint64(_ENTITY_SHIFT)) \
             | np.uint64(occurrence)

@@ -62,6 +62,11 @@ class Lever(BaseModel):
     rationale_en: str = ""
     rationale_zh: str = ""
     report_ref: str = ""
+    max_intensity: float | None = Field(None, ge=1, le=10, description="largest intensity `convsim optimise` may "
+                                        "choose (1 = the lever as written; default 1)")
+    max_intensity_source: str = Field("", description="DOC/DER/ASM tag and reason for max_intensity")
+    cost_exponent: float | None = Field(None, ge=0.5, le=3, description="cost at intensity k is "
+                                        "yearly_cost_yuan × k ** cost_exponent (default 1: linear)")
 
     @model_validator(mode="after")
     def _known_param(self) -> Lever:
@@ -93,7 +98,24 @@ class Lever(BaseModel):
                 and not self.cost_low <= self.yearly_cost_yuan <= self.cost_high:
             raise ValueError(f"lever {self.id!r}: cost range {self.cost_low:,.0f}–{self.cost_high:,.0f} must hold "
                              f"yearly_cost_yuan {self.yearly_cost_yuan:,.0f}")
+        if self.max_intensity is not None and len(self.max_intensity_source) < 3:
+            raise ValueError(f"lever {self.id!r}: max_intensity needs max_intensity_source "
+                             "(DOC/DER/ASM tag and reason)")
+        if self.mode == "multiply" and self.value < 1 and 1 + (self.value - 1) * (self.max_intensity or 1) <= 0:
+            raise ValueError(f"lever {self.id!r}: at max_intensity the factor 1 + (value − 1) × intensity must stay "
+                             "above 0")
         return self
+
+    @property
+    def intensity_max(self) -> float:
+        """The largest intensity the optimiser may choose (1 when the file states none)."""
+        return self.max_intensity if self.max_intensity is not None else 1.0
+
+    def cost_at(self, intensity: float) -> float:
+        """Yearly cost (yuan) at ``intensity`` (1 = as written): linear unless ``cost_exponent`` says otherwise."""
+        if intensity <= 0:
+            return 0.0
+        return self.yearly_cost_yuan * intensity ** (self.cost_exponent or 1.0)
 
 
 class Named(BaseModel):

@@ -4,8 +4,10 @@ An oracle test states what MODEL.md says a rule does, computes the expected
 outcome itself (scipy for inverse CDFs, plain arithmetic for the rest) and
 compares. It never reuses numbers the code produced, and never depends on the
 keyed generator's hashing: the draw function each rule module imports
-(``uniform``) is replaced by :class:`Draws`, which returns the uniforms the
-test chose, stream by stream, and logs every draw. Rules run as their
+(``draw(rk, decision, entity, occurrence)``, ``rk`` the replication key of
+``sim.rng.rep_key(seed, rep)``) is replaced by :class:`Draws`, which returns
+the uniforms the test chose, stream by stream, logs every draw and checks that
+it was keyed by the replication's key (``rep_key`` itself stays the real one). Rules run as their
 pure-Python form (``py_func``; under ``NUMBA_DISABLE_JIT=1`` they already
 are), so a test takes milliseconds and a stubbed draw reaches nested rules too.
 Inverse CDFs are compared with a relative tolerance of 1e-6, so a faster
@@ -50,15 +52,20 @@ class Draws:
 
     A draw from a stream the test did not choose fails the test (unless a
     ``default`` is given): a rule must draw only the streams its decision needs.
+    With ``rk`` given, a draw keyed by another replication key fails too.
     """
 
-    def __init__(self, chosen: dict[int, Value] | None = None, default: float | None = None) -> None:
+    def __init__(self, chosen: dict[int, Value] | None = None, default: float | None = None,
+                 rk: int | None = None) -> None:
         self.chosen: dict[int, Any] = {k: (list(v) if isinstance(v, list) else v) for k, v in (chosen or {}).items()}
         self.default = default
+        self.rk = None if rk is None else int(rk)
         self.log: list[tuple[int, int, int]] = []
 
-    def __call__(self, seed: int, rep: int, decision: int, entity: int, occurrence: int) -> float:
+    def __call__(self, rk: int, decision: int, entity: int, occurrence: int) -> float:
         d, e, o = int(decision), int(entity), int(occurrence)
+        if self.rk is not None and int(rk) != self.rk:
+            raise AssertionError(f"draw from {STREAM_NAMES.get(d, d)} keyed by {int(rk)}, not the replication's key")
         self.log.append((d, e, o))
         v = self.chosen.get(d, self.default)
         if v is None:
@@ -83,15 +90,15 @@ class Draws:
 
 
 def interpret(monkeypatch: pytest.MonkeyPatch, draws: Draws) -> None:
-    """Make every rule module call pure-Python rules and ``draws`` instead of the keyed generator."""
+    """Make every rule module call pure-Python rules and ``draws`` instead of the keyed ``draw``."""
     mods = [importlib.import_module(f"sim.rules.{m}") for m in RULE_MODULES]
     for mod in [*mods, importlib.import_module("sim.rules")]:
         for attr, obj in list(vars(mod).items()):
             py = getattr(obj, "py_func", None)
             if py is not None:
                 monkeypatch.setattr(mod, attr, py)
-        if hasattr(mod, "uniform"):
-            monkeypatch.setattr(mod, "uniform", draws)
+        if hasattr(mod, "draw"):
+            monkeypatch.setattr(mod, "draw", draws)
 
 
 def params(over: dict[str, float] | None = None) -> np.ndarray:
@@ -99,6 +106,13 @@ def params(over: dict[str, float] | None = None) -> np.ndarray:
     P = _TABLE.P.copy()
     for name, v in (over or {}).items():
         P[PIDX[name], :] = v
+    if {"meeting.brokers", "meeting.brokers_per_agency", "supply.agencies"} & set(over or {}) \
+            and "derived.brokers" not in (over or {}):
+        # MODEL.md 1.2: the brokers at work are meeting.brokers plus brokers_per_agency for every agency added
+        # since the first year
+        for y in range(N_YEARS):
+            added = max(p(P, "supply.agencies", y) - p(P, "supply.agencies", 0), 0.0)
+            P[PIDX["derived.brokers"], y] = p(P, "meeting.brokers", y) + p(P, "meeting.brokers_per_agency", y) * added
     return P
 
 
@@ -108,8 +122,11 @@ def p(P: np.ndarray, name: str, y: int = 0) -> float:
 
 def firm(sector: int = 0, county: int = 0, rd: int = 0, talent: int = 0, vp_until: float = -1.0,
          aware: float = 0.5, liquid: int = 0, collateral: int = 0, imitator: int = 0, hightech: int = 0,
-         last_use: float = 0.0) -> np.ndarray:
+         last_use: float = 0.0, working: int | None = None) -> np.ndarray:
+    """One firm; its R&D institution (if any) works unless ``working=0`` (title only, MODEL.md 1.2)."""
     row = np.zeros(L.N_FCOL)
+    row[L.F_RD_WORKING] = rd if working is None else working
+    assert row[L.F_RD_WORKING] <= rd, "only a firm with an R&D institution can have a working one"
     row[L.F_SECTOR], row[L.F_COUNTY], row[L.F_RD], row[L.F_TALENT] = sector, county, rd, talent
     row[L.F_VP_UNTIL], row[L.F_AWARE], row[L.F_LIQUID], row[L.F_COLLATERAL] = vp_until, aware, liquid, collateral
     row[L.F_IMITATOR], row[L.F_HIGHTECH], row[L.F_LAST_USE] = imitator, hightech, last_use

@@ -90,3 +90,13 @@ def test_api_checks_its_arguments() -> None:
         sim.compare(base, [])
     with pytest.raises(sim.InputError, match="file not found"):
         sim.run("scenarios/nope.toml")
+
+
+def test_optimise_as_a_function_writes_and_returns_the_result(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "opt"
+    r = sim.best_mix(3_000_000, out=out, reps=9, trials=12, confirm_reps=10,
+                     baseline=ROOT / "scenarios" / "baseline.toml")
+    assert r["max_yearly_cost_yuan"] <= 3_000_000 and r["kpi"] == "industrialised"
+    assert (out / "best.toml").is_file() and sim.load_scenario(out / "best.toml").levers
+    with pytest.raises(sim.InputError):
+        sim.best_mix(-1, out=tmp_path / "bad")

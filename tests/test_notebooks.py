@@ -35,4 +35,5 @@ def test_notebook_runs_in_a_kernel(path: Path, tmp_path: Path, monkeypatch: pyte
 
 def test_there_are_notebooks_for_each_story() -> None:
     stems = {p.stem for p in NOTEBOOKS}
-    assert {"01_baseline_vs_report", "02_compare_measures", "03_sweeps_sensitivity", "04_how_sure"} <= stems
+    assert {"01_baseline_vs_report", "02_compare_measures", "03_sweeps_sensitivity", "04_how_sure",
+            "05_budget_mix"} <= stems

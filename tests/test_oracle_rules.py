@@ -19,6 +19,7 @@ from scipy import stats
 
 from sim import layout as L
 from sim import streams as S
+from sim.rng import rep_key
 from sim.rules import (
     common,
     contract,
@@ -61,7 +62,7 @@ def rules(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Draws]:
     """Switch the rulebook to plain Python with the chosen uniforms; returns the draw log."""
 
     def use(chosen: dict[int, object] | None = None, default: float | None = None) -> Draws:
-        d = Draws(chosen, default)  # type: ignore[arg-type]
+        d = Draws(chosen, default, rk=rep_key(SEED, REP))  # type: ignore[arg-type]
         interpret(monkeypatch, d)
         return d
 
@@ -137,10 +138,12 @@ def test_end_offer_closes_with_one_reason_counted_in_its_year(rules: Callable[..
 
 
 def test_init_firms_draws_every_attribute_from_its_share(rules: Callable[..., Draws]) -> None:
-    """Sector and county by their shares, R&D (SMEs at half the rate), team, logit-normal awareness,
-    liquidity, collateral, imitator; the initial high-tech firms are those with R&D and the smallest draw;
-    firms are then stored sector by sector in firm order."""
-    P = params({"firms.n_above_size": 3, "hightech.initial_stock": 2})
+    """Sector and county by their shares, R&D (SMEs at half the rate) that works or holds a title only
+    (title_only_share; drawn only for firms with one), team, logit-normal awareness, liquidity, collateral,
+    imitator; the initial high-tech firms are those with R&D and the smallest draw; firms are then stored sector
+    by sector in firm order (MODEL.md 3.1)."""
+    P = params({"firms.n_above_size": 3, "hightech.initial_stock": 2, "platforms.title_only_share": 0.4})
+    working_u = {0: 0.41, 2: 0.39, 4: 0.9}      # R&D firms only; title only below 0.4 → working 1, 0, 1
     sector_u = [0.90, 0.10, 0.20, 0.12, 0.50]   # cumulative shares .15 .37 .45 .55 1 → 4 0 1 0 3
     county_u = [0.99, 0.10, 0.40, 0.60, 0.90]   # cumulative .35 .55 .83 .97 1 → 4 0 1 2 3
     rd_u = [0.30, 0.50, 0.10, 0.30, 0.15]       # 0.4 for firms 0–2, 0.2 for SMEs 3–4 → 1 0 1 0 1
@@ -154,7 +157,7 @@ def test_init_firms_draws_every_attribute_from_its_share(rules: Callable[..., Dr
            S.D_FIRM_RD: lambda e, o: rd_u[e], S.D_FIRM_TALENT: lambda e, o: talent_u[e],
            S.D_FIRM_AWARE: lambda e, o: aware_u[e], S.D_FIRM_LIQUID: lambda e, o: liquid_u[e],
            S.D_FIRM_COLLATERAL: lambda e, o: coll_u[e], S.D_FIRM_IMITATOR: lambda e, o: imit_u[e],
-           S.D_FIRM_HIGHTECH: lambda e, o: ht_u[e]})
+           S.D_FIRM_HIGHTECH: lambda e, o: ht_u[e], S.D_RD_WORKING: lambda e, o: working_u[e]})
     F = np.zeros((5, L.N_FCOL))
     firms.init_firms(P, F, SEED, REP)
     mu = math.log(0.3 / 0.7)
@@ -170,6 +173,7 @@ def test_init_firms_draws_every_attribute_from_its_share(rules: Callable[..., Dr
         assert (got[L.F_LIQUID], got[L.F_COLLATERAL], got[L.F_IMITATOR], got[L.F_HIGHTECH]) == (liq, col, imi, ht), f
         assert got[L.F_AWARE] == pytest.approx(aware[f], rel=REL)
         assert got[L.F_VP_UNTIL] < 0 and got[L.F_LAST_USE] == 0
+        assert got[L.F_RD_WORKING] == {0: 1, 2: 0, 4: 1}.get(f, 0), f
 
 
 def test_init_world_puts_in_the_first_years_fund_and_the_sector_sums(rules: Callable[..., Draws]) -> None:
@@ -227,7 +231,7 @@ def test_event_calendar_keys_and_sizes(rules: Callable[..., Draws]) -> None:
     P[PIDX["supply.events_per_year"], Y] = 30.0
     assert supply.events_in_year(P, Y) == 24
     assert supply.slot_time(2, 6) == pytest.approx(2 + 6.5 / 24)
-    assert supply.offer_key(3, 17) == 3 * 2**40 + 17
+    assert supply.offer_key(3, 17) == 3 * 2**30 + 17  # channel · 2**30 + serial (sim/rng.py key layout)
     assert supply.event_offer_key(2, 6, 5) == (2 * 24 + 6) * 128 + 5
     keys = {supply.event_offer_key(y, s, k) for y in range(3) for s in range(24) for k in range(128)}
     assert len(keys) == 3 * 24 * 128
@@ -235,8 +239,8 @@ def test_event_calendar_keys_and_sizes(rules: Callable[..., Draws]) -> None:
 
 def test_create_offer_draws_sector_maturity_value_and_patent(rules: Callable[..., Draws]) -> None:
     P = params()
-    rules({S.D_OFFER_SECTOR: 0.40, S.D_OFFER_TRL: 0.50, S.D_OFFER_MATURE: 0.9, S.D_OFFER_VALUE: 0.8,
-           S.D_OFFER_PATENT: 0.59})
+    d = rules({S.D_OFFER_SECTOR: 0.40, S.D_OFFER_TRL: 0.50, S.D_OFFER_MATURE: 0.01, S.D_OFFER_DEMAND_LED: 0.01,
+               S.D_OFFER_VALUE: 0.8, S.D_OFFER_PATENT: 0.59})
     O, W, R = np.zeros((3, L.N_OCOL)), np.zeros(L.N_W), record()
     W[L.W_N_OFFERS] = 1
     i = supply.create_offer(P, O, W, R, 77, L.CH_PLATFORM, T, N_YEARS, SEED, REP)
@@ -248,18 +252,26 @@ def test_create_offer_draws_sector_maturity_value_and_patent(rules: Callable[...
     assert o[L.O_VALUE] == pytest.approx(lognormal(0.8, 250_000.0, 0.9), rel=REL)
     assert o[L.O_PATENT] == 1 and o[L.O_FIRM] == -1 and o[L.O_STAGE] == L.ST_MEETING and o[L.O_REASON] == 0
     assert R[L.R_OFFERS, Y] == 1 and R[L.R_OFFERS_CH + L.CH_PLATFORM, Y] == 1 and R.sum() == 2
+    # maturation and demand-led results act on what the institutes select, not on every channel (MODEL.md 1.3)
+    assert o[L.O_DEMAND_LED] == 0 and S.D_OFFER_MATURE not in d.streams() and S.D_OFFER_DEMAND_LED not in d.streams()
 
 
 def test_institutes_pitch_to_their_three_sectors_with_a_trl_bonus_capped_at_9(rules: Callable[..., Draws]) -> None:
-    P = params({"supply.maturation_share": 0.5})
-    rules({S.D_OFFER_SECTOR: 0.7, S.D_OFFER_TRL: [0.5, 0.99], S.D_OFFER_MATURE: 0.2, S.D_OFFER_VALUE: 0.5,
-           S.D_OFFER_PATENT: 0.9})
-    O, W, R = np.zeros((2, L.N_OCOL)), np.zeros(L.N_W), record()
+    """MODEL.md 1.3 step 1: an institute result is demand-led with demand_led_share (+1 TRL, marked and counted)
+    and matured with maturation_share (+1 TRL), on top of the institutes' TRL bonus; TRL is capped at 9."""
+    P = params({"supply.maturation_share": 0.5, "supply.demand_led_share": 0.3})
+    rules({S.D_OFFER_SECTOR: 0.7, S.D_OFFER_TRL: [0.5, 0.99, 0.5], S.D_OFFER_MATURE: [0.2, 0.2, 0.51],
+           S.D_OFFER_DEMAND_LED: [0.29, 0.31, 0.31], S.D_OFFER_VALUE: 0.5, S.D_OFFER_PATENT: 0.9})
+    O, W, R = np.zeros((3, L.N_OCOL)), np.zeros(L.N_W), record()
     supply.create_offer(P, O, W, R, 5, L.CH_INSTITUTE, T, N_YEARS, SEED, REP)
-    assert O[0, L.O_SECTOR] == 2 and O[0, L.O_TRL] == 5 + 1 + 1  # bonus 1, matured +1
+    assert O[0, L.O_SECTOR] == 2 and O[0, L.O_TRL] == 5 + 1 + 1 + 1  # bonus 1, matured +1, demand-led +1
+    assert O[0, L.O_DEMAND_LED] == 1 and R[L.R_OFFERS_DEMAND_LED, Y] == 1
     assert O[0, L.O_PATENT] == 0 and O[0, L.O_VALUE] == pytest.approx(250_000.0, rel=REL)
     supply.create_offer(P, O, W, R, 6, L.CH_INSTITUTE, T, N_YEARS, SEED, REP)
-    assert O[1, L.O_TRL] == 9  # TRL 8 + 1 + 1, capped
+    assert O[1, L.O_TRL] == 9 and O[1, L.O_DEMAND_LED] == 0  # TRL 8 + 1 + 1, capped; not demand-led
+    supply.create_offer(P, O, W, R, 7, L.CH_INSTITUTE, T, N_YEARS, SEED, REP)
+    assert O[2, L.O_TRL] == 5 + 1 and O[2, L.O_DEMAND_LED] == 0  # the bonus only
+    assert R[L.R_OFFERS_DEMAND_LED].sum() == 1 and R[L.R_OFFERS_CH + L.CH_INSTITUTE, Y] == 3
 
 
 # ---- meeting (MODEL.md 1.3 step 2) ------------------------------------------------------------
@@ -340,6 +352,35 @@ def test_no_awareness_no_meeting_and_attempts_run_out(rules: Callable[..., Draws
     assert O[0, L.O_REASON] == L.RE_NO_MATCH and R[L.R_TERM + L.RE_NO_MATCH, Y] == 1
 
 
+def test_a_demand_led_result_always_meets(rules: Callable[..., Draws]) -> None:
+    """MODEL.md 1.3 step 2: a demand-led result always meets (the asking firm is known) — whatever the draw —
+    as long as the sector has an aware firm; an ordinary result at the same draw does not."""
+    P = params()
+    F = sector_firms()
+    for demand_led, met in ((1, 1), (0, 0)):
+        W, O, R = world(F), offer(key=5), record()
+        W[L.W_OPEN] = 4.0
+        O[0, L.O_DEMAND_LED] = demand_led
+        rules({S.D_MEET: 1 - 1e-12, S.D_FIRM_PICK: [0.99, 0.1]})
+        assert meeting.decide_meeting(P, F, O, W, R, 0, T, L.MM_UNASSISTED, N_YEARS, SEED, REP) == met
+        assert R[L.R_MEETINGS, Y] == met and O[0, L.O_FIRM] == (2 if met else 0)
+
+
+def test_transfer_agencies_bring_brokers() -> None:
+    """MODEL.md 1.2: brokers at work = meeting.brokers + brokers_per_agency for every agency added since the first
+    year (agencies are intermediary capacity). Built through the scenario, as the engines see it."""
+    from sim.scenario import baseline_scenario
+    from sim.table import build_table
+    from tests.conftest import lever, variant
+
+    sc = variant(baseline_scenario(), params={"meeting": {"brokers_per_agency": 2.0}},
+                 levers=[lever("supply.agencies", "add", 3.0, start=2023)])
+    P = build_table(sc).P
+    assert meeting.broker_capacity(P, 2022 - 2015) == 8
+    assert meeting.broker_capacity(P, Y) == 8 + 2 * 3
+    assert supply.channel_rate(P, L.CH_AGENCY, Y) == pytest.approx(10 * 4.0)  # and their results
+
+
 def test_open_search_adds_the_offer_to_its_sectors_pool(rules: Callable[..., Draws]) -> None:
     rules()
     O, W = offer(sector=3), np.zeros(L.N_W)
@@ -350,11 +391,20 @@ def test_open_search_adds_the_offer_to_its_sectors_pool(rules: Callable[..., Dra
 # ---- contract, imitation and subsidy (MODEL.md 1.3 steps 3–4) ----------------------------------
 
 
-def contract_logit(P: np.ndarray, rd: int, talent: int, vp: int, patent: int, value: float, rate: float) -> float:
+def contract_logit(P: np.ndarray, rd: int, talent: int, vp: int, patent: int, value: float, rate: float,
+                   fit: float | None = None) -> float:
+    """MODEL.md 1.3 step 3: ``rd`` a *working* R&D institution; ``fit`` 1 for a demand-led result, else
+    contract.need_fit."""
+    fit = p(P, "contract.need_fit") if fit is None else fit
     return (p(P, "contract.base_logit") + p(P, "contract.b_rd_institution") * rd + p(P, "contract.b_talent") * talent
             + p(P, "contract.b_vice_president") * vp + p(P, "contract.b_evaluation") * p(P, "contract.evaluation_level")
             + p(P, "contract.b_patent") * patent - p(P, "contract.b_value") * math.log(value / 250_000.0)
-            + p(P, "contract.b_subsidy") * rate)
+            + p(P, "contract.b_subsidy") * rate + p(P, "contract.b_need_fit") * fit)
+
+
+def claim_prob(P: np.ndarray) -> float:
+    """MODEL.md 1.3 step 4: claim_prob, and publicity brings a share claim_publicity of the others."""
+    return p(P, "subsidy.claim_prob") + (1 - p(P, "subsidy.claim_prob")) * p(P, "subsidy.claim_publicity")
 
 
 def test_negotiation_time_is_lognormal(rules: Callable[..., Draws]) -> None:
@@ -394,7 +444,7 @@ def test_contract_logit_and_the_subsidy_with_the_county_top_up(rules: Callable[.
     for u, signed in ((chance - 1e-9, True), (chance + 1e-9, False)):
         W = world(F, fund=1_000_000.0)
         O, R = offer(value=value, patent=1, sector=0, key=8), record()
-        d = rules({S.D_CONTRACT: u, S.D_SUBSIDY_CLAIM: 0.39})
+        d = rules({S.D_CONTRACT: u, S.D_SUBSIDY_CLAIM: claim_prob(P) - 1e-9})
         assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, SEED, REP) == int(signed)
         assert S.D_IMITATE not in d.streams()  # not an imitator: no copying decision
         if not signed:
@@ -403,7 +453,10 @@ def test_contract_logit_and_the_subsidy_with_the_county_top_up(rules: Callable[.
         assert O[0, L.O_STAGE] == L.ST_PILOT and O[0, L.O_T_CONTRACT] == T and F[0, L.F_LAST_USE] == T
         assert R[L.R_CONTRACTS, Y] == 1 and R[L.R_CONTRACT_VALUE, Y] == value
         assert R[L.R_CONTRACTS_COUNTY + county, Y] == 1 and R[L.R_CONTRACTS_SECTOR + 0, Y] == 1
-        assert W[L.W_FUND] == pytest.approx(900_000.0) and O[0, L.O_SUBSIDY] == pytest.approx(100_000.0)
+        # the subsidy received (city and county, MODEL.md 1.2) is the firm's money for the pilot; the fund pays
+        # the city's share
+        assert W[L.W_FUND] == pytest.approx(900_000.0)
+        assert O[0, L.O_SUBSIDY] == pytest.approx(100_000.0 + (50_000.0 if topup else 0.0))
         assert R[L.R_SUBSIDISED, Y] == 1 and R[L.R_M_SUBSIDY_CITY, Y] == pytest.approx(100_000.0)
         assert R[L.R_M_SUBSIDY_COUNTY, Y] == pytest.approx(50_000.0 if topup else 0.0)
         assert R[L.R_M_FIRM_RD, Y] == pytest.approx(value)
@@ -449,9 +502,41 @@ def test_the_subsidy_cap_and_an_unclaimed_subsidy(rules: Callable[..., Draws]) -
     assert R[L.R_M_SUBSIDY_CITY, Y] == pytest.approx(60_000.0) and W[L.W_FUND] == pytest.approx(940_000.0)
     assert R[L.R_M_SUBSIDY_COUNTY, Y] == pytest.approx(50_000.0)  # 10 % of 500 k is below the cap
     W, O, R = world(F, fund=1e6), offer(value=500_000.0), record()
-    rules({S.D_CONTRACT: 1e-9, S.D_SUBSIDY_CLAIM: 0.41})  # claim probability 0.4: not claimed
+    assert claim_prob(P) == pytest.approx(0.42)  # no publicity by default: claim_prob alone
+    rules({S.D_CONTRACT: 1e-9, S.D_SUBSIDY_CLAIM: 0.42 + 1e-9})  # not claimed
     assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, SEED, REP) == 1
     assert W[L.W_FUND] == 1e6 and R[L.R_SUBSIDISED].sum() == 0 and R[L.R_SUBSIDY_DENIED].sum() == 0
+    assert O[0, L.O_SUBSIDY] == 0
+
+
+def test_publicity_brings_a_share_of_the_others_to_claim(rules: Callable[..., Draws]) -> None:
+    """MODEL.md 1.3 step 4 (measure 三(一)一): claim_publicity 0.5 brings half of the 58 % who would not claim:
+    a claim with probability 0.42 + 0.58 · 0.5 = 0.71; the subsidy received is the firm's money (O_SUBSIDY)."""
+    P = params({"subsidy.claim_publicity": 0.5})
+    F = make_firms(firm(0, county=3))
+    for u, claimed in ((0.71 - 1e-9, True), (0.71 + 1e-9, False)):
+        W, O, R = world(F, fund=1e6), offer(value=500_000.0), record()
+        rules({S.D_CONTRACT: 1e-9, S.D_SUBSIDY_CLAIM: u})
+        assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, SEED, REP) == 1
+        assert R[L.R_SUBSIDISED, Y] == int(claimed)
+        assert O[0, L.O_SUBSIDY] == pytest.approx(100_000.0 if claimed else 0.0)  # 高新区: no county top-up
+        assert W[L.W_FUND] == pytest.approx(1e6 - (100_000.0 if claimed else 0.0))
+
+
+@pytest.mark.parametrize(("working", "demand_led"), [(1, 0), (0, 0), (0, 1), (1, 1)])
+def test_only_a_working_rd_institution_and_need_fit_enter_the_contract_logit(
+        rules: Callable[..., Draws], working: int, demand_led: int) -> None:
+    """MODEL.md 1.3 step 3: a title-only R&D institution brings no absorptive capacity; the need fit is 1 for a
+    demand-led result, else contract.need_fit (0.1 by default)."""
+    P = params()
+    fit = 1.0 if demand_led else 0.1
+    chance = 1 / (1 + math.exp(-contract_logit(P, working, 0, 0, 0, 250_000.0, 0.2, fit=fit)))
+    for u, signed in ((chance - 1e-9, 1), (chance + 1e-9, 0)):
+        F = make_firms(firm(0, county=3, rd=1, working=working))
+        W, O, R = world(F), offer(), record()
+        O[0, L.O_DEMAND_LED] = demand_led
+        rules({S.D_CONTRACT: u, S.D_SUBSIDY_CLAIM: 0.9})
+        assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, SEED, REP) == signed
 
 
 # ---- pilot test (MODEL.md 1.3 step 5) ---------------------------------------------------------
@@ -461,8 +546,9 @@ def test_mature_results_skip_the_pilot_without_a_draw(rules: Callable[..., Draws
     P = params()
     rules()
     F, O, R = make_firms(firm(0, rd=1, talent=1)), offer(trl=6), record()
-    assert pilot.choose_pilot(P, F, O, R, 0, T, N_YEARS, True, 0, SEED, REP) == L.PR_NONE
-    assert O[0, L.O_ROUTE] == L.PR_NONE and R.sum() == 0
+    W = world(F)
+    assert pilot.choose_pilot(P, F, O, W, R, 0, T, N_YEARS, True, 0, SEED, REP) == L.PR_NONE
+    assert O[0, L.O_ROUTE] == L.PR_NONE and R.sum() == 0 and W[L.W_FUND] == 10_000_000.0
 
 
 @pytest.mark.parametrize(("rd_team", "u_inhouse", "free", "queue", "slots", "route", "balk"), [
@@ -474,41 +560,105 @@ def test_mature_results_skip_the_pilot_without_a_draw(rules: Callable[..., Draws
 ])
 def test_pilot_route_and_cost(rules: Callable[..., Draws], rd_team: bool, u_inhouse: float | None, free: bool,
                               queue: int, slots: float, route: int, balk: int) -> None:
-    """In-house (R&D institution and team, with a probability), else a public base with room (a free slot or a
-    queue shorter than its cap), else outside (counted as turned away only if public bases exist). The cost is
-    value × route factor × lognormal multiple."""
+    """In-house (a working R&D institution and a team, with a probability), else a public base with room (a free
+    slot or a queue shorter than its cap), else outside (counted as turned away only if public bases exist). The
+    cost is value × route factor × lognormal multiple."""
     P = params({"pilot.public_slots": slots})
     F = make_firms(firm(0, rd=int(rd_team), talent=int(rd_team), liquid=1))
+    W = world(F)
     O, R = offer(trl=4, value=200_000.0), record()
     chosen: dict[int, object] = {S.D_PILOT_COST: 0.7}
     if u_inhouse is not None:
         chosen[S.D_PILOT_INHOUSE] = u_inhouse
     d = rules(chosen)
-    assert pilot.choose_pilot(P, F, O, R, 0, T, N_YEARS, free, queue, SEED, REP) == route
+    assert pilot.choose_pilot(P, F, O, W, R, 0, T, N_YEARS, free, queue, SEED, REP) == route
     factor = {L.PR_INHOUSE: 1.0, L.PR_PUBLIC: 0.6, L.PR_OUTSIDE: 1.5}[route]
-    cost = 200_000.0 * factor * lognormal(0.7, 3.0, 0.5)
+    cost = 200_000.0 * factor * lognormal(0.7, 6.0, 0.5)
     assert O[0, L.O_ROUTE] == route and O[0, L.O_PILOT_COST] == pytest.approx(cost, rel=REL)
     assert R[L.R_PILOTS + route - 1, Y] == 1 and R[L.R_PILOTS:L.R_PILOTS + 3].sum() == 1
     assert R[L.R_M_PILOT_COST, Y] == pytest.approx(cost, rel=REL)
     assert R[L.R_M_FIRM_RD, Y] == pytest.approx(cost, rel=REL)
     assert R[L.R_BALK_PILOT, Y] == balk
     assert S.D_PILOT_FINANCE not in d.streams()  # a liquid firm pays itself
+    assert W[L.W_FUND] == 10_000_000.0 and R[L.R_M_MATCHING].sum() == 0  # no matching funds by default
 
 
-def test_the_pilot_finance_gate_with_insurance(rules: Callable[..., Draws]) -> None:
-    """A firm without own funds passes with finance_prob, raised by insurance: p + (1 − p)·insurance."""
-    P = params({"pilot.insurance_share": 0.4})
-    gate = 0.5 + 0.5 * 0.4
+def test_a_title_only_rd_institution_does_not_test_in_house(rules: Callable[..., Draws]) -> None:
+    """MODEL.md 1.3 step 5: in-house pilots need a *working* R&D institution (and a team)."""
+    P = params()
+    F = make_firms(firm(0, rd=1, working=0, talent=1, liquid=1))
+    W, O, R = world(F), offer(trl=4), record()
+    d = rules({S.D_PILOT_COST: 0.5, S.D_PILOT_INHOUSE: 0.01})
+    assert pilot.choose_pilot(P, F, O, W, R, 0, T, N_YEARS, True, 0, SEED, REP) == L.PR_PUBLIC
+    assert S.D_PILOT_INHOUSE not in d.streams()
+
+
+def gate(P: np.ndarray, own_cost: float) -> float:
+    """MODEL.md 1.3 step 5: the odds of finding the money are finance_prob's at the reference cost and fall in
+    proportion to (cost borne / reference)^elasticity; insurance brings a share of the refused through."""
+    p0, ref = p(P, "pilot.finance_prob"), p(P, "pilot.finance_reference_yuan")
+    el = p(P, "pilot.finance_cost_elasticity")
+    odds = p0 / (1 - p0) * (own_cost / ref) ** (-el) if own_cost > 0 else math.inf
+    chance = 1.0 if odds == math.inf else odds / (1 + odds)
+    return chance + (1 - chance) * p(P, "pilot.insurance_share")
+
+
+# value such that a public-base pilot at the median cost multiple (u = 0.5: Φ⁻¹ = 0 exactly) costs 1.5 M,
+# the finance reference: 1.5 M / (0.6 × 6)
+REF_VALUE = 1_500_000.0 / 3.6
+
+
+@pytest.mark.parametrize(("over", "subsidy", "fund", "own", "matching"), [
+    ({}, 0.0, 1e7, 1_500_000.0, 0.0),                                      # at the reference: finance_prob
+    ({"pilot.insurance_share": 0.4}, 0.0, 1e7, 1_500_000.0, 0.0),          # insurance: 0.5 + 0.5 · 0.4
+    ({}, 750_000.0, 1e7, 750_000.0, 0.0),                                  # a subsidy received halves the cost
+    ({"subsidy.pilot_matching_share": 0.3}, 0.0, 1e7, 1_050_000.0, 450_000.0),  # matching funds at a public base
+    ({"subsidy.pilot_matching_share": 0.3}, 0.0, 449_999.0, 1_500_000.0, 0.0),  # the fund no longer holds them
+    ({"subsidy.pilot_matching_share": 0.3}, 100_000.0, 1e7, 950_000.0, 450_000.0),  # both
+    ({"pilot.finance_cost_elasticity": 2.0}, 1_000_000.0, 1e7, 500_000.0, 0.0),  # odds ∝ cost^−2
+])
+def test_the_pilot_finance_gate_falls_with_the_cost_the_firm_bears(
+        rules: Callable[..., Draws], over: dict[str, float], subsidy: float, fund: float, own: float,
+        matching: float) -> None:
+    """A firm without own funds passes the gate with the probability of :func:`gate` at the cost it bears: the
+    pilot's cost less the matching funds (paid from the fund only at a public base, while the fund holds them)
+    and the subsidy received. Refused: *pilot: no finance*, nothing paid, no pilot recorded."""
+    P = params(over)
+    chance = gate(P, own)
+    cost = REF_VALUE * 0.6 * 6.0
+    assert cost == pytest.approx(1_500_000.0)
+    for u, passed in ((chance - 1e-9, True), (chance + 1e-9, False)):
+        F = make_firms(firm(0, liquid=0))
+        W, O, R = world(F, fund=fund), offer(trl=4, value=REF_VALUE), record()
+        O[0, L.O_SUBSIDY] = subsidy
+        rules({S.D_PILOT_FINANCE: u, S.D_PILOT_COST: 0.5})
+        got = pilot.choose_pilot(P, F, O, W, R, 0, T, N_YEARS, True, 0, SEED, REP)
+        if passed:
+            assert got == L.PR_PUBLIC and O[0, L.O_PILOT_COST] == pytest.approx(cost, rel=REL)
+            assert W[L.W_FUND] == pytest.approx(fund - matching) and R[L.R_M_MATCHING, Y] == pytest.approx(matching)
+            assert R[L.R_PILOTS + L.PR_PUBLIC - 1, Y] == 1
+        else:
+            assert got == -1 and O[0, L.O_REASON] == L.RE_PILOT_NO_FINANCE
+            assert R[L.R_TERM + L.RE_PILOT_NO_FINANCE, Y] == 1 and R[L.R_PILOTS:L.R_PILOTS + 3].sum() == 0
+            assert R[L.R_M_PILOT_COST].sum() == 0 and W[L.W_FUND] == fund and R[L.R_M_MATCHING].sum() == 0
+
+
+def test_no_matching_funds_outside_a_public_base_and_a_free_pilot_always_passes(rules: Callable[..., Draws]) -> None:
+    """Matching funds only for public-base pilots (MODEL.md 1.3 step 5); a pilot the subsidy pays in full costs
+    the firm nothing and passes the gate whatever the draw."""
+    P = params({"subsidy.pilot_matching_share": 0.3})
     F = make_firms(firm(0, liquid=0))
-    O, R = offer(trl=4), record()
-    rules({S.D_PILOT_FINANCE: gate - 1e-9, S.D_PILOT_COST: 0.5})
-    assert pilot.choose_pilot(P, F, O, R, 0, T, N_YEARS, True, 0, SEED, REP) == L.PR_PUBLIC
-    O, R = offer(trl=4), record()
-    d = rules({S.D_PILOT_FINANCE: gate + 1e-9})
-    assert pilot.choose_pilot(P, F, O, R, 0, T, N_YEARS, True, 0, SEED, REP) == -1
-    assert O[0, L.O_REASON] == L.RE_PILOT_NO_FINANCE and R[L.R_TERM + L.RE_PILOT_NO_FINANCE, Y] == 1
-    assert R[L.R_PILOTS:L.R_PILOTS + 3].sum() == 0 and R[L.R_M_PILOT_COST].sum() == 0
-    assert S.D_PILOT_COST not in d.streams()
+    W, O, R = world(F), offer(trl=4, value=REF_VALUE), record()
+    rules({S.D_PILOT_FINANCE: gate(P, 2.5 * 1_500_000.0) + 1e-9, S.D_PILOT_COST: 0.5})  # outside: 1.5 / 0.6 dearer
+    assert pilot.choose_pilot(P, F, O, W, R, 0, T, N_YEARS, False, 3, SEED, REP) == -1
+    rules({S.D_PILOT_FINANCE: gate(P, 2.5 * 1_500_000.0) - 1e-9, S.D_PILOT_COST: 0.5})
+    W, O, R = world(F), offer(trl=4, value=REF_VALUE), record()
+    assert pilot.choose_pilot(P, F, O, W, R, 0, T, N_YEARS, False, 3, SEED, REP) == L.PR_OUTSIDE
+    assert W[L.W_FUND] == 10_000_000.0 and R[L.R_M_MATCHING].sum() == 0
+    W, O, R = world(F), offer(trl=4, value=REF_VALUE), record()
+    O[0, L.O_SUBSIDY] = 2_000_000.0
+    rules({S.D_PILOT_FINANCE: 1 - 1e-12, S.D_PILOT_COST: 0.5})
+    assert pilot.choose_pilot(P, F, O, W, R, 0, T, N_YEARS, True, 0, SEED, REP) == L.PR_PUBLIC
 
 
 @pytest.mark.parametrize("route", [L.PR_INHOUSE, L.PR_PUBLIC, L.PR_OUTSIDE])
@@ -683,61 +833,137 @@ def test_start_service_records_wait_and_busy_time(rules: Callable[..., Draws]) -
 # ---- the year's end (MODEL.md 1.3 "The year's end") -------------------------------------------
 
 
+def binomial_u(k: int, m: int, prob: float) -> float:
+    """A uniform whose Binomial(m, prob) inverse CDF is ``k``: the middle of (F(k − 1), F(k)]."""
+    return float((stats.binom.cdf(k - 1, m, prob) + stats.binom.cdf(k, m, prob)) / 2)
+
+
+def test_chosen_draws_how_many_change_then_which(rules: Callable[..., Draws]) -> None:
+    """The year's end draws how many of m candidates change (Binomial(m, p) by inverse CDF, key (decision, 0, y))
+    and then which by a keyed partial Fisher–Yates shuffle (pick j at position j + ⌊u·(m − j)⌋ of what is left,
+    key (decision, j + 1, y)); the chosen are moved to the front."""
+    m, prob, y = 6, 0.3, 7
+    k = 3
+    picks = {1: 0.9, 2: 0.0001, 3: 0.5}  # j = 0: position 5; j = 1: position 1; j = 2: 2 + ⌊0.5·4⌋ = 4
+    d = rules({S.D_TURNOVER: lambda e, o: binomial_u(k, m, prob) if e == 0 else picks[e]})
+    cand = np.array([10, 11, 12, 13, 14, 15, -7], dtype=np.int64)
+    assert year_end.chosen(cand, m, prob, rep_key(SEED, REP), S.D_TURNOVER, y) == k
+    # [10 11 12 13 14 15] → swap 0↔5: [15 11 12 13 14 10] → 1↔1 → swap 2↔4: [15 11 14 13 12 10]
+    assert list(cand[:k]) == [15, 11, 14] and sorted(cand[:m]) == list(range(10, 16)) and cand[m] == -7
+    assert d.log == [(S.D_TURNOVER, 0, y), (S.D_TURNOVER, 1, y), (S.D_TURNOVER, 2, y), (S.D_TURNOVER, 3, y)]
+    # the count is the Binomial inverse CDF on both sides of a step, and nobody is drawn when none change
+    for u, want in ((stats.binom.cdf(2, m, prob) - 1e-9, 2), (stats.binom.cdf(2, m, prob) + 1e-9, 3)):
+        rules({S.D_TURNOVER: lambda e, o, u=u: u if e == 0 else 0.5})
+        assert year_end.chosen(np.arange(m, dtype=np.int64), m, prob, rep_key(SEED, REP), S.D_TURNOVER, y) == want
+    d = rules({S.D_TURNOVER: lambda e, o: 0.1 if e == 0 else 0.5})
+    assert year_end.chosen(np.arange(m, dtype=np.int64), m, 0.01, rep_key(SEED, REP), S.D_TURNOVER, y) == 0
+    assert d.log == [(S.D_TURNOVER, 0, y)]
+
+
 def test_year_end_in_order(rules: Callable[..., Draws]) -> None:
-    """Awards while the fund lasts, high-tech applications/approvals/rewards, talent, vice-presidents,
-    R&D institutions, publicity, other contracts, stocks, then the fund's remainder is recorded and the next
-    year's fund put in (the remainder is not carried over)."""
+    """Awards while the fund lasts, high-tech applications/approvals/rewards (eligible: an R&D institution, even
+    title-only, or a team), talent turnover and inflow, training by a vice-president, placements (a share oriented
+    to a firm with a technical problem), R&D institutions (support, review of idle ones, new ones title-only or
+    working), publicity, other contracts, stocks, then the fund's remainder is recorded and the next year's fund
+    put in (not carried over). Who may change is judged on the states at the start of the year's end; how many
+    change is a binomial draw and which a keyed partial Fisher–Yates shuffle (see the test above)."""
     k, y = 5, 4
+    t = float(k)
     P = params({"subsidy.awards_per_year": 5.0, "subsidy.award_yuan": 500_000.0, "subsidy.hightech_reward_yuan":
                 88_000.0, "derived.hightech_apply": 0.2, "hightech.approval": 0.4, "talent.turnover": 0.2,
                 "talent.inflow": 0.1, "talent.vice_presidents_per_year": 2.0, "talent.vice_president_tenure_years":
-                2.0, "platforms.delist_prob_idle": 0.5, "platforms.idle_years": 3.0, "platforms.rd_adoption_rate":
-                0.1, "talent.publicity_rate": 0.1, "hightech.other_contracts_per_year": 10.0})
+                2.0, "talent.vp_training": 0.5, "talent.vp_targeting": 0.5, "talent.vp_problem_years": 1.0,
+                "platforms.support_rate": 0.1, "platforms.review_prob_idle": 0.5, "platforms.review_upgrade": 0.5,
+                "platforms.idle_years": 3.0, "platforms.rd_adoption_rate": 0.1, "platforms.title_only_share": 0.5,
+                "talent.publicity_rate": 0.1, "hightech.other_contracts_per_year": 10.0})
     P[PIDX["subsidy.fund_yuan_per_year"], k] = 7_000_000.0
     F = make_firms(
-        firm(0, rd=1, hightech=1, aware=0.5, last_use=4.5),    # 0: high-tech already; R&D in use
-        firm(0, rd=1, aware=0.2, last_use=0.5, vp_until=k - 0.5),  # 1: applied, approved, rewarded; idle R&D
-        #                                                                 delisted; its vice-president has left
-        firm(1, talent=1, aware=0.4),                          # 2: applies, approved, rewarded; loses its team
-        firm(1, aware=0.6),                                    # 3: neither R&D nor team: no application; adopts R&D
-        firm(2, rd=1, aware=0.0, last_use=3.0),                # 4: approved, no reward left; keeps R&D
+        firm(0, rd=1, hightech=1, aware=0.5, last_use=4.5),  # 0: high-tech already; R&D in use
+        firm(0, rd=1, working=0, aware=0.2, last_use=0.5, vp_until=t - 1),  # 1: title-only, idle: applies,
+        #                               approved, rewarded; reviewed and delisted; its vice-president left a year ago
+        firm(1, talent=1, aware=0.4),  # 2: applies (team), approved, not rewarded (fund short); loses its team
+        firm(1, aware=0.6, last_use=2.0),  # 3: no R&D, no team: not eligible; gains a team; proposed for the
+        #                                    oriented placement, but its contract is 3 years old: no problem
+        firm(2, rd=1, working=0, aware=0.0, last_use=3.0),  # 4: title-only, not idle: does not apply; supported;
+        #                                                    a vice-president at random
+        firm(2, aware=0.3, vp_until=t + 1, last_use=4.6),   # 5: VP placed a year ago trains a team; contract
+        #                              0.4 years ago: a technical problem, gets the oriented VP; founds a title-only R&D
+        firm(3, rd=1, aware=0.1, last_use=0.5),             # 6: working, idle: applies, approved, rewarded;
+        #                                                     reviewed and kept
     )
+    n = 7
     W = world(F, fund=1_200_000.0)
     W[L.W_IND_THIS_YEAR] = 7
     R = record()
-    apply_u = {1: 0.1, 2: 0.19, 4: 0.05}
-    vp_u = iter([0.1, 0.7])
-    rules({S.D_HT_APPLY: lambda e, o: apply_u[e], S.D_HT_APPROVE: 0.39,
-           S.D_TURNOVER: lambda e, o: 0.1, S.D_INFLOW: lambda e, o: 0.9 if e != 3 else 0.95,
-           S.D_VP_COUNT: 0.5, S.D_VP_FIRM: lambda e, o: next(vp_u),
-           S.D_DELIST: lambda e, o: 0.4, S.D_RD_ADOPT: lambda e, o: 0.05 if e == 3 else 0.5,
-           S.D_OTHER_CONTRACTS: 0.5})
+    vp = 100000 * y  # placement j's entity: y · 100000 + j
+    # candidate lists in row order: high-tech [1 2 4 6], teams leaving [2], joining [0 1 3 4 5 6], title-only [1 4],
+    # idle R&D [1 6], without R&D [2 3 5]
+    rules({
+        # 3 of 4 apply; picks: 0.8 → position 3 (firm 6), 0.7 → 1 + ⌊2.1⌋ = 3 (firm 1), 0.75 → 2 + ⌊1.5⌋ = 3 (firm 2)
+        S.D_HT_APPLY: lambda e, o: {0: binomial_u(3, 4, 0.2), 1: 0.8, 2: 0.7, 3: 0.75}[e],
+        S.D_HT_APPROVE: lambda e, o: {6: 0.39, 1: 0.1, 2: 0.2}[e],
+        S.D_TURNOVER: lambda e, o: {0: binomial_u(1, 1, 0.2), 1: 0.5}[e],
+        S.D_INFLOW: lambda e, o: {0: binomial_u(1, 6, 0.1), 1: 0.4}[e],  # ⌊0.4 · 6⌋ = 2: firm 3
+        S.D_VP_TRAINING: lambda e, o: {5: 0.4}[e],  # only firm 5: no team, a vice-president during the year
+        S.D_VP_COUNT: 0.5,  # Poisson(2) at its median: 2 placements
+        S.D_VP_FIRM: lambda e, o: {vp: 0.5, vp + 1: 0.6}[e],  # ⌊0.5 · 7⌋ = 3, ⌊0.6 · 7⌋ = 4
+        S.D_VP_PROBLEM: lambda e, o: {(vp, 0): 0.3, (vp, 1): 0.75, (vp + 1, 0): 0.6}[(e, o)],  # oriented; not
+        S.D_RD_SUPPORT: lambda e, o: {0: binomial_u(1, 2, 0.1), 1: 0.75}[e],   # position 1: firm 4
+        S.D_DELIST: lambda e, o: {0: binomial_u(2, 2, 0.5), 1: 0.3, 2: 0.3}[e],  # both idle ones reviewed
+        S.D_REVIEW: lambda e, o: {1: 0.6}[e],  # firm 1 title-only: 0.6 ≥ review_upgrade → delisted
+        S.D_RD_ADOPT: lambda e, o: {0: binomial_u(1, 3, 0.1), 1: 0.8}[e],  # ⌊0.8 · 3⌋ = 2: firm 5
+        S.D_RD_WORKING: lambda e, o: {(5, y + 1): 0.3}[(e, o)],  # < title_only_share: title only
+        S.D_OTHER_CONTRACTS: 0.5})
     year_end.year_end(P, F, W, R, k, N_YEARS, SEED, REP)
     # 1. awards: min(5, 7) wanted, the fund holds two of 0.5 M
     assert R[L.R_AWARDS, y] == 2 and R[L.R_M_AWARDS, y] == 1_000_000.0 and W[L.W_IND_THIS_YEAR] == 0
     # 2. high-tech: three apply and are approved; the 200 k left pays two rewards of 88 k
     assert R[L.R_HT_APPLIED, y] == 3 and R[L.R_HT_NEW, y] == 3 and R[L.R_M_HIGHTECH, y] == 176_000.0
-    assert list(F[:, L.F_HIGHTECH]) == [1, 1, 1, 0, 1]
-    # 3. talent: firm 2 loses its team (0.1 < 0.2); nobody gains one; VPs: Poisson(2) at u = 0.5 → 2 placements
+    assert list(F[:, L.F_HIGHTECH]) == [1, 1, 1, 0, 0, 0, 1]
+    # 3. talent: firm 2 loses its team, firm 3 gains one, firm 5 is trained by its vice-president;
+    # placements: Poisson(2) at u = 0.5 is 2; the oriented one skips firm 3 (its contract is too old) for firm 5,
+    # the other goes to firm 4 at random
     assert int(stats.poisson.ppf(0.5, 2.0)) == 2
-    assert list(F[:, L.F_TALENT]) == [0, 0, 0, 0, 0]
-    assert F[0, L.F_VP_UNTIL] == k + 2.0 and F[3, L.F_VP_UNTIL] == k + 2.0  # floor(0.1·5) = 0, floor(0.7·5) = 3
-    # 4. platforms: firm 1 idle 4.5 years > 3 → delisted (0.4 < 0.5); firm 4 idle 2 years keeps it; firm 3 adopts
-    assert list(F[:, L.F_RD]) == [1, 0, 0, 1, 1] and R[L.R_DELISTED, y] == 1 and F[3, L.F_LAST_USE] == k
+    assert list(F[:, L.F_TALENT]) == [0, 0, 0, 1, 0, 1, 0]
+    assert list(F[:, L.F_VP_UNTIL]) == [-1, t - 1, -1, -1, t + 2, t + 2, -1]
+    assert R[L.R_VP_ON_PROBLEM, y] == 1
+    # 4. R&D institutions: firm 4 supported (works now), firm 1 reviewed and delisted, firm 6 reviewed and kept,
+    # firm 5 founds a title-only one (and is not idle)
+    assert list(F[:, L.F_RD]) == [1, 0, 0, 0, 1, 1, 1]
+    assert list(F[:, L.F_RD_WORKING]) == [1, 0, 0, 0, 1, 0, 1]
+    assert R[L.R_DELISTED, y] == 1 and R[L.R_RD_UPGRADED, y] == 1 and F[5, L.F_LAST_USE] == t
     # 5. publicity: every firm closes 10 % of its gap to 1, written into the firms
-    assert F[:, L.F_AWARE] == pytest.approx([0.55, 0.28, 0.46, 0.64, 0.1], rel=1e-12)
-    assert W[L.W_AWARE_SUM:L.W_AWARE_SUM + 3] == pytest.approx([0.83, 1.1, 0.1])
+    aware = [0.55, 0.28, 0.46, 0.64, 0.1, 0.37, 0.19]
+    assert F[:, L.F_AWARE] == pytest.approx(aware, rel=1e-12)
+    assert W[L.W_AWARE_SUM:L.W_AWARE_SUM + 4] == pytest.approx([0.83, 1.1, 0.47, 0.19])
     # 6. other contracts: Poisson(10) at u = 0.5
     assert R[L.R_OTHER_CONTRACTS, y] == stats.poisson.ppf(0.5, 10.0)
     # 7. stocks
-    assert R[L.R_HT_STOCK, y] == 4 and R[L.R_FIRMS_RD, y] == 3 and R[L.R_FIRMS_TALENT, y] == 0
-    assert R[L.R_FIRMS_VP, y] == 2 and R[L.R_AWARENESS, y] == pytest.approx(2.03 / 5)
+    assert R[L.R_HT_STOCK, y] == 4 and R[L.R_FIRMS_RD, y] == 4 and R[L.R_FIRMS_RD_WORKING, y] == 3
+    assert R[L.R_FIRMS_TALENT, y] == 2 and R[L.R_FIRMS_VP, y] == 2
+    assert R[L.R_AWARENESS, y] == pytest.approx(sum(aware) / n)
     assert R[L.R_BROKER_CAP, y] == 8 and R[L.R_PILOT_CAP, y] == 3
     assert R[L.R_COMMISSIONERS, y] == p(P, "derived.commissioners", y)
     # 8. the fund: 1.2 M − 1 M − 176 k left and recorded; next year's fund replaces it
     assert R[L.R_M_FUND_LEFT, y] == pytest.approx(24_000.0) and W[L.W_FUND] == 7_000_000.0
     paid = R[L.R_M_AWARDS, y] + R[L.R_M_HIGHTECH, y]
     assert paid + R[L.R_M_FUND_LEFT, y] == pytest.approx(1_200_000.0)
+
+
+def test_without_the_measures_the_year_end_leaves_rd_institutions_alone(rules: Callable[..., Draws]) -> None:
+    """Defaults (MODEL.md 3.8): no support and no performance review today, so an idle title-only institution
+    keeps its title and nothing is drawn for it; a firm's team is trained only while a vice-president is there."""
+    P = params({"derived.hightech_apply": 0.0, "talent.vice_presidents_per_year": 0.0, "talent.turnover": 0.0,
+                "talent.inflow": 0.0, "platforms.rd_adoption_rate": 0.0, "hightech.other_contracts_per_year": 0.0})
+    F = make_firms(firm(0, rd=1, working=0, last_use=0.5, vp_until=8.0), firm(0, vp_until=9.5))
+    W, R = world(F), record()
+    d = rules({S.D_VP_TRAINING: lambda e, o: {1: 0.099}[e]}, default=1e-9)  # vp_training 0.1: firm 1 trained
+    year_end.year_end(P, F, W, R, 9, N_YEARS, SEED, REP)
+    assert list(F[:, L.F_RD]) == [1, 0] and list(F[:, L.F_RD_WORKING]) == [0, 0] and R[L.R_DELISTED].sum() == 0
+    assert list(F[:, L.F_TALENT]) == [0, 1]  # firm 0's vice-president left at 8, before the year began
+    for stream in (S.D_RD_SUPPORT, S.D_DELIST, S.D_RD_ADOPT, S.D_HT_APPLY, S.D_TURNOVER, S.D_INFLOW):
+        assert all(e == 0 for dd, e, _ in d.log if dd == stream)  # at most the count, which is 0
+    assert S.D_REVIEW not in d.streams() and S.D_VP_PROBLEM not in d.streams()
 
 
 def test_no_award_when_the_fund_is_short_and_no_fund_after_the_horizon(rules: Callable[..., Draws]) -> None:

@@ -269,16 +269,18 @@ def _worlds(c: Comparison, lang: str) -> dict[str, Any] | None:
     nm = names(c, lang)
     sv = survives(w.summary, w.pairwise).set_index("scenario")
     rows = []
-    for sid, r in w.summary.iterrows():
-        nxt = sv.loc[sid, "next"]
+    beats = {str(k): float(v) for k, v in sv["p_beats_next"].items()}
+    for key, r in w.summary.iterrows():
+        sid = str(key)
+        nxt = str(sv.at[sid, "next"])
         rows.append({"name": nm[sid], "mean": f"{r['world_mean']:+.1f}",
                      "range": f"{r['world_p05']:+.1f} … {r['world_p95']:+.1f}", "p_gain": f"{r['p_gain']:.0%}",
                      "p_best": f"{r['p_best']:.0%}", "rank": f"{r['mean_rank']:.1f}",
-                     "beats_next": f"{sv.loc[sid, 'p_beats_next']:.0%}", "next": nm.get(nxt, nxt),
-                     "survives": bool(sv.loc[sid, "survives"])})
+                     "beats_next": f"{beats[sid]:.0%}", "next": nm.get(nxt, nxt),
+                     "survives": bool(sv.at[sid, "survives"])})
     voi = [{"input": input_label(i, lang), "rho": f"{r:+.2f}"}
            for i, r in zip(w.voi["input"].head(8), w.voi["rho_margin"].head(8), strict=True)]
-    leader, runner = w.voi.attrs.get("leader"), w.voi.attrs.get("runner_up")
+    leader, runner = str(w.voi.attrs.get("leader")), str(w.voi.attrs.get("runner_up"))
     return {"n": len(w.worlds), "reps": w.reps, "rows": rows, "voi": voi, "leader": nm.get(leader, leader),
             "runner": nm.get(runner, runner)}
 

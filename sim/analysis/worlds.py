@@ -92,7 +92,7 @@ def draw_worlds(n: int, seed: int, posterior: tuple[pd.DataFrame, np.ndarray] | 
         sets, weights = posterior
         rng = np.random.default_rng(np.random.SeedSequence([seed, w, _PARAM_SET]))
         k = int(rng.choice(len(sets), p=weights))
-        worlds.append(World(w, k, {c: float(v) for c, v in sets.iloc[k].items()}, seed))
+        worlds.append(World(w, k, {str(c): float(v) for c, v in sets.iloc[k].items()}, seed))
     return worlds
 
 

@@ -68,7 +68,7 @@ def fig_voi(c: Comparison, lang: str = "en", top: int = 12) -> Figure:
     ax.barh(range(len(v)), v["rho_margin"].fillna(0.0), color=[colors[k] for k in v["kind"]])
     ax.set_yticks(range(len(v)), [input_label(i, lang) for i in v["input"]], fontsize=8)
     ax.axvline(0, color="grey", lw=0.8)
-    leader, runner = w.voi.attrs.get("leader"), w.voi.attrs.get("runner_up")
+    leader, runner = str(w.voi.attrs.get("leader")), str(w.voi.attrs.get("runner_up"))
     nm = _names(c, lang)
     ax.set_xlabel(_t(lang, f"与领先幅度的秩相关({nm.get(leader, leader)} 减 {nm.get(runner, runner)})",
                      f"rank correlation with the leader's margin ({nm.get(leader, leader)} minus "
@@ -113,8 +113,8 @@ def worlds_text(c: Comparison, lang: str = "en") -> str:
              f"{'scenario':<24} {'mean Δ':>8} {'5–95 % over worlds':>20} {'P(gain)':>8} {'P(best)':>8} "
              f"{'mean rank':>9}  P(beats next)"]
     for sid, r in w.summary.iterrows():
-        s = sv.loc[sid]
-        nxt = nm.get(s["next"], _t(lang, "基线", "the baseline"))
+        s = sv.loc[str(sid)]
+        nxt = nm.get(str(s["next"]), _t(lang, "基线", "the baseline"))
         mark = "✓" if s["survives"] else "?"
         lines.append(f"{sid:<24} {r['world_mean']:>+8.2f} [{r['world_p05']:>+8.2f}, {r['world_p95']:>+8.2f}] "
                      f"{r['p_gain']:>8.2f} {r['p_best']:>8.2f} {r['mean_rank']:>9.2f}  {s['p_beats_next']:.2f} vs "

@@ -116,8 +116,10 @@ def run_one(P_own: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed
 
     # events pending at once: at most one per offer plus the channels', the year's and the slot's
     cap = max_offers + 64
-    SK = np.empty((cap, 2))  # staged events: (time, scheduling number) …
-    SV = np.empty(cap, dtype=np.int64)  # … and kind · 2**40 + payload
+    SK_own = np.empty((cap, 2))  # staged events: (time, scheduling number) …
+    SV_own = np.empty(cap, dtype=np.int64)  # … and kind · 2**40 + payload
+    SK = borrow(SK_own)  # borrowed: the inlined helpers would count references to them on every event
+    SV = borrow(SV_own)
     ns = 0
     seq = 0
     per_year = 64  # buckets a year: about one event per bucket
@@ -137,8 +139,10 @@ def run_one(P_own: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed
     # FIFO queues (ring buffers) for brokers and public pilot slots. Their head, length and busy
     # count stay scalars of this loop, passed to and returned by _dequeue/_enqueue: keeping them
     # in arrays measured 8 % slower.
-    qb = np.empty(max_offers + 1, dtype=np.int64)
-    qp = np.empty(max_offers + 1, dtype=np.int64)
+    qb_own = np.empty(max_offers + 1, dtype=np.int64)
+    qp_own = np.empty(max_offers + 1, dtype=np.int64)
+    qb = borrow(qb_own)
+    qp = borrow(qp_own)
     qb_head = 0
     qb_len = 0
     qp_head = 0
@@ -351,7 +355,7 @@ def run_one(P_own: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed
     rules.year_end(P, F, W, R, n_years, n_years, seed, rep)
     rules.finalise(O, W, R, n_years)
     stats[0] += processed
-    keep(P_own, F_own, O_own, W_own, t_enter_own, fin_t0_own, fin_ok_own)
+    keep(P_own, F_own, O_own, W_own, t_enter_own, fin_t0_own, fin_ok_own, SK_own, SV_own, qb_own, qp_own)
     return R_own
 
 

@@ -98,7 +98,7 @@ class SweepMeta(Named):
                                     "(relative to the sweep file), e.g. a calibrated ensemble")
     samples: int = Field(16, ge=1, le=100_000, description="lhs: points; sobol: base sample N (a power of two)")
     reps: int = Field(100, ge=2, le=1_000_000, description="replications per point")
-    seed: int = Field(0, ge=0, le=2**62, description="master seed of the simulation (the same at every point)")
+    seed: int = Field(0, ge=0, lt=2**32, description="master seed of the simulation (the same at every point)")
     design_seed: int = Field(0, ge=0, le=2**31, description="seed of the lhs / sobol sampler")
     kpi: str = Field("industrialised", description="indicator summarised and analysed (a KPI key)")
     first_year: int | None = Field(None, ge=2000, le=2100, description="window start (default: policy start)")

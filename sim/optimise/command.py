@@ -1,0 +1,172 @@
+"""``convsim optimise``: check every input, search each budget, re-estimate, write the files.
+
+Everything the user gives is checked before any replication runs; a problem
+is one :class:`~sim.scenario.InputError` line (exit 2). The output folder is
+refused unless it is new, empty or made by ``convsim optimise`` (recognised by
+its ``optimise.json``); nothing else in it is ever deleted or overwritten.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sim import __version__
+from sim.analysis.compare import COMPARED
+from sim.scenario import InputError, Scenario, load_scenario
+
+GROUP_FILES = ("g1_awareness.toml", "g2_platforms.toml", "g3_talent.toml", "g4_intermediaries.toml",
+               "g5_finance.toml")
+MARKER = "optimise.json"
+DB = "study.optuna.log"
+#: Files this command writes into its folder (and so may replace there).
+OWN_FILES = (MARKER, DB, f"{DB}.lock", "best.toml", "best.csv", "result.json", "summary.txt",
+             "frontier.csv", "frontier.png", "frontier.json")
+
+
+def parse_budgets(text: str) -> list[float]:
+    """``"1e6,3000000,5e6"`` → budgets in yuan a year; InputError on anything else."""
+    out = []
+    for part in text.split(","):
+        try:
+            b = float(part.strip())
+        except ValueError:
+            raise InputError(f"--frontier: expected yuan amounts separated by commas, got {part.strip()!r}") from None
+        if not math.isfinite(b) or b <= 0:
+            raise InputError(f"--frontier: every budget must be a positive number of yuan, got {part.strip()!r}")
+        out.append(b)
+    return out
+
+
+def check_out(out: Path) -> None:
+    """Refuse a file, or a non-empty folder that ``convsim optimise`` did not make (and the places
+    :func:`sim.store.check_output_dir` refuses: the working directory, below a file, unwritable)."""
+    from sim.store import check_output_dir
+
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: --out must be a folder, and this is an existing file")
+    if not (out.is_dir() and any(out.iterdir())):
+        check_output_dir(out, "--out", ("optimise",))  # new or empty: where it is must be writable, not the cwd
+    else:
+        marker = out / MARKER
+        try:
+            ok = json.loads(marker.read_text(encoding="utf-8")).get("made_by") == "convsim optimise"
+        except (OSError, ValueError, AttributeError):
+            ok = False
+        if not ok:
+            raise InputError(f"{out}: --out is a non-empty folder not made by `convsim optimise`; "
+                             "give a new or empty folder")
+
+
+def _load_inputs(a: argparse.Namespace) -> tuple[Path, Scenario, list[Scenario], list[Scenario]]:
+    base_path = Path(a.baseline)
+    baseline = load_scenario(base_path)
+    d = base_path.parent
+    missing = [f for f in GROUP_FILES if not (d / f).is_file()]
+    if missing:
+        raise InputError(f"{d}: the group scenarios {', '.join(missing)} must lie beside the baseline")
+    groups = [load_scenario(d / f) for f in GROUP_FILES]
+    shipped = [load_scenario(p) for p in sorted(d.glob("*.toml")) if p.resolve() != base_path.resolve()]
+    return base_path, baseline, groups, shipped
+
+
+def run(a: argparse.Namespace) -> int:
+    """The ``optimise`` subcommand (arguments as parsed by :func:`sim.cli.build_parser`)."""
+    t0 = time.perf_counter()
+    if not math.isfinite(a.budget) or a.budget <= 0:
+        raise InputError(f"--budget must be a positive number of yuan a year, got {a.budget!r}")
+    if a.kpi not in COMPARED:
+        raise InputError(f"--kpi: unknown KPI {a.kpi!r}; allowed: {', '.join(COMPARED)}")
+    if not 9 <= a.reps <= 100_000:
+        raise InputError(f"--reps must be from 9 to 100000 (three rungs of successive halving), got {a.reps}")
+    if not 2 <= a.confirm_reps <= 100_000:
+        raise InputError(f"--confirm-reps must be from 2 to 100000, got {a.confirm_reps}")
+    budgets = sorted({a.budget, *(parse_budgets(a.frontier) if a.frontier else [])})
+    out = Path(a.out)
+    check_out(out)
+    base_path, baseline, groups, shipped = _load_inputs(a)
+
+    from sim.optimise.evaluate import Evaluator
+    from sim.optimise.space import Space
+    from sim.table import build_table
+
+    build_table(baseline, str(base_path))
+    space = Space(groups, baseline, str(base_path))
+    space.check_maxima()
+    for b in budgets:
+        if not any(space.single(d.id, b)[d.id] > 0 for d in space.dims):
+            raise InputError(f"budget {b:,.0f} yuan a year buys no lever at all")
+
+    # -- inputs are good: claim the folder, then simulate ----------------------------------------------------------
+    out.mkdir(parents=True, exist_ok=True)
+    from sim.optimise.report import write_json
+
+    if not (out / MARKER).exists():
+        write_json(out / MARKER, {"made_by": "convsim optimise", "version": __version__,
+                                  "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+                                  "files": list(OWN_FILES)})
+        from sim.store import write_marker
+
+        # the store's marker too: other commands recognise the folder as convsim's and what in it is convsim's
+        write_marker(out, "optimise", patterns=[*OWN_FILES, "frontier-*", ".*.tmp*"])
+    try:
+        return _search_all(a, out, budgets, base_path, baseline, space, shipped, Evaluator, t0)
+    except KeyboardInterrupt:
+        print(f"convsim: interrupted; every finished trial is kept in {out / DB}; run the same command again "
+              "to resume", file=sys.stderr)
+        return 130
+
+
+def _search_all(a: argparse.Namespace, out: Path, budgets: list[float], base_path: Path, baseline: Scenario,
+                space: Any, shipped: list[Scenario], Evaluator: Any, t0: float) -> int:
+    from tqdm.auto import tqdm
+
+    from sim.engines.fast import compile_time
+    from sim.optimise.report import Fresh, confirm, write_best, write_frontier, write_json
+    from sim.optimise.search import Search, SearchConfig
+    from sim.table import build_table
+
+    secs = compile_time(build_table(baseline, str(base_path)))
+    if not a.quiet:
+        print(f"fast engine ready in {secs:.1f} s", file=sys.stderr)
+    ev = Evaluator(baseline, a.kpi, a.seed)
+    searches = [Search(space, ev, SearchConfig(b, a.reps, a.trials, a.seed, a.kpi), out / DB, shipped)
+                for b in budgets]
+    done = sum(min(s.done(), a.trials) for s in searches)
+    if done and not a.quiet:
+        print(f"resuming: {done} of {a.trials * len(searches)} trials already in {out / DB}", file=sys.stderr)
+    results = {}
+    with tqdm(total=a.trials * len(searches), initial=done, desc="optimise", unit="trial", disable=a.quiet,
+              file=sys.stderr, dynamic_ncols=True, smoothing=0.05) as bar:
+        for s in searches:
+            bar.set_postfix_str(f"budget {s.cfg.budget / 1e6:g} M")
+            results[s.cfg.budget] = s.run(progress=bar.update)
+    if not a.frontier:  # the comparison needs the scenarios within the budget; the frontier's figure shows them all
+        from sim.optimise.report import max_cost
+
+        shipped = [sc for sc in shipped if max_cost(sc) <= a.budget * (1 + 1e-9)]
+    n_fresh = a.confirm_reps * (1 + 2 * len(budgets) + len(shipped))
+    with tqdm(total=n_fresh, desc="fresh replications", unit="rep", disable=a.quiet, file=sys.stderr,
+              dynamic_ncols=True) as bar:
+        fresh = Fresh(ev, a.confirm_reps, shipped, bar.update)
+        confirmed = {b: confirm(space, fresh, results[b], b) for b in budgets}
+    meta = {"seed": a.seed, "search_reps": a.reps, "confirm_reps": a.confirm_reps, "trials": a.trials,
+            "baseline": str(base_path), "window": list(ev.window), "version": __version__,
+            "wall_seconds": round(time.perf_counter() - t0, 1)}
+    main = confirmed[a.budget]
+    main.update(meta)
+    write_best(space, results[a.budget], main, out, base_path)
+    if a.frontier:
+        rows = [confirmed[b] for b in budgets]
+        write_frontier(rows, main["shipped"], out, a.kpi)
+        write_json(out / "frontier.json", {"budgets": rows, **meta})
+    print((out / "summary.txt").read_text(encoding="utf-8"))
+    files = "best.toml, best.csv, result.json, summary.txt" + (", frontier.csv, frontier.png" if a.frontier else "")
+    print(f"files: {out}/ {files} (study: {out / DB}); {time.perf_counter() - t0:.0f} s")
+    return 0

@@ -1,0 +1,346 @@
+"""The search: Optuna's TPE over lever intensities under a yearly budget, with racing.
+
+A *trial* proposes an intensity for every lever of the space; a mix that
+costs more than the budget in some year is repaired (every intensity scaled
+by the largest common factor that fits, whole units rounded down) before any
+replication runs, so no infeasible mix is ever simulated. Replications are
+spent by successive halving (Optuna's ``SuccessiveHalvingPruner``, reduction
+factor 3): every mix gets ``reps / 9`` paired replications, the best third of
+mixes at that rung ``reps / 3``, the best third of those all ``reps``. All
+mixes run on the same replication numbers, so their rankings at a rung are
+themselves paired comparisons.
+
+The first trials are not sampled but planned (a warm start): each lever alone
+at the largest intensity the budget affords (these are never pruned: they
+also give the best single lever), the shipped scenarios that fit the budget,
+and two greedy mixes built from the single levers' gain per yuan. TPE
+(seeded, multivariate) proposes the rest, over the :data:`SCREEN` levers with
+the best single gain per yuan (screening: a lever that does little alone at
+the whole budget is left at 0; TPE in 21 dimensions with ≈ 200 trials would
+mostly spread money thin). The study lives in a journal file (Optuna's JournalStorage), so an
+interrupted search resumes where it stopped (finished trials are kept; a
+trial cut short is marked failed and not counted).
+
+The best few distinct mixes that survived every rung (:data:`FINALISTS`) are
+then run on a second set of replication numbers (``reps … 2·reps − 1``), and the
+best there is chosen: one more guard against picking a mix for its lucky noise.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import optuna
+
+from sim.optimise.evaluate import Evaluator
+from sim.optimise.space import Mix, Space
+from sim.scenario import Scenario
+
+DONE = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+#: How many levers (best single gain per yuan first) TPE searches over.
+SCREEN = 8
+#: A lever that would get less than this share of the budget is dropped from a proposed mix (ASM: a budget
+#: office does not run a measure on crumbs; it also keeps the chosen mix readable).
+MIN_SHARE = 0.05
+#: Grid of intensities TPE proposes for continuous levers.
+STEP = 0.05
+#: Mixes re-run on the selection replications before one is chosen.
+FINALISTS = 5
+#: Successive-halving reduction factor: each rung keeps the best third and triples the replications.
+REDUCTION = 3
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """What a search is asked: budget (yuan a year), replications per surviving mix, trials, seed, KPI."""
+
+    budget: float
+    reps: int
+    trials: int
+    seed: int
+    kpi: str
+
+    @property
+    def study_name(self) -> str:
+        return f"budget{self.budget:.0f}-{self.kpi}-seed{self.seed}-reps{self.reps}"
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The outcome: the best mix, the best single lever, and what the search did."""
+
+    best_mix: Mix
+    best_score: float
+    selection_score: float
+    best_trial: int
+    best_tag: str
+    single_id: str
+    single_mix: Mix
+    single_score: float
+    complete: int
+    pruned: int
+    reps_run: int
+
+
+def rungs(reps: int) -> list[tuple[int, int]]:
+    """Replications at each rung and the rung's step (resource units of reps / 9): (reps, step)."""
+    unit = math.ceil(reps / REDUCTION**2)
+    return [(min(reps, unit), 1), (min(reps, unit * REDUCTION), REDUCTION), (reps, REDUCTION**2)]
+
+
+def _name(space: Space, lever_id: str) -> str:
+    d = space.by_id[lever_id]
+    return f"n_{d.id}" if d.whole else f"k_{d.id}"
+
+
+def mix_key(mix: Mix) -> tuple[tuple[str, float], ...]:
+    """A mix as a hashable key (levers that are on, intensities to 9 decimals)."""
+    return tuple(sorted((i, round(k, 9)) for i, k in mix.items() if k > 0))
+
+
+def mix_params(space: Space, mix: Mix) -> dict[str, float | int]:
+    """Optuna parameters that propose ``mix`` (for planned trials)."""
+    out: dict[str, float | int] = {}
+    for d in space.dims:
+        k = mix.get(d.id, 0.0)
+        out[_name(space, d.id)] = int(round(k * d.lever.value)) if d.whole else float(k)
+    return out
+
+
+def shipped_mix(space: Space, sc: Scenario) -> Mix | None:
+    """A shipped scenario as intensities of the space's levers, or None if it has a lever outside the space."""
+    mix: Mix = {}
+    for lv in sc.levers:
+        d = space.by_id.get(lv.id)
+        if d is None or d.lever.param != lv.param or d.lever.mode != lv.mode:
+            return None
+        if d.whole:
+            mix[lv.id] = lv.value / d.lever.value
+        else:
+            mix[lv.id] = (lv.yearly_cost_yuan / d.lever.yearly_cost_yuan) ** (1.0 / (d.lever.cost_exponent or 1.0))
+    return mix
+
+
+def _rates(space: Space, singles: dict[str, tuple[Mix, float]]) -> dict[str, float]:
+    """Gain per yuan of each single lever that gains at all."""
+    rate = {}
+    for lid, (mix, score) in singles.items():
+        cost = space.max_yearly_cost(mix)
+        if score > 0 and cost > 0:
+            rate[lid] = score / cost
+    return rate
+
+
+def screened(space: Space, singles: dict[str, tuple[Mix, float]]) -> list[str]:
+    """The levers TPE searches: the :data:`SCREEN` best by single gain per yuan, in the space's order."""
+    rate = _rates(space, singles)
+    keep = set(sorted(rate, key=lambda i: -rate[i])[:SCREEN])
+    return [d.id for d in space.dims if d.id in keep] or [d.id for d in space.dims]
+
+
+def greedy(space: Space, singles: dict[str, tuple[Mix, float]], budget: float, cap_share: float = 1.0) -> Mix:
+    """Fill the budget lever by lever in order of the single levers' gain per yuan.
+
+    Each lever takes at most its single intensity and at most ``cap_share`` of the budget.
+    """
+    rate = _rates(space, singles)
+    left = budget
+    out: Mix = {}
+    for lid in sorted(rate, key=lambda i: -rate[i]):
+        k = min(singles[lid][0][lid], space.single(lid, min(left, cap_share * budget))[lid])
+        if k <= 0:
+            continue
+        out[lid] = k
+        left = budget - space.max_yearly_cost(out)
+    return space.repair(out, budget)
+
+
+def storage_of(path: str | Path) -> optuna.storages.JournalStorage:
+    """The study's file: Optuna's journal storage, an append-only log of every trial.
+
+    Resume works as with Optuna's SQLite storage (the log is replayed), but the
+    study is read from memory: the SQLite storage re-read every trial from disk
+    several times per trial (≈ 3.5× the journal's overhead at 80 trials, growing
+    with the square of the trials) and committed every parameter with an fsync.
+    """
+    from optuna.storages.journal import JournalFileBackend
+
+    return optuna.storages.JournalStorage(JournalFileBackend(str(Path(path).resolve())))
+
+
+class Search:
+    """One budget's study: planned trials, then TPE, with successive halving."""
+
+    def __init__(self, space: Space, ev: Evaluator, cfg: SearchConfig, db: str | Path,
+                 shipped: list[Scenario] | None = None) -> None:
+        self.space, self.ev, self.cfg = space, ev, cfg
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            sampler = optuna.samplers.TPESampler(seed=cfg.seed, multivariate=True, n_startup_trials=10)
+        pruner = optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=REDUCTION,
+                                                        min_early_stopping_rate=0)
+        self.study = optuna.create_study(study_name=cfg.study_name, storage=storage_of(db),
+                                         direction="maximize",
+                                         sampler=sampler, pruner=pruner, load_if_exists=True)
+        self.plan: list[tuple[str, Mix]] = [(f"single:{d.id}", space.single(d.id, cfg.budget)) for d in space.dims
+                                            if space.single(d.id, cfg.budget)[d.id] > 0]
+        for sc in shipped or []:
+            m = shipped_mix(space, sc)
+            if m is not None and space.max_yearly_cost(m) <= cfg.budget * (1 + 1e-9):
+                self.plan.append((f"shipped:{sc.id}", space.repair(m, cfg.budget)))
+        self._n_singles = sum(tag.startswith("single:") for tag, _ in self.plan)
+        self._singles_done: dict[str, tuple[Mix, float]] | None = None
+        self._planned = False
+        #: finished mixes: their intermediate values and final value (None if pruned)
+        self._seen: dict[tuple[tuple[str, float], ...], tuple[dict[int, float], float | None]] = {}
+        self._last: tuple[tuple[tuple[str, float], ...], dict[int, float]] | None = None
+        for t in self.study.get_trials(deepcopy=False, states=DONE):
+            if "mix" in t.user_attrs:
+                self._seen[mix_key(t.user_attrs["mix"])] = (dict(t.intermediate_values), t.value)
+
+    # -- bookkeeping -------------------------------------------------------------------------------------------
+    def done(self) -> int:
+        return len(self.study.get_trials(deepcopy=False, states=DONE))
+
+    def _covered(self) -> set[str]:
+        states = (*DONE, optuna.trial.TrialState.WAITING)
+        return {str(t.user_attrs.get("tag")) for t in self.study.get_trials(deepcopy=False, states=states)}
+
+    def _enqueue(self, tag: str, mix: Mix) -> None:
+        self.study.enqueue_trial(mix_params(self.space, mix), user_attrs={"tag": tag})
+
+    def _singles(self) -> dict[str, tuple[Mix, float]]:
+        if self._singles_done is not None:
+            return self._singles_done
+        out = {}
+        for t in self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
+            tag = str(t.user_attrs.get("tag", ""))
+            if tag.startswith("single:") and t.value is not None:
+                out[tag.removeprefix("single:")] = (dict(t.user_attrs["mix"]), float(t.value))
+        if len(out) == self._n_singles:
+            self._singles_done = out  # complete trials never change: no need to read them again
+        return out
+
+    def _plan_next(self) -> None:
+        if self._planned:
+            return
+        covered = self._covered()
+        for tag, mix in self.plan:
+            if tag not in covered:
+                self._enqueue(tag, mix)
+                covered.add(tag)
+        singles = self._singles()
+        if len(singles) == self._n_singles:
+            for tag, share in (("greedy", 1.0), ("greedy_spread", 1 / 3)):
+                if tag not in covered:
+                    self._enqueue(tag, greedy(self.space, singles, self.cfg.budget, share))
+            self._planned = True  # everything planned is finished or waiting in the queue
+
+    # -- one trial ---------------------------------------------------------------------------------------------
+    def _objective(self, trial: optuna.Trial) -> float:
+        raw: Mix = {}
+        tag = str(trial.user_attrs.get("tag", "tpe"))
+        searched = set(screened(self.space, self._singles())) if tag == "tpe" else set(self.space.by_id)
+        for d in self.space.dims:
+            if d.id not in searched:
+                continue
+            if d.whole:
+                raw[d.id] = trial.suggest_int(f"n_{d.id}", 0, d.max_units) / d.lever.value
+            else:
+                raw[d.id] = trial.suggest_float(f"k_{d.id}", 0.0, d.k_max)
+        if tag == "tpe":  # proposals on a grid of STEP, and no crumbs
+            raw = {i: (k if self.space.by_id[i].whole else round(k / STEP) * STEP) for i, k in raw.items()}
+            small = {i for i, k in raw.items() if self.space.by_id[i].cost(k) < MIN_SHARE * self.cfg.budget}
+            mix = self.space.repair({i: k for i, k in raw.items() if i not in small}, self.cfg.budget)
+            mix = {i: (0.0 if self.space.by_id[i].cost(k) < MIN_SHARE * self.cfg.budget else k)
+                   for i, k in mix.items()}
+        else:
+            mix = self.space.repair(raw, self.cfg.budget)
+        trial.set_user_attr("mix", mix)
+        trial.set_user_attr("max_yearly_cost", self.space.max_yearly_cost(mix))
+        if "tag" not in trial.user_attrs:
+            trial.set_user_attr("tag", tag)
+        key = mix_key(mix)
+        steps_seen: dict[int, float] = {}
+        self._last = (key, steps_seen)
+        if key in self._seen:  # the same mix again (TPE's grid, whole units): its replications would be the same
+            steps, value = self._seen[key]
+            steps_seen.update(steps)
+            for step, v in steps.items():
+                trial.report(v, step)
+            if value is None:
+                raise optuna.TrialPruned
+            return value
+        sc = self.space.scenario(mix)
+        diffs: np.ndarray = np.empty(0)
+        done = 0
+        for n, step in rungs(self.cfg.reps):
+            if n > done:
+                diffs = np.concatenate([diffs, self.ev.delta(sc, range(done, n))])
+                done = n
+            trial.report(self.ev.score(diffs), step)
+            steps_seen[step] = self.ev.score(diffs)
+            if not tag.startswith("single:") and step < REDUCTION**2 and trial.should_prune():
+                raise optuna.TrialPruned
+        return self.ev.score(diffs)
+
+    def run(self, progress: Callable[[int], None] | None = None) -> SearchResult:
+        """Run trials until ``cfg.trials`` are finished (complete or pruned); resume what the file holds."""
+        while self.done() < self.cfg.trials:
+            self._plan_next()
+            trial = self.study.ask()
+            self._last = None
+            try:
+                value = self._objective(trial)
+            except optuna.TrialPruned:
+                self.study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+                self._remember(trial, None)
+            except BaseException:
+                self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                raise
+            else:
+                self.study.tell(trial, value)
+                self._remember(trial, value)
+            if progress is not None:
+                progress(1)
+        return self.result()
+
+    def _remember(self, trial: optuna.Trial, value: float | None) -> None:
+        if self._last is not None:
+            self._seen[self._last[0]] = (self._last[1], value)
+
+    def result(self) -> SearchResult:
+        complete = self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+        pruned = self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.PRUNED,))
+        if not complete:
+            raise RuntimeError("no trial completed")
+        cands: list[optuna.trial.FrozenTrial] = []
+        seen = set()
+        for t in sorted(complete, key=lambda t: (-float(t.value or 0.0), t.number)):
+            key = mix_key(t.user_attrs["mix"])
+            if key not in seen:
+                seen.add(key)
+                cands.append(t)
+            if len(cands) == FINALISTS:
+                break
+        sel = range(self.cfg.reps, 2 * self.cfg.reps)
+        scores = {t.number: self.ev.score(self.ev.delta(self.space.scenario(dict(t.user_attrs["mix"])), sel))
+                  for t in cands}
+        best = max(cands, key=lambda t: (scores[t.number], -t.number))
+        singles = self._singles()
+        if singles:
+            sid = max(singles, key=lambda i: singles[i][1])
+            smix, sscore = singles[sid]
+        else:
+            sid, smix, sscore = "", {}, float("nan")
+        return SearchResult(best_mix=dict(best.user_attrs["mix"]), best_score=float(best.value or 0.0),
+                            selection_score=scores[best.number],
+                            best_trial=best.number, best_tag=str(best.user_attrs.get("tag", "")), single_id=sid,
+                            single_mix=smix, single_score=sscore, complete=len(complete), pruned=len(pruned),
+                            reps_run=self.ev.reps_run)
