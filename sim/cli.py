@@ -329,6 +329,11 @@ def cmd_sweep(a: argparse.Namespace) -> int:
 
 def cmd_calibrate(a: argparse.Namespace) -> int:
     from sim.sweep import load_sweep
+
+    if a.method == "smc" or (a.method == "auto" and _has_table(a.spec, "smc")):
+        from sim.cli_calibrate import cmd_calibrate_smc
+
+        return cmd_calibrate_smc(a)
     from sim.sweep.calibrate import calibration_text, check_window, write_calibration
 
     sw = load_sweep(a.spec)
@@ -359,6 +364,16 @@ def cmd_params(a: argparse.Namespace) -> int:
     return 0
 
 
+def _has_table(path: str, table: str) -> bool:
+    """Whether the TOML file has ``[table]`` (anything unreadable is left to the loaders to report)."""
+    import tomllib
+
+    try:
+        return table in tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+
+
 def _is_sweep_file(path: str) -> bool:
     """A sweep (or calibration) file has a ``[sweep]`` table; anything unreadable is left to the scenario loader."""
     import tomllib
@@ -371,6 +386,13 @@ def _is_sweep_file(path: str) -> bool:
 
 def cmd_validate(a: argparse.Namespace) -> int:
     for path in a.files:
+        if _has_table(path, "smc"):
+            from sim.calibration.priors import load_calibration
+
+            cal = load_calibration(path)
+            print(f"{path}: ok — ABC-SMC calibration {cal.id}, {len(cal.names)} parameters, "
+                  f"{cal.spec.smc.population} particles × {cal.spec.smc.reps} replications")
+            continue
         if _is_sweep_file(path):
             from sim.sweep import load_sweep
             from sim.sweep.runner import check_points
@@ -568,10 +590,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_sweep)
 
-    k = sub.add_parser("calibrate", help="run a calibration sweep over 2018–2022 and keep the points that "
-                       "reproduce the report's figures (an ensemble)")
-    k.add_argument("spec", help="calibration sweep file (.toml), e.g. calibration/priors.toml")
+    k = sub.add_parser("calibrate", help="calibrate to the report's 2018–2022 figures: ABC-SMC (--method smc, "
+                       "a posterior) or rejection over a sweep (an ensemble); resumes if interrupted")
+    k.add_argument("spec", help="calibration file (.toml): calibration/smc.toml (smc) or calibration/priors.toml "
+                   "(rejection)")
     k.add_argument("--out", help="output folder (default runs/calibrate-<id>)")
+    from sim.cli_calibrate import add_smc_options
+
+    add_smc_options(k, _positive, _nonneg)
     k.add_argument("--tolerance", type=_share, default=0.0,
                    help="accept a target missed by at most this share of the nearer end of its range (default 0)")
     for arg, kw in (("--backend", {"choices": ("local", "dask"), "default": "local"}), ("--scheduler", {}),

@@ -51,6 +51,8 @@ def cmd_targets(a: argparse.Namespace) -> int:
     from sim.scenario import with_horizon
     from sim.store import atomic_folder
 
+    if a.posterior is None and a.sets is not None:
+        raise InputError("--sets: only with --posterior")
     targets = load_targets()
     sc = load_scenario(a.scenario)
     t = sc.params.time
@@ -61,6 +63,9 @@ def cmd_targets(a: argparse.Namespace) -> int:
     table = build_table(sc, a.scenario)
     out = Path(a.out) if a.out else Path("runs") / "targets"
     state = _check_out(out, "--out", ("targets",))
+    if a.posterior is not None:
+        return _targets_posterior(a, sc, table, out, state)
+    a.reps = a.reps if a.reps is not None else 300
     _check_memory(a.reps, table.n_years, 1)
     engine = resolve_engine(a.engine, a.reps)
     _report_compile(engine, table, a.quiet)
@@ -76,6 +81,31 @@ def cmd_targets(a: argparse.Namespace) -> int:
     return 0
 
 
+def _targets_posterior(a: argparse.Namespace, sc, table, out: Path, state) -> int:  # type: ignore[no-untyped-def]
+    """``targets --posterior FILE``: every target under the calibrated posterior (posterior predictive check)."""
+    from sim.calibration.figures import predictive
+    from sim.calibration.predictive import predictive_table, predictive_text, read_posterior
+    from sim.cli_calibrate import PNG_TAG
+    from sim.store import atomic_folder
+
+    post = read_posterior(a.posterior)
+    sets = a.sets if a.sets is not None else 200
+    reps = a.reps if a.reps is not None else 10
+    _check_memory(sets * reps, table.n_years, 1, "--sets × --reps")
+    _report_compile("fast", table, a.quiet)
+    res = predictive_table(sc, post, sets=sets, reps=reps, seed=a.seed, progress=not a.quiet)
+    _say_replacing(state, out, a.quiet)
+    with atomic_folder(out, kind="targets") as tmp:
+        res.to_csv(tmp / "targets.csv", index=False, float_format="%.6g")
+        from sim.analysis.figures import style
+
+        with style():
+            predictive(res).savefig(tmp / "targets.png", dpi=120, format="png", metadata={"Software": PNG_TAG})
+    print(predictive_text(res).replace("Posterior predictive check", f"{a.posterior}: posterior predictive check"))
+    print(f"\ntargets: {out / 'targets.csv'}  figure: {out / 'targets.png'}")
+    return 0
+
+
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """The parsers of `convsim levers` and `convsim targets` (called by :func:`sim.cli.build_parser`)."""
     from sim.cli import _at_least_two, _nonneg
@@ -87,7 +117,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     lv.add_argument("--out", help="output folder (default runs/levers)")
     tg = sub.add_parser("targets", help="the baseline's 2018–2022 against the report's figures (calibration targets)")
     tg.add_argument("--scenario", default="scenarios/baseline.toml", help="scenario (default scenarios/baseline.toml)")
-    tg.add_argument("--reps", type=_at_least_two, default=300, help="replications, at least 2 (default 300)")
+    tg.add_argument("--reps", type=_at_least_two, default=None,
+                    help="replications, at least 2 (default 300; with --posterior: per parameter set, default 10)")
+    tg.add_argument("--posterior", help="calibrated parameter sets (CSV: one column per parameter and weight, e.g. "
+                    "calibration/posterior.csv): the targets under the posterior (sets drawn by weight)")
+    tg.add_argument("--sets", type=_at_least_two, default=None,
+                    help="with --posterior: parameter sets drawn by weight (default 200)")
     tg.add_argument("--out", help="output folder (default runs/targets)")
     for q, func in ((lv, cmd_levers), (tg, cmd_targets)):
         q.add_argument("--seed", type=_nonneg, default=0, help="master seed (default 0)")

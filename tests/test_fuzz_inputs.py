@@ -33,7 +33,7 @@ from sim.cli import main
 from tests.conftest import ROOT
 
 SHIPPED = sorted([*(ROOT / "scenarios").glob("*.toml"), *(ROOT / "sweeps").glob("*.toml"),
-                  ROOT / "calibration" / "priors.toml"])
+                  ROOT / "calibration" / "priors.toml", ROOT / "calibration" / "smc.toml"])
 #: Values a fuzzed key may get: other types and extremes.
 EXTREMES: list[Any] = [-1, 0, 1, 2, 2**31, 2**63, -(2**63), 1e308, -1e308, 1e-320, math.nan, math.inf, -math.inf,
                        "", "x", "nan", "1e999", "../../etc/passwd", True, False, [], [1, "a"], {}, {"k": 1}]
@@ -177,19 +177,24 @@ def argvs(draw: st.DrawFn) -> list[str]:
         argv.append(draw(st.sampled_from(["scenarios/baseline.toml", "scenarios/g4_intermediaries.toml",
                                           "missing.toml", "mine/notes.txt", "scenarios"])))
     elif cmd in ("sweep", "calibrate"):
-        argv.append(draw(st.sampled_from(["sweeps/bottlenecks.toml", "calibration/priors.toml", "missing.toml"])))
+        argv.append(draw(st.sampled_from(["sweeps/bottlenecks.toml", "calibration/priors.toml", "missing.toml",
+                                          *(["calibration/smc.toml"] if cmd == "calibrate" else [])])))
     options = {
         "run": ["--reps", "--seed", "--out", "--engine", "--lang"],
         "compare": ["--reps", "--precision", "--max-reps", "--seed", "--report", "--engine", "--baseline"],
         "trace": ["--rep", "--seed", "--out"],
         "sweep": ["--out", "--backend", "--scheduler", "--workers"],
-        "calibrate": ["--out", "--tolerance", "--backend", "--workers"],
+        "calibrate": ["--out", "--tolerance", "--backend", "--workers", "--method", "--export", "--predictive-sets"],
     }[cmd]
     for opt in draw(st.lists(st.sampled_from(options), max_size=3, unique=True)):
         if opt in ("--out", "--report"):
             value = draw(st.sampled_from(PATHS + (["t.csv", "mine/notes.txt"] if cmd == "trace" else [])))
         elif opt == "--engine":
             value = draw(st.sampled_from(["auto", "fast", "simpy", "warp"]))
+        elif opt == "--method":
+            value = draw(st.sampled_from(["auto", "smc", "rejection", "mcmc"]))
+        elif opt == "--export":
+            value = draw(st.sampled_from(PATHS))
         elif opt == "--lang":
             value = draw(st.sampled_from(["en", "zh", "fr"]))
         elif opt == "--backend":
@@ -210,6 +215,7 @@ def argvs(draw: st.DrawFn) -> list[str]:
 @given(argv=argvs())
 def test_options_are_checked_before_any_work(tree: Path, argv: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     import sim.analysis.compare
+    import sim.calibration.smc
     import sim.cli
     import sim.engines.reference
     import sim.experiment
@@ -224,7 +230,7 @@ def test_options_are_checked_before_any_work(tree: Path, argv: list[str], monkey
     with (mock.patch.object(sim.cli, "_report_compile", _stop), mock.patch.object(sim.experiment, "run_records", _stop),
           mock.patch.object(sim.analysis.compare, "run_records", _stop),
           mock.patch.object(sim.engines.reference, "trace_reference", _stop),
-          mock.patch.object(sim.sweep, "run_sweep", _stop),
+          mock.patch.object(sim.sweep, "run_sweep", _stop), mock.patch.object(sim.calibration.smc, "run_smc", _stop),
           contextlib.redirect_stdout(out), contextlib.redirect_stderr(err)):
         try:
             code = main(argv)

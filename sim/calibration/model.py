@@ -1,0 +1,120 @@
+"""The simulator as ABC sees it: parameters in, the report's figures (target means) out, and a distance.
+
+* :func:`window_scenario`: the calibrated scenario with some parameters set,
+  simulated only to the end of the report's window (2022): nothing after it
+  enters a target, so the years 2023–2027 are not run.
+* :func:`targets`: the report's figures for 2018–2022 as (low, high) bands per
+  KPI (``calibration/targets.toml`` through :mod:`sim.analysis.targets` when
+  the package has it, else ``REPORT_TARGETS``).
+* :func:`summaries`: the mean of every target KPI over ``reps`` replications.
+  The seed of a parameter set is a hash of (master seed, its values), so a set
+  always gives the same summaries, and two sets never share random numbers.
+* :func:`distance`: the largest of each target's distance from the centre of
+  its band in units of the band's half-width. A parameter set whose every mean
+  lies within every band has distance ≤ 1; a distance of 2 means that some
+  target lies one half-width outside its band.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import struct
+from collections.abc import Mapping
+
+import numpy as np
+
+from sim.errors import InputError
+from sim.params import Params
+from sim.scenario import Scenario, scenario_from_dict
+
+#: The report's window ("five years").
+WINDOW = (2018, 2022)
+
+
+def targets() -> dict[str, tuple[float, float]]:
+    """KPI → (low, high): every figure of the report a mean over 2018–2022 must reach (T2–T9, T11).
+
+    The ``mean`` targets of ``calibration/targets.toml`` over the whole window (:func:`report_targets`).
+    """
+    from sim.analysis.targets import report_targets
+
+    return dict(report_targets())
+
+
+def window_scenario(base: Scenario, values: Mapping[str, float]) -> Scenario:
+    """``base`` with each ``values[param]`` set, simulated to the end of the report's window only."""
+    data = base.model_dump(mode="python")
+    for param, v in values.items():
+        g, n = param.split(".", 1)
+        kind = Params.model_fields[g].annotation.model_fields[n].annotation  # type: ignore[union-attr]
+        data["params"][g][n] = int(round(v)) if kind is int else float(v)
+    t = data["params"]["time"]
+    if t["start_year"] != WINDOW[0] or t["horizon_year"] < WINDOW[1]:
+        raise InputError(f"{base.id}: calibration compares 2018–2022 with the report; the scenario must start in "
+                         f"{WINDOW[0]} and run to {WINDOW[1]} at least")
+    t["horizon_year"] = WINDOW[1]
+    data["levers"] = [lv for lv in data["levers"] if (lv.get("start_year") or t["policy_start_year"]) <= WINDOW[1]]
+    return scenario_from_dict(data, f"<{base.id} for calibration>")
+
+
+def particle_seed(seed: int, values: Mapping[str, float]) -> int:
+    """The simulation seed of one parameter set: a hash of the master seed and its values (32 bits, the engines')."""
+    h = hashlib.blake2b(digest_size=4)
+    h.update(struct.pack("<q", seed))
+    for name in sorted(values):
+        h.update(name.encode())
+        h.update(struct.pack("<d", float(values[name])))
+    return int.from_bytes(h.digest(), "little")
+
+
+def summaries(base: Scenario, values: Mapping[str, float], reps: int, seed: int,
+              keys: list[str] | None = None) -> dict[str, float]:
+    """Mean over replications 0 … reps − 1 of every target KPI, 2018–2022, at parameter values ``values``."""
+    from sim.analysis.kpi import kpis
+    from sim.experiment import run_records
+    from sim.table import build_table
+
+    table = build_table(window_scenario(base, values))
+    records = run_records(table, particle_seed(seed, values), range(reps), engine="fast")
+    k = kpis(records, *WINDOW)
+    return {key: float(k[key].mean()) for key in (keys if keys is not None else targets())}
+
+
+def band_distances(x: Mapping[str, float], bands: Mapping[str, tuple[float, float]]) -> dict[str, float]:
+    """Each target's distance from its band's centre, in half-widths (≤ 1 inside the band)."""
+    out = {}
+    for key, (lo, hi) in bands.items():
+        v = float(x[key])
+        if not math.isfinite(v):
+            out[key] = math.inf
+        elif math.isfinite(hi):
+            half = (hi - lo) / 2 or 1e-12
+            out[key] = abs(v - (lo + hi) / 2) / half
+        else:  # a floor only: inside at or above it, then in units of a tenth of the floor below it
+            out[key] = 1.0 if v >= lo else 1.0 + (lo - v) / (0.1 * abs(lo) or 1.0)
+    return out
+
+
+def distance(x: Mapping[str, float], bands: Mapping[str, tuple[float, float]]) -> float:
+    """The largest band distance over every target (≤ 1 ⇔ every mean within its band)."""
+    return float(max(band_distances(x, bands).values()))
+
+
+def centres(bands: Mapping[str, tuple[float, float]]) -> dict[str, float]:
+    """The band centres, stored as pyabc's "observed" summary statistics (for the record)."""
+    return {k: (lo + hi) / 2 if math.isfinite(hi) else lo for k, (lo, hi) in bands.items()}
+
+
+def as_array(x: Mapping[str, float], keys: list[str]) -> np.ndarray:
+    """Summary statistics as a vector in ``keys`` order."""
+    return np.array([float(x[k]) for k in keys])
+
+
+
+def target_ids() -> dict[str, str]:
+    """KPI → the report's target id (T2 …) of every target scored."""
+    from sim.analysis.targets import load_targets
+
+    ids = {t.kpi: t.id for t in load_targets() if t.check == "mean" and (t.first_year, t.last_year) == WINDOW}
+    return {k: ids.get(k, k) for k in targets()}

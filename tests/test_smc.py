@@ -1,0 +1,227 @@
+"""Calibration by ABC-SMC (sim.calibration, `convsim calibrate --method smc`): recovery, resume, seeds, bad input.
+
+Tiny settings (a few parameters, populations of 20–40, 2–5 replications) so the file runs in about a minute.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import tomli_w
+
+from sim.calibration import model, smc
+from sim.calibration.predictive import read_posterior
+from sim.calibration.priors import load_calibration
+from sim.cli import main
+from sim.errors import InputError
+from tests.conftest import BASELINE, ROOT
+
+PRIORS = [
+    {"param": "contract.base_logit", "min": -2.2, "max": -0.8, "why": "ASM test"},
+    {"param": "subsidy.claim_prob", "min": 0.2, "max": 0.7, "why": "ASM test"},
+]
+
+
+def write_spec(folder: Path, priors: list[dict[str, Any]] | None = None, **smc_: Any) -> Path:
+    """A calibration file in ``folder`` on the baseline scenario, tiny by default."""
+    meta = {"id": "tiny", "name_en": "tiny", "name_zh": "小", "scenario": str(BASELINE), "population": 20,
+            "generations": 3, "reps": 2, "seed": 3, "min_epsilon": 0.0, "min_acceptance": 0.0}
+    meta.update(smc_)
+    path = folder / "smc.toml"
+    path.write_text(tomli_w.dumps({"smc": meta, "priors": priors or PRIORS}), encoding="utf-8")
+    return path
+
+
+def populations(out: Path) -> list[pd.DataFrame]:
+    """Every generation's particles and weights, as stored in the history."""
+    cal_gens = smc.read_generations(out / smc.DB)
+    import pyabc
+
+    h = pyabc.History(f"sqlite:///{out / smc.DB}", create=False)
+    return [h.get_distribution(m=0, t=g.t)[0].assign(w=h.get_distribution(m=0, t=g.t)[1]) for g in cal_gens]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
+    """Three generations in one go: the reference for the resume and seed tests."""
+    d = tmp_path_factory.mktemp("smc_ref")
+    cal = load_calibration(write_spec(d))
+    gens = smc.run_smc(cal, d / "out")
+    assert [g.t for g in gens] == [0, 1, 2]
+    return d / "out", smc.posterior(cal, d / "out" / smc.DB)
+
+
+def test_same_seed_same_posterior(tmp_path: Path, uninterrupted: tuple[Path, pd.DataFrame]) -> None:
+    cal = load_calibration(write_spec(tmp_path))
+    smc.run_smc(cal, tmp_path / "out")
+    pd.testing.assert_frame_equal(smc.posterior(cal, tmp_path / "out" / smc.DB), uninterrupted[1], check_exact=True)
+    (tmp_path / "other").mkdir()
+    other = load_calibration(write_spec(tmp_path / "other", seed=4))
+    smc.run_smc(other, tmp_path / "other" / "out", generations=1)
+    first = smc.posterior(cal, tmp_path / "out" / smc.DB, t=0)["contract.base_logit"]
+    assert not np.allclose(smc.posterior(other, tmp_path / "other" / "out" / smc.DB)["contract.base_logit"], first)
+
+
+def test_continued_run_keeps_finished_generations(tmp_path: Path, uninterrupted: tuple[Path, pd.DataFrame]) -> None:
+    cal = load_calibration(write_spec(tmp_path))
+    out = tmp_path / "out"
+    assert [g.t for g in smc.run_smc(cal, out, generations=2)] == [0, 1]
+    before = populations(out)
+    sims_before = [g.simulations for g in smc.read_generations(out / smc.DB)]
+    gens = smc.run_smc(cal, out)  # continues: generation 2 only
+    assert [g.t for g in gens] == [0, 1, 2]
+    after = populations(out)
+    for a, b in zip(before, after[:2], strict=True):
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert [g.simulations for g in gens[:2]] == sims_before
+    pd.testing.assert_frame_equal(smc.posterior(cal, out / smc.DB), uninterrupted[1], check_exact=True)
+
+
+def test_killed_run_resumes_from_last_generation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 uninterrupted: tuple[Path, pd.DataFrame]) -> None:
+    spec = write_spec(tmp_path)
+    out = tmp_path / "out"
+    calls = {"n": 0}
+    real = smc.Simulator.__call__
+
+    def dies_in_generation_2(self: smc.Simulator, pars: dict[str, float]) -> dict[str, float]:
+        calls["n"] += 1
+        if len(smc.read_generations(out / smc.DB)) == 2 and calls["n"] % 7 == 0:
+            raise KeyboardInterrupt  # Ctrl-C in the middle of generation 2
+        return real(self, pars)
+
+    monkeypatch.setattr(smc.Simulator, "__call__", dies_in_generation_2)
+    assert main(["calibrate", str(spec), "--method", "smc", "--out", str(out), "--quiet"]) == 130
+    assert [g.t for g in smc.read_generations(out / smc.DB)] == [0, 1]
+    monkeypatch.setattr(smc.Simulator, "__call__", real)
+    counted = {"n": 0}
+
+    def counting(self: smc.Simulator, pars: dict[str, float]) -> dict[str, float]:
+        counted["n"] += 1
+        return real(self, pars)
+
+    monkeypatch.setattr(smc.Simulator, "__call__", counting)
+    assert main(["calibrate", str(spec), "--out", str(out), "--quiet", "--predictive-sets", "5",
+                 "--predictive-reps", "2"]) == 0
+    gens = smc.read_generations(out / smc.DB)
+    assert [g.t for g in gens] == [0, 1, 2]
+    assert counted["n"] == gens[2].simulations  # generations 0 and 1 were not simulated again
+    post = pd.read_csv(out / "posterior.csv")
+    pd.testing.assert_frame_equal(post, uninterrupted[1], check_exact=False, rtol=1e-9)
+    assert list(post.columns) == ["contract.base_logit", "subsidy.claim_prob", "weight"]
+    assert abs(post["weight"].sum() - 1) < 1e-9
+    for f in ("posterior_predictive.csv", "posterior_predictive.png", "posterior_marginals.png", "generations.csv"):
+        assert (out / f).is_file()
+
+
+def test_parameter_recovery_real_model(tmp_path: Path) -> None:
+    """Targets simulated at known values: the 90 % posterior interval of each parameter covers its value."""
+    priors = [*PRIORS, {"param": "meeting.efficiency_broker", "min": 0.03, "max": 0.09, "why": "ASM test"}]
+    truth = {"contract.base_logit": -1.5, "subsidy.claim_prob": 0.45, "meeting.efficiency_broker": 0.06}
+    cal = load_calibration(write_spec(tmp_path, priors, population=40, generations=4, reps=4, seed=11))
+    sim = model.summaries(cal.scenario, truth, reps=60, seed=12345, keys=["meetings", "contracts", "subsidised"])
+    bands = {k: (v * 0.93, v * 1.07) for k, v in sim.items()}
+    smc.run_smc(cal, tmp_path / "out", bands=bands)
+    post = smc.posterior(cal, tmp_path / "out" / smc.DB)
+    for name, value in truth.items():
+        lo, hi = _weighted_quantiles(post[name].to_numpy(), post["weight"].to_numpy(), (0.05, 0.95))
+        assert lo <= value <= hi, (name, value, lo, hi)
+        prior = next(p for p in priors if p["param"] == name)
+        assert hi - lo < 0.9 * (prior["max"] - prior["min"]) or name == "meeting.efficiency_broker"
+
+
+def _weighted_quantiles(x: np.ndarray, w: np.ndarray, qs: tuple[float, ...]) -> list[float]:
+    order = np.argsort(x)
+    cw = np.cumsum(w[order]) / w.sum()
+    return [float(x[order][np.searchsorted(cw, q)]) for q in qs]
+
+
+@pytest.mark.parametrize("priors, smc_, what", [
+    ([{"param": "contract.nonsense", "min": 0, "max": 1, "why": "x"}], {}, "unknown parameter"),
+    ([{"param": "subsidy.claim_prob", "min": 0.5, "max": 0.2, "why": "x"}], {}, "must be below"),
+    ([{"param": "subsidy.claim_prob", "min": 0.5, "max": 1.5, "why": "x"}], {}, "outside"),
+    ([{"param": "subsidy.claim_prob", "min": 0.2, "max": 0.5}], {}, "required key is missing"),
+    ([{"param": "time.horizon_year", "min": 2020, "max": 2030, "why": "x"}], {}, "calendar"),
+    (PRIORS, {"population": 0}, "population"),
+    (PRIORS, {"colour": "red"}, "unknown key"),
+])
+def test_bad_priors_file_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                            priors: list[dict[str, Any]], smc_: dict[str, Any], what: str) -> None:
+    spec = write_spec(tmp_path, priors, **smc_)
+    assert main(["calibrate", str(spec), "--method", "smc", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and what in err and "smc.toml" in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_malformed_and_missing_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[smc\nid = 1", encoding="utf-8")
+    for f in (bad, tmp_path / "missing.toml"):
+        assert main(["calibrate", str(f), "--method", "smc", "--out", str(tmp_path / "out")]) == 2
+        assert capsys.readouterr().err.count("\n") == 1
+    with pytest.raises(InputError, match="rejection"):
+        load_calibration(ROOT / "calibration" / "priors.toml")
+
+
+def test_out_folder_and_export_are_checked_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write_spec(tmp_path)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine", encoding="utf-8")
+    assert main(["calibrate", str(spec), "--out", str(mine)]) == 2
+    exp = tmp_path / "exp"
+    exp.mkdir()
+    (exp / "posterior.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    assert main(["calibrate", str(spec), "--out", str(tmp_path / "out"), "--export", str(exp)]) == 2
+    assert "posterior.csv" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists() and (exp / "posterior.csv").read_text() == "a,b\n1,2\n"
+
+
+def test_distance_is_at_most_one_inside_every_band() -> None:
+    bands = {"a": (10.0, 20.0), "b": (0.0, 1.0)}
+    assert model.distance({"a": 15, "b": 0.5}, bands) == 0
+    assert model.distance({"a": 10, "b": 1.0}, bands) == 1
+    assert model.distance({"a": 25, "b": 0.5}, bands) == 2  # one half-width outside
+
+
+def test_read_posterior_checks_columns(tmp_path: Path) -> None:
+    f = tmp_path / "p.csv"
+    f.write_text("contract.base_logit,weight\n-1.5,1\n", encoding="utf-8")
+    assert len(read_posterior(f)) == 1
+    f.write_text("contract.base_logit,weight\n-1.5,-1\n", encoding="utf-8")
+    with pytest.raises(InputError, match="weight"):
+        read_posterior(f)
+    f.write_text("nonsense,weight\n1,1\n", encoding="utf-8")
+    with pytest.raises(InputError, match="nonsense"):
+        read_posterior(f)
+
+
+def test_shipped_posterior() -> None:
+    """calibration/posterior.csv: ≥ 200 weighted sets of every parameter of smc.toml, inside the priors."""
+    cal = load_calibration(ROOT / "calibration" / "smc.toml")
+    post = read_posterior(ROOT / "calibration" / "posterior.csv")
+    assert len(post) >= 200 and list(post.columns) == [*cal.names, "weight"]
+    assert abs(post["weight"].sum() - 1) < 1e-6
+    for p in cal.spec.priors:
+        assert post[p.param].between(p.min, p.max).all()
+    pred = pd.read_csv(ROOT / "calibration" / "posterior_predictive.csv")
+    assert pred["within"].all(), pred
+
+
+def test_targets_under_a_posterior(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "posterior.csv"
+    f.write_text("contract.base_logit,subsidy.claim_prob,weight\n-1.6,0.4,0.5\n-1.5,0.45,0.5\n", encoding="utf-8")
+    out = tmp_path / "tg"
+    assert main(["targets", "--scenario", str(BASELINE), "--posterior", str(f), "--sets", "2", "--reps", "2",
+                 "--out", str(out), "--quiet"]) == 0
+    res = pd.read_csv(out / "targets.csv")
+    assert {"T2", "T3", "T4", "T9", "T11"} <= set(res["target"])
+    assert {"mean", "rep_p05", "rep_p95", "set_p05", "set_p95", "within"} <= set(res.columns)
+    assert (out / "targets.png").is_file() and "posterior predictive" in capsys.readouterr().out
+    assert main(["targets", "--sets", "3", "--out", str(tmp_path / "x")]) == 2
+    assert "--sets" in capsys.readouterr().err and not (tmp_path / "x").exists()
