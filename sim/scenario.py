@@ -295,7 +295,9 @@ def _merge(parent: Scenario, data: dict[str, Any]) -> dict[str, Any]:
                 params[g] = kv
     out = dict(data)
     out["params"] = params
-    out["levers"] = merged["levers"] + list(data.get("levers", []))
+    child = data.get("levers", [])
+    # anything but a list is left for validation to refuse in one line
+    out["levers"] = merged["levers"] + child if isinstance(child, list) else child
     return out
 
 
