@@ -57,22 +57,25 @@ def _say_replacing(state: State, path: Path, quiet: bool) -> None:
         print(f"convsim: replacing the earlier convsim output in {path}", file=sys.stderr)
 
 
-#: Bytes of memory one replication's records take while a run holds them (86 rows × years × 8 bytes, with the
-#: copies made by stacking, the table and Parquet); used to refuse a --reps the machine cannot hold.
-BYTES_PER_REP_YEAR = 86 * 8 * 4
+#: Copies of a replication's records a run holds at once (stacking, the table, Parquet); with 8-byte values and
+#: one row per record row, used to refuse a --reps the machine cannot hold.
+RECORD_COPIES = 4
 
 
 def _check_memory(reps: int, n_years: int, arms: int, option: str = "--reps") -> None:
     """Refuse, before any work, a number of replications whose records would not fit in half the memory."""
     import os
 
+    from sim.layout import RECORD_ROWS
+
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
         return
-    need = reps * n_years * arms * BYTES_PER_REP_YEAR
+    per_rep_year = len(RECORD_ROWS) * 8 * RECORD_COPIES
+    need = reps * n_years * arms * per_rep_year
     if need > total / 2:
-        most = int(total / 2 / (n_years * arms * BYTES_PER_REP_YEAR))
+        most = int(total / 2 / (n_years * arms * per_rep_year))
         raise InputError(f"{option} {reps}: the records would need about {need / 2**30:,.1f} GiB of memory and this "
                          f"machine has {total / 2**30:,.1f} GiB; at most {most:,} here")
 

@@ -34,7 +34,6 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
-from sim.params import Params
 from sim.scenario import Lever, Scenario
 
 #: Where the calibrated parameter sets are looked for, in this order (relative to the repository).
@@ -59,22 +58,13 @@ class World:
 
 
 def read_posterior(path: str | Path) -> tuple[pd.DataFrame, np.ndarray]:
-    """(parameter sets, normalised weights) from a CSV: one column per parameter, an optional ``weight``."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{p}: --posterior: file not found (a CSV with one column per parameter)")
-    try:
-        df = pd.read_csv(p)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"{p}: --posterior: not a readable CSV ({exc})") from None
-    weights = df.pop("weight").to_numpy(float) if "weight" in df.columns else np.ones(len(df))
-    known = {f"{g}.{n}" for g in Params.model_fields for n in Params.model_fields[g].annotation.model_fields}  # type: ignore[union-attr]
-    unknown = [c for c in df.columns if c not in known]
-    if unknown:
-        raise InputError(f"{p}: --posterior: column {unknown[0]!r} is not a parameter (see convsim params)")
-    if len(df) == 0 or not np.all(np.isfinite(df.to_numpy(float))) or not np.all(weights >= 0) or weights.sum() <= 0:
-        raise InputError(f"{p}: --posterior: needs at least one row of finite values and non-negative weights")
-    return df.astype(float), weights / weights.sum()
+    """(parameter sets, normalised weights) from a CSV: one column per parameter, an optional ``weight``
+    (checked by :func:`sim.calibration.predictive.read_posterior`: known parameters within their ranges)."""
+    from sim.calibration.predictive import read_posterior as checked
+
+    df = checked(path, weight_required=False)
+    weights = df.pop("weight").to_numpy(float)
+    return df, weights / weights.sum()
 
 
 def default_posterior(root: Path) -> Path | None:

@@ -25,8 +25,12 @@ from sim.scenario import Scenario
 _RANGES = {r["parameter"]: (r["min"], r["max"]) for r in parameter_rows()}
 
 
-def read_posterior(path: str | Path) -> pd.DataFrame:
-    """Read and check a posterior file: known parameters in their ranges, non-negative weights."""
+def read_posterior(path: str | Path, weight_required: bool = True) -> pd.DataFrame:
+    """Read and check a posterior file: known parameters in their ranges, non-negative weights.
+
+    ``weight_required=False`` also reads an unweighted ensemble (every row weight 1), as the worlds of
+    ``convsim compare`` do with the rejection ensemble.
+    """
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{p}: file not found (expected a posterior CSV: one column per parameter and weight)")
@@ -34,6 +38,8 @@ def read_posterior(path: str | Path) -> pd.DataFrame:
         df = pd.read_csv(p)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"{p}: not a readable CSV ({str(exc).splitlines()[0]})") from None
+    if not weight_required and "weight" not in df.columns:
+        df["weight"] = 1.0
     if "weight" not in df.columns or len(df.columns) < 2 or len(df) < 1:
         raise InputError(f"{p}: a posterior needs a `weight` column, one column per parameter and at least one row")
     for c in df.columns:
@@ -47,6 +53,8 @@ def read_posterior(path: str | Path) -> pd.DataFrame:
         bad = col.isna() | ((col < lo) if lo is not None else False) | ((col > hi) if hi is not None else False)
         if bad.any():
             row = int(bad.to_numpy().nonzero()[0][0])
+            if c == "weight":
+                raise InputError(f"{p}: row {row + 1}: weights must be numbers ≥ 0, got {str(df[c].iloc[row])!r}")
             raise InputError(f"{p}: row {row + 1}, column {c}: {str(df[c].iloc[row])!r} is not a number in "
                              f"the allowed range {lo} to {hi}")
         df[c] = col.astype(float)
