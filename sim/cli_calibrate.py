@@ -4,7 +4,7 @@ Checks the file and the output folder before any work, runs (or resumes) the
 generations with a line per generation on stderr, writes the posterior, the
 generations table, the marginals figure and the posterior predictive check
 into the output folder, and with ``--export DIR`` copies those four results
-into DIR (e.g. ``calibration/``), replacing there only files convsim wrote.
+into DIR (e.g. ``calibration/``) with the generations table, replacing there only files convsim wrote.
 Ctrl-C stops at once with exit status 130; every finished generation is in the
 folder's database and the same command continues from it.
 """
@@ -18,8 +18,10 @@ from pathlib import Path
 
 from sim.errors import InputError
 
-#: Files --export writes: the posterior, the predictive table and the two figures.
-EXPORTED = ("posterior.csv", "posterior_predictive.csv", "posterior_predictive.png", "posterior_marginals.png")
+#: Files --export writes: the posterior, its generations (threshold, acceptance, effective sample size), the
+#: predictive table and the two figures.
+EXPORTED = ("posterior.csv", "generations.csv", "posterior_predictive.csv", "posterior_predictive.png",
+            "posterior_marginals.png")
 #: Written into every PNG convsim's calibration makes, so --export recognises its own figures.
 PNG_TAG = "convsim calibrate --method smc"
 
@@ -33,6 +35,8 @@ def is_ours(path: Path) -> bool:
             head = f.readline().strip()
         if path.name == "posterior.csv":
             return head.endswith(",weight")
+        if path.name == "generations.csv":
+            return head.startswith("generation,epsilon,")
         return head.startswith("target,kpi,low,high,mean,")
     except (OSError, UnicodeDecodeError):
         return False
@@ -118,7 +122,7 @@ def cmd_calibrate_smc(a: argparse.Namespace) -> int:
           f"{sum(g.simulations for g in gens)} simulations)\n")
     print(predictive_text(table))
     where = f"{out}/" + (f" and {a.export}/" if a.export else "")
-    print(f"\nwritten {where}: {', '.join(EXPORTED)} (and {smc.DB}, generations.csv in {out}/)")
+    print(f"\nwritten {where}: {', '.join(EXPORTED)} (and {smc.DB} in {out}/)")
     return 0
 
 
@@ -127,8 +131,8 @@ def add_smc_options(k: argparse.ArgumentParser, positive, nonneg) -> None:  # ty
     k.add_argument("--method", choices=("auto", "rejection", "smc"), default="auto",
                    help="rejection (a sweep file, e.g. calibration/priors.toml) or smc (ABC-SMC with pyabc, a file "
                    "with [smc] and [[priors]], e.g. calibration/smc.toml); auto: by the file (default)")
-    k.add_argument("--export", help="smc: also write posterior.csv, posterior_predictive.csv/.png and "
-                   "posterior_marginals.png into this folder (replacing only files convsim wrote)")
+    k.add_argument("--export", help="smc: also write posterior.csv, generations.csv, posterior_predictive.csv/.png "
+                   "and posterior_marginals.png into this folder (replacing only files convsim wrote)")
     k.add_argument("--predictive-sets", type=positive, default=200,
                    help="smc: parameter sets drawn from the posterior for the predictive check (default 200)")
     k.add_argument("--predictive-reps", type=positive, default=10,

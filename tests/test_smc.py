@@ -116,6 +116,9 @@ def test_killed_run_resumes_from_last_generation(tmp_path: Path, monkeypatch: py
     assert abs(post["weight"].sum() - 1) < 1e-9
     for f in ("posterior_predictive.csv", "posterior_predictive.png", "posterior_marginals.png", "generations.csv"):
         assert (out / f).is_file()
+    table = pd.read_csv(out / "generations.csv")  # the effective sample size of every generation is reported
+    assert list(table["generation"]) == [0, 1, 2] and table["ess"].iloc[0] == pytest.approx(20)
+    assert table["ess"].iloc[-1] == pytest.approx(1 / (post["weight"] ** 2).sum(), rel=1e-6)
 
 
 def test_parameter_recovery_real_model(tmp_path: Path) -> None:
@@ -225,3 +228,65 @@ def test_targets_under_a_posterior(tmp_path: Path, capsys: pytest.CaptureFixture
     assert (out / "targets.png").is_file() and "posterior predictive" in capsys.readouterr().out
     assert main(["targets", "--sets", "3", "--out", str(tmp_path / "x")]) == 2
     assert "--sets" in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
+def test_capped_band_is_scored_from_the_cap(baseline: Any) -> None:
+    """T7's 24–25 awards end at the cap of 25 (5 a year): 25 scores 0, 24 scores 1, 24.2 scores 0.8."""
+    caps = model.caps(baseline)
+    assert caps == {"awards": 5 * int(baseline.params.subsidy.awards_per_year)}
+    bands = model.scoring_bands({"awards": (24.0, 25.0), "meetings": (500.0, 600.0)}, caps)
+    assert bands["meetings"] == (500.0, 600.0)
+    d = [model.band_distances({"awards": v, "meetings": 550}, bands)["awards"] for v in (25.0, 24.2, 24.0, 23.5)]
+    assert d == pytest.approx([0.0, 0.8, 1.0, 1.5])
+    assert model.scoring_bands({"awards": (10.0, 20.0)}, caps) == {"awards": (10.0, 20.0)}  # cap not in the band
+
+
+def test_draws_follow_the_weights_and_never_repeat_random_numbers(baseline: Any) -> None:
+    from sim.calibration.predictive import draw_sets, posterior_records
+
+    post = pd.DataFrame({"subsidy.claim_prob": [0.3, 0.4, 0.5, 0.6], "weight": [0.5, 0.25, 0.2, 0.05]})
+    counts = draw_sets(post, 40, seed=5)["subsidy.claim_prob"].value_counts()
+    for v, w in zip(post["subsidy.claim_prob"], post["weight"], strict=True):
+        assert np.floor(40 * w) <= counts.get(v, 0) <= np.ceil(40 * w)  # systematic resampling
+    one = pd.DataFrame({"subsidy.claim_prob": [0.42], "weight": [1.0]})
+    records, chosen = posterior_records(baseline, one, sets=2, reps=2, seed=1)
+    assert len(chosen) == 2 and sorted(records["rep"].unique()) == [0, 1, 2, 3]
+    from sim.analysis.kpi import kpis
+
+    k = kpis(records, *model.WINDOW)["meetings"]
+    assert not np.array_equal(k.loc[[0, 1]].to_numpy(), k.loc[[2, 3]].to_numpy())  # the second draw is new
+    # and neither reuses the replications a calibration at the same seed selected the set on
+    kept = model.summaries(baseline, {"subsidy.claim_prob": 0.42}, reps=2, seed=1, keys=["meetings"])["meetings"]
+    assert kept not in (k.loc[[0, 1]].mean(), k.loc[[2, 3]].mean())
+
+
+def test_run_stops_at_min_epsilon(tmp_path: Path) -> None:
+    """ε never goes below min_epsilon; the run stops after the generation at it; its particles are within it."""
+    cal = load_calibration(write_spec(tmp_path, min_epsilon=3.0, generations=8))
+    out = tmp_path / "out"
+    gens = smc.run_smc(cal, out)
+    eps = [g.epsilon for g in gens]
+    assert eps[-1] == 3.0 and all(e > 3.0 for e in eps[:-1]) and len(gens) < 8, eps
+    import pyabc
+
+    dist = pyabc.History(f"sqlite:///{out / smc.DB}", create=False).get_weighted_distances()["distance"]
+    assert (dist <= 3.0).all()
+
+
+def test_proposal_is_a_density_inside_the_priors() -> None:
+    """The logit-normal proposal: draws inside the priors, and E_q[prior / q] = 1 (its pdf is its draws' density)."""
+    from sim.calibration.kernel import LogitNormalProposal
+
+    bounds = {"a": (0.0, 1.0), "b": (-2.0, 3.0)}
+    rng = np.random.default_rng(0)
+    gen = pd.DataFrame({"a": rng.beta(2, 5, 300), "b": -2 + 5 * rng.beta(5, 2, 300)})
+    q = LogitNormalProposal(bounds, scale=1.5)
+    q.fit(gen, rng.random(300))
+    np.random.seed(1)
+    x = q.rvs(20_000)
+    assert isinstance(x, pd.DataFrame)
+    assert ((x["a"] > 0) & (x["a"] < 1) & (x["b"] > -2) & (x["b"] < 3)).all()
+    prior = 1.0 / (1.0 * 5.0)
+    ratio = prior / np.asarray(q.pdf(x))
+    assert ratio.mean() == pytest.approx(1.0, abs=0.03)
+    assert q.pdf(x.iloc[0]) == pytest.approx(float(np.asarray(q.pdf(x.iloc[:1]))[0]))

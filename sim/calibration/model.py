@@ -13,6 +13,12 @@
   its band in units of the band's half-width. A parameter set whose every mean
   lies within every band has distance ≤ 1; a distance of 2 means that some
   target lies one half-width outside its band.
+* :func:`scoring_bands`: the bands as the distance reads them. A band whose top
+  is a cap the model cannot pass (T7: 24–25 awards of the 25 that 5 a year
+  allow) is scored from the cap down: 0 at the cap, 1 at the band's low end.
+  Read as a two-sided band, its centre (24.5) would make the cap itself the
+  band's edge, and a threshold below 1 would reject every parameter set that
+  grants all 25 awards, though the report's band allows them.
 """
 
 from __future__ import annotations
@@ -42,6 +48,37 @@ def targets() -> dict[str, tuple[float, float]]:
     return dict(report_targets())
 
 
+def caps(base: Scenario) -> dict[str, float]:
+    """KPI → the most it can reach over the report's window in ``base``: the awards, ``awards_per_year`` a year.
+
+    The year-end rule grants at most ⌊awards_per_year⌋ awards a year (``sim/rules/year_end.py``), read per year
+    from the scenario's parameter table (so a lever that changes it before 2023 counts).
+    """
+    from sim.table import PIDX, build_table
+
+    table = build_table(window_scenario(base, {}))
+    years = table.years
+    inside = (years >= WINDOW[0]) & (years <= WINDOW[1])
+    return {"awards": float(np.floor(table.P[PIDX["subsidy.awards_per_year"], inside]).sum())}
+
+
+def scoring_bands(bands: Mapping[str, tuple[float, float]],
+                  capped: Mapping[str, float]) -> dict[str, tuple[float, float]]:
+    """The bands as :func:`distance` scores them: a band reaching a KPI's cap is mirrored about the cap.
+
+    (low, high) with high ≥ cap becomes (low, 2·cap − low): its centre is the cap and its half-width
+    cap − low, so the distance is (cap − mean) / (cap − low): 0 at the cap, 1 at ``low``. "Within" is
+    unchanged (the mean cannot pass the cap), and a threshold ε < 1 asks for a margin above ``low`` only.
+    """
+    out = dict(bands)
+    for key, cap in capped.items():
+        if key in out:
+            lo, hi = out[key]
+            if math.isfinite(hi) and lo < cap <= hi:
+                out[key] = (lo, 2 * cap - lo)
+    return out
+
+
 def window_scenario(base: Scenario, values: Mapping[str, float]) -> Scenario:
     """``base`` with each ``values[param]`` set, simulated to the end of the report's window only."""
     data = base.model_dump(mode="python")
@@ -58,10 +95,16 @@ def window_scenario(base: Scenario, values: Mapping[str, float]) -> Scenario:
     return scenario_from_dict(data, f"<{base.id} for calibration>")
 
 
-def particle_seed(seed: int, values: Mapping[str, float]) -> int:
-    """The simulation seed of one parameter set: a hash of the master seed and its values (32 bits, the engines')."""
+def particle_seed(seed: int, values: Mapping[str, float], purpose: str = "") -> int:
+    """The simulation seed of one parameter set: a hash of the master seed and its values (32 bits, the engines').
+
+    ``purpose`` (hashed in when given) separates uses: the posterior predictive check passes ``"predictive"``, so
+    its replications never reuse the random numbers a calibration selected the set on, whatever the seeds.
+    """
     h = hashlib.blake2b(digest_size=4)
     h.update(struct.pack("<q", seed))
+    if purpose:
+        h.update(purpose.encode())
     for name in sorted(values):
         h.update(name.encode())
         h.update(struct.pack("<d", float(values[name])))

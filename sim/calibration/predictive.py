@@ -1,13 +1,22 @@
 """The posterior predictive check: the model at the calibrated parameter sets against the report's figures.
 
 ``sets`` parameter sets are drawn from a posterior (``posterior.csv``: one
-column per parameter and ``weight``) with probability proportional to their
-weights; each runs ``reps`` replications over 2018–2022 with a seed of its own
-(a hash of ``seed`` and its values: other random numbers than the calibration
-used). For every target the table gives the predictive mean (over all sets and
-replications), the 90 % predictive interval of one replication (what one
-more "2018–2022" could look like) and the 90 % interval of the sets' means
-(parameter uncertainty alone), and whether the mean lies within the report's band.
+column per parameter and ``weight``) in proportion to their weights, by
+systematic resampling (one uniform number: a set of weight w is drawn
+⌊sets·w⌋ or ⌈sets·w⌉ times, never left to the luck of independent draws).
+Each draw runs ``reps`` replications over 2018–2022; draw ``k`` of a set uses
+its replications ``k·reps … k·reps + reps − 1`` under a seed that hashes
+(``seed``, its values, "predictive"): a set drawn twice gets new random numbers
+the second time, and none are those the calibration kept the set on (its seed
+hashes no "predictive"), even at the same ``seed``. So the pooled replications
+are a sample of the posterior predictive distribution: parameters from the
+posterior, then one new 2018–2022 of the model at them.
+
+For every target the table gives the predictive mean (over all draws and
+replications: the posterior's expected value of the KPI), the 90 % predictive
+interval of one replication (what one more "2018–2022" could look like), the
+90 % interval of the draws' means (parameter uncertainty, plus the noise of
+``reps`` replications), and whether the mean lies within the report's band.
 """
 
 from __future__ import annotations
@@ -64,9 +73,18 @@ def read_posterior(path: str | Path, weight_required: bool = True) -> pd.DataFra
 
 
 def draw_sets(post: pd.DataFrame, sets: int, seed: int) -> pd.DataFrame:
-    """``sets`` rows of ``post`` drawn with replacement, with probability proportional to ``weight``."""
+    """``sets`` rows of ``post`` in proportion to ``weight``, by systematic resampling (Kitagawa 1996).
+
+    One uniform number u: row i is drawn once for every point (u + k) / sets, k = 0 … sets − 1, that falls
+    in its share of the cumulative weights, so ⌊sets·w⌋ or ⌈sets·w⌉ times; the draws are then shuffled
+    (same ``seed``) so that any leading subset is a fair sample too.
+    """
     w = post["weight"].to_numpy(dtype=float)
-    idx = np.random.default_rng(seed).choice(len(post), size=sets, replace=True, p=w / w.sum())
+    rng = np.random.default_rng(seed)
+    cum = np.cumsum(w / w.sum())
+    cum[-1] = 1.0
+    idx = np.searchsorted(cum, (rng.random() + np.arange(sets)) / sets, side="right")
+    idx = rng.permutation(np.minimum(idx, len(post) - 1))
     return post.drop(columns="weight").iloc[idx].reset_index(drop=True)
 
 
@@ -74,8 +92,9 @@ def posterior_records(scenario: Scenario, post: pd.DataFrame, sets: int = 100, r
                       progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Records of ``sets`` parameter sets drawn by weight, ``reps`` replications each, 2018–2022.
 
-    Returns (records, chosen sets); in the records, set ``k``'s replications are numbered
-    ``k·reps … k·reps + reps − 1`` (column ``rep``), so every row of the KPIs is one replication.
+    Returns (records, chosen sets); draw ``k`` runs replications ``k·reps … k·reps + reps − 1`` of its set's
+    seed (column ``rep``), so a set drawn twice never repeats its random numbers, and every row of the
+    KPIs is one replication.
     """
     from sim.experiment import run_records
     from sim.table import build_table
@@ -91,8 +110,8 @@ def posterior_records(scenario: Scenario, post: pd.DataFrame, sets: int = 100, r
         for k in range(sets):
             values = {str(c): float(v) for c, v in chosen.iloc[k].items()}
             table = build_table(model.window_scenario(scenario, values))
-            rec = run_records(table, model.particle_seed(seed, values), range(reps), engine="fast")
-            rec["rep"] = rec["rep"] + k * reps
+            rec = run_records(table, model.particle_seed(seed, values, "predictive"),
+                              range(k * reps, (k + 1) * reps), engine="fast")
             parts.append(rec)
             if bar is not None:
                 bar.update(1)

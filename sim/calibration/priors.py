@@ -12,7 +12,8 @@ one ``[[priors]]`` table per calibrated parameter::
     generations = 8       # at most this many generations
     reps = 10             # replications per particle (the summary statistics are their means)
     seed = 0              # one seed for everything: priors, kernels, simulations
-    min_epsilon = 1.0     # stop after the generation whose threshold is this (1 = every mean in every band)
+    min_epsilon = 0.8     # stop after the generation whose threshold is this (1 = every mean in every band)
+    proposal_scale = 1.5  # proposal covariance: this × the last generation's weighted one (logit scale)
 
     [[priors]]
     param = "contract.base_logit"
@@ -96,6 +97,8 @@ class SMCMeta(Named):
     alpha: float = Field(0.5, gt=0, lt=1, description="next threshold: this weighted quantile of the distances")
     min_epsilon: float = Field(1.0, ge=0, le=1e6, description="stop after the generation with this threshold")
     min_acceptance: float = Field(0.01, ge=0, lt=1, description="stop when fewer particles than this are accepted")
+    proposal_scale: float = Field(1.5, gt=0, le=10, description="the proposal's covariance: this multiple of the "
+                                  "last generation's weighted covariance on the logit scale (sim.calibration.kernel)")
 
 
 class SMCSpec(BaseModel):

@@ -2,9 +2,10 @@
 
 Population Monte Carlo ABC (Beaumont et al. 2009; Toni et al. 2009) as pyabc
 implements it: generation 0 draws ``population`` parameter sets from the
-uniform priors; each later generation perturbs sets drawn from the previous
-one (a multivariate normal kernel fitted to it unweighted, Silverman's bandwidth), simulates each, and keeps it
-when its distance to the report's figures (:func:`sim.calibration.model.distance`)
+uniform priors; each later generation draws sets from a proposal fitted to
+the previous one (one multivariate normal on the logit scale of the priors,
+fitted to the weighted generation: :mod:`sim.calibration.kernel`), simulates
+each, and keeps it when its distance to the report's figures (:func:`sim.calibration.model.distance`)
 is at most that generation's threshold ε, until ``population`` are kept;
 importance weights correct for the perturbation. ε₀ = ∞ (the prior sample);
 ε_t is the weighted ``alpha``-quantile of generation t − 1's distances, never
@@ -58,7 +59,7 @@ OWN_PATTERNS = (DB, f"{DB}-journal", f"{DB}-wal", f"{DB}-shm", MANIFEST, "poster
                 "posterior_predictive.csv", "posterior_predictive.png", "posterior_marginals.png", ".*.tmp*")
 Say = Callable[[str], None]
 #: How a history encodes parameters (part of a run's digest: a history of another scheme is not continued).
-SCHEME = "uniform priors, normal kernel fitted to the unweighted generation, v4"
+SCHEME = "uniform priors, logit-normal proposal fitted to the weighted generation, capped bands, v5"
 
 
 def _key(name: str) -> str:
@@ -96,25 +97,14 @@ def _abc(cal: Calibration, bands: dict[str, tuple[float, float]], epsilon: float
                                    for p in cal.spec.priors})
     return pyabc.ABCSMC(Simulator(cal, bands, counter), priors, lambda x, _x0: model.distance(x, bands),
                         population_size=cal.spec.smc.population, sampler=pyabc.sampler.SingleCoreSampler(),
-                        eps=pyabc.epsilon.ConstantEpsilon(epsilon), transitions=_unweighted_kernel())
+                        eps=pyabc.epsilon.ConstantEpsilon(epsilon), transitions=_proposal(cal))
 
 
-def _unweighted_kernel() -> Any:
-    """pyabc's normal kernel (Silverman's bandwidth), with parents drawn uniformly and its covariance unweighted.
+def _proposal(cal: Calibration) -> Any:
+    """The proposal of generations 1, 2, …: a normal on the logit scale of the priors (:mod:`.kernel`)."""
+    from sim.calibration.kernel import LogitNormalProposal
 
-    Any proposal that covers the prior gives a valid importance sample (weight = prior / proposal density,
-    which pyabc computes from the same kernel). Fitted to the weighted generation, the proposal follows the
-    few heaviest particles with their narrow covariance, and offspring of the others land where it is thin
-    and take huge weights: the weights collapse (an effective sample size of 1 of 200 by generation 5).
-    Fitted to the generation unweighted, the proposal no longer depends on the weights.
-    """
-    import pyabc
-
-    class Unweighted(pyabc.MultivariateNormalTransition):  # type: ignore[misc]
-        def fit(self, X: pd.DataFrame, w: np.ndarray) -> None:
-            super().fit(X, np.full(len(w), 1.0 / len(w)))
-
-    return Unweighted()
+    return LogitNormalProposal({_key(p.param): (p.min, p.max) for p in cal.spec.priors}, cal.spec.smc.proposal_scale)
 
 
 def _quiet_pyabc() -> None:
@@ -220,11 +210,12 @@ def run_smc(cal: Calibration, out: str | Path, fresh: bool = False, say: Say | N
             generations: int | None = None) -> list[Generation]:
     """Run (or resume) the calibration to its end; returns every generation. Writes ``out/abc.db``.
 
-    ``bands``: the targets (default the report's, :func:`sim.calibration.model.targets`); ``generations``:
+    ``bands``: the targets (default the report's, :func:`sim.calibration.model.targets`; a band reaching a
+    cap is scored from the cap, :func:`sim.calibration.model.scoring_bands`); ``generations``:
     stop after this many generations in all (default the file's), e.g. to continue a run later.
     """
     out = Path(out)
-    bands = dict(bands) if bands is not None else model.targets()
+    bands = model.scoring_bands(bands if bands is not None else model.targets(), model.caps(cal.scenario))
     gens = prepare(cal, out, bands, fresh)
     db = out / DB
     url = f"sqlite:///{db}"
@@ -243,7 +234,7 @@ def run_smc(cal: Calibration, out: str | Path, fresh: bool = False, say: Say | N
         start = time.perf_counter()
         try:
             if t == 0 and not (db.is_file() and _has_run(db)):
-                abc.new(url, model.centres(model.targets()))
+                abc.new(url, model.centres(bands))
             else:
                 abc.load(url, 1)
             np.random.seed(generation_seed(cal.spec.smc.seed, t))

@@ -1,0 +1,89 @@
+"""The proposal of every ABC-SMC generation after the first: one normal distribution on the logit scale.
+
+Each parameter ``x`` with uniform prior on [a, b] is mapped to ``z = logit((x − a) / (b − a))``; the proposal
+is a multivariate normal in ``z`` with the *weighted* mean of the last generation and ``scale`` times its
+weighted covariance, mapped back. It is the importance-sampling proposal of population Monte Carlo ABC
+(Beaumont et al. 2009), with one smooth distribution in place of pyabc's kernel mixture:
+
+* **Why not a mixture of kernels around each particle** (pyabc's default). In eleven dimensions a kernel with
+  Silverman's bandwidth (0.42 × the covariance) is narrow next to the spread of 200–300 particles, so the
+  density at a proposal is dominated by its own parent's kernel and varies by orders of magnitude between
+  proposals; the importance weights (prior / proposal density) vary as much. Measured on this model (seed 0,
+  200 particles, 8 replications): the effective sample size (ESS) fell to 34–53 of 200 in generation 1 and to
+  1–9 in later generations (weighted or unweighted fit), and to 21–27 with pyabc's local (k-nearest-neighbour)
+  kernel; this proposal kept it at 57–81 (calibration/README.md).
+* **Why the logit scale.** The priors are bounded; a normal on the parameters themselves puts mass outside
+  them (proposals that are discarded), most of all in the parameters the figures barely constrain, whose
+  posterior fills the prior's range. On the logit scale every proposal lies inside the priors.
+* **Why weighted.** The weighted generation approximates the last target; fitted unweighted, the proposal
+  follows the particles' own crowding, generation after generation, and the weights degrade.
+
+The density ``pdf`` includes the Jacobian of the logit map, so prior / pdf is the correct importance weight
+(pyabc computes it); any such proposal whose support covers the prior gives a consistent sample.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyabc
+from scipy import stats
+from scipy.special import expit, logit
+
+#: Keeps logit finite for a value on a prior's bound.
+_EDGE = 1e-12
+
+
+class LogitNormalProposal(pyabc.transition.Transition):  # type: ignore[misc]
+    """A normal proposal on the logit scale of each uniform prior, fitted to the weighted last generation."""
+
+    def __init__(self, bounds: dict[str, tuple[float, float]], scale: float = 1.5) -> None:
+        self.bounds = dict(bounds)
+        self.scale = float(scale)
+        self.cols: list[str] = []
+        self.mean = np.zeros(0)
+        self.cov = np.zeros((0, 0))
+        self.normal: Any = None
+
+    def _limits(self) -> tuple[np.ndarray, np.ndarray]:
+        lo = np.array([self.bounds[c][0] for c in self.cols], dtype=float)
+        hi = np.array([self.bounds[c][1] for c in self.cols], dtype=float)
+        return lo, hi - lo
+
+    def _to_z(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        lo, width = self._limits()
+        u = np.clip((np.asarray(x, dtype=float) - lo) / width, _EDGE, 1 - _EDGE)
+        return logit(u), u, width
+
+    def fit(self, X: pd.DataFrame, w: np.ndarray) -> None:
+        self.cols = [str(c) for c in X.columns]
+        z, _, _ = self._to_z(X[self.cols].to_numpy(dtype=float))
+        w = np.asarray(w, dtype=float) / float(np.sum(w))
+        self.mean = np.average(z, axis=0, weights=w)
+        cov = np.atleast_2d(np.cov(z, aweights=w, rowvar=False))
+        # a small ridge keeps the covariance positive definite when a parameter has collapsed
+        self.cov = self.scale * (cov + 1e-9 * np.eye(len(self.cols)))
+        self.normal = stats.multivariate_normal(mean=self.mean, cov=self.cov)
+
+    def rvs_single(self) -> pyabc.Parameter:
+        lo, width = self._limits()
+        z = np.random.multivariate_normal(self.mean, self.cov)
+        return pyabc.Parameter(dict(zip(self.cols, (lo + width * expit(z)).tolist(), strict=True)))
+
+    def rvs(self, size: int | None = None) -> pyabc.Parameter | pd.DataFrame:
+        if size is None:
+            return self.rvs_single()
+        lo, width = self._limits()
+        z = np.random.multivariate_normal(self.mean, self.cov, size=size)
+        return pd.DataFrame(lo + width * expit(z), columns=self.cols)
+
+    def pdf(self, x: pyabc.Parameter | pd.Series | pd.DataFrame) -> float | np.ndarray:
+        single = not isinstance(x, pd.DataFrame)
+        arr = (np.array([[x[c] for c in self.cols]], dtype=float) if single
+               else x[self.cols].to_numpy(dtype=float))
+        z, u, width = self._to_z(arr)
+        jacobian = np.prod(1.0 / (width * u * (1.0 - u)), axis=1)
+        dens = np.atleast_1d(self.normal.pdf(z)) * jacobian
+        return float(dens[0]) if single else dens
