@@ -513,7 +513,8 @@ RANKABLE = ("offers", "meetings", "contracts", "all_contracts", "subsidised", "p
             "industrialised", "introduced_converted", "awards", "rate_contract", "rate_industrialised",
             "rate_overall", "time_to_production", "yuan_subsidy_city", "yuan_subsidy_county", "yuan_awards",
             "yuan_hightech_rewards", "yuan_pilot_matching", "yuan_fund_use", "yuan_pilot_cost", "yuan_loans",
-            "yuan_firm_rd", "yuan_rd_induced", "hightech_stock", "hightech_applications", "broker_utilisation",
+            "yuan_firm_rd", "yuan_rd_induced", "hightech_stock", "hightech_applications", "tech_sme_stock",
+            "above_size_stock", "projects_lost_to_exit", "broker_utilisation",
             "pilot_utilisation", "wait_pilot", "wait_broker", "broker_turned_away", "pilot_turned_away",
             "fiscal_cost")
 

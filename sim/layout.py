@@ -47,7 +47,10 @@ F_IMITATOR = 8
 F_HIGHTECH = 9       # certified high-tech enterprise (高企)
 F_LAST_USE = 10      # time of the firm's last contract (platform activity)
 F_RD_WORKING = 11    # its R&D institution works (1) or holds a title only (0; 重申报、轻发展)
-N_FCOL = 12
+F_SME = 12           # a science-based SME below designated size (1) or a firm above designated size (0)
+F_ID = 13            # the firm's serial number (initial firms 0 … n − 1, entrants after): keys its own draws
+F_HT_SINCE = 14      # date (years) of its current high-tech certificate, valid hightech.validity_years from then
+N_FCOL = 15
 
 # ---- offers ----------------------------------------------------------------
 O_KEY = 0
@@ -71,7 +74,8 @@ O_SUBSIDY = 17
 O_PILOT_COST = 18
 O_INVEST = 19
 O_DEMAND_LED = 20    # developed to answer a firm's stated need (企业出题、高校答题)
-N_OCOL = 21
+O_FIRM_GONE = 21     # its firm has exited (closed or left the city's firm stock): the project ends at its next step
+N_OCOL = 22
 
 # Stages an offer can be in.
 ST_MEETING, ST_NEGOTIATION, ST_PILOT, ST_FINANCE, ST_RAMPUP, ST_DONE = range(6)
@@ -87,10 +91,11 @@ RE_PILOT_FAILED = 5
 RE_NO_FINANCE = 6
 RE_IND_FAILED = 7
 RE_INDUSTRIALISED = 8
+RE_FIRM_EXIT = 9     # the firm met exited while the project was under way
 REASON_NAMES = ("in_progress", "no_match", "no_deal", "imitated", "pilot_no_finance", "pilot_failed",
-                "no_finance", "industrialisation_failed", "industrialised")
+                "no_finance", "industrialisation_failed", "industrialised", "firm_exit")
 REASON_NAMES_ZH = ("进行中", "未对接成功", "未达成合同", "被仿制", "中试缺资金", "中试失败",
-                   "产业化缺资金", "产业化失败", "实现产业化")
+                   "产业化缺资金", "产业化失败", "实现产业化", "企业退出")
 
 # Pilot routes.
 PR_NONE, PR_INHOUSE, PR_PUBLIC, PR_OUTSIDE = range(4)
@@ -112,7 +117,9 @@ W_AWARE_MAX = W_SECTOR_START + N_SECTORS + 1   # highest awareness in each secto
 # so a feedback that moves a whole sector changes two numbers, not every firm (see common.py).
 W_AWARE_MUL = W_AWARE_MAX + N_SECTORS
 W_AWARE_ADD = W_AWARE_MUL + N_SECTORS
-N_W = W_AWARE_ADD + N_SECTORS
+# The firms alive are rows [0, W[W_SECTOR_START + N_SECTORS]); rows after them are spare room for entrants.
+W_NEXT_FIRM_ID = W_AWARE_ADD + N_SECTORS   # serial number the next entrant gets
+N_W = W_NEXT_FIRM_ID + 1
 
 # ---- outcome record rows (each a series over years) --------------------------
 _rows: list[str] = []
@@ -186,6 +193,19 @@ R_OFFERS_DEMAND_LED = _row("offers_demand_led")
 R_FIRMS_RD_WORKING = _row("firms_with_working_rd")
 R_RD_UPGRADED = _row("rd_upgraded")             # title-only institutions that started to work (support, review)
 R_VP_ON_PROBLEM = _row("vp_placed_on_problem")  # placements in a firm with a technical problem
+# firm population dynamics (issue 11 item 3): flows at the year's end and stocks after it
+R_FIRMS_ALIVE_ABOVE = _row("firms_above_size")          # firms above designated size (规上) alive at the year's end
+R_FIRMS_ALIVE_SME = _row("firms_tech_sme")              # science-based SMEs (科技型中小企业) alive at the year's end
+R_ENTERED_ABOVE = _row("firms_entered_above_size")
+R_ENTERED_SME = _row("firms_entered_tech_sme")
+R_EXITED_ABOVE = _row("firms_exited_above_size")
+R_EXITED_SME = _row("firms_exited_tech_sme")
+R_SME_GRADUATED = _row("tech_sme_graduated")            # science-based SMEs that grew above designated size
+R_HT_EXPIRED = _row("hightech_expired")                 # certificates reaching the end of their validity
+R_HT_REAPPLIED = _row("hightech_reapplications")        # of those, firms that re-applied (counted in applications)
+R_HT_RENEWED = _row("hightech_renewed")                 # re-applications approved: a new three-year certificate
+R_HT_EXITED = _row("hightech_exited")                   # certified firms that exited (their certificate with them)
+R_PROJECTS_FIRM_EXIT = _row("projects_of_exited_firms")  # projects under way when their firm exited
 
 RECORD_ROWS: tuple[str, ...] = tuple(_rows)
 N_ROWS = len(RECORD_ROWS)

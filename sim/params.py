@@ -79,8 +79,9 @@ class Time(Group):
 class Firms(Group):
     """The firm population (需求侧): who could take up a research result."""
 
-    n_above_size: int = param(658, "firms", "DOC 随州日报: 658 above-designated-size industrial firms (c. 2019)",
-                          ge=1, le=100000)
+    n_above_size: int = param(560, "firms", "DER 随州日报: 658 above-designated-size industrial firms (c. 2019, DOC); "
+                              "560 on 1 January 2015 grow with the entry and exit rates past 658 in 2019",
+                              ge=1, le=100000)
     n_tech_sme: int = param(150, "firms", "ASM science-based SMEs below designated size; no Suizhou count found",
                         ge=0, le=100000)
     sector_share: list[float] = param([0.15, 0.22, 0.08, 0.10, 0.45], "share",
@@ -102,6 +103,21 @@ class Firms(Group):
                                 ge=0, le=1)
     imitator_share: float = param(0.08, "share", "ASM report 二(一): 'a few firms' copy others' results",
                               ge=0, le=1)
+    entry_rate_above: float = param(0.068, "1/year", "DER 45 industrial firms entered Suizhou's above-designated-"
+                                    "size census in its 2021 annual round (docs/sources.md §5) / 658 firms", ge=0,
+                                    le=1, doc="entrants a year per firm above designated size alive")
+    exit_rate_above: float = param(0.035, "1/year", "ASM no Suizhou count of firms leaving the above-designated-"
+                                   "size census (退规, closures) found; below entry, so the stock grows ≈ 3 % a year",
+                                   ge=0, le=1)
+    entry_rate_sme: float = param(0.15, "1/year", "ASM well below Hubei's registered science-based SMEs (+90 % in "
+                                  "2021, +70 % in 2022, DOC docs/sources.md §5), whose growth is mostly registration; "
+                                  "no Suizhou count found", ge=0, le=1,
+                                  doc="entrants a year per science-based SME alive")
+    exit_rate_sme: float = param(0.08, "1/year", "ASM science-based SMEs closing or no longer qualifying at the "
+                                 "yearly evaluation", ge=0, le=1)
+    sme_graduation_rate: float = param(0.02, "1/year", "ASM science-based SMEs that grow above designated size "
+                                       "(they keep their attributes and become firms above designated size)",
+                                       ge=0, le=1)
 
     @field_validator("sector_share")
     @classmethod
@@ -232,8 +248,9 @@ class Subsidy(Group):
     cap_per_project_yuan: float = param(math.inf, "yuan", "ASM no cap is documented", ge=0)
     awards_per_year: float = param(5.0, "projects/year", "DOC report 一(一)2", ge=0, le=100)
     award_yuan: float = param(500_000.0, "yuan", "DOC report 一(一)2", ge=0, le=1e9)
-    hightech_reward_yuan: float = param(88_000.0, "yuan/new certificate", "DER 10.92 M yuan (report) / ≈124 "
-                                    "certificates 2018–22", ge=0, le=1e9)
+    hightech_reward_yuan: float = param(100_000.0, "yuan/new certificate", "DER 10.92 M yuan (report 一(二)1) / "
+                                    "≈107 first certificates 2018–22, rounded (the model's mean at the defaults); "
+                                    "renewals are not rewarded (ASM)", ge=0, le=1e9)
 
 
 class Pilot(Group):
@@ -302,8 +319,8 @@ class Industry(Group):
 
     rampup_median_years: float = param(1.0, "years", "ASM", ge=0.01, le=10)
     rampup_log_sd: float = param(0.5, "log years", "ASM", ge=0, le=3)
-    success_base: float = param(0.50, "probability", "DOC late-stage pass rates 0.43–0.59 (Stevens & Burley 1997)",
-                            ge=0, le=1)
+    success_base: float = param(0.56, "probability", "DOC late-stage pass rates 0.43–0.59 (Stevens & Burley 1997); "
+                            "0.56 inside that range keeps T7 with projects lost to firm exits", ge=0, le=1)
     talent_uplift: float = param(0.10, "probability", "ASM", ge=0, le=1)
     role_model_boost: float = param(0.02, "share of unawareness", "ASM each success persuades sector peers "
                                 "(report 三(一) 选树先进典型)", ge=0, le=1)
@@ -347,16 +364,26 @@ class Platforms(Group):
 
 
 class HighTech(Group):
-    """High-tech enterprise (高企) certification."""
+    """High-tech enterprise (高企) certification: applications, approval, three-year validity, renewal."""
 
-    initial_stock: int = param(40, "firms", "ASM chosen so the stock passes 170 by end-2022 (T8)", ge=0,
-                           le=100000)
-    apply_prob: float = param(0.09, "1/year", "ASM eligible firms (R&D institution or technical team) "
-                              "applying in 2018", ge=0, le=1)
+    initial_stock: int = param(120, "firms", "ASM chosen so the stock passes 170 by end-2022 (T8) with "
+                               "certificates expiring; their ages at the start drawn uniformly over the validity",
+                               ge=0, le=100000)
+    validity_years: int = param(3, "years", "DOC 高新技术企业认定管理办法 (国科发火〔2016〕32号): the qualification is "
+                                "valid three years from the certificate's date (docs/sources.md §5)", ge=1, le=10)
+    reapply_prob: float = param(0.95, "probability", "ASM most firms whose certificate expires re-apply (重新认定: "
+                                "the 15 % tax rate is at stake) if still eligible (R&D institution or team); "
+                                "re-applications count as applications (T8)", ge=0, le=1)
+    renewal_approval: float = param(0.97, "probability", "ASM no renewal approval rate documented; above first "
+                                    "approval since a renewing firm met the criteria once", ge=0, le=1)
+    apply_prob: float = param(0.046, "1/year", "ASM eligible firms (R&D institution or technical team) "
+                              "without a certificate applying in 2018; with the re-applications, 95 applications "
+                              "in 2022 (T8_applications)", ge=0, le=1)
     apply_growth: float = param(0.35, "1/year", "ASM the rolling cultivation plan (report 一(二)1) raises applications "
                             "to 95 in 2022 (DOC, T8); held at the 2022 level after", ge=-0.5, le=2)
-    approval: float = param(0.38, "probability", "ASM no approval rate documented; set so the stock passes "
-                            "170 by end-2022 (T8)", ge=0, le=1)
+    approval: float = param(0.6, "probability", "ASM no approval rate documented (commonly quoted a third to a "
+                            "half nationally, calibration/smc.toml); the top of that prior, so the stock passes 170 by "
+                            "end-2022 (T8) with 95 applications in 2022, renewals included", ge=0, le=1)
     other_contracts_per_year: float = param(175.0, "contracts/year", "ASM non-university contracts so that all "
                                         "contracts ≈ 1000+ in five years (T4)", ge=0, le=1e5)
 

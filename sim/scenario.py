@@ -34,7 +34,7 @@ LEVER_GROUPS_ZH = ("增强企业创新意识", "加强创新平台建设", "加�
 #: population or the keyed-stream layout, which must be the same in every
 #: scenario for paired comparisons.
 FROZEN_GROUPS = ("time", "firms")
-FROZEN_PARAMS = ("supply.thinning_ceiling", "hightech.initial_stock")
+FROZEN_PARAMS = ("supply.thinning_ceiling", "hightech.initial_stock", "hightech.validity_years")
 
 
 class Lever(BaseModel):

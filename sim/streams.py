@@ -71,6 +71,16 @@ D_RD_WORKING = 102         # entity: firm — does its R&D institution work, or 
 D_RD_SUPPORT = 103         # entity: firm; occurrence: year — support turns a title-only institution into a working one
 D_REVIEW = 104             # entity: firm; occurrence: year — performance review of an idle institution
 D_VP_TRAINING = 105        # entity: firm; occurrence: year — a vice-president leaves a trained technical team
+# firm population dynamics (issue 11 item 3). Entrants draw their attributes from the D_FIRM_* streams above,
+# keyed by their own serial number (entity ≥ the initial firms'), exactly as the initial firms do.
+D_EXIT_ABOVE = 106         # count and picks (chosen(); occurrence: year) — firms above designated size that exit
+D_EXIT_SME = 107           # count and picks — science-based SMEs that exit
+D_SME_GRADUATE = 108       # count and picks — science-based SMEs that grow above designated size
+D_ENTRY_ABOVE = 109        # entity 0; occurrence: year — how many firms above designated size enter
+D_ENTRY_SME = 110          # entity 0; occurrence: year — how many science-based SMEs enter
+D_HT_AGE = 111             # entity: firm serial — age of an initial certificate at the start
+D_HT_REAPPLY = 112         # entity: firm serial; occurrence: year — a firm whose certificate expires re-applies
+D_HT_RENEW = 113           # entity: firm serial; occurrence: year — the re-application is approved
 
 STREAMS: dict[str, int] = {k: v for k, v in globals().items() if k.startswith("D_")}
 

@@ -11,6 +11,7 @@ first year).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,9 +35,13 @@ def _param_names() -> list[str]:
 
 
 PARAM_NAMES: tuple[str, ...] = (*_param_names(), "derived.commissioners", "derived.hightech_apply",
-                                 *(f"derived.ceiling.{c}" for c in CHANNELS), "derived.brokers")
+                                 *(f"derived.ceiling.{c}" for c in CHANNELS), "derived.brokers",
+                                 "derived.entry_cap_above", "derived.entry_cap_sme")
 PIDX: dict[str, int] = {n: i for i, n in enumerate(PARAM_NAMES)}
 N_PARAMS = len(PARAM_NAMES)
+#: The most firm rows a replication may hold (alive firms plus room for every possible entrant): a scenario whose
+#: bound exceeds it is an input error (60 MB of firm state per replication).
+MAX_FIRM_ROWS = 500_000
 
 
 def _commissioners(p: Params, years: np.ndarray, growth: np.ndarray) -> np.ndarray:
@@ -121,7 +126,43 @@ def _raw_table(p: Params, levers: list) -> np.ndarray:
     agencies = P[PIDX["supply.agencies"]]
     P[PIDX["derived.brokers"]] = P[PIDX["meeting.brokers"]] + P[PIDX["meeting.brokers_per_agency"]] * np.maximum(
         agencies - agencies[0], 0.0)
+    _entry_caps(P, p)
     return P
+
+
+def entry_cap(mean: float) -> int:
+    """The most entrants of one type a year may bring when ``mean`` are expected on the expected path.
+
+    Entrants are Binomial(cap, rate · alive / cap) (sim/rules/population.py): mean rate · alive, never more than
+    the cap, so the firm arrays can be sized once. The cap, 2 · mean + 12 · √mean + 20, leaves room for a
+    population twice its expected size and twelve standard deviations of chance: it never binds in practice.
+    """
+    return int(math.floor(2.0 * mean + 12.0 * math.sqrt(mean) + 20.0))
+
+
+def _entry_caps(P: np.ndarray, p: Params) -> None:
+    """Fill ``derived.entry_cap_*``: caps from the expected path of the two firm types, year by year."""
+    def row(name: str) -> np.ndarray:
+        return P[PIDX[name]]
+    above, sme = float(p.firms.n_above_size), float(p.firms.n_tech_sme)
+    for y in range(P.shape[1]):  # the year's end of year y, in the order of sim/rules/population.py
+        m_above = row("firms.entry_rate_above")[y] * above
+        m_sme = row("firms.entry_rate_sme")[y] * sme
+        P[PIDX["derived.entry_cap_above"], y] = entry_cap(m_above)
+        P[PIDX["derived.entry_cap_sme"], y] = entry_cap(m_sme)
+        sme_left = sme * (1.0 - row("firms.exit_rate_sme")[y])
+        graduates = sme_left * row("firms.sme_graduation_rate")[y]
+        above = above * (1.0 - row("firms.exit_rate_above")[y]) + graduates + m_above
+        sme = sme_left - graduates + m_sme
+
+
+def firm_rows(P: np.ndarray, p: Params) -> int:
+    """Firm rows a replication needs: the initial firms plus the most entrants every year's end may bring.
+
+    Exits only free rows and graduation moves none, so the firms alive never exceed it.
+    """
+    caps = P[PIDX["derived.entry_cap_above"]] + P[PIDX["derived.entry_cap_sme"]]
+    return int(p.n_firms + caps.sum())
 
 
 @dataclass(frozen=True)
@@ -130,7 +171,7 @@ class Table:
 
     P: np.ndarray
     n_years: int
-    n_firms: int
+    n_firms: int  # firm rows the engines allocate: the initial firms plus room for every possible entrant
     first_year: int
     max_offers: int
 
@@ -158,11 +199,16 @@ def build_table(sc: Scenario, source: str = "<scenario>") -> Table:
             raise InputError(f"{source}: key '{key}': channel '{CHANNELS[c]}' reaches {worst:.4g} offers/year, "
                              f"above its thinning ceiling {ceil[c]:.4g} (supply.thinning_ceiling × default rate; "
                              "raise params.supply.thinning_ceiling or lower the rate)")
+    n_rows = firm_rows(P, p)
+    if n_rows > MAX_FIRM_ROWS:
+        raise InputError(f"{source}: key 'params.firms': the firm population could reach {n_rows} firms by the "
+                         f"horizon (initial firms plus the most entrants the entry rates allow), above the model's "
+                         f"limit of {MAX_FIRM_ROWS}; lower firms.n_above_size, firms.n_tech_sme or the entry rates")
     n_years = p.n_years
     lam = float(ceil[1:].sum()) * n_years
     max_offers = int(lam + 12.0 * np.sqrt(lam) + 100)
     max_offers += n_years * 24 * int(P[PIDX["supply.offers_per_event"]].max() + 1)
-    return Table(P=P, n_years=n_years, n_firms=p.n_firms, first_year=p.first_year, max_offers=max_offers)
+    return Table(P=P, n_years=n_years, n_firms=n_rows, first_year=p.first_year, max_offers=max_offers)
 
 
 def _check_ranges(P: np.ndarray, sc: Scenario, source: str) -> None:

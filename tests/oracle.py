@@ -36,7 +36,7 @@ from sim.scenario import baseline_scenario
 from sim.table import PIDX, build_table
 
 RULE_MODULES = ("common", "firms", "supply", "meeting", "contract", "service", "pilot", "finance", "industry",
-                "year_end")
+                "sample", "population", "year_end")
 STREAM_NAMES = {v: k for k, v in S.STREAMS.items()}
 REL = 1e-6  # tolerance for anything that goes through an inverse CDF
 

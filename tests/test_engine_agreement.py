@@ -32,6 +32,13 @@ SCENARIOS = {
         lever("subsidy.claim_publicity", "set", 0.5, lid="claims"),
         lever("subsidy.pilot_matching_share", "set", 0.5, lid="matching"),
         lever("pilot.public_slots", "add", 4.0, lid="slots")]),
+    # firm population dynamics at high rates: many exits (projects of exited firms end at their next step),
+    # entries, graduations, certificates that expire every year; the firm rows are stored again every year
+    "firm_turnover": ({"firms": {"entry_rate_above": 0.3, "exit_rate_above": 0.25, "entry_rate_sme": 0.5,
+                                 "exit_rate_sme": 0.3, "sme_graduation_rate": 0.2},
+                       "hightech": {"validity_years": 1, "reapply_prob": 0.6}},
+                      [lever("hightech.renewal_approval", "set", 0.3, lid="renewals"),
+                       lever("platforms.support_rate", "set", 0.3, lid="support")]),
 }
 
 

@@ -214,9 +214,11 @@ def test_oriented_vice_presidents_go_to_firms_with_a_technical_problem(baseline)
     plain = build_table(baseline).P
     F, R = _firm_world(400)
     F[::5, L.F_LAST_USE] = 7.6  # one firm in five signed a contract within the past year
+    W = np.zeros(L.N_W)
+    W[L.W_SECTOR_START + 1:L.W_SECTOR_START + L.N_SECTORS + 1] = 400  # all 400 firms alive, in sector 0
     rk = np.uint64(rep_key(3, 0))
-    oriented = [place_vice_president(P, F, R, 7, 8.0, j, rk) for j in range(200)]
-    random_ = [place_vice_president(plain, F, R, 7, 8.0, j, rk) for j in range(200)]
+    oriented = [place_vice_president(P, F, W, R, 7, 8.0, j, rk) for j in range(200)]
+    random_ = [place_vice_president(plain, F, W, R, 7, 8.0, j, rk) for j in range(200)]
     assert all(f % 5 == 0 for f in oriented)
     assert sum(f % 5 == 0 for f in random_) < 80 and R[L.R_VP_ON_PROBLEM].sum() == 200
 

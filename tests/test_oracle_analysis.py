@@ -50,8 +50,8 @@ def test_kpis_are_window_sums_and_ratios_of_flows() -> None:
                     "time_to_production_years": 10.0, "yuan_subsidy_city": 5e5, "yuan_subsidy_county": 1e5,
                     "yuan_awards": 1e6, "hightech_stock": 120, "broker_busy_years": 7, "broker_capacity_years": 8,
                     "pilot_busy_years": 3, "pilot_capacity_years": 3, "wait_pilot_years": 4,
-                    "served_pilot_public": 4},
-        (0, 2025): {"contracts": 999, "industrialised": 999},
+                    "served_pilot_public": 4, "firms_tech_sme": 210, "firms_above_size": 700, "end_firm_exit": 3},
+        (0, 2025): {"contracts": 999, "industrialised": 999, "firms_tech_sme": 999, "end_firm_exit": 999},
         (1, 2023): {"offers": 10, "hightech_stock": 7, "wait_pilot_years": 0.5, "time_to_production_years": 2.0},
         (1, 2024): {"offers": 5, "hightech_stock": 8},
     }
@@ -69,6 +69,8 @@ def test_kpis_are_window_sums_and_ratios_of_flows() -> None:
     assert r0["hightech_stock"] == 120  # the stock at the end of the window, not a sum
     assert r0["broker_utilisation"] == pytest.approx(13 / 16) and r0["pilot_utilisation"] == pytest.approx(1.0)
     assert r0["wait_pilot"] == pytest.approx(6 / 8)
+    # firm stocks at the window's end, projects lost to firms' exits summed over it
+    assert (r0["tech_sme_stock"], r0["above_size_stock"], r0["projects_lost_to_exit"]) == (210, 700, 3)
     r1 = k.loc[1]
     assert r1["offers"] == 15 and r1["hightech_stock"] == 8
     for undefined in ("rate_industrialised", "time_to_production", "broker_utilisation", "wait_pilot"):

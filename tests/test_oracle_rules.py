@@ -142,7 +142,8 @@ def test_init_firms_draws_every_attribute_from_its_share(rules: Callable[..., Dr
     (title_only_share; drawn only for firms with one), team, logit-normal awareness, liquidity, collateral,
     imitator; the initial high-tech firms are those with R&D and the smallest draw; firms are then stored sector
     by sector in firm order (MODEL.md 3.1)."""
-    P = params({"firms.n_above_size": 3, "hightech.initial_stock": 2, "platforms.title_only_share": 0.4})
+    P = params({"firms.n_above_size": 3, "firms.n_tech_sme": 2, "hightech.initial_stock": 2,
+                "platforms.title_only_share": 0.4})
     working_u = {0: 0.41, 2: 0.39, 4: 0.9}      # R&D firms only; title only below 0.4 → working 1, 0, 1
     sector_u = [0.90, 0.10, 0.20, 0.12, 0.50]   # cumulative shares .15 .37 .45 .55 1 → 4 0 1 0 3
     county_u = [0.99, 0.10, 0.40, 0.60, 0.90]   # cumulative .35 .55 .83 .97 1 → 4 0 1 2 3
@@ -157,8 +158,9 @@ def test_init_firms_draws_every_attribute_from_its_share(rules: Callable[..., Dr
            S.D_FIRM_RD: lambda e, o: rd_u[e], S.D_FIRM_TALENT: lambda e, o: talent_u[e],
            S.D_FIRM_AWARE: lambda e, o: aware_u[e], S.D_FIRM_LIQUID: lambda e, o: liquid_u[e],
            S.D_FIRM_COLLATERAL: lambda e, o: coll_u[e], S.D_FIRM_IMITATOR: lambda e, o: imit_u[e],
-           S.D_FIRM_HIGHTECH: lambda e, o: ht_u[e], S.D_RD_WORKING: lambda e, o: working_u[e]})
-    F = np.zeros((5, L.N_FCOL))
+           S.D_FIRM_HIGHTECH: lambda e, o: ht_u[e], S.D_RD_WORKING: lambda e, o: working_u[e],
+           S.D_HT_AGE: lambda e, o: {2: 0.5, 4: 0.9}[e]})  # certificates dated −⌊0.5·3⌋ = −1 and −⌊0.9·3⌋ = −2
+    F = np.zeros((7, L.N_FCOL))  # two spare rows: room for entrants, left empty
     firms.init_firms(P, F, SEED, REP)
     mu = math.log(0.3 / 0.7)
     aware = [1.0 / (1.0 + math.exp(-(mu + 1.0 * stats.norm.ppf(u)))) for u in aware_u]
@@ -174,16 +176,20 @@ def test_init_firms_draws_every_attribute_from_its_share(rules: Callable[..., Dr
         assert got[L.F_AWARE] == pytest.approx(aware[f], rel=REL)
         assert got[L.F_VP_UNTIL] < 0 and got[L.F_LAST_USE] == 0
         assert got[L.F_RD_WORKING] == {0: 1, 2: 0, 4: 1}.get(f, 0), f
+        assert got[L.F_SME] == (f >= 3) and got[L.F_ID] == f  # firms 3 and 4 are the science-based SMEs
+        assert got[L.F_HT_SINCE] == {2: -1.0, 4: -2.0}.get(f, 0.0), f
+    assert not F[5:].any()
 
 
 def test_init_world_puts_in_the_first_years_fund_and_the_sector_sums(rules: Callable[..., Draws]) -> None:
     rules()
-    P = params()
+    P = params({"firms.n_above_size": 3, "firms.n_tech_sme": 2})
     P[PIDX["subsidy.fund_yuan_per_year"], 0] = 1234.0
     F = sector_firms()
     W = np.full(L.N_W, 7.0)
     firms.init_world(P, F, W)
     assert W[L.W_FUND] == 1234.0 and W[L.W_N_OFFERS] == 0 and W[L.W_IND_THIS_YEAR] == 0
+    assert W[L.W_NEXT_FIRM_ID] == 5  # the first entrant's serial number
     assert list(W[L.W_SECTOR_START:L.W_SECTOR_START + L.N_SECTORS + 1]) == [0, 3, 5, 5, 5, 5]
     assert W[L.W_AWARE_SUM:L.W_AWARE_SUM + 2] == pytest.approx([1.6, 0.7])
     assert W[L.W_AWARE_MAX:L.W_AWARE_MAX + 2] == pytest.approx([0.9, 0.4])
@@ -794,7 +800,7 @@ def test_industrialisation_success_and_the_role_model(rules: Callable[..., Draws
                                                       vp_until: float) -> None:
     """success_base + talent_uplift (team or a placed VP); a success raises every sector firm's awareness."""
     P = params()
-    chance = 0.5 + (0.1 if talent or vp_until > T else 0.0)
+    chance = p(P, "industry.success_base") + (p(P, "industry.talent_uplift") if talent or vp_until > T else 0.0)
     for u, ok in ((chance - 1e-9, True), (chance + 1e-9, False)):
         F = make_firms(firm(2, county=4, talent=talent, vp_until=vp_until, aware=0.5), firm(2, aware=0.2),
                        firm(3, aware=0.3))
@@ -833,6 +839,12 @@ def test_start_service_records_wait_and_busy_time(rules: Callable[..., Draws]) -
 # ---- the year's end (MODEL.md 1.3 "The year's end") -------------------------------------------
 
 
+#: The firm population held still (no entries, exits or graduation; certificates valid beyond the horizon), for
+#: tests of the other steps of the year's end.
+STILL = {"firms.entry_rate_above": 0.0, "firms.exit_rate_above": 0.0, "firms.entry_rate_sme": 0.0,
+         "firms.exit_rate_sme": 0.0, "firms.sme_graduation_rate": 0.0, "hightech.validity_years": 50.0}
+
+
 def binomial_u(k: int, m: int, prob: float) -> float:
     """A uniform whose Binomial(m, prob) inverse CDF is ``k``: the middle of (F(k − 1), F(k)]."""
     return float((stats.binom.cdf(k - 1, m, prob) + stats.binom.cdf(k, m, prob)) / 2)
@@ -869,8 +881,9 @@ def test_year_end_in_order(rules: Callable[..., Draws]) -> None:
     change is a binomial draw and which a keyed partial Fisher–Yates shuffle (see the test above)."""
     k, y = 5, 4
     t = float(k)
-    P = params({"subsidy.awards_per_year": 5.0, "subsidy.award_yuan": 500_000.0, "subsidy.hightech_reward_yuan":
-                88_000.0, "derived.hightech_apply": 0.2, "hightech.approval": 0.4, "talent.turnover": 0.2,
+    P = params({**STILL, "subsidy.awards_per_year": 5.0, "subsidy.award_yuan": 500_000.0,
+                "subsidy.hightech_reward_yuan": 88_000.0, "derived.hightech_apply": 0.2, "hightech.approval": 0.4,
+                "talent.turnover": 0.2,
                 "talent.inflow": 0.1, "talent.vice_presidents_per_year": 2.0, "talent.vice_president_tenure_years":
                 2.0, "talent.vp_training": 0.5, "talent.vp_targeting": 0.5, "talent.vp_problem_years": 1.0,
                 "platforms.support_rate": 0.1, "platforms.review_prob_idle": 0.5, "platforms.review_upgrade": 0.5,
@@ -914,7 +927,7 @@ def test_year_end_in_order(rules: Callable[..., Draws]) -> None:
         S.D_RD_ADOPT: lambda e, o: {0: binomial_u(1, 3, 0.1), 1: 0.8}[e],  # ⌊0.8 · 3⌋ = 2: firm 5
         S.D_RD_WORKING: lambda e, o: {(5, y + 1): 0.3}[(e, o)],  # < title_only_share: title only
         S.D_OTHER_CONTRACTS: 0.5})
-    year_end.year_end(P, F, W, R, k, N_YEARS, SEED, REP)
+    year_end.year_end(P, F, np.zeros((1, L.N_OCOL)), W, R, k, N_YEARS, SEED, REP)
     # 1. awards: min(5, 7) wanted, the fund holds two of 0.5 M
     assert R[L.R_AWARDS, y] == 2 and R[L.R_M_AWARDS, y] == 1_000_000.0 and W[L.W_IND_THIS_YEAR] == 0
     # 2. high-tech: three apply and are approved; the 200 k left pays two rewards of 88 k
@@ -940,6 +953,7 @@ def test_year_end_in_order(rules: Callable[..., Draws]) -> None:
     assert R[L.R_OTHER_CONTRACTS, y] == stats.poisson.ppf(0.5, 10.0)
     # 7. stocks
     assert R[L.R_HT_STOCK, y] == 4 and R[L.R_FIRMS_RD, y] == 4 and R[L.R_FIRMS_RD_WORKING, y] == 3
+    assert R[L.R_FIRMS_ALIVE_ABOVE, y] == 7 and R[L.R_FIRMS_ALIVE_SME, y] == 0  # nobody entered or left
     assert R[L.R_FIRMS_TALENT, y] == 2 and R[L.R_FIRMS_VP, y] == 2
     assert R[L.R_AWARENESS, y] == pytest.approx(sum(aware) / n)
     assert R[L.R_BROKER_CAP, y] == 8 and R[L.R_PILOT_CAP, y] == 3
@@ -953,12 +967,12 @@ def test_year_end_in_order(rules: Callable[..., Draws]) -> None:
 def test_without_the_measures_the_year_end_leaves_rd_institutions_alone(rules: Callable[..., Draws]) -> None:
     """Defaults (MODEL.md 3.8): no support and no performance review today, so an idle title-only institution
     keeps its title and nothing is drawn for it; a firm's team is trained only while a vice-president is there."""
-    P = params({"derived.hightech_apply": 0.0, "talent.vice_presidents_per_year": 0.0, "talent.turnover": 0.0,
+    P = params({**STILL, "derived.hightech_apply": 0.0, "talent.vice_presidents_per_year": 0.0, "talent.turnover": 0.0,
                 "talent.inflow": 0.0, "platforms.rd_adoption_rate": 0.0, "hightech.other_contracts_per_year": 0.0})
     F = make_firms(firm(0, rd=1, working=0, last_use=0.5, vp_until=8.0), firm(0, vp_until=9.5))
     W, R = world(F), record()
     d = rules({S.D_VP_TRAINING: lambda e, o: {1: 0.099}[e]}, default=1e-9)  # vp_training 0.1: firm 1 trained
-    year_end.year_end(P, F, W, R, 9, N_YEARS, SEED, REP)
+    year_end.year_end(P, F, np.zeros((1, L.N_OCOL)), W, R, 9, N_YEARS, SEED, REP)
     assert list(F[:, L.F_RD]) == [1, 0] and list(F[:, L.F_RD_WORKING]) == [0, 0] and R[L.R_DELISTED].sum() == 0
     assert list(F[:, L.F_TALENT]) == [0, 1]  # firm 0's vice-president left at 8, before the year began
     for stream in (S.D_RD_SUPPORT, S.D_DELIST, S.D_RD_ADOPT, S.D_HT_APPLY, S.D_TURNOVER, S.D_INFLOW):
@@ -967,26 +981,26 @@ def test_without_the_measures_the_year_end_leaves_rd_institutions_alone(rules: C
 
 
 def test_no_award_when_the_fund_is_short_and_no_fund_after_the_horizon(rules: Callable[..., Draws]) -> None:
-    P = params({"derived.hightech_apply": 0.0, "talent.vice_presidents_per_year": 0.0,
+    P = params({**STILL, "derived.hightech_apply": 0.0, "talent.vice_presidents_per_year": 0.0,
                 "hightech.other_contracts_per_year": 0.0})
     F = make_firms(firm(0))
     W = world(F, fund=499_999.0)
     W[L.W_IND_THIS_YEAR] = 3
     R = record()
     rules(default=0.5)
-    year_end.year_end(P, F, W, R, N_YEARS, N_YEARS, SEED, REP)
+    year_end.year_end(P, F, np.zeros((1, L.N_OCOL)), W, R, N_YEARS, N_YEARS, SEED, REP)
     assert R[L.R_AWARDS].sum() == 0 and R[L.R_M_FUND_LEFT, N_YEARS - 1] == 499_999.0 and W[L.W_FUND] == 0
 
 
 def test_awards_go_to_at_most_the_years_successes(rules: Callable[..., Draws]) -> None:
     """Up to awards_per_year awards among the year's successes: two successes, two awards of 0.5 M."""
-    P = params({"derived.hightech_apply": 0.0, "talent.vice_presidents_per_year": 0.0})
+    P = params({**STILL, "derived.hightech_apply": 0.0, "talent.vice_presidents_per_year": 0.0})
     F = make_firms(firm(0))
     W = world(F, fund=10_000_000.0)
     W[L.W_IND_THIS_YEAR] = 2
     R = record()
     rules(default=0.5)
-    year_end.year_end(P, F, W, R, 3, N_YEARS, SEED, REP)
+    year_end.year_end(P, F, np.zeros((1, L.N_OCOL)), W, R, 3, N_YEARS, SEED, REP)
     assert R[L.R_AWARDS, 2] == 2 and R[L.R_M_AWARDS, 2] == 1_000_000.0
     assert R[L.R_M_FUND_LEFT, 2] == 9_000_000.0 and W[L.W_IND_THIS_YEAR] == 0
 

@@ -54,7 +54,11 @@ KPIS: tuple[KPI, ...] = (
     KPI("yuan_firm_rd", "Firm spending induced (incl. production investment)", "带动企业投入(含产业化投资)", "M yuan"),
     KPI("yuan_rd_induced", "Firm R&D induced (contracts + pilot tests)", "带动企业研发投入", "M yuan"),
     KPI("hightech_stock", "High-tech firms (end of window)", "高新技术企业(期末)", "firms"),
-    KPI("hightech_applications", "High-tech applications", "高企申报数", "firms"),
+    KPI("hightech_applications", "High-tech applications (renewals included)", "高企申报数(含重新认定)", "firms"),
+    KPI("tech_sme_stock", "Science-based SMEs (end of window)", "科技型中小企业(期末)", "firms"),
+    KPI("above_size_stock", "Firms above designated size (end of window)", "规上企业(期末)", "firms"),
+    KPI("projects_lost_to_exit", "Projects ended by their firm's exit", "因企业退出终止的项目", "projects",
+        better=False),
     KPI("broker_utilisation", "Broker utilisation", "技术经纪人利用率", "share"),
     KPI("pilot_utilisation", "Public pilot-base utilisation", "公共中试基地利用率", "share"),
     KPI("wait_pilot", "Mean wait for a public pilot slot", "中试排队时间", "years", better=False),
@@ -108,6 +112,10 @@ def kpis(records: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
     out["yuan_rd_induced"] = (g["contract_value_yuan"] + g["yuan_pilot_cost"]) / 1e6
     out["hightech_stock"] = end["hightech_stock"]
     out["hightech_applications"] = g["hightech_applications"]
+    # the firm population (issue 11 item 3): stocks at the window's end, projects lost to firms' exits in it
+    out["tech_sme_stock"] = end["firms_tech_sme"]
+    out["above_size_stock"] = end["firms_above_size"]
+    out["projects_lost_to_exit"] = g["end_firm_exit"]
     out["broker_utilisation"] = _ratio(g["broker_busy_years"], g["broker_capacity_years"])
     out["pilot_utilisation"] = _ratio(g["pilot_busy_years"], g["pilot_capacity_years"])
     out["wait_pilot"] = _ratio(g["wait_pilot_years"], g["served_pilot_public"])

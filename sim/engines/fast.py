@@ -241,7 +241,7 @@ def run_one(P_own: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed
         start_search = -1
         if kind == EV_YEAR:
             k = a
-            rules.year_end(P, F, W, R, k, n_years, seed, rep)
+            rules.year_end(P, F, O, W, R, k, n_years, seed, rep)
             while busy_b < caps_b[k] and qb_len > 0:
                 j, qb_head, qb_len = _dequeue(qb, qb_head, qb_len, qcap)
                 busy_b += 1
@@ -352,7 +352,7 @@ def run_one(P_own: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed
                 mode[i] = L.MM_UNASSISTED
                 ns, seq = _stage(SK, SV, ns, seq, t + rules.search_time(P, O, i, t, n_years, seed, rep), EV_SEARCH, i)
 
-    rules.year_end(P, F, W, R, n_years, n_years, seed, rep)
+    rules.year_end(P, F, O, W, R, n_years, n_years, seed, rep)
     rules.finalise(O, W, R, n_years)
     stats[0] += processed
     keep(P_own, F_own, O_own, W_own, t_enter_own, fin_t0_own, fin_ok_own, SK_own, SV_own, qb_own, qp_own)

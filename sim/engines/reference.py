@@ -78,7 +78,7 @@ class Replication:
         for ch in range(1, L.N_CHANNELS):
             env.process(self.arrivals(ch))
         env.run(until=self.horizon)
-        rules.year_end(P, F, W, self.R, self.n_years, self.n_years, self.seed, self.rep)
+        rules.year_end(P, F, self.O, W, self.R, self.n_years, self.n_years, self.seed, self.rep)
         rules.finalise(self.O, W, self.R, self.n_years)
         return self.R
 
@@ -87,7 +87,7 @@ class Replication:
         """The year's end at every whole year before the horizon; capacity grows here."""
         for k in range(1, self.n_years):
             yield self.env.timeout(k - self.env.now)
-            rules.year_end(self.P, self.F, self.W, self.R, k, self.n_years, self.seed, self.rep)
+            rules.year_end(self.P, self.F, self.O, self.W, self.R, k, self.n_years, self.seed, self.rep)
             for _ in range(self._caps_b[k] - self._caps_b[k - 1]):
                 self.brokers.release(self._blocked_brokers.pop())
             for _ in range(self._caps_p[k] - self._caps_p[k - 1]):

@@ -70,16 +70,17 @@ def refresh_awareness(F: np.ndarray, W: np.ndarray) -> None:
     """Write every sector's pending map into its firms; recompute each sector's awareness sum and maximum.
 
     The sum is the matching function's demand D; the maximum bounds the
-    rejection sampler that picks the firm met.
+    rejection sampler that picks the firm met. Only the firms alive (the first rows) count.
     """
-    for f in range(F.shape[0]):
+    n = int(W[L.W_SECTOR_START + L.N_SECTORS])
+    for f in range(n):
         F[f, L.F_AWARE] = awareness(F, W, f)
     for s in range(L.N_SECTORS):
         W[L.W_AWARE_MUL + s] = 1.0
         W[L.W_AWARE_ADD + s] = 0.0
         W[L.W_AWARE_SUM + s] = 0.0
         W[L.W_AWARE_MAX + s] = 0.0
-    for f in range(F.shape[0]):
+    for f in range(n):
         s = int(F[f, L.F_SECTOR])
         W[L.W_AWARE_SUM + s] += F[f, L.F_AWARE]
         if F[f, L.F_AWARE] > W[L.W_AWARE_MAX + s]:
@@ -126,3 +127,16 @@ def end_offer(O: np.ndarray, R: np.ndarray, i: int, t: float, reason: int, n_yea
     O[i, L.O_STAGE] = L.ST_DONE
     O[i, L.O_T_END] = t
     R[L.R_TERM + reason, year_of(t, n_years)] += 1.0
+
+
+@nb.njit(cache=True)
+def firm_gone(O: np.ndarray, R: np.ndarray, i: int, t: float, n_years: int) -> bool:
+    """Has offer ``i``'s firm exited since the last step? Then the project ends here (reason *firm exit*).
+
+    A firm exits at a year's end (sim/rules/population.py), which marks its projects under way; each ends
+    at its next step: the negotiation's, the pilot's, the search for finance's or the ramp-up's end.
+    """
+    if O[i, L.O_FIRM_GONE] > 0.0:
+        end_offer(O, R, i, t, L.RE_FIRM_EXIT, n_years)
+        return True
+    return False

@@ -10,7 +10,7 @@ import numpy as np
 from sim import layout as L
 from sim import streams as S
 from sim.rng import draw, lognormal, rep_key
-from sim.rules.common import discourage_sector, end_offer, sigmoid, year_of
+from sim.rules.common import discourage_sector, end_offer, firm_gone, sigmoid, year_of
 from sim.rules.pidx import (
     B0,
     B_EVAL,
@@ -62,6 +62,8 @@ def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
     of the others to claim (``subsidy.claim_publicity``, 三(一)一: 享受成果转化补贴);
     the city's 20 % and the county top-up are the firm's money for the pilot.
     """
+    if firm_gone(O, R, i, t, n_years):  # the firm met exited during the negotiation
+        return 0
     rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
     key = int(O[i, L.O_KEY])

@@ -77,10 +77,19 @@ def seek_finance(P: np.ndarray, F: np.ndarray, O: np.ndarray, R: np.ndarray, i: 
 @nb.njit(cache=True)
 def finance_outcome(O: np.ndarray, R: np.ndarray, i: int, t: float, t_start: float, ok: bool,
                     n_years: int) -> None:
-    """Record the end of the search for money started at ``t_start``."""
+    """Record the end of the search for money started at ``t_start``.
+
+    If the firm exited during the search, the project ends: refused, here (reason *firm exit*); granted,
+    nothing is lent or invested and the ramp-up (of length 0, :func:`sim.rules.industry.rampup_time`)
+    ends it at once — the engines follow ``ok``, so the end is one step later at the same time.
+    """
     y = year_of(t, n_years)
     R[L.R_WAIT_FINANCE, y] += t - t_start
     R[L.R_N_FINANCE, y] += 1.0
+    if O[i, L.O_FIRM_GONE] > 0.0:
+        if not ok:
+            end_offer(O, R, i, t, L.RE_FIRM_EXIT, n_years)
+        return
     if ok:
         O[i, L.O_T_FINANCED] = t
         O[i, L.O_STAGE] = L.ST_RAMPUP

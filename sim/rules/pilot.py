@@ -10,7 +10,7 @@ import numpy as np
 from sim import layout as L
 from sim import streams as S
 from sim.rng import draw, lognormal, rep_key
-from sim.rules.common import end_offer, sigmoid, year_of
+from sim.rules.common import end_offer, firm_gone, sigmoid, year_of
 from sim.rules.pidx import (
     COST_MULT,
     COST_SD,
@@ -130,7 +130,9 @@ def pilot_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, see
 @nb.njit(cache=True)
 def decide_pilot(P: np.ndarray, F: np.ndarray, O: np.ndarray, R: np.ndarray, i: int, t: float, n_years: int,
                  seed: int, rep: int) -> int:
-    """The pilot ends: success (1) or failure (0, the offer is closed)."""
+    """The pilot ends: success (1) or failure (0, the offer is closed); a firm that exited ends it (0)."""
+    if firm_gone(O, R, i, t, n_years):
+        return 0
     rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
     f = int(O[i, L.O_FIRM])

@@ -7,7 +7,7 @@ import numpy as np
 
 from sim import layout as L
 from sim import streams as S
-from sim.rng import Word, binomial, draw, poisson, rep_key
+from sim.rng import Word, draw, poisson, rep_key
 from sim.rules.common import encourage_sector, refresh_awareness
 from sim.rules.firms import rd_working
 from sim.rules.meeting import broker_capacity
@@ -18,7 +18,10 @@ from sim.rules.pidx import (
     FUND,
     HT_APPLY,
     HT_APPROVE,
+    HT_REAPPLY,
+    HT_RENEW,
     HT_REWARD,
+    HT_VALID,
     IDLE,
     INFLOW,
     OTHER,
@@ -35,6 +38,8 @@ from sim.rules.pidx import (
     VP_TRAIN,
 )
 from sim.rules.pilot import public_capacity
+from sim.rules.population import firm_population
+from sim.rules.sample import chosen
 
 _HT, _LEAVE, _JOIN, _DELIST, _ADOPT, _SUPPORT = range(6)  # the year's candidate lists (_DELIST: idle, reviewed)
 
@@ -47,29 +52,8 @@ def _add(lists: np.ndarray, sizes: np.ndarray, which: int, f: int) -> None:
 
 
 @nb.njit(cache=True)
-def chosen(cand: np.ndarray, m: int, p: float, rk: Word, decision: int, y: int) -> int:
-    """Which of the ``m`` candidates ``cand[:m]`` change this year, each with probability ``p``.
-
-    Instead of one coin per candidate, one keyed draw gives how many change
-    (Binomial(m, p), the same distribution as m independent coins) and a keyed
-    partial Fisher–Yates shuffle picks which: the chosen ones are moved to
-    ``cand[:k]`` and ``k`` is returned. Work and draws grow with the changes, not
-    with the firms. Keys: ``(decision, 0, year)`` for the count and
-    ``(decision, j + 1, year)`` for the j-th pick. A higher ``p`` keeps every firm
-    a lower one chose and adds more (the count is monotone in ``p`` for the same
-    draw, and the picks do not depend on the count).
-    """
-    k = binomial(draw(rk, decision, 0, y), m, p)
-    for j in range(k):
-        r = j + min(int(draw(rk, decision, j + 1, y) * (m - j)), m - j - 1)
-        f = cand[r]
-        cand[r] = cand[j]
-        cand[j] = f
-    return k
-
-
-@nb.njit(cache=True)
-def place_vice_president(P: np.ndarray, F: np.ndarray, R: np.ndarray, y: int, t: float, j: int, rk: Word) -> int:
+def place_vice_president(P: np.ndarray, F: np.ndarray, W: np.ndarray, R: np.ndarray, y: int, t: float, j: int,
+                         rk: Word) -> int:
     """The firm where placement ``j`` of year ``y`` goes (科技副总, report 三(三)三).
 
     A share ``talent.vp_targeting`` of placements is oriented to solving a firm's technical problem
@@ -77,7 +61,7 @@ def place_vice_president(P: np.ndarray, F: np.ndarray, R: np.ndarray, y: int, t:
     result to absorb), found by proposing firms at random (keyed draws) and accepting the first with such a
     problem (50 tries, then the last proposed). The others go to a firm at random, as today.
     """
-    n = F.shape[0]
+    n = int(W[L.W_SECTOR_START + L.N_SECTORS])
     f = min(int(draw(rk, S.D_VP_FIRM, y * 100000 + j, 0) * n), n - 1)
     if P[VP_TARGET, y] <= 0.0 or draw(rk, S.D_VP_PROBLEM, y * 100000 + j, 0) >= P[VP_TARGET, y]:
         return f
@@ -110,13 +94,40 @@ def review_platform(P: np.ndarray, F: np.ndarray, R: np.ndarray, f: int, y: int,
 
 
 @nb.njit(cache=True)
-def year_end(P: np.ndarray, F: np.ndarray, W: np.ndarray, R: np.ndarray, k: int, n_years: int, seed: int,
-             rep: int) -> None:
+def renew_certificates(P: np.ndarray, F: np.ndarray, R: np.ndarray, n: int, y: int, t: float, rk: Word) -> None:
+    """Certificates reaching ``hightech.validity_years`` expire; their firms may renew them (重新认定).
+
+    高新技术企业认定管理办法 (国科发火〔2016〕32号): the qualification is valid three years from the
+    certificate's date. A firm still eligible (an R&D institution, even title-only, or a team) re-applies
+    with ``hightech.reapply_prob`` — a re-application is an application like a first one — and is approved
+    with ``hightech.renewal_approval``: a new certificate dated now. Otherwise the firm leaves the stock
+    (it may apply again as a new applicant in later years). Draws keyed by the firm's serial number.
+    """
+    for f in range(n):
+        if F[f, L.F_HIGHTECH] <= 0.0 or t - F[f, L.F_HT_SINCE] < P[HT_VALID, y]:
+            continue
+        R[L.R_HT_EXPIRED, y] += 1.0
+        fid = int(F[f, L.F_ID])
+        if (F[f, L.F_RD] > 0.0 or F[f, L.F_TALENT] > 0.0) and draw(rk, S.D_HT_REAPPLY, fid, y) < P[HT_REAPPLY, y]:
+            R[L.R_HT_APPLIED, y] += 1.0
+            R[L.R_HT_REAPPLIED, y] += 1.0
+            if draw(rk, S.D_HT_RENEW, fid, y) < P[HT_RENEW, y]:
+                F[f, L.F_HT_SINCE] = t
+                R[L.R_HT_RENEWED, y] += 1.0
+                continue
+        F[f, L.F_HIGHTECH] = 0.0
+
+
+@nb.njit(cache=True)
+def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, k: int, n_years: int,
+             seed: int, rep: int) -> None:
     """31 December of year ``k − 1`` (time ``t = k``), in this fixed order:
 
     1. industrialisation awards (up to ``awards_per_year`` of the year's
-       successes, while the fund lasts); 2. high-tech applications, approvals and
-       rewards; 3. talent turnover and inflow, new vice-president placements;
+       successes, while the fund lasts); 1b. the firm population: exits,
+       graduation, entries (sim/rules/population.py; the projects of firms that
+       exit are marked); 2. high-tech certificates that expire and their renewal,
+       then new applications, approvals and rewards; 3. talent turnover and inflow, new vice-president placements;
     4. R&D institutions: support, review on conversion, new ones; 5. publicity raises
     awareness; 6. other technology contracts; 7. stocks are recorded; 8. the
     fund's remainder is recorded and the next year's fund is put in.
@@ -124,7 +135,6 @@ def year_end(P: np.ndarray, F: np.ndarray, W: np.ndarray, R: np.ndarray, k: int,
     rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = k - 1
     t = float(k)
-    n = F.shape[0]
     # 1. awards
     n_awards = min(int(P[AWARDS, y]), int(W[L.W_IND_THIS_YEAR]))
     for _ in range(n_awards):
@@ -133,6 +143,9 @@ def year_end(P: np.ndarray, F: np.ndarray, W: np.ndarray, R: np.ndarray, k: int,
             R[L.R_AWARDS, y] += 1.0
             R[L.R_M_AWARDS, y] += P[AWARD_YUAN, y]
     W[L.W_IND_THIS_YEAR] = 0.0
+    # 1b. firms exit, SMEs graduate, new firms enter: the steps below see the firms alive after it
+    firm_population(P, F, O, W, R, y, t, rk)
+    n = int(W[L.W_SECTOR_START + L.N_SECTORS])
     # Who may change this year, from the states before any change (each firm is considered once
     # per step, as a per-firm coin would): five lists of firm rows, in row order.
     lists = np.empty((6, n), dtype=np.int64)
@@ -150,12 +163,15 @@ def year_end(P: np.ndarray, F: np.ndarray, W: np.ndarray, R: np.ndarray, k: int,
                 _add(lists, sizes, _SUPPORT, f)
             if t - F[f, L.F_LAST_USE] > P[IDLE, y]:
                 _add(lists, sizes, _DELIST, f)
-    # 2. high-tech certification: the applicants, then each one's approval
+    # 2. high-tech certification: certificates that expire and their renewal; then new applicants (firms not
+    # certified when the lists were made, so not those that just failed to renew) and each one's approval
+    renew_certificates(P, F, R, n, y, t, rk)
     for j in range(chosen(lists[_HT], sizes[_HT], P[HT_APPLY, y], rk, S.D_HT_APPLY, y)):
         f = lists[_HT, j]
         R[L.R_HT_APPLIED, y] += 1.0
         if draw(rk, S.D_HT_APPROVE, f, y) < P[HT_APPROVE, y]:
             F[f, L.F_HIGHTECH] = 1.0
+            F[f, L.F_HT_SINCE] = t
             R[L.R_HT_NEW, y] += 1.0
             if W[L.W_FUND] >= P[HT_REWARD, y]:
                 W[L.W_FUND] -= P[HT_REWARD, y]
@@ -170,9 +186,9 @@ def year_end(P: np.ndarray, F: np.ndarray, W: np.ndarray, R: np.ndarray, k: int,
             if F[f, L.F_TALENT] <= 0.0 and F[f, L.F_VP_UNTIL] > t - 1.0 \
                     and draw(rk, S.D_VP_TRAINING, f, y) < P[VP_TRAIN, y]:
                 F[f, L.F_TALENT] = 1.0
-    n_vp = poisson(draw(rk, S.D_VP_COUNT, 0, y), P[VP_RATE, y])
+    n_vp = poisson(draw(rk, S.D_VP_COUNT, 0, y), P[VP_RATE, y]) if n > 0 else 0
     for j in range(n_vp):
-        f = place_vice_president(P, F, R, y, t, j, rk)
+        f = place_vice_president(P, F, W, R, y, t, j, rk)
         F[f, L.F_VP_UNTIL] = t + P[VP_TENURE, y]
     # 4. platforms (研发机构)
     # support turns title-only ones into working ones (引导企业加强平台软硬件投入), then the review judged on
@@ -203,8 +219,9 @@ def year_end(P: np.ndarray, F: np.ndarray, W: np.ndarray, R: np.ndarray, k: int,
         R[L.R_FIRMS_RD_WORKING, y] += F[f, L.F_RD_WORKING]
         R[L.R_FIRMS_TALENT, y] += F[f, L.F_TALENT]
         R[L.R_FIRMS_VP, y] += 1.0 if F[f, L.F_VP_UNTIL] > t else 0.0
+        R[L.R_FIRMS_ALIVE_SME if F[f, L.F_SME] > 0.0 else L.R_FIRMS_ALIVE_ABOVE, y] += 1.0
         aware += F[f, L.F_AWARE]
-    R[L.R_AWARENESS, y] = aware / n
+    R[L.R_AWARENESS, y] = aware / n if n > 0 else 0.0
     R[L.R_COMMISSIONERS, y] = P[COMMISSIONERS, y]
     R[L.R_BROKER_CAP, y] = broker_capacity(P, y)
     R[L.R_PILOT_CAP, y] = public_capacity(P, y)

@@ -1,0 +1,127 @@
+"""The firm population at the year's end: firms exit, science-based SMEs graduate, new firms enter.
+
+Two types of firm: above designated size (规上) and science-based SMEs below it (科技型中小企业),
+``F[f, F_SME]``. At every year's end, in this order (MODEL.md 1.3, 3.3):
+
+1. *exits*: each firm alive leaves with its type's ``firms.exit_rate_*`` (how many: Binomial, which:
+   a keyed partial shuffle, :func:`sim.rules.year_end.chosen`); its high-tech certificate, R&D
+   institution and vice-president leave with it, and its projects under way are marked, so each ends
+   at its next step with the reason *firm exit* (:func:`sim.rules.common.firm_gone`);
+2. *graduation*: each SME that stayed grows above designated size with ``firms.sme_graduation_rate``
+   (it keeps every attribute);
+3. *entries*: Binomial(cap, rate · alive / cap) entrants of each type — mean ``firms.entry_rate_*`` ×
+   the type's firms alive before the exits, never more than the cap (``derived.entry_cap_*``, sized in
+   ``sim/table.py`` so that it practically never binds and the firm arrays never overflow) — drawn like
+   the initial firms (:func:`sim.rules.firms.draw_firm`, keyed by their serial numbers);
+4. the firms alive are stored again sector by sector (rows of the same sector in their old order, then
+   the sector's entrants), and every project under way is pointed to its firm's new row.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from sim import layout as L
+from sim import streams as S
+from sim.rng import Word, binomial, draw
+from sim.rules.common import refresh_awareness
+from sim.rules.firms import draw_firm
+from sim.rules.pidx import ENTRY_ABOVE, ENTRY_CAP_ABOVE, ENTRY_CAP_SME, ENTRY_SME, EXIT_ABOVE, EXIT_SME, GRADUATE
+from sim.rules.sample import chosen
+
+
+@nb.njit(cache=True)
+def entrants(P: np.ndarray, alive: int, rate_row: int, cap_row: int, rk: Word, decision: int, y: int) -> int:
+    """How many firms of one type enter at year ``y``'s end: Binomial(cap, rate · alive / cap), key (decision, 0, y)."""
+    cap = int(P[cap_row, y])
+    mean = P[rate_row, y] * alive
+    if cap <= 0 or mean <= 0.0:
+        return 0
+    return binomial(draw(rk, decision, 0, y), cap, min(1.0, mean / cap))
+
+
+@nb.njit(cache=True)
+def firm_population(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, y: int,
+                    t: float, rk: Word) -> None:
+    """Exits, graduation and entries at the end of year ``y`` (time ``t``); see the module's docstring."""
+    n = int(W[L.W_SECTOR_START + L.N_SECTORS])
+    above = np.empty(n, dtype=np.int64)
+    sme = np.empty(n, dtype=np.int64)
+    n_above = 0
+    n_sme = 0
+    for f in range(n):
+        if F[f, L.F_SME] > 0.0:
+            sme[n_sme] = f
+            n_sme += 1
+        else:
+            above[n_above] = f
+            n_above += 1
+    gone = np.zeros(n, dtype=np.bool_)
+    # 1. exits
+    for j in range(chosen(above, n_above, P[EXIT_ABOVE, y], rk, S.D_EXIT_ABOVE, y)):
+        gone[above[j]] = True
+        R[L.R_EXITED_ABOVE, y] += 1.0
+    for j in range(chosen(sme, n_sme, P[EXIT_SME, y], rk, S.D_EXIT_SME, y)):
+        gone[sme[j]] = True
+        R[L.R_EXITED_SME, y] += 1.0
+    n_gone = 0
+    for f in range(n):
+        if gone[f]:
+            n_gone += 1
+            if F[f, L.F_HIGHTECH] > 0.0:
+                R[L.R_HT_EXITED, y] += 1.0
+    # 2. graduation: the SMEs that stayed, in row order
+    stayed = 0
+    for f in range(n):
+        if F[f, L.F_SME] > 0.0 and not gone[f]:
+            sme[stayed] = f
+            stayed += 1
+    for j in range(chosen(sme, stayed, P[GRADUATE, y], rk, S.D_SME_GRADUATE, y)):
+        F[sme[j], L.F_SME] = 0.0
+        R[L.R_SME_GRADUATED, y] += 1.0
+    # 3. entries, on the firms alive before the exits
+    e_above = entrants(P, n_above, ENTRY_ABOVE, ENTRY_CAP_ABOVE, rk, S.D_ENTRY_ABOVE, y)
+    e_sme = entrants(P, n_sme, ENTRY_SME, ENTRY_CAP_SME, rk, S.D_ENTRY_SME, y)
+    if n_gone == 0 and e_above + e_sme == 0:
+        return
+    refresh_awareness(F, W)  # every sector's pending awareness map written into its firms: rows may move
+    total = n + e_above + e_sme  # the entrants take the spare rows after the firms alive
+    for e in range(e_above + e_sme):
+        fid = int(W[L.W_NEXT_FIRM_ID])
+        W[L.W_NEXT_FIRM_ID] += 1.0
+        draw_firm(P, F, n + e, fid, 0.0 if e < e_above else 1.0, y, t, rk)
+    R[L.R_ENTERED_ABOVE, y] += e_above
+    R[L.R_ENTERED_SME, y] += e_sme
+    # 4. store the firms alive sector by sector again (a counting sort that keeps row order)
+    start = np.zeros(L.N_SECTORS + 1, dtype=np.int64)
+    for f in range(total):
+        if f >= n or not gone[f]:
+            start[int(F[f, L.F_SECTOR]) + 1] += 1
+    for s in range(L.N_SECTORS):
+        start[s + 1] += start[s]
+    kept = start[L.N_SECTORS]
+    for s in range(L.N_SECTORS + 1):
+        W[L.W_SECTOR_START + s] = start[s]
+    new_row = np.full(n, -1, dtype=np.int64)
+    moved = np.empty((kept, L.N_FCOL))
+    for f in range(total):
+        if f >= n or not gone[f]:
+            s = int(F[f, L.F_SECTOR])
+            moved[start[s], :] = F[f, :]
+            if f < n:
+                new_row[f] = start[s]
+            start[s] += 1
+    F[:kept, :] = moved
+    F[kept:total, :] = 0.0
+    # projects under way follow their firm to its new row; those of a firm that exited are marked
+    for i in range(int(W[L.W_N_OFFERS])):
+        f = int(O[i, L.O_FIRM])
+        if f < 0 or int(O[i, L.O_STAGE]) == L.ST_DONE or O[i, L.O_FIRM_GONE] > 0.0:
+            continue
+        if new_row[f] < 0:
+            O[i, L.O_FIRM_GONE] = 1.0
+            R[L.R_PROJECTS_FIRM_EXIT, y] += 1.0
+        else:
+            O[i, L.O_FIRM] = new_row[f]
+    refresh_awareness(F, W)  # each sector's awareness sum and maximum over its firms now
