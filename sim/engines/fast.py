@@ -23,6 +23,7 @@ import numpy as np
 
 from sim import layout as L
 from sim import rules
+from sim._numba_start import start_numba
 from sim.engines._borrow import borrow, keep
 from sim.rng import REP_BITS, SEED_BITS
 from sim.table import Table
@@ -400,6 +401,7 @@ def run_fast(table: Table, seed: int, reps: np.ndarray | list[int] | range) -> t
     # checked here, not in the compiled loop: an exception raised inside a parallel loop would not say which key
     if not 0 <= seed < 2**SEED_BITS or (r.size and (r.min() < 0 or r.max() >= 2**REP_BITS)):
         raise ValueError(f"seed ({seed}) and replication numbers must lie in [0, 2**32)")
+    start_numba()
     return run_batch(np.ascontiguousarray(table.P), table.n_firms, table.n_years, table.max_offers, int(seed), r)
 
 

@@ -21,17 +21,20 @@ held by blocker requests that the year's end releases.
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import simpy
 
 from sim import layout as L
 from sim import rules
+from sim._numba_start import start_numba
 from sim.layout import TRACE_COLUMNS
 from sim.params import CHANNELS
 from sim.table import Table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Proc = Generator[simpy.events.Event, Any, None]
 
@@ -199,6 +202,8 @@ class Replication:
 
     def trace_table(self) -> pd.DataFrame:
         """The event trace as a table: one row per step of every offer."""
+        import pandas as pd
+
         rows = self.trace_rows or []
         df = pd.DataFrame(rows, columns=list(TRACE_COLUMNS))
         df.insert(1, "date", pd.Timestamp(f"{self.table.first_year}-01-01")
@@ -208,11 +213,13 @@ class Replication:
 
 def run_reference(table: Table, seed: int, rep: int) -> np.ndarray:
     """One replication with the SimPy engine; returns the record ``R[row, year]``."""
+    start_numba()
     return Replication(table, seed, rep).run()
 
 
 def trace_reference(table: Table, seed: int, rep: int) -> tuple[np.ndarray, pd.DataFrame]:
     """One replication with its full event trace."""
+    start_numba()
     r = Replication(table, seed, rep, trace=True)
     rec = r.run()
     return rec, r.trace_table()
