@@ -9,7 +9,7 @@ import numpy as np
 
 from sim import layout as L
 from sim import streams as S
-from sim.rng import Word, categorical_rows, draw, normal_ppf, rep_key
+from sim.rng import Word, categorical_rows, draw, normal_ppf
 from sim.rules.common import refresh_awareness, sigmoid
 from sim.rules.pidx import (
     AWARE_MED,
@@ -37,9 +37,8 @@ def rd_working(P: np.ndarray, has_rd: float, rk: Word, f: int, occurrence: int, 
 
 
 @nb.njit(cache=True)
-def init_firms(P: np.ndarray, F: np.ndarray, seed: int, rep: int) -> None:
+def init_firms(P: np.ndarray, F: np.ndarray, rk: Word) -> None:
     """Draw every firm's sector, county and capacities at 1 January of the start year."""
-    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     n = F.shape[0]
     n_above = int(P[N_ABOVE, 0])
     mu = math.log(P[AWARE_MED, 0] / (1.0 - P[AWARE_MED, 0]))
