@@ -55,7 +55,7 @@ year_end = importlib.import_module("sim.rules.year_end")  # the package re-expor
 Y = 9  # 2024: a policy year
 T = Y + 0.5
 SEED, REP = 0, 0
-RK = rep_key(SEED, REP)  # the replication's key the engines hand to every rule
+RK = np.uint64(rep_key(SEED, REP))  # the replication's key the engines hand to every rule
 
 
 @pytest.fixture
