@@ -19,12 +19,15 @@ later compiled ``np.dot`` still finds SciPy's BLAS (Numba looks it up again
 when it types a BLAS call). The one lasting effect is Numba's flag
 ``arraymath._HAVE_BLAS``, read only to choose between BLAS and a plain loop
 in ``np.correlate``/``np.convolve``, which this package does not use.
-Nothing here changes what any compiled function computes.
+Nothing here changes what any compiled function computes. The modules are
+hidden only while this is the process's one Python thread, so no other thread
+can meet the hidden import; otherwise Numba starts as usual.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 
 import numba as nb
 
@@ -44,7 +47,8 @@ def start_numba() -> None:
     global _started
     if _started:
         return
-    hidden = [m for m in OPTIONAL if m not in sys.modules]
+    alone = threading.active_count() == 1  # no other thread may import while a module is marked absent
+    hidden = [m for m in OPTIONAL if m not in sys.modules] if alone else []
     for m in hidden:
         sys.modules[m] = None  # type: ignore[assignment]
     try:
