@@ -21,8 +21,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from sim.derived import derive
 from sim.errors import InputError
 from sim.progress import Progress, progress_for
@@ -30,6 +28,8 @@ from sim.scenario import Scenario
 from sim.scenario import load_scenario as _load
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.analysis.worlds import World
     from sim.results import CompareResult, SweepResult
     from sim.sweep.spec import Sweep

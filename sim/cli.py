@@ -81,9 +81,10 @@ def _check_memory(reps: int, n_years: int, arms: int, option: str = "--reps") ->
 
 
 def cmd_run(a: argparse.Namespace) -> int:
-    from sim import api
-    from sim.analysis.kpi import kpi_table_text
-    from sim.experiment import manifest, resolve_engine, write_run
+    # NumPy and pyarrow only, no pandas (≈ 0.2 s of import): a one-replication run starts in under a second
+    # with a warm cache (tests/test_start.py checks what this path imports; BENCHMARKS.md has the time)
+    from sim.analysis.kpi import kpi_arrays, kpi_table_text, summary_rows
+    from sim.experiment import manifest, resolve_engine, run_record_arrays, write_run
 
     sc, table = _load(a.scenario)
     out = Path(a.out) if a.out else Path("runs") / sc.id
@@ -92,7 +93,7 @@ def cmd_run(a: argparse.Namespace) -> int:
     engine = resolve_engine(a.engine, a.reps)
     _report_compile(engine, table, a.quiet)
     with _progress(a.reps, f"{sc.id} ({engine})", a.quiet) as bar:
-        records = api.run(sc, a.reps, a.seed, engine, progress=bar.update)
+        records = run_record_arrays(table, a.seed, range(a.reps), engine, progress=bar.update)
     # records first: a reader that stops early (`| head`) must not cost the run its results
     _say_replacing(state, out, a.quiet)
     write_run(out, records, manifest(sc, a.scenario, a.seed, a.reps, engine))
@@ -101,7 +102,7 @@ def cmd_run(a: argparse.Namespace) -> int:
     windows = {f"{start}–{min(policy - 1, horizon)}": (start, min(policy - 1, horizon))}
     if horizon >= policy:
         windows[f"{policy}–{horizon}"] = (policy, horizon)
-    summaries = {name: api.summarise(records, lo, hi) for name, (lo, hi) in windows.items()}
+    summaries = {name: summary_rows(kpi_arrays(records, lo, hi)[1]) for name, (lo, hi) in windows.items()}
     title = sc.scenario.name_zh if a.lang == "zh" else sc.scenario.name_en
     one = a.reps < 2
     if a.lang == "zh":

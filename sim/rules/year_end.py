@@ -7,7 +7,7 @@ import numpy as np
 
 from sim import layout as L
 from sim import streams as S
-from sim.rng import Word, draw, poisson, rep_key
+from sim.rng import Word, draw, poisson
 from sim.rules.common import encourage_sector, refresh_awareness
 from sim.rules.firms import rd_working
 from sim.rules.meeting import broker_capacity
@@ -120,7 +120,7 @@ def renew_certificates(P: np.ndarray, F: np.ndarray, R: np.ndarray, n: int, y: i
 
 @nb.njit(cache=True)
 def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, k: int, n_years: int,
-             seed: int, rep: int) -> None:
+             rk: Word) -> None:
     """31 December of year ``k − 1`` (time ``t = k``), in this fixed order:
 
     1. industrialisation awards (up to ``awards_per_year`` of the year's
@@ -132,7 +132,6 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
     awareness; 6. other technology contracts; 7. stocks are recorded; 8. the
     fund's remainder is recorded and the next year's fund is put in.
     """
-    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = k - 1
     t = float(k)
     # 1. awards
