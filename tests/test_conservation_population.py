@@ -86,3 +86,15 @@ def test_a_population_beyond_the_hard_cap_is_an_input_error(baseline: Scenario) 
                                               "entry_rate_sme": 0.5}})
     with pytest.raises(InputError, match=r"params\.firms.*limit"):
         build_table(big)
+
+
+def test_the_trace_names_every_end_by_its_terminal_reason(baseline: Scenario) -> None:
+    """`convsim trace` labels a project of an exited firm `firm_exit`, whichever step it ended at."""
+    from sim.engines.reference import trace_reference
+
+    R, trace = trace_reference(build_table(variant(baseline, params=TURNOVER)), 5, 0)
+    ends = trace[trace["event"] == "end"]["detail"]
+    assert set(ends) <= set(L.REASON_NAMES)
+    for reason, name in enumerate(L.REASON_NAMES[1:], start=1):
+        assert (ends == name).sum() == R[L.R_TERM + reason].sum(), name
+    assert (ends == "firm_exit").sum() > 0
