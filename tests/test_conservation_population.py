@@ -66,13 +66,13 @@ def test_the_firm_population_and_the_certificates_add_up(name: str, baseline: Sc
         done = O[:, L.O_STAGE] == L.ST_DONE
         assert np.all(O[done, L.O_REASON] > 0) and np.all(O[~done, L.O_REASON] == 0)
         assert R[L.R_TERM:L.R_TERM + len(L.REASON_NAMES)].sum() == R[L.R_OFFERS].sum() == len(O)
-        flagged = O[:, L.O_FIRM_GONE] > 0
-        assert row(R, "projects_of_exited_firms").sum() == flagged.sum()
-        assert np.all(O[flagged & done, L.O_REASON] == L.RE_FIRM_EXIT)
+        flagged = O[:, L.O_FIRM_GONE] > 0  # offers whose firm exited (under way then, or already over)
         ended = O[:, L.O_REASON] == L.RE_FIRM_EXIT
-        assert R[L.R_TERM + L.RE_FIRM_EXIT].sum() == (flagged & done).sum() == ended.sum()
-        # a project still under way points to a firm alive
-        live = ~done & ~flagged & (O[:, L.O_FIRM] >= 0)
+        assert np.all(flagged[ended]) and R[L.R_TERM + L.RE_FIRM_EXIT].sum() == ended.sum()
+        # every project under way when its firm exited has ended as firm exit or is still under way
+        assert row(R, "projects_of_exited_firms").sum() == ended.sum() + (flagged & ~done).sum()
+        # an offer met whose firm is alive points to it: a row of the firms alive
+        live = ~flagged & (O[:, L.O_FIRM] >= 0)
         assert np.all(O[live, L.O_FIRM] < n_alive)
         flagged_total += int(flagged.sum())
         assert np.all(R >= 0.0)
