@@ -86,10 +86,12 @@ def test_exits_graduation_entries_and_the_firms_stored_again(rules: Callable[...
     # a pending role-model map in sector 0 (a ↦ 0.5·a + 0.25): it must be written into the firms before rows move
     W[L.W_AWARE_MUL + 0], W[L.W_AWARE_ADD + 0] = 0.5, 0.25
     F = with_room(F6, 4)
-    O = np.zeros((4, L.N_OCOL))
-    O[:, L.O_FIRM] = [2, 4, 5, -1]                      # firm 2 exits; firm 4 moves; offer 2 is over; offer 3 unmet
-    O[:, L.O_STAGE] = [L.ST_NEGOTIATION, L.ST_PILOT, L.ST_DONE, L.ST_MEETING]
-    W[L.W_N_OFFERS] = 4
+    O = np.zeros((5, L.N_OCOL))
+    # offer 0: its firm (row 2) exits; 1: its firm moves (row 4 → 5); 2: over, its firm (row 5) exits; 3: unmet;
+    # 4: over, its firm moves (row 1 → 1)
+    O[:, L.O_FIRM] = [2, 4, 5, -1, 1]
+    O[:, L.O_STAGE] = [L.ST_NEGOTIATION, L.ST_PILOT, L.ST_DONE, L.ST_MEETING, L.ST_DONE]
+    W[L.W_N_OFFERS] = 5
     R = record()
     sector_u = {6: 0.40, 7: 0.05, 8: 0.20}  # cumulative shares .15 .37 .45 .55 1 → sectors 2, 0, 1
     rd_u = {6: 0.1, 7: 0.9, 8: 0.9}         # rd_institution_share 0.4: only entrant 6 has an R&D institution
@@ -126,8 +128,9 @@ def test_exits_graduation_entries_and_the_firms_stored_again(rules: Callable[...
     assert effective_awareness(F[:7], W) == pytest.approx([0.35, 0.45, aware, 0.6, aware, 0.5, aware])
     assert W[L.W_AWARE_SUM:L.W_AWARE_SUM + 3] == pytest.approx([0.8 + aware, 0.6 + aware, 0.5 + aware])
     assert W[L.W_AWARE_MAX:L.W_AWARE_MAX + 3] == pytest.approx([max(0.45, aware), max(0.6, aware), max(0.5, aware)])
-    # projects: the one of the exited firm is marked, the other follows its firm to row 5, the rest untouched
-    assert list(O[:, L.O_FIRM_GONE]) == [1, 0, 0, 0] and list(O[1:, L.O_FIRM]) == [5, 5, -1]
+    # offers of the exited firms are marked and keep their firm's last row (only the one under way is counted:
+    # it will end at its next step); the others follow their firm, an unmet offer has none
+    assert list(O[:, L.O_FIRM_GONE]) == [1, 0, 1, 0, 0] and list(O[:, L.O_FIRM]) == [2, 5, 5, -1, 1]
     counts = {"firms_exited_above_size": 1, "firms_exited_tech_sme": 1, "tech_sme_graduated": 1,
               "firms_entered_above_size": 2, "firms_entered_tech_sme": 1, "hightech_exited": 1,
               "projects_of_exited_firms": 1}

@@ -185,7 +185,7 @@ class Replication:
             else:
                 yield env.timeout(rules.pilot_time(P, O, i, env.now, ny, rk))
             if not rules.decide_pilot(P, F, O, R, i, env.now, ny, rk):
-                self.log(i, "end", "pilot_failed")
+                self.log(i, "end", L.REASON_NAMES[int(O[i, L.O_REASON])])  # pilot_failed or firm_exit
                 return
             self.log(i, "pilot_success")
         t0 = env.now
@@ -194,12 +194,12 @@ class Replication:
             yield env.timeout(wait)
         rules.finance_outcome(O, R, i, env.now, t0, ok, ny)
         if not ok:
-            self.log(i, "end", "no_finance")
+            self.log(i, "end", L.REASON_NAMES[int(O[i, L.O_REASON])])  # no_finance or firm_exit
             return
         self.log(i, "financed", f"invest {O[i, L.O_INVEST]:.0f}")
         yield env.timeout(rules.rampup_time(P, O, i, env.now, ny, rk))
-        ok_ind = rules.decide_industrialised(P, F, O, W, R, i, env.now, ny, rk)
-        self.log(i, "end", "industrialised" if ok_ind else "industrialisation_failed")
+        rules.decide_industrialised(P, F, O, W, R, i, env.now, ny, rk)
+        self.log(i, "end", L.REASON_NAMES[int(O[i, L.O_REASON])])  # industrialised, _failed or firm_exit
 
     def trace_table(self) -> pd.DataFrame:
         """The event trace as a table: one row per step of every offer."""
