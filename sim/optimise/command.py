@@ -103,6 +103,7 @@ def run(a: argparse.Namespace) -> int:
     for b in budgets:
         if not any(space.single(d.id, b)[d.id] > 0 for d in space.dims):
             raise InputError(f"budget {b:,.0f} yuan a year buys no lever at all")
+    ev = _evaluator(a, baseline, posterior)
 
     # -- inputs are good: claim the folder, then simulate ----------------------------------------------------------
     out.mkdir(parents=True, exist_ok=True)
@@ -117,7 +118,7 @@ def run(a: argparse.Namespace) -> int:
         # the store's marker too: other commands recognise the folder as convsim's and what in it is convsim's
         write_marker(out, "optimise", patterns=[*OWN_FILES, "frontier-*", ".*.tmp*"])
     try:
-        return _search_all(a, out, budgets, base_path, baseline, space, shipped, posterior, t0)
+        return _search_all(a, out, budgets, base_path, baseline, space, shipped, posterior, ev, t0)
     except KeyboardInterrupt:
         print(f"convsim: interrupted; every finished trial is kept in {out / DB}; run the same command again "
               "to resume", file=sys.stderr)
@@ -191,7 +192,7 @@ def _study_tag(a: argparse.Namespace, posterior: tuple[Path | None, Any]) -> str
 
 
 def _search_all(a: argparse.Namespace, out: Path, budgets: list[float], base_path: Path, baseline: Scenario,
-                space: Any, shipped: list[Scenario], posterior: tuple[Path | None, Any], t0: float) -> int:
+                space: Any, shipped: list[Scenario], posterior: tuple[Path | None, Any], ev: Any, t0: float) -> int:
     from tqdm.auto import tqdm
 
     from sim.engines.fast import compile_time
@@ -202,7 +203,6 @@ def _search_all(a: argparse.Namespace, out: Path, budgets: list[float], base_pat
     secs = compile_time(build_table(baseline, str(base_path)))
     if not a.quiet:
         print(f"fast engine ready in {secs:.1f} s", file=sys.stderr)
-    ev = _evaluator(a, baseline, posterior)
     reps = a.reps if a.worlds == 0 else a.world_reps
     tag = _study_tag(a, posterior)
     searches = [Search(space, ev, SearchConfig(b, reps, a.trials, a.seed, a.kpi, tag), out / DB, shipped)
