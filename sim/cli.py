@@ -630,9 +630,9 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--kpi", default="industrialised", help="KPI to improve, as in `convsim compare` (default "
                    "industrialised, 2023–horizon)")
     o.add_argument("--reps", type=_positive, default=240, help="paired replications of a mix that survives every "
-                   "rung of successive halving (rungs reps/9, reps/3, reps; default 240)")
+                   "rung of successive halving (rungs reps/9, reps/3, reps; default 240; with --worlds: --world-reps)")
     o.add_argument("--confirm-reps", type=_positive, default=1000, help="fresh replications of the re-estimate "
-                   "(default 1000)")
+                   "at the stated values (default 1000)")
     o.add_argument("--trials", type=_positive, default=150, help="mixes tried per budget (default 150)")
     o.add_argument("--seed", type=_nonneg, default=0, help="master seed of the simulation and the sampler (default 0)")
     o.add_argument("--baseline", default="scenarios/baseline.toml", help="baseline file; the group scenarios "

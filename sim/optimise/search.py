@@ -19,7 +19,15 @@ the best single gain per yuan (screening: a lever that does little alone at
 the whole budget is left at 0; TPE in 21 dimensions with ≈ 200 trials would
 mostly spread money thin). The study lives in a journal file (Optuna's JournalStorage), so an
 interrupted search resumes where it stopped (finished trials are kept; a
-trial cut short is marked failed and not counted).
+trial cut short is marked failed and not counted). A resumed search is the
+uninterrupted one, trial for trial: TPE is seeded by (seed, number of finished
+trials), so a proposal depends only on the finished trials; planned mixes are
+queued one at a time in the plan's order (the one cut short first); and the
+pruner does not see trials cut short (:class:`FinishedOnly`).
+
+With worlds (:mod:`sim.optimise.robust`) the evaluator's rungs are worlds ×
+replications and its objective the mean or 10th percentile over worlds; the
+search is otherwise the same.
 
 The best few distinct mixes that survived every rung (:data:`FINALISTS`) are
 then run on a second set of replication numbers (``reps … 2·reps − 1``), and the
