@@ -632,15 +632,27 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--kpi", default="industrialised", help="KPI to improve, as in `convsim compare` (default "
                    "industrialised, 2023–horizon)")
     o.add_argument("--reps", type=_positive, default=240, help="paired replications of a mix that survives every "
-                   "rung of successive halving (rungs reps/9, reps/3, reps; default 240)")
+                   "rung of successive halving (rungs reps/9, reps/3, reps; default 240; with --worlds: --world-reps)")
     o.add_argument("--confirm-reps", type=_positive, default=1000, help="fresh replications of the re-estimate "
-                   "(default 1000)")
+                   "at the stated values (default 1000)")
     o.add_argument("--trials", type=_positive, default=150, help="mixes tried per budget (default 150)")
     o.add_argument("--seed", type=_nonneg, default=0, help="master seed of the simulation and the sampler (default 0)")
     o.add_argument("--baseline", default="scenarios/baseline.toml", help="baseline file; the group scenarios "
                    "g1–g5 and the shipped scenarios are read from its folder (default scenarios/baseline.toml)")
     o.add_argument("--out", default="runs/optimise", help="output folder (default runs/optimise)")
     o.add_argument("--frontier", help="budgets B1,B2,… (yuan a year): best mix at each, frontier.csv and .png")
+    o.add_argument("--worlds", type=int, default=0,
+                   help="judge every mix in N worlds of uncertainty (a calibrated parameter set and a draw of every "
+                   "lever's effect and cost), the same N for every mix (default 0: the stated values only)")
+    o.add_argument("--risk", default="mean", help="with --worlds: maximise the mean over worlds, or p10, the 10th "
+                   "percentile (the bad tail; needs --worlds 10 or more) (default mean)")
+    o.add_argument("--world-reps", type=int, default=None, help="with --worlds: paired replications per world of a "
+                   "mix that survives every rung, and per fresh world (default 50)")
+    o.add_argument("--confirm-worlds", type=int, default=None, help="with --worlds: fresh worlds of the "
+                   "re-estimate (default 40, or --worlds if more)")
+    o.add_argument("--posterior", default=None, help="with --worlds: calibrated parameter sets, CSV with an optional "
+                   "weight column (default calibration/posterior.csv, else calibration/ensemble.csv, beside the "
+                   "scenario folder)")
     o.add_argument("--quiet", action="store_true", help="no progress bar")
     o.set_defaults(func=cmd_optimise)
 
