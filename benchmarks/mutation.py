@@ -267,15 +267,17 @@ MUTANTS: tuple[Mutant, ...] = (
 
 
 def check(root: Path) -> None:
+    """Every mutant's snippet occurs exactly once and its test files exist; all failures are listed."""
     ids = [m.id for m in MUTANTS]
     assert len(ids) == len(set(ids)), "duplicate mutant ids"
+    problems = []
     for m in MUTANTS:
         n = (root / m.file).read_text(encoding="utf-8").count(m.old)
         if n != 1:
-            raise SystemExit(f"{m.id}: snippet occurs {n} times in {m.file}")
-        for t in m.tests:
-            if not (root / t.split("::")[0]).is_file():
-                raise SystemExit(f"{m.id}: no test file {t}")
+            problems.append(f"{m.id}: snippet occurs {n} times in {m.file}")
+        problems += [f"{m.id}: no test file {t}" for t in m.tests if not (root / t.split("::")[0]).is_file()]
+    if problems:
+        raise SystemExit("\n".join(problems))
 
 
 def run_tests(repo: Path, tests: tuple[str, ...], interpreted: bool, cache: Path, timeout: float) -> tuple[str, float]:
