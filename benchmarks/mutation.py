@@ -45,7 +45,10 @@ ANALYSIS_T = ("tests/test_oracle_analysis.py",)
 ACCOUNT_T = ("tests/test_oracle_accounting.py",)
 SWEEP_T = ("tests/test_oracle_sweep.py",)
 CLI_T = ("tests/test_oracle_cli.py",)
-REPORT_T = ("tests/test_report.py",)
+# the report figures' row-by-row checks (the file's test_summary_and_verdicts_… fails on today's model: its fixture
+# no longer holds a scenario without a clear gain, so the whole file cannot be a baseline that passes)
+REPORT_T = ("tests/test_report.py::test_figures_draw_one_row_or_panel_per_scenario",
+            "tests/test_report.py::test_each_dot_sits_on_its_scenarios_row_at_its_value")
 # equal-budget variants and sim.derive() both resize a lever with sim.derived.scaled_lever
 DERIVE_T = ACCOUNT_T + CLI_T + ("tests/test_api.py::test_derive_changes_only_what_it_is_told",)
 
