@@ -23,7 +23,9 @@ from sim.analysis.figures import save_figure, wrap
 from sim.analysis.kpi import display_width
 from sim.analysis.page import caveat, render_html, summary_sentences
 from sim.analysis.report import (
+    BOTTLENECKS,
     FIGURES,
+    STAGES,
     fig_bottlenecks,
     fig_cost,
     fig_fans,
@@ -111,6 +113,35 @@ def test_bottleneck_figure_tells_scenarios_apart(comp: Comparison) -> None:
     f = {a.scenario.id: a.frame() for a in [comp.baseline, *comp.arms]}
     assert f["g4_intermediaries"]["broker_turned_away"].mean() < 0.5 * f["baseline"]["broker_turned_away"].mean()
     assert f["g2_platforms"]["wait_pilot"].mean() < 0.8 * f["baseline"]["wait_pilot"].mean()
+
+
+def dots(fig: Figure) -> list[dict[int, float]]:
+    """Per axes of a dot-row figure: row → x of the dot (the mean) drawn on that row."""
+    return [{int(round(ln.get_ydata()[0])): float(ln.get_xdata()[0]) for ln in ax.get_lines() if ln.get_marker() == "o"}
+            for ax in fig.axes]
+
+
+def test_each_dot_sits_on_its_scenarios_row_at_its_value(comp: Comparison) -> None:
+    """The labels are only half a dot chart: on the forest and the funnel the dot of row i is the paired difference
+    of the i-th scenario of the ranking (rate in percentage points), every scenario drawn; on the bottleneck panels
+    row 0 is the baseline's mean and then each scenario's, in the panel's unit (months, %)."""
+    order = list(comp.ranking["scenario"])
+    s = comp.summary.set_index(["scenario", "kpi"])["diff"]
+    panels = [(HEADLINE, 1.0), ("rate_overall", 100.0)], [(key, 1.0) for key, _, _ in STAGES]
+    for fn, keys in zip((fig_forest, fig_funnel), panels, strict=True):
+        got = dots(fn(comp))
+        assert len(got) == len(keys), fn.__name__
+        for drawn, (key, scale) in zip(got, keys, strict=True):
+            want = {i: s[(sid, key)] * scale for i, sid in enumerate(order) if np.isfinite(s[(sid, key)])}
+            assert len(want) == len(order), (fn.__name__, key)  # every difference is finite here
+            assert drawn == pytest.approx(want), (fn.__name__, key)
+    arms = {a.scenario.id: a for a in [comp.baseline, *comp.arms]}
+    rows = [comp.baseline.scenario.id, *order]
+    got = dots(fig_bottlenecks(comp))
+    assert len(got) == len(BOTTLENECKS)
+    for drawn, (key, scale, *_) in zip(got, BOTTLENECKS, strict=True):
+        means = [float(arms[sid].frame()[key].mean()) * scale for sid in rows]
+        assert drawn == pytest.approx({i: m for i, m in enumerate(means) if np.isfinite(m)}), key
 
 
 def test_cost_figure_ranks_gains_by_cost_per_extra_project(comp: Comparison) -> None:
