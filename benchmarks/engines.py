@@ -11,7 +11,8 @@ Run: ``python benchmarks/engines.py [--baseline REV] [--rounds N] [--fast-reps N
   keeps the fastest; reported are each version's best replications/s, ns per
   event, and the median of the per-round ratios.
 * *Start*: ``convsim run scenarios/baseline.toml --reps 1`` as a whole process
-  (warm cache), both versions alternately, wall and CPU time.
+  (warm cache), both versions alternately: wall and CPU time (user + system,
+  from the process's start) until its result is printed, and until it exits.
 * The SimPy reference engine with compiled rules (same process) and with
   interpreted rules (``NUMBA_DISABLE_JIT=1``: a SimPy model in plain Python
   whose keyed hash runs on Python integers), one-core vs all-core speed-up,
@@ -154,15 +155,34 @@ def one_core(tree: Path, reps: int) -> dict[str, float]:
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def start_time(tree: Path, out_dir: Path) -> tuple[float, float]:
-    """(wall, CPU) seconds of ``convsim run scenarios/baseline.toml --reps 1`` as a whole process of ``tree``."""
+def _cpu_so_far(pid: int) -> float:
+    """CPU seconds (user + system) process ``pid`` has used so far (Linux ``/proc``; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: fields 14, 15
+
+
+def start_time(tree: Path, out_dir: Path) -> tuple[float, float, float, float]:
+    """``convsim run scenarios/baseline.toml --reps 1`` of ``tree`` as a whole process (warm cache): wall and CPU
+    seconds (user + system, from its start) until its result is printed (the line after its KPI table),
+    then wall and CPU seconds until it has exited (Python's shutdown included)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "sim.cli", "run", "scenarios/baseline.toml", "--reps", "1", "--quiet",
-                    "--out", str(out_dir)], capture_output=True, check=True, env=_child_env(tree), cwd=tree)
+    p = subprocess.Popen([sys.executable, "-m", "sim.cli", "run", "scenarios/baseline.toml", "--reps", "1", "--quiet",
+                          "--out", str(out_dir)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                         env=_child_env(tree), cwd=tree)
+    assert p.stdout is not None
+    shown = cpu_shown = float("nan")
+    for line in p.stdout:
+        if line.startswith("records:"):  # the line after the table: the result is on the screen
+            shown, cpu_shown = time.perf_counter() - t0, _cpu_so_far(p.pid)
+    if p.wait() != 0:
+        raise RuntimeError(f"convsim run failed in {tree}")
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return shown, cpu_shown, wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def versus(rev: str, rounds: int, reps: int) -> dict[str, object]:
@@ -171,15 +191,15 @@ def versus(rev: str, rounds: int, reps: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         old = export_commit(rev)
         trees = {"previous": old, "now": ROOT}
-        for tree in trees.values():  # compile (or load) each version once before timing
+        for name, tree in trees.items():  # compile (or load) each version once before timing
             one_core(tree, 1)
-            start_time(tree, Path(tmp) / "run")
+            start_time(tree, Path(tmp) / f"run-{name}")  # one folder each: versions may mark their output apart
         rates: dict[str, list[dict[str, float]]] = {k: [] for k in trees}
-        starts: dict[str, list[tuple[float, float]]] = {k: [] for k in trees}
+        starts: dict[str, list[tuple[float, float, float, float]]] = {k: [] for k in trees}
         for _ in range(rounds):
             for name, tree in trees.items():
                 rates[name].append(one_core(tree, reps))
-                starts[name].append(start_time(tree, Path(tmp) / "run"))
+                starts[name].append(start_time(tree, Path(tmp) / f"run-{name}"))
     ratios = sorted(n["reps_per_s"] / p["reps_per_s"] for n, p in zip(rates["now"], rates["previous"], strict=True))
     cpu_ratios = sorted(n["reps_per_cpu_s"] / p["reps_per_cpu_s"]
                         for n, p in zip(rates["now"], rates["previous"], strict=True))
@@ -192,9 +212,9 @@ def versus(rev: str, rounds: int, reps: int) -> dict[str, object]:
         res[f"{name}_fast_reps_per_cpu_s_1core"] = max(r["reps_per_cpu_s"] for r in rates[name])
         res[f"{name}_fast_events_per_replication"] = best["events_per_rep"]
         res[f"{name}_fast_reps_per_s_1core_each_round"] = [r["reps_per_s"] for r in rates[name]]
-        res[f"{name}_start_wall_s_best"] = min(w for w, _ in starts[name])
-        res[f"{name}_start_cpu_s_best"] = min(c for _, c in starts[name])
-        res[f"{name}_start_wall_s_each_round"] = [w for w, _ in starts[name]]
+        for k, label in enumerate(("wall_to_result", "cpu_to_result", "wall_to_exit", "cpu_to_exit")):
+            res[f"{name}_start_{label}_s_best"] = min(r[k] for r in starts[name])
+            res[f"{name}_start_{label}_s_each_round"] = [r[k] for r in starts[name]]
     res["ratio_now_over_previous_1core_median_of_rounds"] = ratios[len(ratios) // 2]
     res["ratio_now_over_previous_1core_each_round"] = ratios
     res["ratio_now_over_previous_1core_best_over_best"] = (res["now_fast_reps_per_s_1core"]  # type: ignore[operator]

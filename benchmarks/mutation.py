@@ -4,7 +4,9 @@ Run: ``python benchmarks/mutation.py [--only ID ...] [--timeout S] [--check]``. 
 2 cores). It copies the project to a temporary folder, and for every mutant: replaces one snippet of one file
 (the original is restored from a pristine copy afterwards, timestamps included), runs ``pytest -x`` on the
 mutant's test files and calls it *killed* when they fail, *survived* when they pass. The worktree is never
-modified. Results: printed, and written to ``benchmarks/results/mutation.json``; TESTING.md discusses them.
+modified. Results: printed, and written to ``benchmarks/results/mutation.json``; TESTING.md discusses them. A run
+with ``--only`` replaces those mutants' rows and keeps the earlier rows of the others (each row carries its date;
+a row whose mutant changed since is dropped, and mutants with no row are listed under ``not_run``).
 
 How each mutant runs:
 
@@ -21,6 +23,7 @@ issue 14 ("Why"), ``equivalent`` a mutant that cannot change behaviour the model
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -30,8 +33,9 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from _results import write_results  # benchmarks/_results.py (run as a script: its folder is on the path)
+from _results import RESULTS, write_results  # benchmarks/_results.py (run as a script: its folder is on the path)
 
 ROOT = Path(__file__).resolve().parents[1]
 COPY = ("sim", "tests", "scenarios", "sweeps", "calibration", "pyproject.toml", "README.md", "MODEL.md")
@@ -41,6 +45,12 @@ ANALYSIS_T = ("tests/test_oracle_analysis.py",)
 ACCOUNT_T = ("tests/test_oracle_accounting.py",)
 SWEEP_T = ("tests/test_oracle_sweep.py",)
 CLI_T = ("tests/test_oracle_cli.py",)
+# the report figures' row-by-row checks (the file's test_summary_and_verdicts_… fails on today's model: its fixture
+# no longer holds a scenario without a clear gain, so the whole file cannot be a baseline that passes)
+REPORT_T = ("tests/test_report.py::test_figures_draw_one_row_or_panel_per_scenario",
+            "tests/test_report.py::test_each_dot_sits_on_its_scenarios_row_at_its_value")
+# equal-budget variants and sim.derive() both resize a lever with sim.derived.scaled_lever
+DERIVE_T = ACCOUNT_T + CLI_T + ("tests/test_api.py::test_derive_changes_only_what_it_is_told",)
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,7 @@ C, FI, PI, ME, SU, IN, CO, YE, FM, SE = (f"sim/rules/{m}.py" for m in (
     "contract", "finance", "pilot", "meeting", "supply", "industry", "common", "year_end", "firms", "service"))
 KPI, CMP, REP = "sim/analysis/kpi.py", "sim/analysis/compare.py", "sim/analysis/report.py"
 BUD, RUN, SCN, TAB = "sim/budget.py", "sim/sweep/runner.py", "sim/scenario.py", "sim/table.py"
+DER = "sim/derived.py"
 
 MUTANTS: tuple[Mutant, ...] = (
     # ---- the seven planted bugs the suite missed (issue 14, "Why") ----
@@ -75,10 +86,10 @@ MUTANTS: tuple[Mutant, ...] = (
       "if amount > 0.0 and W[L.W_FUND] > 0.0:", RULES_T,
       planted="a subsidy paid whenever the fund is above zero, so it can be overspent"),
     M("planted_county_topup_unrecorded", C,
-      "R[L.R_M_SUBSIDY_COUNTY, y] += min(P[COUNTY_RATE, y] * value, P[CAP, y])",
+      "R[L.R_M_SUBSIDY_COUNTY, y] += top",
       "R[L.R_M_SUBSIDY_COUNTY, y] += 0.0", planted="the county top-up never recorded as paid"),
-    M("planted_rate_industrialised_inverted", KPI, 'out["rate_industrialised"] = _ratio(g["industrialised"], '
-      'g["contracts"])', 'out["rate_industrialised"] = _ratio(g["contracts"], g["industrialised"])', ANALYSIS_T,
+    M("planted_rate_industrialised_inverted", KPI, 'out["rate_industrialised"] = _ratio(g("industrialised"), '
+      'g("contracts"))', 'out["rate_industrialised"] = _ratio(g("contracts"), g("industrialised"))', ANALYSIS_T,
       planted="the industrialisation rate computed as contracts / industrialised"),
     M("planted_guarantee_without_collateral", FI, "if F[f, L.F_COLLATERAL] <= 0.0:",
       "if F[f, L.F_COLLATERAL] > 0.0:", planted="guarantee loans given only to firms without collateral"),
@@ -101,8 +112,8 @@ MUTANTS: tuple[Mutant, ...] = (
     M("caught_public_bonus_elsewhere", PI, "if int(O[i, L.O_ROUTE]) == L.PR_PUBLIC:\n        p += P[PUB_UP, y]",
       "if int(O[i, L.O_ROUTE]) != L.PR_PUBLIC:\n        p += P[PUB_UP, y]",
       planted="(caught before) the public pilot bonus given to the other routes"),
-    M("caught_claim_other_stream", C, "uniform(seed, rep, S.D_SUBSIDY_CLAIM, key, 0)",
-      "uniform(seed, rep, S.D_CONTRACT, key, 0)", planted="(caught before, fast engine only) a rule drawing "
+    M("caught_claim_other_stream", C, "draw(rk, S.D_SUBSIDY_CLAIM, key, 0)",
+      "draw(rk, S.D_CONTRACT, key, 0)", planted="(caught before, fast engine only) a rule drawing "
       "another stream; here in both engines"),
     # ---- contract and subsidy ----
     M("imitation_ignores_ip", C, "p_copy = P[IMIT_PROB, y] * (1.0 - P[IP, y])", "p_copy = P[IMIT_PROB, y]"),
@@ -123,15 +134,14 @@ MUTANTS: tuple[Mutant, ...] = (
     M("venture_for_everyone", FI, "if F[f, L.F_HIGHTECH] <= 0.0:", "if False:"),
     M("venture_counted_as_loan", FI, "if src < 2 else 0.0", "if src < 3 else 0.0"),
     M("retry_after_last_round", FI, "if r + 1 < rounds:", "if r < rounds:"),
-    M("own_funds_for_everyone", FI, "if F[f, L.F_LIQUID] > 0.0 and uniform(seed, rep, S.D_OWN_FUNDS",
-      "if uniform(seed, rep, S.D_OWN_FUNDS"),
+    M("own_funds_for_everyone", FI, "if F[f, L.F_LIQUID] > 0.0 and draw(rk, S.D_OWN_FUNDS",
+      "if draw(rk, S.D_OWN_FUNDS"),
     M("finance_wait_from_zero", FI, "R[L.R_WAIT_FINANCE, y] += t - t_start", "R[L.R_WAIT_FINANCE, y] += t"),
     # ---- pilot ----
     M("trl_ready_strict", PI, "if O[i, L.O_TRL] >= P[TRL_READY, y]:", "if O[i, L.O_TRL] > P[TRL_READY, y]:"),
     M("pilot_queue_cap_inclusive", PI, "(free or queue_len < P[PILOT_QCAP, y])",
       "(free or queue_len <= P[PILOT_QCAP, y])"),
-    M("insurance_ignored", PI, "p_fin = P[PILOT_FIN, y] + (1.0 - P[PILOT_FIN, y]) * P[INSURANCE, y]",
-      "p_fin = P[PILOT_FIN, y]"),
+    M("insurance_ignored", PI, "return p + (1.0 - p) * P[INSURANCE, y]", "return p"),
     M("outside_duration_on_public", PI, "if int(O[i, L.O_ROUTE]) == L.PR_OUTSIDE:\n        d *=",
       "if int(O[i, L.O_ROUTE]) == L.PR_PUBLIC:\n        d *="),
     M("trl_uplift_from_4", PI, "P[TRL_UP, y] * (O[i, L.O_TRL] - 3.0)", "P[TRL_UP, y] * (O[i, L.O_TRL] - 4.0)"),
@@ -176,56 +186,59 @@ MUTANTS: tuple[Mutant, ...] = (
     M("vp_stock_counts_expired", YE, "1.0 if F[f, L.F_VP_UNTIL] > t else 0.0",
       "1.0 if F[f, L.F_VP_UNTIL] >= 0.0 else 0.0"),
     # ---- firms and service ----
-    M("sme_rd_full_rate", FM, "(1.0 if f < n_above else 0.5)", "(1.0 if f < n_above else 1.0)"),
+    M("sme_rd_full_rate", FM, "rd_p = P[RD_SHARE, y] * (0.5 if sme > 0.0 else 1.0)",
+      "rd_p = P[RD_SHARE, y] * (1.0 if sme > 0.0 else 1.0)"),
     M("hightech_initial_any_firm", FM, "(0.0 if F[f, L.F_RD] > 0 else 2.0)", "(0.0 if F[f, L.F_RD] > 0 else 0.0)"),
     M("broker_wait_as_pilot", SE, "R[L.R_WAIT_BROKER, y] += waited", "R[L.R_WAIT_PILOT, y] += waited"),
     # ---- KPIs ----
-    M("all_contracts_other_only", KPI, 'out["all_contracts"] = g["contracts"] + g["other_contracts"]',
-      'out["all_contracts"] = g["other_contracts"]', ANALYSIS_T),
-    M("hightech_stock_summed", KPI, 'out["hightech_stock"] = end["hightech_stock"]',
-      'out["hightech_stock"] = g["hightech_stock"]', ANALYSIS_T),
-    M("ratio_by_zero_infinite", KPI, "(a / b.where(b > 0))", "(a / b.where(b >= 0))", ANALYSIS_T),
+    M("all_contracts_other_only", KPI, 'out["all_contracts"] = g("contracts") + g("other_contracts")',
+      'out["all_contracts"] = g("other_contracts")', ANALYSIS_T),
+    M("hightech_stock_summed", KPI, 'out["hightech_stock"] = end("hightech_stock")',
+      'out["hightech_stock"] = g("hightech_stock")', ANALYSIS_T),
+    M("ratio_by_zero_infinite", KPI, "np.where(b > 0, b, np.nan)", "np.where(b >= 0, b, np.nan)", ANALYSIS_T),
     M("window_without_last_year", KPI, '(records["year"] <= last)]', '(records["year"] < last)]', ANALYSIS_T),
-    M("fund_use_with_county", KPI, 'out["yuan_fund_use"] = out["yuan_subsidy_city"] + out["yuan_awards"]',
-      'out["yuan_fund_use"] = out["yuan_subsidy_city"] + out["yuan_subsidy_county"] + out["yuan_awards"]',
+    M("fund_use_with_county", KPI, 'out["yuan_fund_use"] = (out["yuan_subsidy_city"] + out["yuan_awards"]',
+      'out["yuan_fund_use"] = (out["yuan_subsidy_city"] + out["yuan_subsidy_county"] + out["yuan_awards"]',
       ANALYSIS_T),
     M("summary_interval_too_wide", KPI, "lo, hi = (1 - level) / 2, 1 - (1 - level) / 2",
       "lo, hi = (1 - level) / 4, 1 - (1 - level) / 4", ANALYSIS_T),
     # ---- paired comparison ----
     M("precision_best_arm_only", CMP, "worst = max(", "worst = min(", ANALYSIS_T),
-    M("gain_by_mean", CMP, "gain = bool((lo > 0) if higher_is_better else (hi < 0))",
-      "gain = bool((mean > 0) if higher_is_better else (mean < 0))", ANALYSIS_T),
+    M("gain_by_mean", CMP, "gain = varied and bool((lo > 0) if higher_is_better else (hi < 0))",
+      "gain = varied and bool((mean > 0) if higher_is_better else (mean < 0))", ANALYSIS_T),
     M("tie_inverted", CMP, 'tied = not vs["gain"]', 'tied = vs["gain"]', ANALYSIS_T),
     M("payouts_without_county", CMP, 'k["yuan_subsidy_city"] + k["yuan_subsidy_county"] + k["yuan_awards"]',
       'k["yuan_subsidy_city"] + k["yuan_awards"]', ANALYSIS_T),
     M("lever_cost_window_short", CMP, "for y in range(first, last + 1)) / 1e6", "for y in range(first, last)) / 1e6",
       ANALYSIS_T + ACCOUNT_T),
-    M("p_beat_ignores_direction", CMP, "stats.norm.cdf(sign * mean / se)", "stats.norm.cdf(mean / se)", ANALYSIS_T),
+    M("p_beat_ignores_direction", CMP, "stats.t.cdf(sign * mean / se, n - 1)", "stats.t.cdf(mean / se, n - 1)",
+      ANALYSIS_T),
     M("z_instead_of_t", CMP, "tq = float(stats.t.ppf(0.975, n - 1))", "tq = float(stats.norm.ppf(0.975))",
       ANALYSIS_T),
     M("cost_per_extra_always", CMP, '/ ind.loc[sid, "diff"]) if gain else np.nan', '/ ind.loc[sid, "diff"])',
       ANALYSIS_T),
-    M("ranking_ascending", CMP, "key=lambda s: -float(np.nanmean(vals[s] - bk))",
-      "key=lambda s: float(np.nanmean(vals[s] - bk))", ANALYSIS_T),
+    M("ranking_ascending", CMP, "key=lambda s: -sign * float(np.nanmean(vals[s] - bk))",
+      "key=lambda s: sign * float(np.nanmean(vals[s] - bk))", ANALYSIS_T),
     M("precision_aim_linear", CMP, "(worst / precision) ** 2))", "(worst / precision)))", ANALYSIS_T,
       equivalent="only how many replications a batch adds changes; the loop still stops only when every "
       "half-width is at most the target (README promises that, not the batch sizes)"),
     # ---- report figures ----
-    M("funnel_drops_first_scenario", REP, "for i, arm in enumerate(c.arms):", "for i, arm in enumerate(c.arms[1:]):",
-      ANALYSIS_T),
-    M("fans_titled_baseline", REP, "ax.set_title(arm.scenario.id, fontsize=9)",
-      "ax.set_title(c.baseline.scenario.id, fontsize=9)", ANALYSIS_T),
-    M("forest_rows_reversed", REP, '.set_index("scenario").loc[order]', '.set_index("scenario").loc[order[::-1]]',
-      ANALYSIS_T),
-    M("bottleneck_scale_lost", REP, "vals = [a.frame()[key].mean() * scale for a in arms]",
-      "vals = [a.frame()[key].mean() for a in arms[1:]]", ANALYSIS_T),
+    # (the figures became Figure objects drawn row by row with dot_rows; tests/test_report.py checks them)
+    M("funnel_drops_first_scenario", REP, "        d = _rows(c, key)\n        base = float(",
+      "        d = _rows(c, key).iloc[1:]\n        base = float(", REPORT_T),
+    M("fans_titled_baseline", REP, "ax.set_title(short[sid], fontsize=8)",
+      "ax.set_title(short[c.baseline.scenario.id], fontsize=8)", REPORT_T),
+    M("forest_rows_reversed", REP, '        d = _rows(c, key)\n        dot_rows(ax, d["diff"].to_numpy() * scale',
+      '        d = _rows(c, key).iloc[::-1]\n        dot_rows(ax, d["diff"].to_numpy() * scale', REPORT_T),
+    M("bottleneck_scale_lost", REP, "t_interval(a.frame()[key].to_numpy(dtype=float) * scale) for a in arms]",
+      "t_interval(a.frame()[key].to_numpy(dtype=float)) for a in arms]", REPORT_T),
     # ---- equal-budget variants ----
     M("no_minimum_broker", BUD, "size = max(1.0, float(round(lv.value * f0)))", "size = float(round(lv.value * f0))",
       ACCOUNT_T + CLI_T),
     M("remainder_ignored", BUD, "f1 = (budget - spent) / rest", "f1 = budget / rest", ACCOUNT_T + CLI_T),
-    M("multiply_scaled_wrong", BUD, "value = 1.0 + (lv.value - 1.0) * f", "value = lv.value * f", ACCOUNT_T + CLI_T),
+    M("multiply_scaled_wrong", DER, "return 1.0 + (x - 1.0) * factor", "return x * factor", DERIVE_T),
     M("free_levers_kept", BUD, "if lv.yearly_cost_yuan > 0]", "if lv.yearly_cost_yuan >= 0]", ACCOUNT_T + CLI_T),
-    M("set_scaled_from_zero", BUD, "value = base + (lv.value - base) * f", "value = lv.value * f", ACCOUNT_T + CLI_T),
+    M("set_scaled_from_zero", DER, "return base + (x - base) * factor", "return x * factor", DERIVE_T),
     # ---- sweep runner ----
     M("part_written_in_place", RUN, "with atomic_file(path) as tmp:\n        records.to_parquet(tmp, index=False)",
       "records.to_parquet(path, index=False)", SWEEP_T),
@@ -234,7 +247,9 @@ MUTANTS: tuple[Mutant, ...] = (
     M("compared_arms_never_resumed", RUN, "for k in range(len(points)) for a in range(len(sw.arms))\n",
       "for k in range(len(points)) for a in range(1)\n",
       ("tests/test_sweep.py::test_compared_scenarios_get_paired_differences_at_every_point",)),
-    M("lock_ignored", RUN, "if pid and _alive(pid):", "if False:",
+    M("lock_ignored", RUN, "        except Timeout:\n            raise InputError(",  # a held lock: write anyway
+      '        except Timeout:\n            lock = __import__("contextlib").nullcontext()\n'
+      "            if False: raise InputError(",
       ("tests/test_sweep.py::test_a_folder_being_written_by_another_run_is_refused",)),
     M("interrupt_not_130", "sim/cli.py", "    if not _run_sweep(a, sw, out):\n        return 130\n    scored",
       "    if not _run_sweep(a, sw, out):\n        return 0\n    scored", CLI_T),
@@ -249,14 +264,15 @@ MUTANTS: tuple[Mutant, ...] = (
       ("tests/test_compare.py::test_compare_refuses_a_different_calendar",)),
     M("fiscal_cost_without_levers", CMP, 'k["fiscal_cost"] = lever_cost + k["payouts"]',
       'k["fiscal_cost"] = k["payouts"]', ANALYSIS_T),
-    M("pilots_without_outside", KPI, 'g["pilots_inhouse"] + g["pilots_public"] + g["pilots_outside"]',
-      'g["pilots_inhouse"] + g["pilots_public"]', ANALYSIS_T),
+    M("pilots_without_outside", KPI, 'g("pilots_inhouse") + g("pilots_public") + g("pilots_outside")',
+      'g("pilots_inhouse") + g("pilots_public")', ANALYSIS_T),
     M("summary_reps_lost", REP, 's["reps"] = c.reps', 's["reps"] = 0', ANALYSIS_T),
-    M("variant_cost_not_scaled", BUD, '"yearly_cost_yuan": lv.yearly_cost_yuan * f,',
-      '"yearly_cost_yuan": lv.yearly_cost_yuan,', ACCOUNT_T + CLI_T),
-    M("points_not_checked_first", RUN, "    for k in range(len(points)):\n        for a in range(len(sw.arms)):\n"
-      "            build_table(", "    for k in range(0):\n        for a in range(len(sw.arms)):\n"
-      "            build_table(", SWEEP_T),
+    M("variant_cost_not_scaled", DER, '"yearly_cost_yuan": lv.yearly_cost_yuan * factor,',
+      '"yearly_cost_yuan": lv.yearly_cost_yuan,', DERIVE_T),
+    M("points_not_checked_first", RUN, "    for k in range(len(points)):\n        values = point_values(points, k)\n"
+      "        for a in range(len(sw.arms)):\n            try:\n                build_table(",
+      "    for k in range(0):\n        values = point_values(points, k)\n"
+      "        for a in range(len(sw.arms)):\n            try:\n                build_table(", SWEEP_T),
     M("read_points_numbering", RUN, 'df.insert(0, "point", int(k))', 'df.insert(0, "point", int(k) + 1)', SWEEP_T),
     # ---- levers in the parameter table ----
     M("phase_in_one_year_late", TAB, "frac = min(1.0, (y - start + 1) / lv.phase_in_years)",
@@ -267,15 +283,17 @@ MUTANTS: tuple[Mutant, ...] = (
 
 
 def check(root: Path) -> None:
+    """Every mutant's snippet occurs exactly once and its test files exist; all failures are listed."""
     ids = [m.id for m in MUTANTS]
     assert len(ids) == len(set(ids)), "duplicate mutant ids"
+    problems = []
     for m in MUTANTS:
         n = (root / m.file).read_text(encoding="utf-8").count(m.old)
         if n != 1:
-            raise SystemExit(f"{m.id}: snippet occurs {n} times in {m.file}")
-        for t in m.tests:
-            if not (root / t.split("::")[0]).is_file():
-                raise SystemExit(f"{m.id}: no test file {t}")
+            problems.append(f"{m.id}: snippet occurs {n} times in {m.file}")
+        problems += [f"{m.id}: no test file {t}" for t in m.tests if not (root / t.split("::")[0]).is_file()]
+    if problems:
+        raise SystemExit("\n".join(problems))
 
 
 def run_tests(repo: Path, tests: tuple[str, ...], interpreted: bool, cache: Path, timeout: float) -> tuple[str, float]:
@@ -341,17 +359,48 @@ def main() -> None:
             print(f"{status:8} {m.id:38} {dt:6.1f} s  {outcome if status == 'killed' else ''}", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    summarise(rows, "this run")
+    write_results("mutation", merged(rows, datetime.now(UTC).isoformat(timespec="seconds")))
+
+
+def summarise(rows: list[dict[str, Any]], what: str) -> None:
     equivalent = [r for r in rows if r["equivalent"]]
     real = [r for r in rows if not r["equivalent"]]
     killed = sum(r["status"] == "killed" for r in real)
-    print(f"\nkilled {killed} of {len(real)} non-equivalent mutants ({100 * killed / max(1, len(real)):.1f} %); "
+    print(f"\n{what}: killed {killed} of {len(real)} non-equivalent mutants "
+          f"({100 * killed / max(1, len(real)):.1f} %); "
           f"{len(equivalent)} equivalent ({sum(r['status'] == 'killed' for r in equivalent)} of them killed)")
     for r in rows:
         if r["status"] == "survived":
             print(f"survived: {r['id']} ({r['file']}){' — equivalent: ' + r['equivalent'] if r['equivalent'] else ''}")
-    write_results("mutation", {"date_utc": datetime.now(UTC).isoformat(timespec="seconds"), "mutants": len(rows),
-                               "non_equivalent": len(real), "killed_non_equivalent": killed,
-                               "score": killed / max(1, len(real)), "results": rows})
+
+
+def merged(rows: list[dict[str, Any]], date: str) -> dict[str, Any]:
+    """The results file after this run: this run's rows, plus the rows of earlier runs (``--only`` runs a subset) for
+    the other mutants whose file, snippets, tests and equivalence are unchanged; a row no longer true is dropped, and
+    every mutant without a row is listed under ``not_run``. Totals count the rows kept; each row has its date."""
+    for r in rows:
+        r["date_utc"] = date
+    known = {m.id: m for m in MUTANTS}
+    fresh = {r["id"] for r in rows}
+    path = RESULTS / "mutation.json"
+    old = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"results": []}
+    kept: dict[str, dict[str, Any]] = {}
+    for r in old["results"]:
+        m = known.get(r["id"])
+        same = m is not None and (r["file"], r["old"], r["new"], r["tests"], r["equivalent"]) == (
+            m.file, m.old, m.new, list(m.tests), m.equivalent)
+        if same and r["id"] not in fresh:
+            kept[r["id"]] = {**r, "date_utc": r.get("date_utc", old.get("date_utc", ""))}
+    by_id = {**kept, **{r["id"]: r for r in rows}}
+    results = [by_id[m.id] for m in MUTANTS if m.id in by_id]
+    real = [r for r in results if not r["equivalent"]]
+    killed = sum(r["status"] == "killed" for r in real)
+    if kept:
+        summarise(results, f"results file ({len(rows)} from this run, {len(kept)} kept from earlier runs)")
+    return {"date_utc": date, "mutants": len(results), "non_equivalent": len(real), "killed_non_equivalent": killed,
+            "score": killed / max(1, len(real)), "this_run": [r["id"] for r in rows],
+            "not_run": [m.id for m in MUTANTS if m.id not in by_id], "results": results}
 
 
 if __name__ == "__main__":

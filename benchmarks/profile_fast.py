@@ -48,9 +48,9 @@ _EDITS = (
     ("            stats: np.ndarray) -> np.ndarray:", "            stats: np.ndarray, tk: np.ndarray) -> np.ndarray:"),
     ("    processed = 0\n", "    processed = 0\n    tb = np.zeros(2, dtype=np.int64)\n"),
     ("        processed += 1\n", "        processed += 1\n        t_start = _now_ns(tb)\n"),
-    ("    rules.year_end(P, F, O, W, R, n_years, n_years, seed, rep)\n    rules.finalise(",
+    ("    rules.year_end(P, F, O, W, R, n_years, n_years, rk)\n    rules.finalise(",
      "        tk[kind] += _now_ns(tb) - t_start\n        tk[20 + kind] += 1\n"
-     "    rules.year_end(P, F, O, W, R, n_years, n_years, seed, rep)\n    rules.finalise("),
+     "    rules.year_end(P, F, O, W, R, n_years, n_years, rk)\n    rules.finalise("),
 )
 
 

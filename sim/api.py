@@ -21,8 +21,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from sim.derived import derive
 from sim.errors import InputError
 from sim.progress import Progress, progress_for
@@ -30,6 +28,8 @@ from sim.scenario import Scenario
 from sim.scenario import load_scenario as _load
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.analysis.worlds import World
     from sim.results import CompareResult, SweepResult
     from sim.sweep.spec import Sweep
@@ -306,13 +306,20 @@ def _run_points(sw: Sweep, folder: Path, backend: str, scheduler: str | None, wo
 def best_mix(budget: float, out: str | Path = "runs/optimise", kpi: str = "industrialised", reps: int = 240,
              confirm_reps: int = 1000, trials: int = 150, seed: int = 0,
              baseline: str | Path = "scenarios/baseline.toml", frontier: Sequence[float] | None = None,
-             progress: bool = False) -> dict[str, Any]:
+             progress: bool = False, worlds: int = 0, risk: str = "mean", world_reps: int | None = None,
+             confirm_worlds: int | None = None, posterior: str | Path | None = None) -> dict[str, Any]:
     """The best mix of the group scenarios' levers for a yearly budget (``convsim optimise``, same options).
 
     Writes ``best.toml``, ``best.csv``, ``result.json`` and a bilingual ``summary.txt`` to ``out``
     (resumable: the same call continues an interrupted search) and returns ``result.json`` as a
     dictionary: the mix's Δ of ``kpi`` on fresh replications with its interval, the best shipped
     scenario within the budget and the paired difference from it.
+
+    ``worlds`` > 0 judges every mix in that many worlds of uncertainty and maximises ``risk``
+    (``"mean"`` or ``"p10"``, the 10th percentile over worlds); the result then also holds
+    ``world_delta_mean``, ``delta_world_p10``, ``delta_world_p90``, ``p_gain``,
+    ``p_beats_best_shipped``, ``p_beats_best_single`` (fresh worlds) and the budget's risk under cost
+    uncertainty (``p_cost_over_budget``, ``cost_world_p95_yuan``).
     """
     import json
 
@@ -324,6 +331,11 @@ def best_mix(budget: float, out: str | Path = "runs/optimise", kpi: str = "indus
             "--out", str(out)]
     if frontier:
         argv += ["--frontier", ",".join(repr(float(b)) for b in frontier)]
+    if worlds or risk != "mean":
+        argv += ["--worlds", str(worlds), "--risk", risk]
+    for opt, v in (("--world-reps", world_reps), ("--confirm-worlds", confirm_worlds), ("--posterior", posterior)):
+        if v is not None:
+            argv += [opt, str(v)]
     if not progress:
         argv.append("--quiet")
     try:

@@ -81,9 +81,10 @@ def _check_memory(reps: int, n_years: int, arms: int, option: str = "--reps") ->
 
 
 def cmd_run(a: argparse.Namespace) -> int:
-    from sim import api
-    from sim.analysis.kpi import kpi_table_text
-    from sim.experiment import manifest, resolve_engine, write_run
+    # NumPy and pyarrow only, no pandas (≈ 0.2 s of import): a one-replication run starts in under a second
+    # with a warm cache (tests/test_start.py checks what this path imports; BENCHMARKS.md has the time)
+    from sim.analysis.kpi import kpi_arrays, kpi_table_text, summary_rows
+    from sim.experiment import manifest, resolve_engine, run_record_arrays, write_run
 
     sc, table = _load(a.scenario)
     out = Path(a.out) if a.out else Path("runs") / sc.id
@@ -92,7 +93,7 @@ def cmd_run(a: argparse.Namespace) -> int:
     engine = resolve_engine(a.engine, a.reps)
     _report_compile(engine, table, a.quiet)
     with _progress(a.reps, f"{sc.id} ({engine})", a.quiet) as bar:
-        records = api.run(sc, a.reps, a.seed, engine, progress=bar.update)
+        records = run_record_arrays(table, a.seed, range(a.reps), engine, progress=bar.update)
     # records first: a reader that stops early (`| head`) must not cost the run its results
     _say_replacing(state, out, a.quiet)
     write_run(out, records, manifest(sc, a.scenario, a.seed, a.reps, engine))
@@ -101,7 +102,7 @@ def cmd_run(a: argparse.Namespace) -> int:
     windows = {f"{start}–{min(policy - 1, horizon)}": (start, min(policy - 1, horizon))}
     if horizon >= policy:
         windows[f"{policy}–{horizon}"] = (policy, horizon)
-    summaries = {name: api.summarise(records, lo, hi) for name, (lo, hi) in windows.items()}
+    summaries = {name: summary_rows(kpi_arrays(records, lo, hi)[1]) for name, (lo, hi) in windows.items()}
     title = sc.scenario.name_zh if a.lang == "zh" else sc.scenario.name_en
     one = a.reps < 2
     if a.lang == "zh":
@@ -631,15 +632,27 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--kpi", default="industrialised", help="KPI to improve, as in `convsim compare` (default "
                    "industrialised, 2023–horizon)")
     o.add_argument("--reps", type=_positive, default=240, help="paired replications of a mix that survives every "
-                   "rung of successive halving (rungs reps/9, reps/3, reps; default 240)")
+                   "rung of successive halving (rungs reps/9, reps/3, reps; default 240; with --worlds: --world-reps)")
     o.add_argument("--confirm-reps", type=_positive, default=1000, help="fresh replications of the re-estimate "
-                   "(default 1000)")
+                   "at the stated values (default 1000)")
     o.add_argument("--trials", type=_positive, default=150, help="mixes tried per budget (default 150)")
     o.add_argument("--seed", type=_nonneg, default=0, help="master seed of the simulation and the sampler (default 0)")
     o.add_argument("--baseline", default="scenarios/baseline.toml", help="baseline file; the group scenarios "
                    "g1–g5 and the shipped scenarios are read from its folder (default scenarios/baseline.toml)")
     o.add_argument("--out", default="runs/optimise", help="output folder (default runs/optimise)")
     o.add_argument("--frontier", help="budgets B1,B2,… (yuan a year): best mix at each, frontier.csv and .png")
+    o.add_argument("--worlds", type=int, default=0,
+                   help="judge every mix in N worlds of uncertainty (a calibrated parameter set and a draw of every "
+                   "lever's effect and cost), the same N for every mix (default 0: the stated values only)")
+    o.add_argument("--risk", default="mean", help="with --worlds: maximise the mean over worlds, or p10, the 10th "
+                   "percentile (the bad tail; needs --worlds 10 or more) (default mean)")
+    o.add_argument("--world-reps", type=int, default=None, help="with --worlds: paired replications per world of a "
+                   "mix that survives every rung, and per fresh world (default 50)")
+    o.add_argument("--confirm-worlds", type=int, default=None, help="with --worlds: fresh worlds of the "
+                   "re-estimate (default 40, or --worlds if more)")
+    o.add_argument("--posterior", default=None, help="with --worlds: calibrated parameter sets, CSV with an optional "
+                   "weight column (default calibration/posterior.csv, else calibration/ensemble.csv, beside the "
+                   "scenario folder)")
     o.add_argument("--quiet", action="store_true", help="no progress bar")
     o.set_defaults(func=cmd_optimise)
 

@@ -7,6 +7,11 @@ readable from any tool) and ``manifest.json`` (scenario, resolved parameters,
 levers, seed, engine, package versions), written to a temporary folder and
 renamed into place so an interrupted run never leaves half a result
 (:mod:`sim.store`: convsim never replaces a folder it did not write).
+
+The engines' output is first held as :class:`RecordArrays` (NumPy only);
+``convsim run`` writes and summarises it without pandas, whose import alone
+takes ≈ 0.2 s of a one-second start. :func:`run_records` gives the pandas
+table every analysis uses.
 """
 
 from __future__ import annotations
@@ -17,19 +22,22 @@ import platform
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from sim import __version__
 from sim.layout import RECORD_ROWS
 from sim.scenario import Scenario
 from sim.store import atomic_folder
 from sim.table import Table, build_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ENGINES = ("simpy", "fast")
 #: ``engine="auto"`` uses the SimPy engine up to this many replications unless the fast engine's
@@ -49,17 +57,65 @@ def resolve_engine(engine: str, reps: int) -> str:
     return engine
 
 
+@dataclass(frozen=True)
+class RecordArrays:
+    """A run's records as arrays: ``values[k, row, y]`` is record row ``row`` of replication ``reps[k]``
+    in calendar year ``years[y]`` (rows as :data:`sim.layout.RECORD_ROWS`)."""
+
+    reps: np.ndarray  # int32, one per replication, in run order
+    years: np.ndarray  # int32 calendar years
+    values: np.ndarray  # float64 (replications, rows, years)
+
+    @classmethod
+    def stack(cls, records: Iterable[tuple[int, np.ndarray]], years: np.ndarray) -> RecordArrays:
+        """Per-replication records ``(rep, R[row, year])`` stacked in the order given."""
+        items = list(records)
+        values = np.stack([R for _, R in items]) if items else np.zeros((0, len(RECORD_ROWS), len(years)))
+        return cls(np.array([rep for rep, _ in items], dtype=np.int32), years.astype(np.int32), values)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The tidy table's columns: ``rep``, ``year``, then one per record row; one row per (replication, year)."""
+        n, n_rows, n_years = self.values.shape
+        flat = self.values.transpose(0, 2, 1).reshape(n * n_years, n_rows)
+        cols = {"rep": np.repeat(self.reps, n_years), "year": np.tile(self.years, n)}
+        cols.update({name: flat[:, k] for k, name in enumerate(RECORD_ROWS)})
+        return cols
+
+    def frame(self) -> pd.DataFrame:
+        """The tidy run table (pandas)."""
+        import pandas as pd
+
+        if self.values.shape[0] == 0:
+            return pd.DataFrame(columns=["rep", "year", *RECORD_ROWS])
+        n, n_rows, n_years = self.values.shape
+        df = pd.DataFrame(self.values.transpose(0, 2, 1).reshape(n * n_years, n_rows), columns=list(RECORD_ROWS))
+        df.insert(0, "year", np.tile(self.years, n))
+        df.insert(0, "rep", np.repeat(self.reps, n_years))
+        return df
+
+    def write_parquet(self, path: Path) -> None:
+        """Write the tidy table as Parquet with pyarrow alone (same columns and types as
+        ``frame().to_parquet(path, index=False)``; ``pd.read_parquet`` gives back :meth:`frame`)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        # arrays built from their buffers: pa.array() and pa.table() would import pandas to check their input
+        cols = {k: np.ascontiguousarray(v) for k, v in self.columns().items()}
+        arrays = [pa.Array.from_buffers(pa.from_numpy_dtype(v.dtype), len(v), [None, pa.py_buffer(v)])
+                  for v in cols.values()]
+        pq.write_table(pa.Table.from_arrays(arrays, names=list(cols)), path)
+
+
+def _version(pkg: str) -> str:
+    try:
+        return metadata.version(pkg)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
 def record_frame(records: Iterable[tuple[int, np.ndarray]], years: np.ndarray) -> pd.DataFrame:
     """Stack per-replication records ``R[row, year]`` into the tidy run table."""
-    items = list(records)
-    if not items:
-        return pd.DataFrame(columns=["rep", "year", *RECORD_ROWS])
-    stacked = np.stack([R for _, R in items])  # (replications, rows, years)
-    n, n_rows, n_years = stacked.shape
-    df = pd.DataFrame(stacked.transpose(0, 2, 1).reshape(n * n_years, n_rows), columns=list(RECORD_ROWS))
-    df.insert(0, "year", np.tile(years.astype(np.int32), n))
-    df.insert(0, "rep", np.repeat(np.array([rep for rep, _ in items], dtype=np.int32), n_years))
-    return df
+    return RecordArrays.stack(records, years).frame()
 
 
 @contextmanager
@@ -101,7 +157,13 @@ def interrupt_between_chunks() -> Iterator[Callable[[], None]]:
 
 def run_records(table: Table, seed: int, reps: Iterable[int], engine: str = "auto",
                 progress: Callable[[int], None] | None = None) -> pd.DataFrame:
-    """Run replications ``reps`` of a prepared scenario and return the tidy records.
+    """Run replications ``reps`` of a prepared scenario and return the tidy records (pandas)."""
+    return run_record_arrays(table, seed, reps, engine, progress).frame()
+
+
+def run_record_arrays(table: Table, seed: int, reps: Iterable[int], engine: str = "auto",
+                      progress: Callable[[int], None] | None = None) -> RecordArrays:
+    """Run replications ``reps`` of a prepared scenario and return their records as arrays.
 
     Both engines give the same records for the same replication numbers; the
     fast engine runs them in chunks over all cores so the progress bar moves.
@@ -130,7 +192,7 @@ def run_records(table: Table, seed: int, reps: Iterable[int], engine: str = "aut
                 out.extend(zip(part, recs, strict=True))
                 if progress is not None:
                     progress(len(part))
-    return record_frame(out, table.years)
+    return RecordArrays.stack(out, table.years)
 
 
 def engine_ready(engine: str, table: Table) -> float:
@@ -158,10 +220,7 @@ def run_scenario(sc: Scenario, reps: int, seed: int = 0, engine: str = "auto",
 def package_versions() -> dict[str, str]:
     out = {"python": sys.version.split()[0], "platform": platform.platform(), "convsim": __version__}
     for pkg in ("numpy", "numba", "simpy", "scipy", "pandas", "pyarrow", "pydantic"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "not installed"
+        out[pkg] = _version(pkg)
     return out
 
 
@@ -191,10 +250,13 @@ def manifest(sc: Scenario, source: str | Path | None, seed: int, reps: int, engi
     return m
 
 
-def write_run(out_dir: str | Path, records: pd.DataFrame, man: dict[str, Any]) -> Path:
-    """Write records and manifest to ``out_dir`` atomically."""
+def write_run(out_dir: str | Path, records: pd.DataFrame | RecordArrays, man: dict[str, Any]) -> Path:
+    """Write records (a tidy table or :class:`RecordArrays`) and manifest to ``out_dir`` atomically."""
     with atomic_folder(out_dir, kind="run") as tmp:
-        records.to_parquet(tmp / "records.parquet", index=False)
+        if isinstance(records, RecordArrays):
+            records.write_parquet(tmp / "records.parquet")
+        else:
+            records.to_parquet(tmp / "records.parquet", index=False)
         (tmp / "manifest.json").write_text(json.dumps(man, ensure_ascii=False, indent=2, allow_nan=True),
                                            encoding="utf-8")
     return Path(out_dir)
@@ -202,5 +264,7 @@ def write_run(out_dir: str | Path, records: pd.DataFrame, man: dict[str, Any]) -
 
 def read_run(run_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Read a run folder written by :func:`write_run`."""
+    import pandas as pd
+
     d = Path(run_dir)
     return pd.read_parquet(d / "records.parquet"), json.loads((d / "manifest.json").read_text(encoding="utf-8"))

@@ -74,7 +74,7 @@ O_SUBSIDY = 17
 O_PILOT_COST = 18
 O_INVEST = 19
 O_DEMAND_LED = 20    # developed to answer a firm's stated need (企业出题、高校答题)
-O_FIRM_GONE = 21     # its firm has exited (closed or left the city's firm stock): the project ends at its next step
+O_FIRM_GONE = 21     # its firm has exited (closed, left the stock): a project under way ends at its next step
 N_OCOL = 22
 
 # Stages an offer can be in.

@@ -6,8 +6,8 @@ computed in two steps, so that the costly part is shared:
 1. the *replication key* ``rk = rep_key(seed, replication)``: the 32-bit seed
    and the 32-bit replication number packed into one 64-bit word and put
    through the splitmix64 output function (a bijection, so distinct
-   (seed, replication) pairs never share a key). A rule computes it once and
-   uses it for all of its draws.
+   (seed, replication) pairs never share a key). Each engine computes it once
+   per replication and hands it to every rule (the rules' argument ``rk``).
 2. the draw ``draw(rk, decision, entity, occurrence)``: the three fields packed
    into one 64-bit word (layout below, collision-free by construction), and one
    splitmix64 step: ``mix(rk + packed · γ)`` with γ the golden-ratio gamma. For

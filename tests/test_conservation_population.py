@@ -66,13 +66,13 @@ def test_the_firm_population_and_the_certificates_add_up(name: str, baseline: Sc
         done = O[:, L.O_STAGE] == L.ST_DONE
         assert np.all(O[done, L.O_REASON] > 0) and np.all(O[~done, L.O_REASON] == 0)
         assert R[L.R_TERM:L.R_TERM + len(L.REASON_NAMES)].sum() == R[L.R_OFFERS].sum() == len(O)
-        flagged = O[:, L.O_FIRM_GONE] > 0
-        assert row(R, "projects_of_exited_firms").sum() == flagged.sum()
-        assert np.all(O[flagged & done, L.O_REASON] == L.RE_FIRM_EXIT)
+        flagged = O[:, L.O_FIRM_GONE] > 0  # offers whose firm exited (under way then, or already over)
         ended = O[:, L.O_REASON] == L.RE_FIRM_EXIT
-        assert R[L.R_TERM + L.RE_FIRM_EXIT].sum() == (flagged & done).sum() == ended.sum()
-        # a project still under way points to a firm alive
-        live = ~done & ~flagged & (O[:, L.O_FIRM] >= 0)
+        assert np.all(flagged[ended]) and R[L.R_TERM + L.RE_FIRM_EXIT].sum() == ended.sum()
+        # every project under way when its firm exited has ended as firm exit or is still under way
+        assert row(R, "projects_of_exited_firms").sum() == ended.sum() + (flagged & ~done).sum()
+        # an offer met whose firm is alive points to it: a row of the firms alive
+        live = ~flagged & (O[:, L.O_FIRM] >= 0)
         assert np.all(O[live, L.O_FIRM] < n_alive)
         flagged_total += int(flagged.sum())
         assert np.all(R >= 0.0)
@@ -86,3 +86,15 @@ def test_a_population_beyond_the_hard_cap_is_an_input_error(baseline: Scenario) 
                                               "entry_rate_sme": 0.5}})
     with pytest.raises(InputError, match=r"params\.firms.*limit"):
         build_table(big)
+
+
+def test_the_trace_names_every_end_by_its_terminal_reason(baseline: Scenario) -> None:
+    """`convsim trace` labels a project of an exited firm `firm_exit`, whichever step it ended at."""
+    from sim.engines.reference import trace_reference
+
+    R, trace = trace_reference(build_table(variant(baseline, params=TURNOVER)), 5, 0)
+    ends = trace[trace["event"] == "end"]["detail"]
+    assert set(ends) <= set(L.REASON_NAMES)
+    for reason, name in enumerate(L.REASON_NAMES[1:], start=1):
+        assert (ends == name).sum() == R[L.R_TERM + reason].sum(), name
+    assert (ends == "firm_exit").sum() > 0

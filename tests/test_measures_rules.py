@@ -15,6 +15,7 @@ import pytest
 from sim import layout as L
 from sim.analysis.compare import compare
 from sim.analysis.levers import single_lever_scenarios
+from sim.rng import rep_key
 from sim.rules.pidx import BROKERS, FIN_REF, PILOT_FIN
 from sim.rules.pilot import choose_pilot, pilot_finance_prob
 from sim.rules.supply import create_offer
@@ -58,7 +59,7 @@ def test_matching_funds_are_paid_from_the_fund_for_public_base_pilots_only_while
     passed = 0
     for seed in range(60):
         F, O, W, R = _pilot_world(P, fund=1e9)
-        route = choose_pilot(P, F, O, W, R, 0, 5.5, P.shape[1], True, 0, seed, 0)
+        route = choose_pilot(P, F, O, W, R, 0, 5.5, P.shape[1], True, 0, np.uint64(rep_key(seed, 0)))
         if route == L.PR_PUBLIC:
             passed += 1
             paid = R[L.R_M_MATCHING].sum()
@@ -67,7 +68,7 @@ def test_matching_funds_are_paid_from_the_fund_for_public_base_pilots_only_while
             assert route == -1 and R[L.R_M_MATCHING].sum() == 0.0  # refused: nothing paid
     assert passed > 0
     F, O, W, R = _pilot_world(P, fund=1.0)  # an empty fund pays nothing
-    choose_pilot(P, F, O, W, R, 0, 5.5, P.shape[1], True, 0, 0, 0)
+    choose_pilot(P, F, O, W, R, 0, 5.5, P.shape[1], True, 0, np.uint64(rep_key(0, 0)))
     assert R[L.R_M_MATCHING].sum() == 0.0 and W[L.W_FUND] == 1.0
 
 
@@ -76,7 +77,7 @@ def test_matching_funds_and_a_subsidy_received_let_more_firms_finance_their_pilo
         n = 0
         for seed in range(300):
             F, O, W, R = _pilot_world(P, fund=1e9, subsidy=subsidy)
-            n += choose_pilot(P, F, O, W, R, 0, 5.5, P.shape[1], True, 0, seed, 0) >= 0
+            n += choose_pilot(P, F, O, W, R, 0, 5.5, P.shape[1], True, 0, np.uint64(rep_key(seed, 0))) >= 0
         return n
     plain = _table(baseline)
     matched = _table(baseline, m=("subsidy.pilot_matching_share", 0.5))
@@ -102,9 +103,9 @@ def test_demand_led_results_come_from_institutes_more_mature_and_always_meet(bas
     W = np.zeros(L.N_W)
     R = np.zeros((L.N_ROWS, P.shape[1]))
     for k, ch in enumerate((L.CH_INSTITUTE, L.CH_PLATFORM)):
-        i = create_offer(P, O, W, R, 5000 + k, ch, 5.5, P.shape[1], 3, 0)
+        i = create_offer(P, O, W, R, 5000 + k, ch, 5.5, P.shape[1], np.uint64(rep_key(3, 0)))
         assert O[i, L.O_DEMAND_LED] == (1.0 if ch == L.CH_INSTITUTE else 0.0)
-    j = create_offer(base, O, W, R, 5000, L.CH_INSTITUTE, 5.5, P.shape[1], 3, 0)
+    j = create_offer(base, O, W, R, 5000, L.CH_INSTITUTE, 5.5, P.shape[1], np.uint64(rep_key(3, 0)))
     assert O[0, L.O_TRL] == min(O[j, L.O_TRL] + 1, 9)  # the same result, one level more mature
     assert R[L.R_OFFERS_DEMAND_LED].sum() == 1.0
     # it meets whatever the matching function says, as long as the sector has a firm
@@ -117,7 +118,7 @@ def test_demand_led_results_come_from_institutes_more_mature_and_always_meet(bas
     W2[L.W_AWARE_MUL:L.W_AWARE_MUL + L.N_SECTORS] = 1.0
     P2 = P.copy()
     P2[PIDX["meeting.efficiency_broker"]] = 1e-9
-    assert decide_meeting(P2, F, O, W2, R, 0, 5.5, L.MM_BROKER, P.shape[1], 3, 0) == 1
+    assert decide_meeting(P2, F, O, W2, R, 0, 5.5, L.MM_BROKER, P.shape[1], np.uint64(rep_key(3, 0))) == 1
 
 
 @pytest.fixture(scope="module")
@@ -236,5 +237,5 @@ def test_a_title_only_institution_brings_no_absorptive_capacity_and_no_in_house_
             O[0, L.O_KEY], O[0, L.O_VALUE] = 777, 250_000.0
             W = np.zeros(L.N_W)
             R = np.zeros((L.N_ROWS, P.shape[1]))
-            signed[working] += decide_contract(P, F, O, W, R, 0, 5.5, P.shape[1], seed, 0)
+            signed[working] += decide_contract(P, F, O, W, R, 0, 5.5, P.shape[1], np.uint64(rep_key(seed, 0)))
     assert signed[1.0] > signed[0.0]

@@ -187,6 +187,27 @@ def test_interrupted_search_resumes(tmp_path: Path) -> None:
     assert len(again.study.get_trials(states=(optuna.trial.TrialState.FAIL,))) == 1
 
 
+def test_resumed_search_is_identical_to_an_uninterrupted_one(tmp_path: Path) -> None:
+    """TPE is seeded by the finished trials, planned mixes are queued one at a time and the pruner ignores a
+    trial cut short: the resumed study holds the same finished trials, in the same order, and the same result."""
+    import dataclasses
+
+    whole = _search(tmp_path, trials=40, name="whole.db")
+    rw = whole.run()
+    for cut in (10, 60):  # in the planned trials, in TPE's
+        sp = _toy_space()
+        first = Search(sp, Interrupting(sp, cut), SearchConfig(2e6, 27, 40, 0, "industrialised"),
+                       tmp_path / f"cut{cut}.db")
+        with pytest.raises(KeyboardInterrupt):
+            first.run()
+        again = _search(tmp_path, trials=40, name=f"cut{cut}.db")
+        ra = again.run()
+        done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+        assert ([(t.params, t.value, t.state) for t in again.study.get_trials(states=done)]
+                == [(t.params, t.value, t.state) for t in whole.study.get_trials(states=done)])
+        assert dataclasses.replace(ra, reps_run=0) == dataclasses.replace(rw, reps_run=0)
+
+
 def test_rungs() -> None:
     assert rungs(300) == [(34, 1), (102, 3), (300, 9)]
     assert rungs(9) == [(1, 1), (3, 3), (9, 9)]

@@ -38,7 +38,7 @@ def _interrupt(*_: Any, **__: Any) -> Any:
 
 def test_run_interrupted_exits_130_and_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(experiment, "run_records", _interrupt)
+    monkeypatch.setattr(experiment, "run_record_arrays", _interrupt)
     out = tmp_path / "run"
     assert main(["run", str(BASELINE), "--reps", "2", "--out", str(out), "--quiet"]) == 130
     assert "interrupted" in capsys.readouterr().err and not out.exists()

@@ -39,6 +39,7 @@ population = importlib.import_module("sim.rules.population")
 year_end = importlib.import_module("sim.rules.year_end")
 
 SEED, REP = 0, 0
+RK = np.uint64(rep_key(SEED, REP))  # the replication's key the engines hand to every rule
 Y = 6  # the end of 2021 (t = 7)
 T = float(Y + 1)
 
@@ -46,7 +47,7 @@ T = float(Y + 1)
 @pytest.fixture
 def rules(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Draws]:
     def use(chosen: dict[int, object] | None = None, default: float | None = None) -> Draws:
-        d = Draws(chosen, default, rk=rep_key(SEED, REP))  # type: ignore[arg-type]
+        d = Draws(chosen, default, rk=RK)  # type: ignore[arg-type]
         interpret(monkeypatch, d)
         return d
 
@@ -85,10 +86,12 @@ def test_exits_graduation_entries_and_the_firms_stored_again(rules: Callable[...
     # a pending role-model map in sector 0 (a ↦ 0.5·a + 0.25): it must be written into the firms before rows move
     W[L.W_AWARE_MUL + 0], W[L.W_AWARE_ADD + 0] = 0.5, 0.25
     F = with_room(F6, 4)
-    O = np.zeros((4, L.N_OCOL))
-    O[:, L.O_FIRM] = [2, 4, 5, -1]                      # firm 2 exits; firm 4 moves; offer 2 is over; offer 3 unmet
-    O[:, L.O_STAGE] = [L.ST_NEGOTIATION, L.ST_PILOT, L.ST_DONE, L.ST_MEETING]
-    W[L.W_N_OFFERS] = 4
+    O = np.zeros((5, L.N_OCOL))
+    # offer 0: its firm (row 2) exits; 1: its firm moves (row 4 → 5); 2: over, its firm (row 5) exits; 3: unmet;
+    # 4: over, its firm moves (row 1 → 1)
+    O[:, L.O_FIRM] = [2, 4, 5, -1, 1]
+    O[:, L.O_STAGE] = [L.ST_NEGOTIATION, L.ST_PILOT, L.ST_DONE, L.ST_MEETING, L.ST_DONE]
+    W[L.W_N_OFFERS] = 5
     R = record()
     sector_u = {6: 0.40, 7: 0.05, 8: 0.20}  # cumulative shares .15 .37 .45 .55 1 → sectors 2, 0, 1
     rd_u = {6: 0.1, 7: 0.9, 8: 0.9}         # rd_institution_share 0.4: only entrant 6 has an R&D institution
@@ -101,7 +104,7 @@ def test_exits_graduation_entries_and_the_firms_stored_again(rules: Callable[...
         S.D_FIRM_SECTOR: lambda e, o: sector_u[e], S.D_FIRM_COUNTY: 0.5, S.D_FIRM_RD: lambda e, o: rd_u[e],
         S.D_RD_WORKING: lambda e, o: {6: 0.9}[e], S.D_FIRM_TALENT: 0.1, S.D_FIRM_AWARE: 0.7,
         S.D_FIRM_LIQUID: 0.9, S.D_FIRM_COLLATERAL: 0.1, S.D_FIRM_IMITATOR: 0.9})
-    population.firm_population(P, F, O, W, R, Y, T, rep_key(SEED, REP))
+    population.firm_population(P, F, O, W, R, Y, T, RK)
     # every entrant's draws keyed by its serial number, occurrence 0
     assert {(dd, e, o) for dd, e, o in d.log if dd == S.D_FIRM_SECTOR} == {(S.D_FIRM_SECTOR, e, 0) for e in (6, 7, 8)}
     # new order: sector 0 [firm 0, firm 1 (graduated), entrant 7]; sector 1 [firm 3, entrant 8]; sector 2 [firm 4,
@@ -125,8 +128,9 @@ def test_exits_graduation_entries_and_the_firms_stored_again(rules: Callable[...
     assert effective_awareness(F[:7], W) == pytest.approx([0.35, 0.45, aware, 0.6, aware, 0.5, aware])
     assert W[L.W_AWARE_SUM:L.W_AWARE_SUM + 3] == pytest.approx([0.8 + aware, 0.6 + aware, 0.5 + aware])
     assert W[L.W_AWARE_MAX:L.W_AWARE_MAX + 3] == pytest.approx([max(0.45, aware), max(0.6, aware), max(0.5, aware)])
-    # projects: the one of the exited firm is marked, the other follows its firm to row 5, the rest untouched
-    assert list(O[:, L.O_FIRM_GONE]) == [1, 0, 0, 0] and list(O[1:, L.O_FIRM]) == [5, 5, -1]
+    # offers of the exited firms are marked and keep their firm's last row (only the one under way is counted:
+    # it will end at its next step); the others follow their firm, an unmet offer has none
+    assert list(O[:, L.O_FIRM_GONE]) == [1, 0, 1, 0, 0] and list(O[:, L.O_FIRM]) == [2, 5, 5, -1, 1]
     counts = {"firms_exited_above_size": 1, "firms_exited_tech_sme": 1, "tech_sme_graduated": 1,
               "firms_entered_above_size": 2, "firms_entered_tech_sme": 1, "hightech_exited": 1,
               "projects_of_exited_firms": 1}
@@ -144,14 +148,14 @@ def test_nothing_moves_without_exits_or_entries(rules: Callable[..., Draws]) -> 
     W[L.W_AWARE_MUL + 1] = 0.5
     F0, W0 = F.copy(), W.copy()
     d = rules()
-    population.firm_population(P, F, np.zeros((1, L.N_OCOL)), W, record(), Y, T, rep_key(SEED, REP))
+    population.firm_population(P, F, np.zeros((1, L.N_OCOL)), W, record(), Y, T, RK)
     assert np.array_equal(F, F0) and np.array_equal(W, W0) and d.log == []
 
 
 def test_entrants_never_exceed_the_cap_and_follow_the_mean(rules: Callable[..., Draws]) -> None:
     """Binomial(cap, mean / cap): the count at u → 1 is the cap; above the cap's mean the probability is 1."""
     P = params({"firms.entry_rate_above": 0.1, "derived.entry_cap_above": 7.0})
-    rk = rep_key(SEED, REP)
+    rk = RK
     rules({S.D_ENTRY_ABOVE: 1 - 1e-15})
     assert population.entrants(P, 40, PIDX["firms.entry_rate_above"], PIDX["derived.entry_cap_above"], rk,
                                S.D_ENTRY_ABOVE, Y) == 7
@@ -187,7 +191,7 @@ def test_certificates_expire_after_three_years_and_may_be_renewed(rules: Callabl
     if u_ok is not None:
         chosen[S.D_HT_RENEW] = lambda e, o: {(41, Y): u_ok}[(e, o)]
     rules(chosen)
-    year_end.renew_certificates(P, F, R, 3, Y, T, rep_key(SEED, REP))
+    year_end.renew_certificates(P, F, R, 3, Y, T, RK)
     assert R[L.R_HT_EXPIRED, Y] == 1
     assert R[L.R_HT_REAPPLIED, Y] == R[L.R_HT_APPLIED, Y] == (u_re is not None and u_re < 0.95)
     assert R[L.R_HT_RENEWED, Y] == renewed
@@ -202,7 +206,7 @@ def test_initial_certificates_expire_by_their_drawn_age(rules: Callable[..., Dra
     F[:, L.F_HT_SINCE] = [-2.0, -1.0]
     R = record()
     rules({S.D_HT_REAPPLY: 0.5})
-    year_end.renew_certificates(P, F, R, 2, 0, 1.0, rep_key(SEED, REP))
+    year_end.renew_certificates(P, F, R, 2, 0, 1.0, RK)
     assert list(F[:, L.F_HIGHTECH]) == [0, 1] and R[L.R_HT_EXPIRED, 0] == 1 and R[L.R_HT_RENEWED, 0] == 0
 
 
@@ -219,7 +223,7 @@ def test_the_negotiation_of_a_firm_that_exited_ends_without_a_draw(rules: Callab
     d = rules()
     F = make_firms(firm(0))
     O, R = gone_offer(L.ST_NEGOTIATION), record()
-    assert contract.decide_contract(params(), F, O, world(F), R, 0, T + 0.3, N_YEARS, SEED, REP) == 0
+    assert contract.decide_contract(params(), F, O, world(F), R, 0, T + 0.3, N_YEARS, RK) == 0
     assert O[0, L.O_REASON] == L.RE_FIRM_EXIT and O[0, L.O_STAGE] == L.ST_DONE and O[0, L.O_T_END] == T + 0.3
     assert R[L.R_TERM + L.RE_FIRM_EXIT, Y + 1] == 1 and R.sum() == 1 and d.log == []
 
@@ -227,7 +231,7 @@ def test_the_negotiation_of_a_firm_that_exited_ends_without_a_draw(rules: Callab
 def test_the_pilot_of_a_firm_that_exited_ends_at_its_end(rules: Callable[..., Draws]) -> None:
     rules()
     O, R = gone_offer(L.ST_PILOT), record()
-    assert pilot.decide_pilot(params(), make_firms(firm(0)), O, R, 0, T + 0.5, N_YEARS, SEED, REP) == 0
+    assert pilot.decide_pilot(params(), make_firms(firm(0)), O, R, 0, T + 0.5, N_YEARS, RK) == 0
     assert O[0, L.O_REASON] == L.RE_FIRM_EXIT and R[L.R_PILOT_OK].sum() == 0 and R.sum() == 1
 
 
@@ -246,9 +250,9 @@ def test_a_search_for_money_ends_the_project_of_a_firm_that_exited(rules: Callab
         assert O[0, L.O_REASON] == L.RE_FIRM_EXIT and O[0, L.O_STAGE] == L.ST_DONE
         return
     assert O[0, L.O_STAGE] == L.ST_FINANCE
-    assert industry.rampup_time(P, O, 0, T + 0.4, N_YEARS, SEED, REP) == 0.0
+    assert industry.rampup_time(P, O, 0, T + 0.4, N_YEARS, RK) == 0.0
     F = make_firms(firm(0))
-    assert industry.decide_industrialised(P, F, O, world(F), R, 0, T + 0.4, N_YEARS, SEED, REP) == 0
+    assert industry.decide_industrialised(P, F, O, world(F), R, 0, T + 0.4, N_YEARS, RK) == 0
     assert O[0, L.O_REASON] == L.RE_FIRM_EXIT and R[L.R_INDUSTRIALISED].sum() == 0
 
 
@@ -257,5 +261,5 @@ def test_a_ramp_up_under_way_when_the_firm_exits_ends_at_its_end(rules: Callable
     F = make_firms(firm(0))
     O, R = gone_offer(L.ST_RAMPUP), record()
     W = world(F)
-    assert industry.decide_industrialised(params(), F, O, W, R, 0, T + 0.9, N_YEARS, SEED, REP) == 0
+    assert industry.decide_industrialised(params(), F, O, W, R, 0, T + 0.9, N_YEARS, RK) == 0
     assert O[0, L.O_REASON] == L.RE_FIRM_EXIT and W[L.W_IND_THIS_YEAR] == 0 and d.log == []

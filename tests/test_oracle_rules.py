@@ -55,6 +55,7 @@ year_end = importlib.import_module("sim.rules.year_end")  # the package re-expor
 Y = 9  # 2024: a policy year
 T = Y + 0.5
 SEED, REP = 0, 0
+RK = np.uint64(rep_key(SEED, REP))  # the replication's key the engines hand to every rule
 
 
 @pytest.fixture
@@ -161,7 +162,7 @@ def test_init_firms_draws_every_attribute_from_its_share(rules: Callable[..., Dr
            S.D_FIRM_HIGHTECH: lambda e, o: ht_u[e], S.D_RD_WORKING: lambda e, o: working_u[e],
            S.D_HT_AGE: lambda e, o: {2: 0.5, 4: 0.9}[e]})  # certificates dated −⌊0.5·3⌋ = −1 and −⌊0.9·3⌋ = −2
     F = np.zeros((7, L.N_FCOL))  # two spare rows: room for entrants, left empty
-    firms.init_firms(P, F, SEED, REP)
+    firms.init_firms(P, F, RK)
     mu = math.log(0.3 / 0.7)
     aware = [1.0 / (1.0 + math.exp(-(mu + 1.0 * stats.norm.ppf(u)))) for u in aware_u]
     by_firm = {  # firm: sector, county, rd, talent, liquid, collateral, imitator, high-tech
@@ -221,9 +222,9 @@ def test_candidates_arrive_at_the_ceiling_rate_and_are_thinned_to_the_years_rate
     assert 0 < share < 1
     rules({S.D_ARRIVAL_GAP: 0.5, S.D_THIN: lambda e, o: share - 1e-9 if o == 4 else share + 1e-9})
     # exponential at u = 0.5: its median, ln 2 / rate, whichever tail the inverse CDF maps u to
-    assert supply.candidate_gap(P, L.CH_PLATFORM, 4, SEED, REP) == pytest.approx(math.log(2) / ceiling, rel=REL)
-    assert supply.candidate_accepted(P, L.CH_PLATFORM, 4, T, N_YEARS, SEED, REP)
-    assert not supply.candidate_accepted(P, L.CH_PLATFORM, 5, T, N_YEARS, SEED, REP)
+    assert supply.candidate_gap(P, L.CH_PLATFORM, 4, RK) == pytest.approx(math.log(2) / ceiling, rel=REL)
+    assert supply.candidate_accepted(P, L.CH_PLATFORM, 4, T, N_YEARS, RK)
+    assert not supply.candidate_accepted(P, L.CH_PLATFORM, 5, T, N_YEARS, RK)
 
 
 def test_event_calendar_keys_and_sizes(rules: Callable[..., Draws]) -> None:
@@ -249,7 +250,7 @@ def test_create_offer_draws_sector_maturity_value_and_patent(rules: Callable[...
                S.D_OFFER_VALUE: 0.8, S.D_OFFER_PATENT: 0.59})
     O, W, R = np.zeros((3, L.N_OCOL)), np.zeros(L.N_W), record()
     W[L.W_N_OFFERS] = 1
-    i = supply.create_offer(P, O, W, R, 77, L.CH_PLATFORM, T, N_YEARS, SEED, REP)
+    i = supply.create_offer(P, O, W, R, 77, L.CH_PLATFORM, T, N_YEARS, RK)
     assert i == 1 and W[L.W_N_OFFERS] == 2
     o = O[1]
     assert o[L.O_KEY] == 77 and o[L.O_CHANNEL] == L.CH_PLATFORM and o[L.O_T_ARRIVE] == T
@@ -269,13 +270,13 @@ def test_institutes_pitch_to_their_three_sectors_with_a_trl_bonus_capped_at_9(ru
     rules({S.D_OFFER_SECTOR: 0.7, S.D_OFFER_TRL: [0.5, 0.99, 0.5], S.D_OFFER_MATURE: [0.2, 0.2, 0.51],
            S.D_OFFER_DEMAND_LED: [0.29, 0.31, 0.31], S.D_OFFER_VALUE: 0.5, S.D_OFFER_PATENT: 0.9})
     O, W, R = np.zeros((3, L.N_OCOL)), np.zeros(L.N_W), record()
-    supply.create_offer(P, O, W, R, 5, L.CH_INSTITUTE, T, N_YEARS, SEED, REP)
+    supply.create_offer(P, O, W, R, 5, L.CH_INSTITUTE, T, N_YEARS, RK)
     assert O[0, L.O_SECTOR] == 2 and O[0, L.O_TRL] == 5 + 1 + 1 + 1  # bonus 1, matured +1, demand-led +1
     assert O[0, L.O_DEMAND_LED] == 1 and R[L.R_OFFERS_DEMAND_LED, Y] == 1
     assert O[0, L.O_PATENT] == 0 and O[0, L.O_VALUE] == pytest.approx(250_000.0, rel=REL)
-    supply.create_offer(P, O, W, R, 6, L.CH_INSTITUTE, T, N_YEARS, SEED, REP)
+    supply.create_offer(P, O, W, R, 6, L.CH_INSTITUTE, T, N_YEARS, RK)
     assert O[1, L.O_TRL] == 9 and O[1, L.O_DEMAND_LED] == 0  # TRL 8 + 1 + 1, capped; not demand-led
-    supply.create_offer(P, O, W, R, 7, L.CH_INSTITUTE, T, N_YEARS, SEED, REP)
+    supply.create_offer(P, O, W, R, 7, L.CH_INSTITUTE, T, N_YEARS, RK)
     assert O[2, L.O_TRL] == 5 + 1 and O[2, L.O_DEMAND_LED] == 0  # the bonus only
     assert R[L.R_OFFERS_DEMAND_LED].sum() == 1 and R[L.R_OFFERS_CH + L.CH_INSTITUTE, Y] == 3
 
@@ -304,8 +305,8 @@ def test_search_time_and_retry_gap(rules: Callable[..., Draws]) -> None:
     P = params()
     d = rules({S.D_SEARCH_TIME: 0.8, S.D_RETRY_GAP: 0.5})
     O = offer(key=99, attempt=1)
-    assert meeting.search_time(P, O, 0, T, N_YEARS, SEED, REP) == pytest.approx(lognormal(0.8, 0.025, 0.5), rel=REL)
-    assert meeting.retry_gap(P, O, 0, T, N_YEARS, SEED, REP) == pytest.approx(0.25, rel=REL)  # its median
+    assert meeting.search_time(P, O, 0, T, N_YEARS, RK) == pytest.approx(lognormal(0.8, 0.025, 0.5), rel=REL)
+    assert meeting.retry_gap(P, O, 0, T, N_YEARS, RK) == pytest.approx(0.25, rel=REL)  # its median
     assert d.log == [(S.D_SEARCH_TIME, 99, 1), (S.D_RETRY_GAP, 99, 1)]
 
 
@@ -315,12 +316,12 @@ def test_pick_firm_is_proportional_to_awareness_by_rejection(rules: Callable[...
     W = world(F)
     # try 1: proposes firm 0 (0.1·3 → 0), accepts if 0.5·0.9 < 0.2: no; try 2: firm 1, 0.45 < 0.5: yes
     d = rules({S.D_FIRM_PICK: [0.1, 0.5, 0.5, 0.5]})
-    assert meeting.pick_firm(F, W, 0, SEED, REP, 42, 1) == 1
+    assert meeting.pick_firm(F, W, 0, RK, 42, 1) == 1
     assert len(set(d.log)) == 4  # every try has its own keyed pair of draws
     rules({S.D_FIRM_PICK: [0.99, 0.999]})  # sector 1: proposes its second firm (row 4); 0.3996 < 0.4
-    assert meeting.pick_firm(F, W, 1, SEED, REP, 42, 0) == 4
+    assert meeting.pick_firm(F, W, 1, RK, 42, 0) == 4
     rules()
-    assert meeting.pick_firm(F, W, 2, SEED, REP, 42, 0) == -1  # an empty sector
+    assert meeting.pick_firm(F, W, 2, RK, 42, 0) == -1  # an empty sector
 
 
 @pytest.mark.parametrize(("mode", "mu_name"), [(L.MM_BROKER, "meeting.efficiency_broker"),
@@ -336,7 +337,7 @@ def test_meeting_probability_is_the_matching_function(rules: Callable[..., Draws
         W[L.W_OPEN] = 4.0
         O, R = offer(key=5, attempt=0), record()
         rules({S.D_MEET: u, S.D_FIRM_PICK: [0.99, 0.1]})
-        assert meeting.decide_meeting(P, F, O, W, R, 0, T, mode, N_YEARS, SEED, REP) == int(met)
+        assert meeting.decide_meeting(P, F, O, W, R, 0, T, mode, N_YEARS, RK) == int(met)
         assert W[L.W_OPEN] == 3.0 and O[0, L.O_ATTEMPT] == 1
         if met:
             assert O[0, L.O_FIRM] == 2 and O[0, L.O_T_MEET] == T and O[0, L.O_STAGE] == L.ST_NEGOTIATION
@@ -351,7 +352,7 @@ def test_no_awareness_no_meeting_and_attempts_run_out(rules: Callable[..., Draws
     W = world(F)
     O, R = offer(), record()
     rules({S.D_MEET: 1e-12})
-    assert meeting.decide_meeting(P, F, O, W, R, 0, T, L.MM_EVENT, N_YEARS, SEED, REP) == 0
+    assert meeting.decide_meeting(P, F, O, W, R, 0, T, L.MM_EVENT, N_YEARS, RK) == 0
     assert not meeting.meeting_exhausted(P, O, R, 0, T, N_YEARS)  # attempt 1 of 2 used
     O[0, L.O_ATTEMPT] = 2
     assert meeting.meeting_exhausted(P, O, R, 0, T, N_YEARS)
@@ -368,7 +369,7 @@ def test_a_demand_led_result_always_meets(rules: Callable[..., Draws]) -> None:
         W[L.W_OPEN] = 4.0
         O[0, L.O_DEMAND_LED] = demand_led
         rules({S.D_MEET: 1 - 1e-12, S.D_FIRM_PICK: [0.99, 0.1]})
-        assert meeting.decide_meeting(P, F, O, W, R, 0, T, L.MM_UNASSISTED, N_YEARS, SEED, REP) == met
+        assert meeting.decide_meeting(P, F, O, W, R, 0, T, L.MM_UNASSISTED, N_YEARS, RK) == met
         assert R[L.R_MEETINGS, Y] == met and O[0, L.O_FIRM] == (2 if met else 0)
 
 
@@ -416,7 +417,7 @@ def claim_prob(P: np.ndarray) -> float:
 def test_negotiation_time_is_lognormal(rules: Callable[..., Draws]) -> None:
     P = params()
     d = rules({S.D_NEGOTIATION_TIME: 0.3})
-    got = contract.negotiation_time(P, offer(key=11), 0, T, N_YEARS, SEED, REP)
+    got = contract.negotiation_time(P, offer(key=11), 0, T, N_YEARS, RK)
     assert got == pytest.approx(lognormal(0.3, 0.15, 0.5), rel=REL) and d.log == [(S.D_NEGOTIATION_TIME, 11, 0)]
 
 
@@ -427,13 +428,13 @@ def test_an_imitator_copies_with_probability_imitation_times_unprotected(rules: 
     W = world(F)
     O, R = offer(firm_row=1), record()
     rules({S.D_IMITATE: p_copy - 1e-9})
-    assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, SEED, REP) == 0
+    assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, RK) == 0
     assert O[0, L.O_REASON] == L.RE_IMITATED and R[L.R_IMITATIONS, Y] == 1 and R[L.R_CONTRACTS].sum() == 0
     assert effective_awareness(F, W) == pytest.approx([0.4 * 0.98, 0.6, 0.5], rel=1e-12)
     # just above the copy probability the imitator negotiates like anyone else
     O, R, W = offer(firm_row=1), record(), world(F)
     rules({S.D_IMITATE: p_copy + 1e-9, S.D_CONTRACT: 0.999999, S.D_SUBSIDY_CLAIM: 0.9})
-    assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, SEED, REP) == 0
+    assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, RK) == 0
     assert O[0, L.O_REASON] == L.RE_NO_DEAL and R[L.R_IMITATIONS].sum() == 0
 
 
@@ -451,7 +452,7 @@ def test_contract_logit_and_the_subsidy_with_the_county_top_up(rules: Callable[.
         W = world(F, fund=1_000_000.0)
         O, R = offer(value=value, patent=1, sector=0, key=8), record()
         d = rules({S.D_CONTRACT: u, S.D_SUBSIDY_CLAIM: claim_prob(P) - 1e-9})
-        assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, SEED, REP) == int(signed)
+        assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, RK) == int(signed)
         assert S.D_IMITATE not in d.streams()  # not an imitator: no copying decision
         if not signed:
             assert O[0, L.O_REASON] == L.RE_NO_DEAL and R[L.R_CONTRACTS].sum() == 0 and W[L.W_FUND] == 1_000_000
@@ -478,7 +479,7 @@ def test_an_expired_vice_president_no_longer_helps_the_contract(rules: Callable[
         F = make_firms(firm(0, county=3, vp_until=vp_until))
         W, O, R = world(F), offer(), record()
         rules({S.D_CONTRACT: u, S.D_SUBSIDY_CLAIM: 0.9})
-        assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, SEED, REP) == signed, vp_until
+        assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, RK) == signed, vp_until
 
 
 def test_the_subsidy_is_paid_only_while_the_fund_holds_it(rules: Callable[..., Draws]) -> None:
@@ -489,7 +490,7 @@ def test_the_subsidy_is_paid_only_while_the_fund_holds_it(rules: Callable[..., D
         W = world(F, fund=fund)
         O, R = offer(value=500_000.0), record()
         rules({S.D_CONTRACT: 1e-9, S.D_SUBSIDY_CLAIM: 0.1})
-        assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, SEED, REP) == 1
+        assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, RK) == 1
         if paid:
             assert W[L.W_FUND] == pytest.approx(0.0) and R[L.R_SUBSIDISED, Y] == 1
             assert R[L.R_SUBSIDY_DENIED].sum() == 0
@@ -504,13 +505,13 @@ def test_the_subsidy_cap_and_an_unclaimed_subsidy(rules: Callable[..., Draws]) -
     F = make_firms(firm(0, county=2))
     W, O, R = world(F, fund=1e6), offer(value=500_000.0), record()
     rules({S.D_CONTRACT: 1e-9, S.D_SUBSIDY_CLAIM: 0.1})
-    contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, SEED, REP)
+    contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, RK)
     assert R[L.R_M_SUBSIDY_CITY, Y] == pytest.approx(60_000.0) and W[L.W_FUND] == pytest.approx(940_000.0)
     assert R[L.R_M_SUBSIDY_COUNTY, Y] == pytest.approx(50_000.0)  # 10 % of 500 k is below the cap
     W, O, R = world(F, fund=1e6), offer(value=500_000.0), record()
     assert claim_prob(P) == pytest.approx(0.42)  # no publicity by default: claim_prob alone
     rules({S.D_CONTRACT: 1e-9, S.D_SUBSIDY_CLAIM: 0.42 + 1e-9})  # not claimed
-    assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, SEED, REP) == 1
+    assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, RK) == 1
     assert W[L.W_FUND] == 1e6 and R[L.R_SUBSIDISED].sum() == 0 and R[L.R_SUBSIDY_DENIED].sum() == 0
     assert O[0, L.O_SUBSIDY] == 0
 
@@ -523,7 +524,7 @@ def test_publicity_brings_a_share_of_the_others_to_claim(rules: Callable[..., Dr
     for u, claimed in ((0.71 - 1e-9, True), (0.71 + 1e-9, False)):
         W, O, R = world(F, fund=1e6), offer(value=500_000.0), record()
         rules({S.D_CONTRACT: 1e-9, S.D_SUBSIDY_CLAIM: u})
-        assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, SEED, REP) == 1
+        assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, RK) == 1
         assert R[L.R_SUBSIDISED, Y] == int(claimed)
         assert O[0, L.O_SUBSIDY] == pytest.approx(100_000.0 if claimed else 0.0)  # 高新区: no county top-up
         assert W[L.W_FUND] == pytest.approx(1e6 - (100_000.0 if claimed else 0.0))
@@ -542,7 +543,7 @@ def test_only_a_working_rd_institution_and_need_fit_enter_the_contract_logit(
         W, O, R = world(F), offer(), record()
         O[0, L.O_DEMAND_LED] = demand_led
         rules({S.D_CONTRACT: u, S.D_SUBSIDY_CLAIM: 0.9})
-        assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, SEED, REP) == signed
+        assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, RK) == signed
 
 
 # ---- pilot test (MODEL.md 1.3 step 5) ---------------------------------------------------------
@@ -553,7 +554,7 @@ def test_mature_results_skip_the_pilot_without_a_draw(rules: Callable[..., Draws
     rules()
     F, O, R = make_firms(firm(0, rd=1, talent=1)), offer(trl=6), record()
     W = world(F)
-    assert pilot.choose_pilot(P, F, O, W, R, 0, T, N_YEARS, True, 0, SEED, REP) == L.PR_NONE
+    assert pilot.choose_pilot(P, F, O, W, R, 0, T, N_YEARS, True, 0, RK) == L.PR_NONE
     assert O[0, L.O_ROUTE] == L.PR_NONE and R.sum() == 0 and W[L.W_FUND] == 10_000_000.0
 
 
@@ -577,7 +578,7 @@ def test_pilot_route_and_cost(rules: Callable[..., Draws], rd_team: bool, u_inho
     if u_inhouse is not None:
         chosen[S.D_PILOT_INHOUSE] = u_inhouse
     d = rules(chosen)
-    assert pilot.choose_pilot(P, F, O, W, R, 0, T, N_YEARS, free, queue, SEED, REP) == route
+    assert pilot.choose_pilot(P, F, O, W, R, 0, T, N_YEARS, free, queue, RK) == route
     factor = {L.PR_INHOUSE: 1.0, L.PR_PUBLIC: 0.6, L.PR_OUTSIDE: 1.5}[route]
     cost = 200_000.0 * factor * lognormal(0.7, 6.0, 0.5)
     assert O[0, L.O_ROUTE] == route and O[0, L.O_PILOT_COST] == pytest.approx(cost, rel=REL)
@@ -595,7 +596,7 @@ def test_a_title_only_rd_institution_does_not_test_in_house(rules: Callable[...,
     F = make_firms(firm(0, rd=1, working=0, talent=1, liquid=1))
     W, O, R = world(F), offer(trl=4), record()
     d = rules({S.D_PILOT_COST: 0.5, S.D_PILOT_INHOUSE: 0.01})
-    assert pilot.choose_pilot(P, F, O, W, R, 0, T, N_YEARS, True, 0, SEED, REP) == L.PR_PUBLIC
+    assert pilot.choose_pilot(P, F, O, W, R, 0, T, N_YEARS, True, 0, RK) == L.PR_PUBLIC
     assert S.D_PILOT_INHOUSE not in d.streams()
 
 
@@ -638,7 +639,7 @@ def test_the_pilot_finance_gate_falls_with_the_cost_the_firm_bears(
         W, O, R = world(F, fund=fund), offer(trl=4, value=REF_VALUE), record()
         O[0, L.O_SUBSIDY] = subsidy
         rules({S.D_PILOT_FINANCE: u, S.D_PILOT_COST: 0.5})
-        got = pilot.choose_pilot(P, F, O, W, R, 0, T, N_YEARS, True, 0, SEED, REP)
+        got = pilot.choose_pilot(P, F, O, W, R, 0, T, N_YEARS, True, 0, RK)
         if passed:
             assert got == L.PR_PUBLIC and O[0, L.O_PILOT_COST] == pytest.approx(cost, rel=REL)
             assert W[L.W_FUND] == pytest.approx(fund - matching) and R[L.R_M_MATCHING, Y] == pytest.approx(matching)
@@ -656,15 +657,15 @@ def test_no_matching_funds_outside_a_public_base_and_a_free_pilot_always_passes(
     F = make_firms(firm(0, liquid=0))
     W, O, R = world(F), offer(trl=4, value=REF_VALUE), record()
     rules({S.D_PILOT_FINANCE: gate(P, 2.5 * 1_500_000.0) + 1e-9, S.D_PILOT_COST: 0.5})  # outside: 1.5 / 0.6 dearer
-    assert pilot.choose_pilot(P, F, O, W, R, 0, T, N_YEARS, False, 3, SEED, REP) == -1
+    assert pilot.choose_pilot(P, F, O, W, R, 0, T, N_YEARS, False, 3, RK) == -1
     rules({S.D_PILOT_FINANCE: gate(P, 2.5 * 1_500_000.0) - 1e-9, S.D_PILOT_COST: 0.5})
     W, O, R = world(F), offer(trl=4, value=REF_VALUE), record()
-    assert pilot.choose_pilot(P, F, O, W, R, 0, T, N_YEARS, False, 3, SEED, REP) == L.PR_OUTSIDE
+    assert pilot.choose_pilot(P, F, O, W, R, 0, T, N_YEARS, False, 3, RK) == L.PR_OUTSIDE
     assert W[L.W_FUND] == 10_000_000.0 and R[L.R_M_MATCHING].sum() == 0
     W, O, R = world(F), offer(trl=4, value=REF_VALUE), record()
     O[0, L.O_SUBSIDY] = 2_000_000.0
     rules({S.D_PILOT_FINANCE: 1 - 1e-12, S.D_PILOT_COST: 0.5})
-    assert pilot.choose_pilot(P, F, O, W, R, 0, T, N_YEARS, True, 0, SEED, REP) == L.PR_PUBLIC
+    assert pilot.choose_pilot(P, F, O, W, R, 0, T, N_YEARS, True, 0, RK) == L.PR_PUBLIC
 
 
 @pytest.mark.parametrize("route", [L.PR_INHOUSE, L.PR_PUBLIC, L.PR_OUTSIDE])
@@ -672,7 +673,7 @@ def test_pilot_duration_is_longer_outside(rules: Callable[..., Draws], route: in
     P = params()
     rules({S.D_PILOT_TIME: 0.65})
     want = lognormal(0.65, 0.85, 0.5) * (1.3 if route == L.PR_OUTSIDE else 1.0)
-    assert pilot.pilot_time(P, offer(route=route), 0, T, N_YEARS, SEED, REP) == pytest.approx(want, rel=REL)
+    assert pilot.pilot_time(P, offer(route=route), 0, T, N_YEARS, RK) == pytest.approx(want, rel=REL)
     assert pilot.public_capacity(params({"pilot.public_slots": 4.9}), Y) == 4
 
 
@@ -688,7 +689,7 @@ def test_pilot_success_probability(rules: Callable[..., Draws], route: int, tale
     for u, ok in ((chance - 1e-9, True), (chance + 1e-9, False)):
         O, R = offer(route=route, trl=trl, stage=L.ST_PILOT), record()
         rules({S.D_PILOT_SUCCESS: u})
-        assert pilot.decide_pilot(P, F, O, R, 0, T, N_YEARS, SEED, REP) == int(ok)
+        assert pilot.decide_pilot(P, F, O, R, 0, T, N_YEARS, RK) == int(ok)
         assert O[0, L.O_T_PILOT_END] == T
         if ok:
             assert O[0, L.O_STAGE] == L.ST_FINANCE and R[L.R_PILOT_OK, Y] == 1
@@ -709,7 +710,7 @@ def test_own_funds_first_for_liquid_firms(rules: Callable[..., Draws]) -> None:
     P = params()
     F, O, R = make_firms(firm(0, liquid=1, collateral=1)), offer(value=300_000.0), record()
     d = rules({**FIN, S.D_OWN_FUNDS: 0.69})
-    assert finance.seek_finance(P, F, O, R, 0, T, N_YEARS, SEED, REP) == (True, 0.0)
+    assert finance.seek_finance(P, F, O, R, 0, T, N_YEARS, RK) == (True, 0.0)
     assert O[0, L.O_INVEST] == pytest.approx(invest(), rel=REL) and O[0, L.O_STAGE] == L.ST_FINANCE
     assert R[L.R_M_LOANS].sum() == 0 and S.D_FIN_APPROVE not in d.streams()
 
@@ -720,7 +721,7 @@ def test_guarantee_loans_go_to_firms_with_collateral(rules: Callable[..., Draws]
     P = params()
     F, O, R = make_firms(firm(0, liquid=1, collateral=1)), offer(value=300_000.0, patent=0), record()
     d = rules({**FIN, S.D_OWN_FUNDS: 0.71, S.D_FIN_WAIT: 0.4, S.D_FIN_APPROVE: 0.69})
-    ok, wait = finance.seek_finance(P, F, O, R, 0, T, N_YEARS, SEED, REP)
+    ok, wait = finance.seek_finance(P, F, O, R, 0, T, N_YEARS, RK)
     assert ok and wait == pytest.approx(lognormal(0.4, 0.2, 0.6), rel=REL)
     assert R[L.R_M_LOANS, Y] == pytest.approx(invest(), rel=REL)
     assert d.count(S.D_FIN_APPROVE) == 1
@@ -728,7 +729,7 @@ def test_guarantee_loans_go_to_firms_with_collateral(rules: Callable[..., Draws]
     F[0, L.F_COLLATERAL] = 0
     O, R = offer(value=300_000.0, patent=0), record()
     d = rules({**FIN, S.D_OWN_FUNDS: 0.71, S.D_FIN_RETRY: 0.5})
-    ok, _ = finance.seek_finance(P, F, O, R, 0, T, N_YEARS, SEED, REP)
+    ok, _ = finance.seek_finance(P, F, O, R, 0, T, N_YEARS, RK)
     assert not ok and d.count(S.D_FIN_APPROVE) == 0 and R[L.R_M_LOANS].sum() == 0
 
 
@@ -738,7 +739,7 @@ def test_ip_pledge_needs_a_patent_and_refusals_go_another_round(rules: Callable[
     P = params()
     F, O, R = make_firms(firm(0, liquid=0, collateral=0)), offer(value=300_000.0, patent=1), record()
     d = rules({**FIN, S.D_FIN_WAIT: [0.3, 0.7], S.D_FIN_APPROVE: [0.41, 0.39], S.D_FIN_RETRY: 0.5})
-    ok, wait = finance.seek_finance(P, F, O, R, 0, T, N_YEARS, SEED, REP)
+    ok, wait = finance.seek_finance(P, F, O, R, 0, T, N_YEARS, RK)
     want = lognormal(0.3, 0.2, 0.6) + exponential_median(0.5, 0.5) + lognormal(0.7, 0.2, 0.6)
     assert ok and wait == pytest.approx(want, rel=REL)
     assert R[L.R_M_LOANS, Y] == pytest.approx(invest(), rel=REL)
@@ -749,7 +750,7 @@ def test_refused_in_every_round_is_no_finance(rules: Callable[..., Draws]) -> No
     P = params({"finance.rounds": 3})
     F, O, R = make_firms(firm(0, collateral=1)), offer(patent=1), record()
     d = rules({**FIN, S.D_FIN_WAIT: 0.5, S.D_FIN_APPROVE: 0.95, S.D_FIN_RETRY: 0.5})
-    ok, wait = finance.seek_finance(P, F, O, R, 0, T, N_YEARS, SEED, REP)
+    ok, wait = finance.seek_finance(P, F, O, R, 0, T, N_YEARS, RK)
     assert not ok and d.count(S.D_FIN_APPROVE) == 6 and d.count(S.D_FIN_RETRY) == 2
     assert wait == pytest.approx(6 * 0.2 + 2 * 0.5, rel=REL)  # median waits; pauses at u = 0.5 are the median
     assert R[L.R_M_LOANS].sum() == 0
@@ -761,16 +762,16 @@ def test_high_tech_firms_get_credit_priority_and_venture_money(rules: Callable[.
     P = params({"finance.venture_prob": 0.3})
     F, O, R = make_firms(firm(0, collateral=1, hightech=1)), offer(patent=0), record()
     rules({**FIN, S.D_FIN_WAIT: 0.5, S.D_FIN_APPROVE: 0.79})
-    assert finance.seek_finance(P, F, O, R, 0, T, N_YEARS, SEED, REP)[0]  # 0.79 < 0.7 + 0.1
+    assert finance.seek_finance(P, F, O, R, 0, T, N_YEARS, RK)[0]  # 0.79 < 0.7 + 0.1
     F, O, R = make_firms(firm(0, collateral=0, hightech=1)), offer(patent=1), record()
     d = rules({**FIN, S.D_FIN_WAIT: 0.5, S.D_FIN_APPROVE: [0.51, 0.29]})  # IP pledge 0.4 + 0.1 refused; venture ok
-    ok, wait = finance.seek_finance(P, F, O, R, 0, T, N_YEARS, SEED, REP)
+    ok, wait = finance.seek_finance(P, F, O, R, 0, T, N_YEARS, RK)
     assert ok and wait == pytest.approx(0.4, rel=REL) and R[L.R_M_LOANS].sum() == 0
     assert d.count(S.D_FIN_WAIT) == 2
     # venture money is for high-tech firms only
     F, O, R = make_firms(firm(0, collateral=0, hightech=0)), offer(patent=0), record()
     d = rules({**FIN, S.D_FIN_RETRY: 0.5})
-    assert not finance.seek_finance(P, F, O, R, 0, T, N_YEARS, SEED, REP)[0]
+    assert not finance.seek_finance(P, F, O, R, 0, T, N_YEARS, RK)[0]
     assert d.count(S.D_FIN_APPROVE) == 0
 
 
@@ -791,7 +792,7 @@ def test_finance_outcome_records_the_search(rules: Callable[..., Draws]) -> None
 
 def test_rampup_time_is_lognormal(rules: Callable[..., Draws]) -> None:
     rules({S.D_RAMPUP: 0.2})
-    got = industry.rampup_time(params(), offer(), 0, T, N_YEARS, SEED, REP)
+    got = industry.rampup_time(params(), offer(), 0, T, N_YEARS, RK)
     assert got == pytest.approx(lognormal(0.2, 1.0, 0.5), rel=REL)
 
 
@@ -807,7 +808,7 @@ def test_industrialisation_success_and_the_role_model(rules: Callable[..., Draws
         W = world(F)
         O, R = offer(sector=2, firm_row=0, t_arrive=T - 3.0, stage=L.ST_RAMPUP), record()
         rules({S.D_IND_SUCCESS: u})
-        assert industry.decide_industrialised(P, F, O, W, R, 0, T, N_YEARS, SEED, REP) == int(ok)
+        assert industry.decide_industrialised(P, F, O, W, R, 0, T, N_YEARS, RK) == int(ok)
         if ok:
             assert O[0, L.O_REASON] == L.RE_INDUSTRIALISED and R[L.R_INDUSTRIALISED, Y] == 1
             assert R[L.R_IND_COUNTY + 4, Y] == 1 and R[L.R_IND_SECTOR + 2, Y] == 1
@@ -826,12 +827,12 @@ def test_start_service_records_wait_and_busy_time(rules: Callable[..., Draws]) -
     rules({S.D_SEARCH_TIME: 0.999, S.D_PILOT_TIME: 0.5})
     O, R = offer(key=3), record()
     t = Y + 0.99
-    d = service.start_service(P, O, R, 0, t, 0.3, True, N_YEARS, HORIZON, SEED, REP)
+    d = service.start_service(P, O, R, 0, t, 0.3, True, N_YEARS, HORIZON, RK)
     assert d == pytest.approx(lognormal(0.999, 0.025, 0.5), rel=REL)
     assert R[L.R_WAIT_BROKER, Y] == pytest.approx(0.3) and R[L.R_N_BROKER, Y] == 1
     assert R[L.R_BROKER_BUSY, Y] == pytest.approx(0.01) and R[L.R_BROKER_BUSY, Y + 1] == pytest.approx(d - 0.01)
     O, R = offer(key=3, route=L.PR_PUBLIC), record()
-    d = service.start_service(P, O, R, 0, HORIZON - 0.5, 0.0, False, N_YEARS, HORIZON, SEED, REP)
+    d = service.start_service(P, O, R, 0, HORIZON - 0.5, 0.0, False, N_YEARS, HORIZON, RK)
     assert d == pytest.approx(0.85, rel=REL) and R[L.R_N_PILOT_PUBLIC, N_YEARS - 1] == 1
     assert R[L.R_PILOT_BUSY].sum() == pytest.approx(0.5)  # clipped at the horizon
 
@@ -927,7 +928,7 @@ def test_year_end_in_order(rules: Callable[..., Draws]) -> None:
         S.D_RD_ADOPT: lambda e, o: {0: binomial_u(1, 3, 0.1), 1: 0.8}[e],  # ⌊0.8 · 3⌋ = 2: firm 5
         S.D_RD_WORKING: lambda e, o: {(5, y + 1): 0.3}[(e, o)],  # < title_only_share: title only
         S.D_OTHER_CONTRACTS: 0.5})
-    year_end.year_end(P, F, np.zeros((1, L.N_OCOL)), W, R, k, N_YEARS, SEED, REP)
+    year_end.year_end(P, F, np.zeros((1, L.N_OCOL)), W, R, k, N_YEARS, RK)
     # 1. awards: min(5, 7) wanted, the fund holds two of 0.5 M
     assert R[L.R_AWARDS, y] == 2 and R[L.R_M_AWARDS, y] == 1_000_000.0 and W[L.W_IND_THIS_YEAR] == 0
     # 2. high-tech: three apply and are approved; the 200 k left pays two rewards of 88 k
@@ -972,7 +973,7 @@ def test_without_the_measures_the_year_end_leaves_rd_institutions_alone(rules: C
     F = make_firms(firm(0, rd=1, working=0, last_use=0.5, vp_until=8.0), firm(0, vp_until=9.5))
     W, R = world(F), record()
     d = rules({S.D_VP_TRAINING: lambda e, o: {1: 0.099}[e]}, default=1e-9)  # vp_training 0.1: firm 1 trained
-    year_end.year_end(P, F, np.zeros((1, L.N_OCOL)), W, R, 9, N_YEARS, SEED, REP)
+    year_end.year_end(P, F, np.zeros((1, L.N_OCOL)), W, R, 9, N_YEARS, RK)
     assert list(F[:, L.F_RD]) == [1, 0] and list(F[:, L.F_RD_WORKING]) == [0, 0] and R[L.R_DELISTED].sum() == 0
     assert list(F[:, L.F_TALENT]) == [0, 1]  # firm 0's vice-president left at 8, before the year began
     for stream in (S.D_RD_SUPPORT, S.D_DELIST, S.D_RD_ADOPT, S.D_HT_APPLY, S.D_TURNOVER, S.D_INFLOW):
@@ -988,7 +989,7 @@ def test_no_award_when_the_fund_is_short_and_no_fund_after_the_horizon(rules: Ca
     W[L.W_IND_THIS_YEAR] = 3
     R = record()
     rules(default=0.5)
-    year_end.year_end(P, F, np.zeros((1, L.N_OCOL)), W, R, N_YEARS, N_YEARS, SEED, REP)
+    year_end.year_end(P, F, np.zeros((1, L.N_OCOL)), W, R, N_YEARS, N_YEARS, RK)
     assert R[L.R_AWARDS].sum() == 0 and R[L.R_M_FUND_LEFT, N_YEARS - 1] == 499_999.0 and W[L.W_FUND] == 0
 
 
@@ -1000,7 +1001,7 @@ def test_awards_go_to_at_most_the_years_successes(rules: Callable[..., Draws]) -
     W[L.W_IND_THIS_YEAR] = 2
     R = record()
     rules(default=0.5)
-    year_end.year_end(P, F, np.zeros((1, L.N_OCOL)), W, R, 3, N_YEARS, SEED, REP)
+    year_end.year_end(P, F, np.zeros((1, L.N_OCOL)), W, R, 3, N_YEARS, RK)
     assert R[L.R_AWARDS, 2] == 2 and R[L.R_M_AWARDS, 2] == 1_000_000.0
     assert R[L.R_M_FUND_LEFT, 2] == 9_000_000.0 and W[L.W_IND_THIS_YEAR] == 0
 

@@ -23,7 +23,9 @@ from sim.analysis.figures import save_figure, wrap
 from sim.analysis.kpi import display_width
 from sim.analysis.page import caveat, render_html, summary_sentences
 from sim.analysis.report import (
+    BOTTLENECKS,
     FIGURES,
+    STAGES,
     fig_bottlenecks,
     fig_cost,
     fig_fans,
@@ -33,19 +35,26 @@ from sim.analysis.report import (
     short_names,
     write_report,
 )
+from sim.derived import derive
 from sim.scenario import load_scenario
 from tests.conftest import BASELINE, ROOT
 
 SCEN = ROOT / "scenarios"
-PICKED = ("g2_platforms", "g4_intermediaries", "eq_intermediaries", "eq_talent")  # eq_talent: no clear gain
+PICKED = ("g2_platforms", "g4_intermediaries", "eq_intermediaries", "eq_talent")  # eq_talent scaled: no clear gain
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.fixture(scope="module")
 def comp() -> Comparison:
-    """A small comparison, built once: four scenarios (one with no clear gain), 12 replications."""
-    return compare(load_scenario(BASELINE), [(load_scenario(SCEN / f"{s}.toml"), s) for s in PICKED], reps=12,
-                   seed=0)
+    """A small comparison, built once: four scenarios (one with no clear gain), 12 replications.
+
+    The talent variant enters at a tenth of its size (sim.derive), an effect too small for 12 replications to
+    show: the fixture needs one scenario without a clear gain, and at full size it shows one.
+    """
+    arms = [(load_scenario(SCEN / f"{s}.toml"), s) for s in PICKED]
+    talent = arms[-1][0]
+    arms[-1] = (derive(talent, id=talent.id, scale={lv.id: 0.1 for lv in talent.levers}), arms[-1][1])
+    return compare(load_scenario(BASELINE), arms, reps=12, seed=0)
 
 
 def texts(fig: Figure) -> list[str]:
@@ -104,6 +113,35 @@ def test_bottleneck_figure_tells_scenarios_apart(comp: Comparison) -> None:
     f = {a.scenario.id: a.frame() for a in [comp.baseline, *comp.arms]}
     assert f["g4_intermediaries"]["broker_turned_away"].mean() < 0.5 * f["baseline"]["broker_turned_away"].mean()
     assert f["g2_platforms"]["wait_pilot"].mean() < 0.8 * f["baseline"]["wait_pilot"].mean()
+
+
+def dots(fig: Figure) -> list[dict[int, float]]:
+    """Per axes of a dot-row figure: row → x of the dot (the mean) drawn on that row."""
+    return [{int(round(ln.get_ydata()[0])): float(ln.get_xdata()[0]) for ln in ax.get_lines() if ln.get_marker() == "o"}
+            for ax in fig.axes]
+
+
+def test_each_dot_sits_on_its_scenarios_row_at_its_value(comp: Comparison) -> None:
+    """The labels are only half a dot chart: on the forest and the funnel the dot of row i is the paired difference
+    of the i-th scenario of the ranking (rate in percentage points), every scenario drawn; on the bottleneck panels
+    row 0 is the baseline's mean and then each scenario's, in the panel's unit (months, %)."""
+    order = list(comp.ranking["scenario"])
+    s = comp.summary.set_index(["scenario", "kpi"])["diff"]
+    panels = [(HEADLINE, 1.0), ("rate_overall", 100.0)], [(key, 1.0) for key, _, _ in STAGES]
+    for fn, keys in zip((fig_forest, fig_funnel), panels, strict=True):
+        got = dots(fn(comp))
+        assert len(got) == len(keys), fn.__name__
+        for drawn, (key, scale) in zip(got, keys, strict=True):
+            want = {i: s[(sid, key)] * scale for i, sid in enumerate(order) if np.isfinite(s[(sid, key)])}
+            assert len(want) == len(order), (fn.__name__, key)  # every difference is finite here
+            assert drawn == pytest.approx(want), (fn.__name__, key)
+    arms = {a.scenario.id: a for a in [comp.baseline, *comp.arms]}
+    rows = [comp.baseline.scenario.id, *order]
+    got = dots(fig_bottlenecks(comp))
+    assert len(got) == len(BOTTLENECKS)
+    for drawn, (key, scale, *_) in zip(got, BOTTLENECKS, strict=True):
+        means = [float(arms[sid].frame()[key].mean()) * scale for sid in rows]
+        assert drawn == pytest.approx({i: m for i, m in enumerate(means) if np.isfinite(m)}), key
 
 
 def test_cost_figure_ranks_gains_by_cost_per_extra_project(comp: Comparison) -> None:

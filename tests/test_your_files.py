@@ -46,6 +46,7 @@ def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(sim.cli, "_report_compile", _stop)
     monkeypatch.setattr(sim.experiment, "run_records", _stop)
+    monkeypatch.setattr(sim.experiment, "run_record_arrays", _stop)
     monkeypatch.setattr(sim.analysis.compare, "run_records", _stop)
     monkeypatch.setattr(sim.engines.reference, "trace_reference", _stop)
     monkeypatch.setattr(sim.sweep, "run_sweep", _stop)

@@ -4,17 +4,31 @@ A KPI is computed per replication over a window of calendar years, so that
 its spread over replications is the Monte Carlo uncertainty. Conversion
 rates are ratios of flows in the window (e.g. industrialised in the window /
 contracts signed in the window), not cohort rates; MODEL.md explains why.
+
+The formulas live once, in :func:`kpi_columns`, over the window's column sums.
+:func:`kpis` feeds it from the tidy pandas table; :func:`kpi_arrays` from a
+run's :class:`~sim.experiment.RecordArrays` without pandas (``convsim run``,
+whose start it keeps under a second), summing in the same order and with the
+same compensated summation as pandas' ``groupby().sum()``, so both give the
+same numbers to the last bit (tests/test_start.py).
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from sim.analysis.targets import report_targets
+from sim.layout import RECORD_ROWS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.experiment import RecordArrays
 
 
 @dataclass(frozen=True)
@@ -75,66 +89,108 @@ KPI_BY_KEY = {k.key: k for k in KPIS}
 REPORT_TARGETS: dict[str, tuple[float, float]] = report_targets()
 
 
-def _ratio(a: pd.Series, b: pd.Series) -> pd.Series:
-    return (a / b.where(b > 0)).astype(float)
+def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a / b, NaN where b ≤ 0 (no flow in the denominator: the rate is undefined, not 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(a / np.where(b > 0, b, np.nan), dtype=float)
 
 
-def kpis(records: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
-    """Per-replication KPIs over calendar years ``first``–``last`` (inclusive)."""
-    w = records[(records["year"] >= first) & (records["year"] <= last)]
-    g = w.groupby("rep", sort=True).sum(numeric_only=True)
-    end = records[records["year"] == last].set_index("rep").sort_index()
-    out = pd.DataFrame(index=g.index)
-    out["offers"] = g["offers"]
-    out["meetings"] = g["meetings"]
-    out["contracts"] = g["contracts"]
-    out["all_contracts"] = g["contracts"] + g["other_contracts"]
-    out["subsidised"] = g["subsidised"]
-    out["pilots"] = g["pilots_inhouse"] + g["pilots_public"] + g["pilots_outside"]
-    out["pilots_public"] = g["pilots_public"]
-    out["industrialised"] = g["industrialised"]
+def kpi_columns(g: Callable[[str], np.ndarray], end: Callable[[str], np.ndarray]) -> dict[str, np.ndarray]:
+    """Every KPI, one value per replication, from ``g(row)``: record row ``row`` summed over the window,
+    and ``end(row)``: its value in the window's last year (both in replication order)."""
+    out: dict[str, np.ndarray] = {}
+    out["offers"] = g("offers")
+    out["meetings"] = g("meetings")
+    out["contracts"] = g("contracts")
+    out["all_contracts"] = g("contracts") + g("other_contracts")
+    out["subsidised"] = g("subsidised")
+    out["pilots"] = g("pilots_inhouse") + g("pilots_public") + g("pilots_outside")
+    out["pilots_public"] = g("pilots_public")
+    out["industrialised"] = g("industrialised")
     # 引进转化 (report 一(三)1, T3): results from universities and institutes introduced and converted, i.e.
     # contracts on outside results. Every offer of the model is such a result (Suizhou has no undergraduate
     # university, report 二(一)), so it counts every contract; other technology contracts (T4) are not in it.
-    out["introduced_converted"] = g["contracts"]
-    out["awards"] = g["awards"]
-    out["rate_contract"] = _ratio(g["contracts"], g["offers"])
-    out["rate_industrialised"] = _ratio(g["industrialised"], g["contracts"])
-    out["rate_overall"] = _ratio(g["industrialised"], g["offers"])
-    out["time_to_production"] = _ratio(g["time_to_production_years"], g["industrialised"])
+    out["introduced_converted"] = g("contracts")
+    out["awards"] = g("awards")
+    out["rate_contract"] = _ratio(g("contracts"), g("offers"))
+    out["rate_industrialised"] = _ratio(g("industrialised"), g("contracts"))
+    out["rate_overall"] = _ratio(g("industrialised"), g("offers"))
+    out["time_to_production"] = _ratio(g("time_to_production_years"), g("industrialised"))
     for k in ("yuan_subsidy_city", "yuan_subsidy_county", "yuan_awards", "yuan_hightech_rewards",
               "yuan_pilot_matching", "yuan_pilot_cost", "yuan_loans", "yuan_firm_rd"):
-        out[k] = g[k] / 1e6
+        out[k] = g(k) / 1e6
     out["yuan_fund_use"] = (out["yuan_subsidy_city"] + out["yuan_awards"] + out["yuan_hightech_rewards"]
                             + out["yuan_pilot_matching"])
     # R&D the conversions induced (T11): what firms paid for results and spent on pilot tests; the investment
     # in production capacity that follows is not R&D
-    out["yuan_rd_induced"] = (g["contract_value_yuan"] + g["yuan_pilot_cost"]) / 1e6
-    out["hightech_stock"] = end["hightech_stock"]
-    out["hightech_applications"] = g["hightech_applications"]
+    out["yuan_rd_induced"] = (g("contract_value_yuan") + g("yuan_pilot_cost")) / 1e6
+    out["hightech_stock"] = end("hightech_stock")
+    out["hightech_applications"] = g("hightech_applications")
     # the firm population (issue 11 item 3): stocks at the window's end, projects lost to firms' exits in it
-    out["tech_sme_stock"] = end["firms_tech_sme"]
-    out["above_size_stock"] = end["firms_above_size"]
-    out["projects_lost_to_exit"] = g["end_firm_exit"]
-    out["broker_utilisation"] = _ratio(g["broker_busy_years"], g["broker_capacity_years"])
-    out["pilot_utilisation"] = _ratio(g["pilot_busy_years"], g["pilot_capacity_years"])
-    out["wait_pilot"] = _ratio(g["wait_pilot_years"], g["served_pilot_public"])
+    out["tech_sme_stock"] = end("firms_tech_sme")
+    out["above_size_stock"] = end("firms_above_size")
+    out["projects_lost_to_exit"] = g("end_firm_exit")
+    out["broker_utilisation"] = _ratio(g("broker_busy_years"), g("broker_capacity_years"))
+    out["pilot_utilisation"] = _ratio(g("pilot_busy_years"), g("pilot_capacity_years"))
+    out["wait_pilot"] = _ratio(g("wait_pilot_years"), g("served_pilot_public"))
     # utilisation saturates near 100 % at a bottleneck; who is turned away still tells scenarios apart
-    out["wait_broker"] = _ratio(g["wait_broker_years"], g["served_broker"])
-    out["broker_turned_away"] = g["unassisted_broker_full"]
-    out["pilot_turned_away"] = g["outside_pilot_base_full"]
+    out["wait_broker"] = _ratio(g("wait_broker_years"), g("served_broker"))
+    out["broker_turned_away"] = g("unassisted_broker_full")
+    out["pilot_turned_away"] = g("outside_pilot_base_full")
     return out
 
 
-def summarise(k: pd.DataFrame, level: float = 0.90) -> pd.DataFrame:
-    """Mean and central interval of each KPI over replications."""
+def kpis(records: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
+    """Per-replication KPIs over calendar years ``first``–``last`` (inclusive)."""
+    import pandas as pd
+
+    w = records[(records["year"] >= first) & (records["year"] <= last)]
+    g = w.groupby("rep", sort=True).sum(numeric_only=True)
+    end = records[records["year"] == last].set_index("rep").sort_index().reindex(g.index)
+    return pd.DataFrame(kpi_columns(lambda c: g[c].to_numpy(), lambda c: end[c].to_numpy()), index=g.index)
+
+
+def window_sums(rec: RecordArrays, first: int, last: int) -> np.ndarray:
+    """Record rows summed over the years ``first``–``last``: ``[replication, row]``.
+
+    Summed year by year with Kahan's compensation, exactly as pandas' ``groupby().sum()`` does (its
+    ``group_sum``: NaN values skipped; a NaN compensation, from an infinite value, reset to 0), so
+    :func:`kpi_arrays` equals :func:`kpis` to the last bit.
+    """
+    total = np.zeros(rec.values.shape[:2])
+    comp = np.zeros_like(total)
+    for y in np.flatnonzero((rec.years >= first) & (rec.years <= last)):
+        v = rec.values[:, :, y]
+        seen = ~np.isnan(v)
+        d = v - comp
+        t_ = total + d
+        with np.errstate(invalid="ignore"):  # inf − inf: the NaN pandas resets
+            c = (t_ - total) - d
+        c[np.isnan(c)] = 0.0
+        total = np.where(seen, t_, total)
+        comp = np.where(seen, c, comp)
+    return total
+
+
+def kpi_arrays(rec: RecordArrays, first: int, last: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """:func:`kpis` without pandas: (replication numbers in ascending order, KPI → one value per replication)."""
+    order = np.argsort(rec.reps, kind="stable")
+    sums = window_sums(rec, first, last)[order]
+    row = {name: k for k, name in enumerate(RECORD_ROWS)}
+    ly = np.flatnonzero(rec.years == last)
+    at_end = rec.values[order][:, :, ly[0]] if ly.size else np.full(sums.shape, np.nan)
+    return rec.reps[order], kpi_columns(lambda c: sums[:, row[c]], lambda c: at_end[:, row[c]])
+
+
+def summary_rows(columns: Mapping[str, np.ndarray], level: float = 0.90) -> dict[str, dict[str, Any]]:
+    """KPI → labels, unit, mean and central ``level`` interval over replications (NaN left out), and n."""
     lo, hi = (1 - level) / 2, 1 - (1 - level) / 2
-    rows = []
-    for col in k.columns:
-        v = k[col].dropna().to_numpy()
+    rows = {}
+    for col, values in columns.items():
+        v = np.asarray(values, dtype=float)
+        v = v[~np.isnan(v)]
         meta = KPI_BY_KEY.get(col)
-        rows.append({
-            "kpi": col,
+        rows[col] = {
             "en": meta.en if meta else col,
             "zh": meta.zh if meta else col,
             "unit": meta.unit if meta else "",
@@ -142,8 +198,16 @@ def summarise(k: pd.DataFrame, level: float = 0.90) -> pd.DataFrame:
             "lo": float(np.quantile(v, lo)) if len(v) else np.nan,
             "hi": float(np.quantile(v, hi)) if len(v) else np.nan,
             "n": len(v),
-        })
-    return pd.DataFrame(rows).set_index("kpi")
+        }
+    return rows
+
+
+def summarise(k: pd.DataFrame, level: float = 0.90) -> pd.DataFrame:
+    """Mean and central interval of each KPI over replications."""
+    import pandas as pd
+
+    rows = summary_rows({col: k[col].to_numpy(dtype=float) for col in k.columns}, level)
+    return pd.DataFrame([{"kpi": key, **r} for key, r in rows.items()]).set_index("kpi")
 
 
 def _fmt(x: float, unit: str) -> str:
@@ -166,10 +230,11 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(0, width - display_width(text))
 
 
-def kpi_table_text(summaries: dict[str, pd.DataFrame], lang: str = "en", targets: str | None = None,
-                   intervals: bool = True) -> str:
+def kpi_table_text(summaries: Mapping[str, Mapping[str, Mapping[str, Any]]], lang: str = "en",
+                   targets: str | None = None, intervals: bool = True) -> str:
     """A plain-text table: one row per KPI, one column (mean [90 % interval]) per window.
 
+    ``summaries``: window → KPI → ``unit``, ``mean``, ``lo``, ``hi`` (:func:`summary_rows`).
     ``intervals=False`` prints the means alone (one replication has no interval).
     """
     label_w = 38
@@ -179,13 +244,13 @@ def kpi_table_text(summaries: dict[str, pd.DataFrame], lang: str = "en", targets
         head += f"  {'report 2018–22':>16}"
     lines = [head, "-" * len(head)]
     first = summaries[cols[0]]
-    for key in first.index:
+    for key in first:
         meta = KPI_BY_KEY.get(key)
         label = (meta.zh if lang == "zh" else meta.en) if meta else key
-        unit = first.loc[key, "unit"]
+        unit = first[key]["unit"]
         cells = []
         for c in cols:
-            s = summaries[c].loc[key]
+            s = summaries[c][key]
             cells.append(f"{_fmt(s['mean'], unit)} [{_fmt(s['lo'], unit)}, {_fmt(s['hi'], unit)}]" if intervals
                          else _fmt(s["mean"], unit))
         line = f"{pad(label, label_w)}{unit:>8}  " + "  ".join(f"{c:>28}" for c in cells)

@@ -17,13 +17,15 @@ import math
 import tomllib
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Where the targets live: the repository's calibration folder.
 TARGETS_FILE = Path(__file__).resolve().parents[2] / "calibration" / "targets.toml"
@@ -102,6 +104,8 @@ def evaluate(records: pd.DataFrame, targets: list[Target] | None = None) -> pd.D
     Columns: ``target, report_value, low, high, model_mean, model_p05, model_p95, within``, then ``kpi``,
     ``report_ref`` and ``share_reaching_low`` (the share of replications at or above ``low``).
     """
+    import pandas as pd
+
     from sim.analysis.kpi import kpis
 
     rows = []

@@ -72,10 +72,12 @@ def default_posterior(root: Path) -> Path | None:
     return next((root / f for f in POSTERIOR_FILES if (root / f).is_file()), None)
 
 
-def draw_worlds(n: int, seed: int, posterior: tuple[pd.DataFrame, np.ndarray] | None) -> list[World]:
-    """``n`` worlds: parameter sets drawn by weight (none: the defaults), lever quantiles keyed per lever."""
+def draw_worlds(n: int, seed: int, posterior: tuple[pd.DataFrame, np.ndarray] | None, first: int = 0) -> list[World]:
+    """``n`` worlds numbered from ``first``: parameter sets drawn by weight (none: the defaults), lever quantiles
+    keyed per lever. World ``w`` is the same whatever ``n`` and ``first`` (the optimiser draws its search,
+    selection and fresh worlds as disjoint ranges of numbers)."""
     worlds = []
-    for w in range(n):
+    for w in range(first, first + n):
         if posterior is None:
             worlds.append(World(w, -1, {}, seed))
             continue

@@ -23,8 +23,9 @@ import numpy as np
 
 from sim import layout as L
 from sim import rules
+from sim._numba_start import start_numba
 from sim.engines._borrow import borrow, keep
-from sim.rng import REP_BITS, SEED_BITS
+from sim.rng import REP_BITS, SEED_BITS, Word, rep_key
 from sim.table import Table
 
 EV_YEAR, EV_SLOT, EV_ARRIVAL, EV_SEARCH, EV_RETRY, EV_NEGO, EV_PILOT, EV_FIN, EV_RAMP = range(9)
@@ -59,10 +60,10 @@ def _stage(SK: np.ndarray, SV: np.ndarray, ns: int, seq: int, t: float, kind: in
 
 @nb.njit(cache=True, inline="always")
 def _serve(P: np.ndarray, O: np.ndarray, R: np.ndarray, j: int, t: float, t_enter: np.ndarray, broker: bool,
-           n_years: int, horizon: float, seed: int, rep: int, SK: np.ndarray, SV: np.ndarray, ns: int,
+           n_years: int, horizon: float, rk: Word, SK: np.ndarray, SV: np.ndarray, ns: int,
            seq: int) -> tuple[int, int]:
     """Offer ``j``, waiting since ``t_enter[j]``, gets a broker or a public pilot slot at ``t``: schedule its end."""
-    d = rules.start_service(P, O, R, j, t, t - t_enter[j], broker, n_years, horizon, seed, rep)
+    d = rules.start_service(P, O, R, j, t, t - t_enter[j], broker, n_years, horizon, rk)
     return _stage(SK, SV, ns, seq, t + d, EV_SEARCH if broker else EV_PILOT, j)
 
 
@@ -80,8 +81,8 @@ def _enqueue(q: np.ndarray, head: int, length: int, qcap: int, i: int) -> int:
 
 
 @nb.njit(cache=True)
-def _next_accepted(P: np.ndarray, ch: int, k: int, t: float, n_years: int, horizon: float, seed: int,
-                   rep: int) -> tuple[int, float]:
+def _next_accepted(P: np.ndarray, ch: int, k: int, t: float, n_years: int, horizon: float,
+                   rk: Word) -> tuple[int, float]:
     """Candidate ``k`` of channel ``ch`` comes at ``t``: the first candidate from it that thinning accepts.
 
     The SimPy engine handles every candidate as an event that may do nothing;
@@ -89,8 +90,8 @@ def _next_accepted(P: np.ndarray, ch: int, k: int, t: float, n_years: int, horiz
     the candidate's time alone, and times are summed in the same order, so the
     accepted arrivals are the same to the last bit.
     """
-    while t < horizon and not rules.candidate_accepted(P, ch, k, t, n_years, seed, rep):
-        t = t + rules.candidate_gap(P, ch, k + 1, seed, rep)
+    while t < horizon and not rules.candidate_accepted(P, ch, k, t, n_years, rk):
+        t = t + rules.candidate_gap(P, ch, k + 1, rk)
         k += 1
     return k, t
 
@@ -111,7 +112,8 @@ def run_one(P_own: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed
     W = borrow(W_own)
     R = borrow(R_own)
     horizon = float(n_years)
-    rules.init_firms(P, F, seed, rep)
+    rk = rep_key(seed, rep)  # the replication's key, hashed once here and handed to every rule
+    rules.init_firms(P, F, rk)
     rules.init_world(P, F, W)
 
     # events pending at once: at most one per offer plus the channels', the year's and the slot's
@@ -180,8 +182,7 @@ def run_one(P_own: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed
     if n_slots > 0:
         ns, seq = _stage(SK, SV, ns, seq, 0.0 + (rules.slot_time(slot_y[0], slot_s[0]) - 0.0), EV_SLOT, 0)
     for ch in range(1, L.N_CHANNELS):
-        k0, t0 = _next_accepted(P, ch, 0, 0.0 + rules.candidate_gap(P, ch, 0, seed, rep), n_years, horizon,
-                                seed, rep)
+        k0, t0 = _next_accepted(P, ch, 0, 0.0 + rules.candidate_gap(P, ch, 0, rk), n_years, horizon, rk)
         cand[ch] = k0
         ns, seq = _stage(SK, SV, ns, seq, t0, EV_ARRIVAL, ch)
 
@@ -241,15 +242,15 @@ def run_one(P_own: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed
         start_search = -1
         if kind == EV_YEAR:
             k = a
-            rules.year_end(P, F, O, W, R, k, n_years, seed, rep)
+            rules.year_end(P, F, O, W, R, k, n_years, rk)
             while busy_b < caps_b[k] and qb_len > 0:
                 j, qb_head, qb_len = _dequeue(qb, qb_head, qb_len, qcap)
                 busy_b += 1
-                ns, seq = _serve(P, O, R, j, t, t_enter, True, n_years, horizon, seed, rep, SK, SV, ns, seq)
+                ns, seq = _serve(P, O, R, j, t, t_enter, True, n_years, horizon, rk, SK, SV, ns, seq)
             while busy_p < caps_p[k] and qp_len > 0:
                 j, qp_head, qp_len = _dequeue(qp, qp_head, qp_len, qcap)
                 busy_p += 1
-                ns, seq = _serve(P, O, R, j, t, t_enter, False, n_years, horizon, seed, rep, SK, SV, ns, seq)
+                ns, seq = _serve(P, O, R, j, t, t_enter, False, n_years, horizon, rk, SK, SV, ns, seq)
             if k + 1 < n_years:
                 ns, seq = _stage(SK, SV, ns, seq, t + ((k + 1) - t), EV_YEAR, k + 1)
         elif kind == EV_SLOT:
@@ -257,28 +258,27 @@ def run_one(P_own: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed
             slot = slot_s[a]
             first = int(W[L.W_N_OFFERS])
             for kk in range(rules.offers_at_event(P, ys)):
-                i = rules.create_offer(P, O, W, R, rules.event_offer_key(ys, slot, kk), L.CH_EVENT, t, n_years,
-                                       seed, rep)
+                i = rules.create_offer(P, O, W, R, rules.event_offer_key(ys, slot, kk), L.CH_EVENT, t, n_years, rk)
                 rules.open_search(O, W, i)
             last = int(W[L.W_N_OFFERS])
             for i in range(first, last):
-                met = rules.decide_meeting(P, F, O, W, R, i, t, L.MM_EVENT, n_years, seed, rep)
+                met = rules.decide_meeting(P, F, O, W, R, i, t, L.MM_EVENT, n_years, rk)
                 if met:
-                    ns, seq = _stage(SK, SV, ns, seq, t + rules.negotiation_time(P, O, i, t, n_years, seed, rep),
+                    ns, seq = _stage(SK, SV, ns, seq, t + rules.negotiation_time(P, O, i, t, n_years, rk),
                                     EV_NEGO, i)
                 elif not rules.meeting_exhausted(P, O, R, i, t, n_years):
-                    ns, seq = _stage(SK, SV, ns, seq, t + rules.retry_gap(P, O, i, t, n_years, seed, rep), EV_RETRY, i)
+                    ns, seq = _stage(SK, SV, ns, seq, t + rules.retry_gap(P, O, i, t, n_years, rk), EV_RETRY, i)
             if a + 1 < n_slots:
                 ns, seq = _stage(SK, SV, ns, seq, t + (rules.slot_time(slot_y[a + 1], slot_s[a + 1]) - t), EV_SLOT,
                                 a + 1)
         elif kind == EV_ARRIVAL:
             ch = a
             kc = cand[ch]  # accepted by _next_accepted when it was scheduled
-            i = rules.create_offer(P, O, W, R, rules.offer_key(ch, kc), ch, t, n_years, seed, rep)
+            i = rules.create_offer(P, O, W, R, rules.offer_key(ch, kc), ch, t, n_years, rk)
             rules.open_search(O, W, i)
             start_search = i
-            k2, t2 = _next_accepted(P, ch, kc + 1, t + rules.candidate_gap(P, ch, kc + 1, seed, rep), n_years,
-                                    horizon, seed, rep)
+            k2, t2 = _next_accepted(P, ch, kc + 1, t + rules.candidate_gap(P, ch, kc + 1, rk), n_years,
+                                    horizon, rk)
             cand[ch] = k2
             ns, seq = _stage(SK, SV, ns, seq, t2, EV_ARRIVAL, ch)
         elif kind == EV_RETRY:
@@ -291,32 +291,32 @@ def run_one(P_own: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed
                 if qb_len > 0 and busy_b < caps_b[y]:
                     j, qb_head, qb_len = _dequeue(qb, qb_head, qb_len, qcap)
                     busy_b += 1
-                    ns, seq = _serve(P, O, R, j, t, t_enter, True, n_years, horizon, seed, rep, SK, SV, ns, seq)
-            met = rules.decide_meeting(P, F, O, W, R, i, t, mode[i], n_years, seed, rep)
+                    ns, seq = _serve(P, O, R, j, t, t_enter, True, n_years, horizon, rk, SK, SV, ns, seq)
+            met = rules.decide_meeting(P, F, O, W, R, i, t, mode[i], n_years, rk)
             if met:
-                d = rules.negotiation_time(P, O, i, t, n_years, seed, rep)
+                d = rules.negotiation_time(P, O, i, t, n_years, rk)
                 ns, seq = _stage(SK, SV, ns, seq, t + d, EV_NEGO, i)
             elif not rules.meeting_exhausted(P, O, R, i, t, n_years):
-                d = rules.retry_gap(P, O, i, t, n_years, seed, rep)
+                d = rules.retry_gap(P, O, i, t, n_years, rk)
                 ns, seq = _stage(SK, SV, ns, seq, t + d, EV_RETRY, i)
         elif kind == EV_NEGO:
             i = a
-            if rules.decide_contract(P, F, O, W, R, i, t, n_years, seed, rep):
+            if rules.decide_contract(P, F, O, W, R, i, t, n_years, rk):
                 free = busy_p < caps_p[y]
-                route = rules.choose_pilot(P, F, O, W, R, i, t, n_years, free, qp_len, seed, rep)
+                route = rules.choose_pilot(P, F, O, W, R, i, t, n_years, free, qp_len, rk)
                 if route == L.PR_NONE:
-                    te, ke = _start_finance(P, F, O, R, i, t, n_years, seed, rep, fin_t0, fin_ok)
+                    te, ke = _start_finance(P, F, O, R, i, t, n_years, rk, fin_t0, fin_ok)
                     if ke >= 0:
                         ns, seq = _stage(SK, SV, ns, seq, te, ke, i)
                 elif route == L.PR_PUBLIC:
                     t_enter[i] = t
                     if free:
                         busy_p += 1
-                        ns, seq = _serve(P, O, R, i, t, t_enter, False, n_years, horizon, seed, rep, SK, SV, ns, seq)
+                        ns, seq = _serve(P, O, R, i, t, t_enter, False, n_years, horizon, rk, SK, SV, ns, seq)
                     else:
                         qp_len = _enqueue(qp, qp_head, qp_len, qcap, i)
                 elif route > 0:  # in-house or outside: no queue
-                    ns, seq = _stage(SK, SV, ns, seq, t + rules.pilot_time(P, O, i, t, n_years, seed, rep), EV_PILOT, i)
+                    ns, seq = _stage(SK, SV, ns, seq, t + rules.pilot_time(P, O, i, t, n_years, rk), EV_PILOT, i)
         elif kind == EV_PILOT:
             i = a
             if int(O[i, L.O_ROUTE]) == L.PR_PUBLIC:
@@ -324,17 +324,17 @@ def run_one(P_own: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed
                 if qp_len > 0 and busy_p < caps_p[y]:
                     j, qp_head, qp_len = _dequeue(qp, qp_head, qp_len, qcap)
                     busy_p += 1
-                    ns, seq = _serve(P, O, R, j, t, t_enter, False, n_years, horizon, seed, rep, SK, SV, ns, seq)
-            if rules.decide_pilot(P, F, O, R, i, t, n_years, seed, rep):
-                te, ke = _start_finance(P, F, O, R, i, t, n_years, seed, rep, fin_t0, fin_ok)
+                    ns, seq = _serve(P, O, R, j, t, t_enter, False, n_years, horizon, rk, SK, SV, ns, seq)
+            if rules.decide_pilot(P, F, O, R, i, t, n_years, rk):
+                te, ke = _start_finance(P, F, O, R, i, t, n_years, rk, fin_t0, fin_ok)
                 if ke >= 0:
                     ns, seq = _stage(SK, SV, ns, seq, te, ke, i)
         elif kind == EV_FIN:
-            te, ke = _finance_done(P, O, R, a, t, n_years, seed, rep, fin_t0, fin_ok)
+            te, ke = _finance_done(P, O, R, a, t, n_years, rk, fin_t0, fin_ok)
             if ke >= 0:
                 ns, seq = _stage(SK, SV, ns, seq, te, ke, a)
         elif kind == EV_RAMP:
-            rules.decide_industrialised(P, F, O, W, R, a, t, n_years, seed, rep)
+            rules.decide_industrialised(P, F, O, W, R, a, t, n_years, rk)
 
         if start_search >= 0:
             i = start_search
@@ -345,14 +345,14 @@ def run_one(P_own: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed
                 mode[i] = L.MM_BROKER
                 if free:
                     busy_b += 1
-                    ns, seq = _serve(P, O, R, i, t, t_enter, True, n_years, horizon, seed, rep, SK, SV, ns, seq)
+                    ns, seq = _serve(P, O, R, i, t, t_enter, True, n_years, horizon, rk, SK, SV, ns, seq)
                 else:
                     qb_len = _enqueue(qb, qb_head, qb_len, qcap, i)
             else:
                 mode[i] = L.MM_UNASSISTED
-                ns, seq = _stage(SK, SV, ns, seq, t + rules.search_time(P, O, i, t, n_years, seed, rep), EV_SEARCH, i)
+                ns, seq = _stage(SK, SV, ns, seq, t + rules.search_time(P, O, i, t, n_years, rk), EV_SEARCH, i)
 
-    rules.year_end(P, F, O, W, R, n_years, n_years, seed, rep)
+    rules.year_end(P, F, O, W, R, n_years, n_years, rk)
     rules.finalise(O, W, R, n_years)
     stats[0] += processed
     keep(P_own, F_own, O_own, W_own, t_enter_own, fin_t0_own, fin_ok_own, SK_own, SV_own, qb_own, qp_own)
@@ -361,23 +361,23 @@ def run_one(P_own: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed
 
 @nb.njit(cache=True)
 def _start_finance(P: np.ndarray, F: np.ndarray, O: np.ndarray, R: np.ndarray, i: int, t: float, n_years: int,
-                   seed: int, rep: int, fin_t0: np.ndarray, fin_ok: np.ndarray) -> tuple[float, int]:
+                   rk: Word, fin_t0: np.ndarray, fin_ok: np.ndarray) -> tuple[float, int]:
     """The firm starts looking for money; returns (when, event kind) to schedule, kind −1 for nothing."""
-    ok, wait = rules.seek_finance(P, F, O, R, i, t, n_years, seed, rep)
+    ok, wait = rules.seek_finance(P, F, O, R, i, t, n_years, rk)
     fin_t0[i] = t
     fin_ok[i] = ok
     if wait > 0.0:
         return t + wait, EV_FIN
-    return _finance_done(P, O, R, i, t, n_years, seed, rep, fin_t0, fin_ok)
+    return _finance_done(P, O, R, i, t, n_years, rk, fin_t0, fin_ok)
 
 
 @nb.njit(cache=True)
-def _finance_done(P: np.ndarray, O: np.ndarray, R: np.ndarray, i: int, t: float, n_years: int, seed: int, rep: int,
+def _finance_done(P: np.ndarray, O: np.ndarray, R: np.ndarray, i: int, t: float, n_years: int, rk: Word,
                   fin_t0: np.ndarray, fin_ok: np.ndarray) -> tuple[float, int]:
     """The search for money ends; returns the ramp-up's end to schedule if financed, else kind −1."""
     rules.finance_outcome(O, R, i, t, fin_t0[i], fin_ok[i], n_years)
     if fin_ok[i]:
-        return t + rules.rampup_time(P, O, i, t, n_years, seed, rep), EV_RAMP
+        return t + rules.rampup_time(P, O, i, t, n_years, rk), EV_RAMP
     return 0.0, -1
 
 
@@ -400,6 +400,7 @@ def run_fast(table: Table, seed: int, reps: np.ndarray | list[int] | range) -> t
     # checked here, not in the compiled loop: an exception raised inside a parallel loop would not say which key
     if not 0 <= seed < 2**SEED_BITS or (r.size and (r.min() < 0 or r.max() >= 2**REP_BITS)):
         raise ValueError(f"seed ({seed}) and replication numbers must lie in [0, 2**32)")
+    start_numba()
     return run_batch(np.ascontiguousarray(table.P), table.n_firms, table.n_years, table.max_offers, int(seed), r)
 
 

@@ -21,17 +21,21 @@ held by blocker requests that the year's end releases.
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import simpy
 
 from sim import layout as L
 from sim import rules
+from sim._numba_start import start_numba
 from sim.layout import TRACE_COLUMNS
 from sim.params import CHANNELS
+from sim.rng import rep_key
 from sim.table import Table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Proc = Generator[simpy.events.Event, Any, None]
 
@@ -46,6 +50,7 @@ class Replication:
         self.horizon = float(table.n_years)
         self.seed = int(seed)
         self.rep = int(rep)
+        self.rk = np.uint64(rep_key(self.seed, self.rep))  # the replication's key, hashed once, handed to every rule
         self.F = np.zeros((table.n_firms, L.N_FCOL))
         self.O = np.zeros((table.max_offers, L.N_OCOL))
         self.W = np.zeros(L.N_W)
@@ -70,7 +75,7 @@ class Replication:
     def run(self) -> np.ndarray:
         """Simulate to the horizon and return the outcome record ``R[row, year]``."""
         P, F, W = self.P, self.F, self.W
-        rules.init_firms(P, F, self.seed, self.rep)
+        rules.init_firms(P, F, self.rk)
         rules.init_world(P, F, W)
         env = self.env
         env.process(self.calendar())
@@ -78,7 +83,7 @@ class Replication:
         for ch in range(1, L.N_CHANNELS):
             env.process(self.arrivals(ch))
         env.run(until=self.horizon)
-        rules.year_end(P, F, self.O, W, self.R, self.n_years, self.n_years, self.seed, self.rep)
+        rules.year_end(P, F, self.O, W, self.R, self.n_years, self.n_years, self.rk)
         rules.finalise(self.O, W, self.R, self.n_years)
         return self.R
 
@@ -87,7 +92,7 @@ class Replication:
         """The year's end at every whole year before the horizon; capacity grows here."""
         for k in range(1, self.n_years):
             yield self.env.timeout(k - self.env.now)
-            rules.year_end(self.P, self.F, self.O, self.W, self.R, k, self.n_years, self.seed, self.rep)
+            rules.year_end(self.P, self.F, self.O, self.W, self.R, k, self.n_years, self.rk)
             for _ in range(self._caps_b[k] - self._caps_b[k - 1]):
                 self.brokers.release(self._blocked_brokers.pop())
             for _ in range(self._caps_p[k] - self._caps_p[k - 1]):
@@ -103,13 +108,13 @@ class Replication:
                 batch = []
                 for k in range(rules.offers_at_event(P, y)):
                     key = rules.event_offer_key(y, slot, k)
-                    i = rules.create_offer(P, O, W, self.R, key, L.CH_EVENT, t, self.n_years, self.seed, self.rep)
+                    i = rules.create_offer(P, O, W, self.R, key, L.CH_EVENT, t, self.n_years, self.rk)
                     rules.open_search(O, W, i)
                     self.log(i, "arrive", f"event slot {slot}")
                     batch.append(i)
                 for i in batch:
                     met = rules.decide_meeting(P, self.F, O, W, self.R, i, t, L.MM_EVENT, self.n_years,
-                                               self.seed, self.rep)
+                                               self.rk)
                     self.log(i, "meeting" if met else "no_meeting", "event")
                     if met or not rules.meeting_exhausted(P, O, self.R, i, t, self.n_years):
                         self.env.process(self.offer(i))
@@ -121,11 +126,11 @@ class Replication:
         P, O, W = self.P, self.O, self.W
         k = 0
         while True:
-            yield self.env.timeout(rules.candidate_gap(P, channel, k, self.seed, self.rep))
+            yield self.env.timeout(rules.candidate_gap(P, channel, k, self.rk))
             t = self.env.now
-            if rules.candidate_accepted(P, channel, k, t, self.n_years, self.seed, self.rep):
+            if rules.candidate_accepted(P, channel, k, t, self.n_years, self.rk):
                 key = rules.offer_key(channel, k)
-                i = rules.create_offer(P, O, W, self.R, key, channel, t, self.n_years, self.seed, self.rep)
+                i = rules.create_offer(P, O, W, self.R, key, channel, t, self.n_years, self.rk)
                 rules.open_search(O, W, i)
                 self.log(i, "arrive")
                 self.env.process(self.offer(i))
@@ -139,17 +144,17 @@ class Replication:
         with (self.brokers if broker else self.pilot_base).request() as req:
             yield req
             d = rules.start_service(self.P, self.O, self.R, i, env.now, env.now - t0, broker, self.n_years,
-                                    self.horizon, self.seed, self.rep)
+                                    self.horizon, self.rk)
             self.log(i, "broker_start" if broker else "pilot_start", f"waited {env.now - t0:.4f}")
             yield env.timeout(d)
 
     def offer(self, i: int) -> Proc:
         """One result's path from its search for a firm to production (or its end)."""
         env, P, F, O, W, R = self.env, self.P, self.F, self.O, self.W, self.R
-        ny, seed, rep = self.n_years, self.seed, self.rep
+        ny, rk = self.n_years, self.rk
         while O[i, L.O_FIRM] < 0:
             if O[i, L.O_ATTEMPT] > 0:
-                yield env.timeout(rules.retry_gap(P, O, i, env.now, ny, seed, rep))
+                yield env.timeout(rules.retry_gap(P, O, i, env.now, ny, rk))
                 rules.open_search(O, W, i)
                 self.log(i, "retry")
             free = self.brokers.count < self.brokers.capacity
@@ -157,20 +162,19 @@ class Replication:
             if mode == L.MM_BROKER:
                 yield from self.serve(i, broker=True)
             else:
-                yield env.timeout(rules.search_time(P, O, i, env.now, ny, seed, rep))
-            met = rules.decide_meeting(P, F, O, W, R, i, env.now, mode, ny, seed, rep)
+                yield env.timeout(rules.search_time(P, O, i, env.now, ny, rk))
+            met = rules.decide_meeting(P, F, O, W, R, i, env.now, mode, ny, rk)
             self.log(i, "meeting" if met else "no_meeting", ("event", "broker", "unassisted")[mode])
             if not met and rules.meeting_exhausted(P, O, R, i, env.now, ny):
                 self.log(i, "end", "no_match")
                 return
-        yield env.timeout(rules.negotiation_time(P, O, i, env.now, ny, seed, rep))
-        if not rules.decide_contract(P, F, O, W, R, i, env.now, ny, seed, rep):
+        yield env.timeout(rules.negotiation_time(P, O, i, env.now, ny, rk))
+        if not rules.decide_contract(P, F, O, W, R, i, env.now, ny, rk):
             self.log(i, "end", L.REASON_NAMES[int(O[i, L.O_REASON])])
             return
         self.log(i, "contract", f"value {O[i, L.O_VALUE]:.0f} subsidy {O[i, L.O_SUBSIDY]:.0f}")
         free = self.pilot_base.count < self.pilot_base.capacity
-        route = rules.choose_pilot(P, F, O, W, R, i, env.now, ny, free, len(self.pilot_base.queue), seed,
-                                   rep)
+        route = rules.choose_pilot(P, F, O, W, R, i, env.now, ny, free, len(self.pilot_base.queue), rk)
         if route < 0:
             self.log(i, "end", "pilot_no_finance")
             return
@@ -179,26 +183,28 @@ class Replication:
             if route == L.PR_PUBLIC:
                 yield from self.serve(i, broker=False)
             else:
-                yield env.timeout(rules.pilot_time(P, O, i, env.now, ny, seed, rep))
-            if not rules.decide_pilot(P, F, O, R, i, env.now, ny, seed, rep):
-                self.log(i, "end", "pilot_failed")
+                yield env.timeout(rules.pilot_time(P, O, i, env.now, ny, rk))
+            if not rules.decide_pilot(P, F, O, R, i, env.now, ny, rk):
+                self.log(i, "end", L.REASON_NAMES[int(O[i, L.O_REASON])])  # pilot_failed or firm_exit
                 return
             self.log(i, "pilot_success")
         t0 = env.now
-        ok, wait = rules.seek_finance(P, F, O, R, i, env.now, ny, seed, rep)
+        ok, wait = rules.seek_finance(P, F, O, R, i, env.now, ny, rk)
         if wait > 0.0:
             yield env.timeout(wait)
         rules.finance_outcome(O, R, i, env.now, t0, ok, ny)
         if not ok:
-            self.log(i, "end", "no_finance")
+            self.log(i, "end", L.REASON_NAMES[int(O[i, L.O_REASON])])  # no_finance or firm_exit
             return
         self.log(i, "financed", f"invest {O[i, L.O_INVEST]:.0f}")
-        yield env.timeout(rules.rampup_time(P, O, i, env.now, ny, seed, rep))
-        ok_ind = rules.decide_industrialised(P, F, O, W, R, i, env.now, ny, seed, rep)
-        self.log(i, "end", "industrialised" if ok_ind else "industrialisation_failed")
+        yield env.timeout(rules.rampup_time(P, O, i, env.now, ny, rk))
+        rules.decide_industrialised(P, F, O, W, R, i, env.now, ny, rk)
+        self.log(i, "end", L.REASON_NAMES[int(O[i, L.O_REASON])])  # industrialised, _failed or firm_exit
 
     def trace_table(self) -> pd.DataFrame:
         """The event trace as a table: one row per step of every offer."""
+        import pandas as pd
+
         rows = self.trace_rows or []
         df = pd.DataFrame(rows, columns=list(TRACE_COLUMNS))
         df.insert(1, "date", pd.Timestamp(f"{self.table.first_year}-01-01")
@@ -208,11 +214,13 @@ class Replication:
 
 def run_reference(table: Table, seed: int, rep: int) -> np.ndarray:
     """One replication with the SimPy engine; returns the record ``R[row, year]``."""
+    start_numba()
     return Replication(table, seed, rep).run()
 
 
 def trace_reference(table: Table, seed: int, rep: int) -> tuple[np.ndarray, pd.DataFrame]:
     """One replication with its full event trace."""
+    start_numba()
     r = Replication(table, seed, rep, trace=True)
     rec = r.run()
     return rec, r.trace_table()

@@ -88,11 +88,12 @@ def run(a: argparse.Namespace) -> int:
     if not 2 <= a.confirm_reps <= 100_000:
         raise InputError(f"--confirm-reps must be from 2 to 100000, got {a.confirm_reps}")
     budgets = sorted({a.budget, *(parse_budgets(a.frontier) if a.frontier else [])})
+    _check_world_options(a)
     out = Path(a.out)
     check_out(out)
     base_path, baseline, groups, shipped = _load_inputs(a)
+    posterior = _posterior(a, baseline)
 
-    from sim.optimise.evaluate import Evaluator
     from sim.optimise.space import Space
     from sim.table import build_table
 
@@ -102,6 +103,7 @@ def run(a: argparse.Namespace) -> int:
     for b in budgets:
         if not any(space.single(d.id, b)[d.id] > 0 for d in space.dims):
             raise InputError(f"budget {b:,.0f} yuan a year buys no lever at all")
+    ev = _evaluator(a, baseline, posterior)
 
     # -- inputs are good: claim the folder, then simulate ----------------------------------------------------------
     out.mkdir(parents=True, exist_ok=True)
@@ -116,15 +118,81 @@ def run(a: argparse.Namespace) -> int:
         # the store's marker too: other commands recognise the folder as convsim's and what in it is convsim's
         write_marker(out, "optimise", patterns=[*OWN_FILES, "frontier-*", ".*.tmp*"])
     try:
-        return _search_all(a, out, budgets, base_path, baseline, space, shipped, Evaluator, t0)
+        return _search_all(a, out, budgets, base_path, baseline, space, shipped, posterior, ev, t0)
     except KeyboardInterrupt:
         print(f"convsim: interrupted; every finished trial is kept in {out / DB}; run the same command again "
               "to resume", file=sys.stderr)
         return 130
 
 
+def _check_world_options(a: argparse.Namespace) -> None:
+    """``--risk``, ``--world-reps``, ``--confirm-worlds`` and ``--posterior`` against ``--worlds``."""
+    from sim.optimise.robust import CONFIRM_WORLDS, MIN_P10_WORLDS, RISKS, WORLD_REPS
+
+    if a.risk not in RISKS:
+        raise InputError(f"--risk must be one of {', '.join(RISKS)}, got {a.risk!r}")
+    if not 0 <= a.worlds <= 10_000:
+        raise InputError(f"--worlds must be from 0 (the stated values only) to 10000, got {a.worlds}")
+    if a.worlds == 0:
+        given = [o for o, v in (("--world-reps", a.world_reps), ("--confirm-worlds", a.confirm_worlds),
+                                ("--posterior", a.posterior)) if v is not None]
+        if given:
+            raise InputError(f"{given[0]}: only with --worlds N (N ≥ 1)")
+        if a.risk != "mean":
+            raise InputError(f"--risk {a.risk}: only with --worlds N (N ≥ {MIN_P10_WORLDS})")
+        return
+    if a.risk == "p10" and a.worlds < MIN_P10_WORLDS:
+        raise InputError(f"--risk p10 needs --worlds {MIN_P10_WORLDS} or more (the 10th percentile of fewer worlds "
+                         f"is little more than the worst one), got --worlds {a.worlds}")
+    if a.world_reps is not None and not 3 <= a.world_reps <= 100_000:
+        raise InputError(f"--world-reps must be from 3 to 100000 (three rungs of successive halving), "
+                         f"got {a.world_reps}")
+    if a.confirm_worlds is not None and not 2 <= a.confirm_worlds <= 10_000:
+        raise InputError(f"--confirm-worlds must be from 2 to 10000, got {a.confirm_worlds}")
+    a.world_reps = a.world_reps if a.world_reps is not None else WORLD_REPS
+    a.confirm_worlds = a.confirm_worlds if a.confirm_worlds is not None else max(CONFIRM_WORLDS, a.worlds)
+
+
+def _posterior(a: argparse.Namespace, baseline: Scenario) -> tuple[Path | None, Any]:
+    """The calibrated parameter sets of the worlds (``--posterior``, else the repository's), read and checked."""
+    if a.worlds == 0:
+        return None, None
+    from sim.analysis.worlds import default_posterior, read_posterior
+    from sim.api import _repository_of
+
+    path = Path(a.posterior) if a.posterior is not None else default_posterior(_repository_of(baseline))
+    return path, (read_posterior(path) if path is not None else None)
+
+
+def _evaluator(a: argparse.Namespace, baseline: Scenario, posterior: tuple[Path | None, Any]) -> Any:
+    from sim.optimise.evaluate import Evaluator
+
+    if a.worlds == 0:
+        return Evaluator(baseline, a.kpi, a.seed)
+    from sim.analysis.worlds import draw_worlds
+    from sim.optimise.robust import SELECT_WORLD_FIRST, WorldEvaluator, in_world
+    from sim.table import build_table
+
+    search = draw_worlds(a.worlds, a.seed, posterior[1])
+    select = draw_worlds(a.worlds, a.seed, posterior[1], SELECT_WORLD_FIRST)
+    for w in [*search, *select]:  # a parameter set the model refuses is an input error, before any replication
+        build_table(in_world(baseline, w), f"{posterior[0]}: parameter set {w.param_set} (world {w.index})")
+    return WorldEvaluator(baseline, a.kpi, a.seed, search, select, a.risk)
+
+
+def _study_tag(a: argparse.Namespace, posterior: tuple[Path | None, Any]) -> str:
+    """What, besides budget, KPI, seed and replications, makes a study: the worlds (so a changed option or
+    posterior file starts a new study in the same folder instead of mixing trials)."""
+    if a.worlds == 0:
+        return ""
+    import hashlib
+
+    digest = hashlib.sha256(posterior[0].read_bytes()).hexdigest()[:10] if posterior[0] is not None else "none"
+    return f"-worlds{a.worlds}-{a.risk}-posterior{digest}"
+
+
 def _search_all(a: argparse.Namespace, out: Path, budgets: list[float], base_path: Path, baseline: Scenario,
-                space: Any, shipped: list[Scenario], Evaluator: Any, t0: float) -> int:
+                space: Any, shipped: list[Scenario], posterior: tuple[Path | None, Any], ev: Any, t0: float) -> int:
     from tqdm.auto import tqdm
 
     from sim.engines.fast import compile_time
@@ -135,8 +203,9 @@ def _search_all(a: argparse.Namespace, out: Path, budgets: list[float], base_pat
     secs = compile_time(build_table(baseline, str(base_path)))
     if not a.quiet:
         print(f"fast engine ready in {secs:.1f} s", file=sys.stderr)
-    ev = Evaluator(baseline, a.kpi, a.seed)
-    searches = [Search(space, ev, SearchConfig(b, a.reps, a.trials, a.seed, a.kpi), out / DB, shipped)
+    reps = a.reps if a.worlds == 0 else a.world_reps
+    tag = _study_tag(a, posterior)
+    searches = [Search(space, ev, SearchConfig(b, reps, a.trials, a.seed, a.kpi, tag), out / DB, shipped)
                 for b in budgets]
     done = sum(min(s.done(), a.trials) for s in searches)
     if done and not a.quiet:
@@ -151,12 +220,25 @@ def _search_all(a: argparse.Namespace, out: Path, budgets: list[float], base_pat
         from sim.optimise.report import max_cost
 
         shipped = [sc for sc in shipped if max_cost(sc) <= a.budget * (1 + 1e-9)]
-    n_fresh = a.confirm_reps * (1 + 2 * len(budgets) + len(shipped))
+    arms = 1 + 2 * len(budgets) + len(shipped)
+    n_fresh = a.confirm_reps * arms + (a.confirm_worlds * a.world_reps * arms if a.worlds else 0)
+    world_meta: dict[str, Any] = {}
     with tqdm(total=n_fresh, desc="fresh replications", unit="rep", disable=a.quiet, file=sys.stderr,
               dynamic_ncols=True) as bar:
         fresh = Fresh(ev, a.confirm_reps, shipped, bar.update)
-        confirmed = {b: confirm(space, fresh, results[b], b) for b in budgets}
-    meta = {"seed": a.seed, "search_reps": a.reps, "confirm_reps": a.confirm_reps, "trials": a.trials,
+        fw = None
+        if a.worlds:
+            from sim.analysis.worlds import draw_worlds
+            from sim.optimise.robust import FRESH_WORLD_FIRST
+            from sim.optimise.world_confirm import FreshWorlds
+
+            fw = FreshWorlds(ev, draw_worlds(a.confirm_worlds, a.seed, posterior[1], FRESH_WORLD_FIRST),
+                             a.world_reps, shipped, bar.update)
+            world_meta = {"worlds": a.worlds, "risk": a.risk, "world_reps": a.world_reps,
+                          "confirm_worlds": a.confirm_worlds,
+                          "posterior": str(posterior[0]) if posterior[0] is not None else None}
+        confirmed = {b: {**world_meta, **confirm(space, fresh, results[b], b, fw)} for b in budgets}
+    meta = {"seed": a.seed, "search_reps": reps, "confirm_reps": a.confirm_reps, "trials": a.trials,
             "baseline": str(base_path), "window": list(ev.window), "version": __version__,
             "wall_seconds": round(time.perf_counter() - t0, 1)}
     main = confirmed[a.budget]

@@ -9,7 +9,9 @@ from :data:`FRESH_FIRST` on, never seen while choosing (the optimiser's curse).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -21,6 +23,26 @@ from sim.table import build_table
 
 #: First replication number of the fresh re-estimate; the search uses numbers below it.
 FRESH_FIRST = 1_000_000
+#: The world key of the stated values (default parameters, every lever at its stated effect and cost).
+CENTRAL = -1
+#: Successive-halving reduction factor: each rung keeps the best third and triples the replications.
+REDUCTION = 3
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One rung of successive halving: the worlds a mix is judged in, replications in each, Optuna's step."""
+
+    step: int
+    worlds: tuple[int, ...]
+    reps: int
+
+
+def rep_rungs(reps: int) -> list[Rung]:
+    """Successive halving over replications: ``reps / 9``, ``reps / 3`` and ``reps``, at the stated values."""
+    unit = math.ceil(reps / REDUCTION**2)
+    return [Rung(1, (CENTRAL,), min(reps, unit)), Rung(REDUCTION, (CENTRAL,), min(reps, unit * REDUCTION)),
+            Rung(REDUCTION**2, (CENTRAL,), reps)]
 
 
 def lever_cost_myuan(sc: Scenario, first: int, last: int) -> float:
@@ -74,3 +96,30 @@ class Evaluator:
         """Mean paired Δ signed so that more is better (for KPIs where less is better, −Δ)."""
         m = float(np.nanmean(d)) if np.isfinite(d).any() else float("nan")
         return m if self.higher_is_better else -m
+
+    # -- what the search asks: rungs, per-world differences, the objective, the selection score --------------
+    def rungs(self, reps: int) -> list[Rung]:
+        """Successive halving over replications at the stated values (:func:`rep_rungs`)."""
+        return rep_rungs(reps)
+
+    def world_delta(self, sc: Scenario, world: int, reps: Sequence[int]) -> np.ndarray:
+        """Per-replication paired Δ of ``sc`` in ``world`` (here only :data:`CENTRAL`: the stated values)."""
+        if world != CENTRAL:
+            raise ValueError("this evaluator has no worlds")
+        return self.delta(sc, reps)
+
+    def objective(self, diffs: dict[int, np.ndarray]) -> float:
+        """What the search maximises, from the per-world differences gathered so far: the signed mean Δ."""
+        return self.score(diffs[CENTRAL])
+
+    def gather(self, sc: Scenario, diffs: dict[int, np.ndarray], rung: Rung) -> float:
+        """Extend ``diffs`` (world → per-replication Δ, replications 0, 1, …) to the rung; its objective."""
+        for w in rung.worlds:
+            have = diffs.get(w, np.empty(0))
+            if rung.reps > len(have):
+                diffs[w] = np.concatenate([have, self.world_delta(sc, w, range(len(have), rung.reps))])
+        return self.objective({w: diffs[w] for w in rung.worlds})
+
+    def selection_score(self, sc: Scenario, reps: int) -> float:
+        """The objective on the selection replications ``reps … 2·reps − 1``, never used by the search itself."""
+        return self.score(self.delta(sc, range(reps, 2 * reps)))

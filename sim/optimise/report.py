@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,9 @@ from sim.optimise.search import SearchResult
 from sim.optimise.space import Mix, Space
 from sim.scenario import LEVER_GROUPS, LEVER_GROUPS_ZH, Scenario, ScenarioMeta
 from sim.store import atomic_file
+
+if TYPE_CHECKING:
+    from sim.optimise.world_confirm import FreshWorlds
 
 
 def max_cost(sc: Scenario) -> float:
@@ -72,8 +75,10 @@ class Fresh:
         return {"mean": st["diff"], "lo": st["lo"], "hi": st["hi"]}
 
 
-def confirm(space: Space, fresh: Fresh, res: SearchResult, budget: float) -> dict[str, Any]:
-    """The best mix, the best single lever and the shipped scenarios within the budget, on fresh replications."""
+def confirm(space: Space, fresh: Fresh, res: SearchResult, budget: float,
+            fw: FreshWorlds | None = None) -> dict[str, Any]:
+    """The best mix, the best single lever and the shipped scenarios within the budget, on fresh replications
+    (and, with ``fw``, in fresh worlds: :func:`~sim.optimise.world_confirm.world_fields`)."""
     sign = 1.0 if fresh.ev.higher_is_better else -1.0
     base = fresh.base()
     mix = fresh.values(f"mix:{budget:.0f}", space.scenario(res.best_mix))
@@ -82,7 +87,9 @@ def confirm(space: Space, fresh: Fresh, res: SearchResult, budget: float) -> dic
         "budget_yuan_per_year": budget, "max_yearly_cost_yuan": space.max_yearly_cost(res.best_mix),
         "kpi": fresh.ev.kpi, "delta_mean": d["mean"], "delta_lo": d["lo"], "delta_hi": d["hi"],
         "extra_payouts_myuan": fresh.payouts(f"mix:{budget:.0f}"),
-        "search_delta_mean": sign * res.best_score, "selection_delta_mean": sign * res.selection_score,
+        # with worlds the search's own figures are over worlds (world_fields), not at the stated values
+        "search_delta_mean": None if fw else sign * res.best_score,
+        "selection_delta_mean": None if fw else sign * res.selection_score,
     }
     rows: list[dict[str, Any]] = []
     for sc in fresh.shipped:
@@ -108,6 +115,10 @@ def confirm(space: Space, fresh: Fresh, res: SearchResult, budget: float) -> dic
                     "best_single_delta_mean": s["mean"], "best_single_delta_lo": s["lo"],
                     "best_single_delta_hi": s["hi"], "diff_vs_best_single_mean": vs["mean"],
                     "diff_vs_best_single_lo": vs["lo"], "diff_vs_best_single_hi": vs["hi"]})
+    if fw is not None:
+        from sim.optimise.world_confirm import world_fields
+
+        out.update(world_fields(space, fw, res, budget, rows))
     out["shipped"] = rows
     out["mix"] = {k: v for k, v in res.best_mix.items() if v > 0}
     out["search"] = {"trial": res.best_trial, "tag": res.best_tag, "trials_complete": res.complete,
@@ -190,11 +201,13 @@ def summary_text(space: Space, mix: Mix, r: dict[str, Any]) -> str:
     lines = [f"每年预算{b:,.0f}元的最优措施组合 / Best mix for a budget of {b:,.0f} yuan a year",
              f"指标 KPI: {label(kpi, 'zh')} / {label(kpi)}, 2023–horizon, paired with the baseline",
              f"每年支出 Spends at most: {r['max_yearly_cost_yuan']:,.0f} yuan/year",
-             f"Δ 与基线相比 vs baseline ({n} fresh replications 新重复样本, 95 %): {r['delta_mean']:+.2f} "
-             f"[{r['delta_lo']:+.2f}, {r['delta_hi']:+.2f}]",
-             f"  搜索内估计 search's own estimate {r['search_delta_mean']:+.2f}, on the selection replications "
-             f"{r['selection_delta_mean']:+.2f} (chosen on these, so biased upwards: the optimiser's curse 优化者诅咒; "
-             "quote the fresh figure)"]
+             f"Δ 与基线相比 vs baseline ({n} fresh replications 新重复样本, 95 %"
+             f"{', at the stated values 按所述参数与措施效果' if r.get('worlds') else ''}): {r['delta_mean']:+.2f} "
+             f"[{r['delta_lo']:+.2f}, {r['delta_hi']:+.2f}]"]
+    if r.get("search_delta_mean") is not None:
+        lines.append(f"  搜索内估计 search's own estimate {r['search_delta_mean']:+.2f}, on the selection replications "
+                     f"{r['selection_delta_mean']:+.2f} (chosen on these, so biased upwards: the optimiser's curse "
+                     "优化者诅咒; quote the fresh figure)")
     if r.get("best_shipped_id"):
         lines.append(f"与预算内最佳现有方案相比 vs best shipped scenario within budget ({r['best_shipped_id']}, Δ "
                      f"{r['best_shipped_delta_mean']:+.2f}): {r['diff_vs_best_shipped_mean']:+.2f} "
@@ -206,6 +219,10 @@ def summary_text(space: Space, mix: Mix, r: dict[str, Any]) -> str:
                      f"{r['best_single_intensity']:.3g}, Δ {r['best_single_delta_mean']:+.2f}): "
                      f"{r['diff_vs_best_single_mean']:+.2f} [{r['diff_vs_best_single_lo']:+.2f}, "
                      f"{r['diff_vs_best_single_hi']:+.2f}]")
+    if r.get("worlds"):
+        from sim.optimise.world_confirm import world_lines
+
+        lines += world_lines(r)
     pay = r["extra_payouts_myuan"]
     years = r["window"][1] - r["window"][0] + 1 if "window" in r else 5
     lines.append(f"另需 Also paid from the existing fund and county budgets (subsidies, awards, high-tech rewards "
@@ -231,6 +248,11 @@ def write_frontier(rows: list[dict[str, Any]], shipped: list[dict[str, Any]], ou
     cols = ["budget_yuan_per_year", "max_yearly_cost_yuan", "delta_mean", "delta_lo", "delta_hi",
             "search_delta_mean", "best_single_lever", "best_single_delta_mean", "best_shipped_id",
             "best_shipped_delta_mean", "diff_vs_best_shipped_lo", "diff_vs_best_shipped_hi", "mix"]
+    worlds = bool(rows[0].get("worlds"))
+    if worlds:
+        cols[-1:-1] = ["world_delta_mean", "delta_world_p10", "delta_world_p90", "world_objective", "p_gain",
+                       "best_shipped_world_id", "p_beats_best_shipped", "p_beats_best_single", "cost_world_p95_yuan",
+                       "p_cost_over_budget"]
     with atomic_file(out_dir / "frontier.csv") as tmp, tmp.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(cols)
@@ -249,7 +271,11 @@ def write_frontier(rows: list[dict[str, Any]], shipped: list[dict[str, Any]], ou
     x = np.array([r["budget_yuan_per_year"] for r in rows]) / 1e6
     y = np.array([r["delta_mean"] for r in rows])
     err = np.array([[r["delta_mean"] - r["delta_lo"] for r in rows], [r["delta_hi"] - r["delta_mean"] for r in rows]])
-    ax.errorbar(x, y, yerr=err, marker="o", color="C0", capsize=3, label="最优组合 best mix (95 %)")
+    ax.errorbar(x, y, yerr=err, marker="o", color="C0", capsize=3,
+                label="最优组合 best mix (95 %" + (", stated values)" if worlds else ")"))
+    if worlds:
+        ax.fill_between(x, [r["delta_world_p10"] for r in rows], [r["delta_world_p90"] for r in rows], color="C0",
+                        alpha=0.15, label="世界间10–90 % best mix over fresh worlds (10–90 %)")
     ys = [r.get("best_single_delta_mean") for r in rows]
     if all(v is not None for v in ys):
         ax.plot(x, np.array(ys, dtype=float), "s--", color="C2", label="最佳单项措施 best single lever")

@@ -19,7 +19,15 @@ the best single gain per yuan (screening: a lever that does little alone at
 the whole budget is left at 0; TPE in 21 dimensions with ≈ 200 trials would
 mostly spread money thin). The study lives in a journal file (Optuna's JournalStorage), so an
 interrupted search resumes where it stopped (finished trials are kept; a
-trial cut short is marked failed and not counted).
+trial cut short is marked failed and not counted). A resumed search is the
+uninterrupted one, trial for trial: TPE is seeded by (seed, number of finished
+trials), so a proposal depends only on the finished trials; planned mixes are
+queued one at a time in the plan's order (the one cut short first); and the
+pruner does not see trials cut short (:class:`FinishedOnly`).
+
+With worlds (:mod:`sim.optimise.robust`) the evaluator's rungs are worlds ×
+replications and its objective the mean or 10th percentile over worlds; the
+search is otherwise the same.
 
 The best few distinct mixes that survived every rung (:data:`FINALISTS`) are
 then run on a second set of replication numbers (``reps … 2·reps − 1``), and the
@@ -28,16 +36,16 @@ best there is chosen: one more guard against picking a mix for its lucky noise.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import optuna
 
-from sim.optimise.evaluate import Evaluator
+from sim.optimise.evaluate import REDUCTION, Evaluator, rep_rungs
 from sim.optimise.space import Mix, Space
 from sim.scenario import Scenario
 
@@ -51,23 +59,24 @@ MIN_SHARE = 0.05
 STEP = 0.05
 #: Mixes re-run on the selection replications before one is chosen.
 FINALISTS = 5
-#: Successive-halving reduction factor: each rung keeps the best third and triples the replications.
-REDUCTION = 3
 
 
 @dataclass(frozen=True)
 class SearchConfig:
-    """What a search is asked: budget (yuan a year), replications per surviving mix, trials, seed, KPI."""
+    """What a search is asked: budget (yuan a year), replications per surviving mix (per world, with worlds),
+    trials, seed, KPI."""
 
     budget: float
     reps: int
     trials: int
     seed: int
     kpi: str
+    #: what else identifies the study (the worlds, the risk, the posterior file); empty at the stated values
+    tag: str = ""
 
     @property
     def study_name(self) -> str:
-        return f"budget{self.budget:.0f}-{self.kpi}-seed{self.seed}-reps{self.reps}"
+        return f"budget{self.budget:.0f}-{self.kpi}-seed{self.seed}-reps{self.reps}{self.tag}"
 
 
 @dataclass(frozen=True)
@@ -88,9 +97,8 @@ class SearchResult:
 
 
 def rungs(reps: int) -> list[tuple[int, int]]:
-    """Replications at each rung and the rung's step (resource units of reps / 9): (reps, step)."""
-    unit = math.ceil(reps / REDUCTION**2)
-    return [(min(reps, unit), 1), (min(reps, unit * REDUCTION), REDUCTION), (reps, REDUCTION**2)]
+    """Replications at each rung (at the stated values) and the rung's step (resource units of reps / 9)."""
+    return [(r.reps, r.step) for r in rep_rungs(reps)]
 
 
 def _name(space: Space, lever_id: str) -> str:
@@ -160,6 +168,32 @@ def greedy(space: Space, singles: dict[str, tuple[Mix, float]], budget: float, c
     return space.repair(out, budget)
 
 
+class FinishedOnly(optuna.pruners.BasePruner):
+    """A pruner that sees only finished trials (and the one being judged): the rung values of a trial cut short
+    by Ctrl-C, or left running by a killed process, do not count, so a resumed search prunes as an
+    uninterrupted one would."""
+
+    def __init__(self, inner: optuna.pruners.BasePruner) -> None:
+        self.inner = inner
+
+    def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
+        return self.inner.prune(_FinishedView(study, trial.number), trial)  # type: ignore[arg-type]
+
+
+class _FinishedView:
+    """A study whose ``get_trials`` leaves out unfinished trials other than ``current``; all else delegated."""
+
+    def __init__(self, study: optuna.Study, current: int) -> None:
+        self._study, self._current = study, current
+
+    def get_trials(self, deepcopy: bool = True, states: Any = None) -> list[optuna.trial.FrozenTrial]:
+        return [t for t in self._study.get_trials(deepcopy=deepcopy, states=states)
+                if t.state in DONE or t.number == self._current]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._study, name)
+
+
 def storage_of(path: str | Path) -> optuna.storages.JournalStorage:
     """The study's file: Optuna's journal storage, an append-only log of every trial.
 
@@ -180,14 +214,11 @@ class Search:
                  shipped: list[Scenario] | None = None) -> None:
         self.space, self.ev, self.cfg = space, ev, cfg
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            sampler = optuna.samplers.TPESampler(seed=cfg.seed, multivariate=True, n_startup_trials=10)
-        pruner = optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=REDUCTION,
-                                                        min_early_stopping_rate=0)
+        pruner = FinishedOnly(optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=REDUCTION,
+                                                                     min_early_stopping_rate=0))
         self.study = optuna.create_study(study_name=cfg.study_name, storage=storage_of(db),
                                          direction="maximize",
-                                         sampler=sampler, pruner=pruner, load_if_exists=True)
+                                         sampler=self._sampler(), pruner=pruner, load_if_exists=True)
         self.plan: list[tuple[str, Mix]] = [(f"single:{d.id}", space.single(d.id, cfg.budget)) for d in space.dims
                                             if space.single(d.id, cfg.budget)[d.id] > 0]
         for sc in shipped or []:
@@ -201,16 +232,21 @@ class Search:
         self._seen: dict[tuple[tuple[str, float], ...], tuple[dict[int, float], float | None]] = {}
         self._last: tuple[tuple[tuple[str, float], ...], dict[int, float]] | None = None
         for t in self.study.get_trials(deepcopy=False, states=DONE):
-            if "mix" in t.user_attrs:
-                self._seen[mix_key(t.user_attrs["mix"])] = (dict(t.intermediate_values), t.value)
+            if "mix" in t.user_attrs:  # Optuna files a pruned trial's last report as its value: not a result
+                value = t.value if t.state == optuna.trial.TrialState.COMPLETE else None
+                self._seen[mix_key(t.user_attrs["mix"])] = (dict(t.intermediate_values), value)
+
+    def _sampler(self, done: int = 0) -> optuna.samplers.TPESampler:
+        """TPE seeded by (seed, finished trials so far): a proposal depends on the finished trials only, never on
+        how many sessions it took to finish them (a resumed search proposes what an uninterrupted one would)."""
+        seed = int(np.random.SeedSequence([self.cfg.seed, done]).generate_state(1)[0])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=10)
 
     # -- bookkeeping -------------------------------------------------------------------------------------------
     def done(self) -> int:
         return len(self.study.get_trials(deepcopy=False, states=DONE))
-
-    def _covered(self) -> set[str]:
-        states = (*DONE, optuna.trial.TrialState.WAITING)
-        return {str(t.user_attrs.get("tag")) for t in self.study.get_trials(deepcopy=False, states=states)}
 
     def _enqueue(self, tag: str, mix: Mix) -> None:
         self.study.enqueue_trial(mix_params(self.space, mix), user_attrs={"tag": tag})
@@ -228,19 +264,21 @@ class Search:
         return out
 
     def _plan_next(self) -> None:
-        if self._planned:
+        """Queue the next planned mix not yet finished, one at a time and in the plan's order (a planned trial
+        cut short by Ctrl-C is queued again first, as an uninterrupted search would run it)."""
+        if self._planned or self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,)):
             return
-        covered = self._covered()
+        finished = {str(t.user_attrs.get("tag")) for t in self.study.get_trials(deepcopy=False, states=DONE)}
         for tag, mix in self.plan:
-            if tag not in covered:
+            if tag not in finished:
                 self._enqueue(tag, mix)
-                covered.add(tag)
+                return
         singles = self._singles()
-        if len(singles) == self._n_singles:
-            for tag, share in (("greedy", 1.0), ("greedy_spread", 1 / 3)):
-                if tag not in covered:
-                    self._enqueue(tag, greedy(self.space, singles, self.cfg.budget, share))
-            self._planned = True  # everything planned is finished or waiting in the queue
+        for tag, share in (("greedy", 1.0), ("greedy_spread", 1 / 3)):
+            if tag not in finished:
+                self._enqueue(tag, greedy(self.space, singles, self.cfg.budget, share))
+                return
+        self._planned = True  # everything planned is finished
 
     # -- one trial ---------------------------------------------------------------------------------------------
     def _objective(self, trial: optuna.Trial) -> float:
@@ -278,22 +316,21 @@ class Search:
                 raise optuna.TrialPruned
             return value
         sc = self.space.scenario(mix)
-        diffs: np.ndarray = np.empty(0)
-        done = 0
-        for n, step in rungs(self.cfg.reps):
-            if n > done:
-                diffs = np.concatenate([diffs, self.ev.delta(sc, range(done, n))])
-                done = n
-            trial.report(self.ev.score(diffs), step)
-            steps_seen[step] = self.ev.score(diffs)
-            if not tag.startswith("single:") and step < REDUCTION**2 and trial.should_prune():
+        diffs: dict[int, np.ndarray] = {}
+        value = float("nan")
+        for rung in self.ev.rungs(self.cfg.reps):
+            value = self.ev.gather(sc, diffs, rung)
+            trial.report(value, rung.step)
+            steps_seen[rung.step] = value
+            if not tag.startswith("single:") and rung.step < REDUCTION**2 and trial.should_prune():
                 raise optuna.TrialPruned
-        return self.ev.score(diffs)
+        return value
 
     def run(self, progress: Callable[[int], None] | None = None) -> SearchResult:
         """Run trials until ``cfg.trials`` are finished (complete or pruned); resume what the file holds."""
         while self.done() < self.cfg.trials:
             self._plan_next()
+            self.study.sampler = self._sampler(self.done())
             trial = self.study.ask()
             self._last = None
             try:
@@ -329,10 +366,11 @@ class Search:
                 cands.append(t)
             if len(cands) == FINALISTS:
                 break
-        sel = range(self.cfg.reps, 2 * self.cfg.reps)
-        scores = {t.number: self.ev.score(self.ev.delta(self.space.scenario(dict(t.user_attrs["mix"])), sel))
+        scores = {t.number: self.ev.selection_score(self.space.scenario(dict(t.user_attrs["mix"])), self.cfg.reps)
                   for t in cands}
         best = max(cands, key=lambda t: (scores[t.number], -t.number))
+        # its place among the finished trials (Optuna's number also counts trials cut short by Ctrl-C)
+        order = sorted(t.number for t in (*complete, *pruned))
         singles = self._singles()
         if singles:
             sid = max(singles, key=lambda i: singles[i][1])
@@ -341,6 +379,7 @@ class Search:
             sid, smix, sscore = "", {}, float("nan")
         return SearchResult(best_mix=dict(best.user_attrs["mix"]), best_score=float(best.value or 0.0),
                             selection_score=scores[best.number],
-                            best_trial=best.number, best_tag=str(best.user_attrs.get("tag", "")), single_id=sid,
+                            best_trial=order.index(best.number), best_tag=str(best.user_attrs.get("tag", "")),
+                            single_id=sid,
                             single_mix=smix, single_score=sscore, complete=len(complete), pruned=len(pruned),
                             reps_run=self.ev.reps_run)

@@ -13,7 +13,8 @@ number comes from :func:`sim.rng.uniform` keyed by a stream of
 
 The rulebook is one package with a module per stage of the pipeline, in the
 order an offer meets them: ``firms``, ``supply``, ``meeting``, ``contract``,
-``pilot``, ``finance``, ``industry``, ``year_end``; ``service`` starts a
+``pilot``, ``finance``, ``industry``, ``year_end`` (with ``population``: firms
+entering and exiting, and ``sample``: which candidates change); ``service`` starts a
 broker's or a pilot slot's work; ``common`` holds shared
 helpers and ``pidx`` the parameter rows. Everything is re-exported here, so
 engines call ``rules.decide_meeting(...)`` and never reach into a module.

@@ -9,7 +9,7 @@ import numpy as np
 
 from sim import layout as L
 from sim import streams as S
-from sim.rng import draw, lognormal, rep_key
+from sim.rng import Word, draw, lognormal
 from sim.rules.common import discourage_sector, end_offer, firm_gone, sigmoid, year_of
 from sim.rules.pidx import (
     B0,
@@ -38,10 +38,8 @@ from sim.rules.pidx import (
 
 
 @nb.njit(cache=True)
-def negotiation_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, seed: int,
-                     rep: int) -> float:
+def negotiation_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, rk: Word) -> float:
     """Duration of the negotiation after a meeting."""
-    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
     u = draw(rk, S.D_NEGOTIATION_TIME, int(O[i, L.O_KEY]), 0)
     return lognormal(u, P[NEGO_MED, y], P[NEGO_SD, y])
@@ -49,7 +47,7 @@ def negotiation_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: in
 
 @nb.njit(cache=True)
 def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, i: int,
-                    t: float, n_years: int, seed: int, rep: int) -> int:
+                    t: float, n_years: int, rk: Word) -> int:
     """Negotiation ends: the firm copies the result, signs a contract, or walks away.
 
     Returns 1 for a registered technology contract (subsidy claimed and paid
@@ -64,7 +62,6 @@ def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
     """
     if firm_gone(O, R, i, t, n_years):  # the firm met exited during the negotiation
         return 0
-    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
     key = int(O[i, L.O_KEY])
     f = int(O[i, L.O_FIRM])

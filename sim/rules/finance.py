@@ -9,7 +9,7 @@ import numpy as np
 
 from sim import layout as L
 from sim import streams as S
-from sim.rng import draw, exponential, lognormal, rep_key
+from sim.rng import Word, draw, exponential, lognormal
 from sim.rules.common import end_offer, year_of
 from sim.rules.pidx import (
     FIN_RETRY,
@@ -28,7 +28,7 @@ from sim.rules.pidx import (
 
 @nb.njit(cache=True)
 def seek_finance(P: np.ndarray, F: np.ndarray, O: np.ndarray, R: np.ndarray, i: int, t: float, n_years: int,
-                 seed: int, rep: int) -> tuple[bool, float]:
+                 rk: Word) -> tuple[bool, float]:
     """The firm looks for the money to produce: returns (financed, search time in years).
 
     Own funds first (liquid firms), then in each round a guarantee loan (needs
@@ -38,7 +38,6 @@ def seek_finance(P: np.ndarray, F: np.ndarray, O: np.ndarray, R: np.ndarray, i: 
     ``finance.rounds``. Terms are set by the firm's status when the search
     starts.
     """
-    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
     key = int(O[i, L.O_KEY])
     f = int(O[i, L.O_FIRM])

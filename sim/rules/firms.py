@@ -9,7 +9,7 @@ import numpy as np
 
 from sim import layout as L
 from sim import streams as S
-from sim.rng import Word, categorical_rows, draw, normal_ppf, rep_key
+from sim.rng import Word, categorical_rows, draw, normal_ppf
 from sim.rules.common import refresh_awareness, sigmoid
 from sim.rules.pidx import (
     AWARE_MED,
@@ -74,12 +74,11 @@ def initial_firms(P: np.ndarray) -> int:
 
 
 @nb.njit(cache=True)
-def init_firms(P: np.ndarray, F: np.ndarray, seed: int, rep: int) -> None:
+def init_firms(P: np.ndarray, F: np.ndarray, rk: Word) -> None:
     """Draw every firm's sector, county and capacities at 1 January of the start year.
 
     Rows ``[0, n)`` hold the ``n`` initial firms (``F`` may be longer: room for entrants).
     """
-    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     n = initial_firms(P)
     n_above = int(P[N_ABOVE, 0])
     for f in range(n):

@@ -7,31 +7,29 @@ import numpy as np
 
 from sim import layout as L
 from sim import streams as S
-from sim.rng import draw, lognormal, rep_key
+from sim.rng import Word, draw, lognormal
 from sim.rules.common import encourage_sector, end_offer, firm_gone, year_of
 from sim.rules.pidx import IND_OK, IND_TAL, RAMP_MED, RAMP_SD, ROLE
 
 
 @nb.njit(cache=True)
-def rampup_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, seed: int, rep: int) -> float:
+def rampup_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, rk: Word) -> float:
     """Ramp-up from financing to steady production (none if the firm exited during the search for money)."""
     if O[i, L.O_FIRM_GONE] > 0.0:
         return 0.0
-    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
     return lognormal(draw(rk, S.D_RAMPUP, int(O[i, L.O_KEY]), 0), P[RAMP_MED, y], P[RAMP_SD, y])
 
 
 @nb.njit(cache=True)
 def decide_industrialised(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, i: int,
-                          t: float, n_years: int, seed: int, rep: int) -> int:
+                          t: float, n_years: int, rk: Word) -> int:
     """Ramp-up ends: production succeeds (1) or fails (0). A success is a role model for its sector.
 
     A project whose firm exited ends here with reason *firm exit* (0).
     """
     if firm_gone(O, R, i, t, n_years):
         return 0
-    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
     f = int(O[i, L.O_FIRM])
     s = int(O[i, L.O_SECTOR])

@@ -9,7 +9,7 @@ import numpy as np
 
 from sim import layout as L
 from sim import streams as S
-from sim.rng import draw, exponential, lognormal, rep_key
+from sim.rng import Word, draw, exponential, lognormal
 from sim.rules.common import awareness, end_offer, sector_rows, year_of
 from sim.rules.pidx import (
     ALPHA,
@@ -53,25 +53,23 @@ def broker_mode(P: np.ndarray, R: np.ndarray, t: float, n_years: int, free: bool
 
 
 @nb.njit(cache=True)
-def search_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, seed: int, rep: int) -> float:
+def search_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, rk: Word) -> float:
     """How long a broker (or the result's owner alone) searches for a firm."""
-    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
     u = draw(rk, S.D_SEARCH_TIME, int(O[i, L.O_KEY]), int(O[i, L.O_ATTEMPT]))
     return lognormal(u, P[SEARCH_MED, y], P[SEARCH_SD, y])
 
 
 @nb.njit(cache=True)
-def retry_gap(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, seed: int, rep: int) -> float:
+def retry_gap(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, rk: Word) -> float:
     """Wait before a result not met is offered again."""
-    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
     u = draw(rk, S.D_RETRY_GAP, int(O[i, L.O_KEY]), int(O[i, L.O_ATTEMPT]))
     return exponential(u, 1.0 / P[RETRY_MED, y] * math.log(2.0))
 
 
 @nb.njit(cache=True)
-def pick_firm(F: np.ndarray, W: np.ndarray, s: int, seed: int, rep: int, key: int, att: int) -> int:
+def pick_firm(F: np.ndarray, W: np.ndarray, s: int, rk: Word, key: int, att: int) -> int:
     """The firm of sector ``s`` met, drawn with probability proportional to its awareness.
 
     Rejection sampling: a firm of the sector is proposed uniformly and accepted
@@ -80,7 +78,6 @@ def pick_firm(F: np.ndarray, W: np.ndarray, s: int, seed: int, rep: int, key: in
     firms the sector has. After 10,000 rejected tries (practically never) the
     first aware firm is taken.
     """
-    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     lo, hi = sector_rows(W, s)
     top = W[L.W_AWARE_MAX + s]
     if hi <= lo or top <= 0.0:
@@ -99,7 +96,7 @@ def pick_firm(F: np.ndarray, W: np.ndarray, s: int, seed: int, rep: int, key: in
 
 @nb.njit(cache=True)
 def decide_meeting(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, i: int,
-                   t: float, mode: int, n_years: int, seed: int, rep: int) -> int:
+                   t: float, mode: int, n_years: int, rk: Word) -> int:
     """Does the result meet a firm? Matching M = μ·D^α·S^(1−α) with congestion.
 
     D is the sector's summed awareness, S the results of the sector now
@@ -107,7 +104,6 @@ def decide_meeting(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R
     result (developed to answer a firm's need) always meets. The firm met is
     drawn in proportion to awareness. Returns 1 if met (firm stored), else 0.
     """
-    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
     s = int(O[i, L.O_SECTOR])
     key = int(O[i, L.O_KEY])
@@ -127,7 +123,7 @@ def decide_meeting(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R
     O[i, L.O_ATTEMPT] = att + 1
     if draw(rk, S.D_MEET, key, att) >= p:
         return 0
-    firm = pick_firm(F, W, s, seed, rep, key, att)
+    firm = pick_firm(F, W, s, rk, key, att)
     O[i, L.O_FIRM] = firm
     O[i, L.O_T_MEET] = t
     O[i, L.O_STAGE] = L.ST_NEGOTIATION

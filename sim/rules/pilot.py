@@ -9,7 +9,7 @@ import numpy as np
 
 from sim import layout as L
 from sim import streams as S
-from sim.rng import draw, lognormal, rep_key
+from sim.rng import Word, draw, lognormal
 from sim.rules.common import end_offer, firm_gone, sigmoid, year_of
 from sim.rules.pidx import (
     COST_MULT,
@@ -63,7 +63,7 @@ def pilot_finance_prob(P: np.ndarray, y: int, own_cost: float) -> float:
 
 @nb.njit(cache=True)
 def choose_pilot(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, i: int, t: float,
-                 n_years: int, free: bool, queue_len: int, seed: int, rep: int) -> int:
+                 n_years: int, free: bool, queue_len: int, rk: Word) -> int:
     """Does the result need a pilot test, and where? Returns a route, or -1 if abandoned.
 
     Mature results (TRL ≥ ``pilot.trl_ready``) skip the pilot. Firms with a working
@@ -76,7 +76,6 @@ def choose_pilot(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: 
     with the cost it bears: the pilot's cost less the matching funds and the
     conversion subsidy it received (city and county, 一(一)2).
     """
-    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
     key = int(O[i, L.O_KEY])
     f = int(O[i, L.O_FIRM])
@@ -117,9 +116,8 @@ def choose_pilot(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: 
 
 
 @nb.njit(cache=True)
-def pilot_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, seed: int, rep: int) -> float:
+def pilot_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, rk: Word) -> float:
     """Duration of the pilot test once it starts."""
-    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
     d = lognormal(draw(rk, S.D_PILOT_TIME, int(O[i, L.O_KEY]), 0), P[PILOT_MED, y], P[PILOT_SD, y])
     if int(O[i, L.O_ROUTE]) == L.PR_OUTSIDE:
@@ -129,11 +127,10 @@ def pilot_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, see
 
 @nb.njit(cache=True)
 def decide_pilot(P: np.ndarray, F: np.ndarray, O: np.ndarray, R: np.ndarray, i: int, t: float, n_years: int,
-                 seed: int, rep: int) -> int:
+                 rk: Word) -> int:
     """The pilot ends: success (1) or failure (0, the offer is closed); a firm that exited ends it (0)."""
     if firm_gone(O, R, i, t, n_years):
         return 0
-    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = year_of(t, n_years)
     f = int(O[i, L.O_FIRM])
     talent = F[f, L.F_TALENT] > 0.0 or F[f, L.F_VP_UNTIL] > t

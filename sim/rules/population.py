@@ -5,7 +5,7 @@ Two types of firm: above designated size (规上) and science-based SMEs below i
 
 1. *exits*: each firm alive leaves with its type's ``firms.exit_rate_*`` (how many: Binomial, which:
    a keyed partial shuffle, :func:`sim.rules.year_end.chosen`); its high-tech certificate, R&D
-   institution and vice-president leave with it, and its projects under way are marked, so each ends
+   institution and vice-president leave with it, and its offers are marked: a project under way ends
    at its next step with the reason *firm exit* (:func:`sim.rules.common.firm_gone`);
 2. *graduation*: each SME that stayed grows above designated size with ``firms.sme_graduation_rate``
    (it keeps every attribute);
@@ -14,7 +14,7 @@ Two types of firm: above designated size (规上) and science-based SMEs below i
    ``sim/table.py`` so that it practically never binds and the firm arrays never overflow) — drawn like
    the initial firms (:func:`sim.rules.firms.draw_firm`, keyed by their serial numbers);
 4. the firms alive are stored again sector by sector (rows of the same sector in their old order, then
-   the sector's entrants), and every project under way is pointed to its firm's new row.
+   the sector's entrants), and every offer met is pointed to its firm's new row.
 """
 
 from __future__ import annotations
@@ -114,14 +114,16 @@ def firm_population(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
             start[s] += 1
     F[:kept, :] = moved
     F[kept:total, :] = 0.0
-    # projects under way follow their firm to its new row; those of a firm that exited are marked
+    # every offer met follows its firm to its new row, so an offer's firm is the same firm in every scenario;
+    # those of a firm that exited are marked (and keep its last row): a project under way ends at its next step
     for i in range(int(W[L.W_N_OFFERS])):
         f = int(O[i, L.O_FIRM])
-        if f < 0 or int(O[i, L.O_STAGE]) == L.ST_DONE or O[i, L.O_FIRM_GONE] > 0.0:
+        if f < 0 or O[i, L.O_FIRM_GONE] > 0.0:
             continue
         if new_row[f] < 0:
             O[i, L.O_FIRM_GONE] = 1.0
-            R[L.R_PROJECTS_FIRM_EXIT, y] += 1.0
+            if int(O[i, L.O_STAGE]) != L.ST_DONE:
+                R[L.R_PROJECTS_FIRM_EXIT, y] += 1.0
         else:
             O[i, L.O_FIRM] = new_row[f]
     refresh_awareness(F, W)  # each sector's awareness sum and maximum over its firms now

@@ -9,7 +9,7 @@ import numpy as np
 
 from sim import layout as L
 from sim import streams as S
-from sim.rng import categorical_rows, draw, exponential, lognormal, rep_key
+from sim.rng import Word, categorical_rows, draw, exponential, lognormal
 from sim.rules.common import KEY_STRIDE, year_of
 from sim.rules.pidx import (
     AGENCIES,
@@ -54,21 +54,18 @@ def channel_rate(P: np.ndarray, channel: int, y: int) -> float:
 
 
 @nb.njit(cache=True)
-def candidate_gap(P: np.ndarray, channel: int, k: int, seed: int, rep: int) -> float:
+def candidate_gap(P: np.ndarray, channel: int, k: int, rk: Word) -> float:
     """Time to candidate ``k`` of a channel at its ceiling rate (before thinning)."""
-    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     return exponential(draw(rk, S.D_ARRIVAL_GAP, channel, k), P[CEILING0 + channel, 0])
 
 
 @nb.njit(cache=True)
-def candidate_accepted(P: np.ndarray, channel: int, k: int, t: float, n_years: int, seed: int,
-                       rep: int) -> bool:
+def candidate_accepted(P: np.ndarray, channel: int, k: int, t: float, n_years: int, rk: Word) -> bool:
     """Thinning: candidate ``k`` becomes an offer with probability rate(t) / ceiling.
 
     A policy that raises a channel's rate adds offers without moving the
     existing ones, so every other offer keeps its identity and its luck.
     """
-    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     rate = channel_rate(P, channel, year_of(t, n_years))
     return draw(rk, S.D_THIN, channel, k) * P[CEILING0 + channel, 0] < rate
 
@@ -111,7 +108,7 @@ def offers_at_event(P: np.ndarray, y: int) -> int:
 
 @nb.njit(cache=True)
 def create_offer(P: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, key: int, channel: int,
-                 t: float, n_years: int, seed: int, rep: int) -> int:
+                 t: float, n_years: int, rk: Word) -> int:
     """A research result arrives: draw its sector, maturity, value and patent; return its row.
 
     Institute-channel results carry the institutes' two roles of report 三(二)二: a share is
@@ -119,7 +116,6 @@ def create_offer(P: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, key
     firm (企业出题、高校答题): more mature (+1 TRL) and fitting a known need; and a share of the
     results the institutes select for the city is matured (熟化) before transfer (+1 TRL).
     """
-    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     i = int(W[L.W_N_OFFERS])
     W[L.W_N_OFFERS] += 1.0
     y = year_of(t, n_years)

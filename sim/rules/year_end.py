@@ -7,7 +7,7 @@ import numpy as np
 
 from sim import layout as L
 from sim import streams as S
-from sim.rng import Word, draw, poisson, rep_key
+from sim.rng import Word, draw, poisson
 from sim.rules.common import encourage_sector, refresh_awareness
 from sim.rules.firms import rd_working
 from sim.rules.meeting import broker_capacity
@@ -120,19 +120,19 @@ def renew_certificates(P: np.ndarray, F: np.ndarray, R: np.ndarray, n: int, y: i
 
 @nb.njit(cache=True)
 def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, k: int, n_years: int,
-             seed: int, rep: int) -> None:
+             rk: Word) -> None:
     """31 December of year ``k − 1`` (time ``t = k``), in this fixed order:
 
     1. industrialisation awards (up to ``awards_per_year`` of the year's
-       successes, while the fund lasts); 1b. the firm population: exits,
+       successes, while the fund lasts); 2. the firm population: exits,
        graduation, entries (sim/rules/population.py; the projects of firms that
-       exit are marked); 2. high-tech certificates that expire and their renewal,
-       then new applications, approvals and rewards; 3. talent turnover and inflow, new vice-president placements;
-    4. R&D institutions: support, review on conversion, new ones; 5. publicity raises
-    awareness; 6. other technology contracts; 7. stocks are recorded; 8. the
-    fund's remainder is recorded and the next year's fund is put in.
+       exit are marked); 3. high-tech certificates that expire and their renewal,
+       then new applications, approvals and rewards; 4. talent turnover and
+       inflow, new vice-president placements; 5. R&D institutions: support,
+       review on conversion, new ones; 6. publicity raises awareness; 7. other
+       technology contracts; 8. stocks are recorded; 9. the fund's remainder is
+       recorded and the next year's fund is put in (MODEL.md 1.3).
     """
-    rk = rep_key(seed, rep)  # the replication's key, hashed once for all this rule's draws
     y = k - 1
     t = float(k)
     # 1. awards
@@ -143,7 +143,7 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
             R[L.R_AWARDS, y] += 1.0
             R[L.R_M_AWARDS, y] += P[AWARD_YUAN, y]
     W[L.W_IND_THIS_YEAR] = 0.0
-    # 1b. firms exit, SMEs graduate, new firms enter: the steps below see the firms alive after it
+    # 2. firms exit, SMEs graduate, new firms enter: the steps below see the firms alive after it
     firm_population(P, F, O, W, R, y, t, rk)
     n = int(W[L.W_SECTOR_START + L.N_SECTORS])
     # Who may change this year, from the states before any change (each firm is considered once
@@ -163,7 +163,7 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
                 _add(lists, sizes, _SUPPORT, f)
             if t - F[f, L.F_LAST_USE] > P[IDLE, y]:
                 _add(lists, sizes, _DELIST, f)
-    # 2. high-tech certification: certificates that expire and their renewal; then new applicants (firms not
+    # 3. high-tech certification: certificates that expire and their renewal; then new applicants (firms not
     # certified when the lists were made, so not those that just failed to renew) and each one's approval
     renew_certificates(P, F, R, n, y, t, rk)
     for j in range(chosen(lists[_HT], sizes[_HT], P[HT_APPLY, y], rk, S.D_HT_APPLY, y)):
@@ -176,7 +176,7 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
             if W[L.W_FUND] >= P[HT_REWARD, y]:
                 W[L.W_FUND] -= P[HT_REWARD, y]
                 R[L.R_M_HIGHTECH, y] += P[HT_REWARD, y]
-    # 3. talent: teams that leave, firms that gain one, vice-president placements
+    # 4. talent: teams that leave, firms that gain one, vice-president placements
     for j in range(chosen(lists[_LEAVE], sizes[_LEAVE], P[TURNOVER, y], rk, S.D_TURNOVER, y)):
         F[lists[_LEAVE, j], L.F_TALENT] = 0.0
     for j in range(chosen(lists[_JOIN], sizes[_JOIN], P[INFLOW, y], rk, S.D_INFLOW, y)):
@@ -190,7 +190,7 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
     for j in range(n_vp):
         f = place_vice_president(P, F, W, R, y, t, j, rk)
         F[f, L.F_VP_UNTIL] = t + P[VP_TENURE, y]
-    # 4. platforms (研发机构)
+    # 5. platforms (研发机构)
     # support turns title-only ones into working ones (引导企业加强平台软硬件投入), then the review judged on
     # conversion reaches idle ones (see review_platform), then new ones are founded (title-only or working)
     for j in range(chosen(lists[_SUPPORT], sizes[_SUPPORT], P[SUPPORT, y], rk, S.D_RD_SUPPORT, y)):
@@ -203,15 +203,15 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
         F[f, L.F_RD] = 1.0
         F[f, L.F_RD_WORKING] = rd_working(P, 1.0, rk, f, y + 1, y)
         F[f, L.F_LAST_USE] = t
-    # 5. publicity
+    # 6. publicity
     pub = P[PUBLICITY, y]
     if pub > 0.0:
         for s in range(L.N_SECTORS):
             encourage_sector(F, W, s, pub)
     refresh_awareness(F, W)  # the year's feedbacks written into the firms; sums and maxima exact again
-    # 6. contracts of other kinds (not from outside research results)
+    # 7. contracts of other kinds (not from outside research results)
     R[L.R_OTHER_CONTRACTS, y] += poisson(draw(rk, S.D_OTHER_CONTRACTS, 0, y), P[OTHER, y])
-    # 7. stocks
+    # 8. stocks
     aware = 0.0
     for f in range(n):
         R[L.R_HT_STOCK, y] += F[f, L.F_HIGHTECH]
@@ -225,7 +225,7 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
     R[L.R_COMMISSIONERS, y] = P[COMMISSIONERS, y]
     R[L.R_BROKER_CAP, y] = broker_capacity(P, y)
     R[L.R_PILOT_CAP, y] = public_capacity(P, y)
-    # 8. the fund
+    # 9. the fund
     R[L.R_M_FUND_LEFT, y] = W[L.W_FUND]
     W[L.W_FUND] -= W[L.W_FUND]
     if k < n_years:
