@@ -66,18 +66,21 @@ def awareness(F: np.ndarray, W: np.ndarray, f: int) -> float:
 
 
 @nb.njit(cache=True)
-def refresh_awareness(F: np.ndarray, W: np.ndarray) -> None:
-    """Write every sector's pending map into its firms; recompute each sector's awareness sum and maximum.
-
-    The sum is the matching function's demand D; the maximum bounds the
-    rejection sampler that picks the firm met. Only the firms alive (the first rows) count.
-    """
+def write_awareness_maps(F: np.ndarray, W: np.ndarray) -> None:
+    """Write every sector's pending map into its firms (the firms alive) and make each map the identity."""
     n = int(W[L.W_SECTOR_START + L.N_SECTORS])
     for f in range(n):
         F[f, L.F_AWARE] = awareness(F, W, f)
     for s in range(L.N_SECTORS):
         W[L.W_AWARE_MUL + s] = 1.0
         W[L.W_AWARE_ADD + s] = 0.0
+
+
+@nb.njit(cache=True)
+def sum_awareness(F: np.ndarray, W: np.ndarray) -> None:
+    """Each sector's awareness sum and maximum over its firms' stored values, in row order (maps: identity)."""
+    n = int(W[L.W_SECTOR_START + L.N_SECTORS])
+    for s in range(L.N_SECTORS):
         W[L.W_AWARE_SUM + s] = 0.0
         W[L.W_AWARE_MAX + s] = 0.0
     for f in range(n):
@@ -85,6 +88,17 @@ def refresh_awareness(F: np.ndarray, W: np.ndarray) -> None:
         W[L.W_AWARE_SUM + s] += F[f, L.F_AWARE]
         if F[f, L.F_AWARE] > W[L.W_AWARE_MAX + s]:
             W[L.W_AWARE_MAX + s] = F[f, L.F_AWARE]
+
+
+@nb.njit(cache=True)
+def refresh_awareness(F: np.ndarray, W: np.ndarray) -> None:
+    """Write every sector's pending map into its firms; recompute each sector's awareness sum and maximum.
+
+    The sum is the matching function's demand D; the maximum bounds the
+    rejection sampler that picks the firm met. Only the firms alive (the first rows) count.
+    """
+    write_awareness_maps(F, W)
+    sum_awareness(F, W)
 
 
 @nb.njit(cache=True)

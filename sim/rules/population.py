@@ -25,7 +25,7 @@ import numpy as np
 from sim import layout as L
 from sim import streams as S
 from sim.rng import Word, binomial, draw
-from sim.rules.common import refresh_awareness
+from sim.rules.common import sum_awareness, write_awareness_maps
 from sim.rules.firms import draw_firm
 from sim.rules.pidx import ENTRY_ABOVE, ENTRY_CAP_ABOVE, ENTRY_CAP_SME, ENTRY_SME, EXIT_ABOVE, EXIT_SME, GRADUATE
 from sim.rules.sample import chosen
@@ -85,7 +85,9 @@ def firm_population(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
     e_sme = entrants(P, n_sme, ENTRY_SME, ENTRY_CAP_SME, rk, S.D_ENTRY_SME, y)
     if n_gone == 0 and e_above + e_sme == 0:
         return
-    refresh_awareness(F, W)  # every sector's pending awareness map written into its firms: rows may move
+    # every sector's pending awareness map written into its firms before rows move and entrants (whose drawn
+    # awareness is not under any map) arrive; the sums and maxima are recomputed once, at the end
+    write_awareness_maps(F, W)
     total = n + e_above + e_sme  # the entrants take the spare rows after the firms alive
     for e in range(e_above + e_sme):
         fid = int(W[L.W_NEXT_FIRM_ID])
@@ -93,7 +95,8 @@ def firm_population(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
         draw_firm(P, F, n + e, fid, 0.0 if e < e_above else 1.0, y, t, rk)
     R[L.R_ENTERED_ABOVE, y] += e_above
     R[L.R_ENTERED_SME, y] += e_sme
-    # 4. store the firms alive sector by sector again (a counting sort that keeps row order)
+    # 4. store the firms alive sector by sector again (a counting sort that keeps row order): each row's
+    # new place first, then the rows are copied out and back column by column (row slices cost a view each)
     start = np.zeros(L.N_SECTORS + 1, dtype=np.int64)
     for f in range(total):
         if f >= n or not gone[f]:
@@ -103,27 +106,34 @@ def firm_population(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
     kept = start[L.N_SECTORS]
     for s in range(L.N_SECTORS + 1):
         W[L.W_SECTOR_START + s] = start[s]
-    new_row = np.full(n, -1, dtype=np.int64)
-    moved = np.empty((kept, L.N_FCOL))
+    dest = np.full(total, -1, dtype=np.int64)  # new row of each old row and entrant, −1 for a firm that exited
     for f in range(total):
         if f >= n or not gone[f]:
             s = int(F[f, L.F_SECTOR])
-            moved[start[s], :] = F[f, :]
-            if f < n:
-                new_row[f] = start[s]
+            dest[f] = start[s]
             start[s] += 1
-    F[:kept, :] = moved
-    F[kept:total, :] = 0.0
+    moved = np.empty((kept, L.N_FCOL))
+    for f in range(total):
+        d = dest[f]
+        if d >= 0:
+            for c in range(L.N_FCOL):
+                moved[d, c] = F[f, c]
+    for r in range(kept):
+        for c in range(L.N_FCOL):
+            F[r, c] = moved[r, c]
+    for r in range(kept, total):
+        for c in range(L.N_FCOL):
+            F[r, c] = 0.0
     # every offer met follows its firm to its new row, so an offer's firm is the same firm in every scenario;
     # those of a firm that exited are marked (and keep its last row): a project under way ends at its next step
     for i in range(int(W[L.W_N_OFFERS])):
         f = int(O[i, L.O_FIRM])
         if f < 0 or O[i, L.O_FIRM_GONE] > 0.0:
             continue
-        if new_row[f] < 0:
+        if dest[f] < 0:
             O[i, L.O_FIRM_GONE] = 1.0
             if int(O[i, L.O_STAGE]) != L.ST_DONE:
                 R[L.R_PROJECTS_FIRM_EXIT, y] += 1.0
         else:
-            O[i, L.O_FIRM] = new_row[f]
-    refresh_awareness(F, W)  # each sector's awareness sum and maximum over its firms now
+            O[i, L.O_FIRM] = dest[f]
+    sum_awareness(F, W)  # each sector's awareness sum and maximum over its firms now (the maps are the identity)
