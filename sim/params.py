@@ -382,8 +382,9 @@ class HighTech(Group):
     apply_growth: float = param(0.35, "1/year", "ASM the rolling cultivation plan (report 一(二)1) raises applications "
                             "to 95 in 2022 (DOC, T8); held at the 2022 level after", ge=-0.5, le=2)
     approval: float = param(0.6, "probability", "ASM no approval rate documented (commonly quoted a third to a "
-                            "half nationally, calibration/smc.toml); the top of that prior, so the stock passes 170 by "
-                            "end-2022 (T8) with 95 applications in 2022, renewals included", ge=0, le=1)
+                            "half nationally); set above that so the stock passes 170 by end-2022 (T8) with "
+                            "certificates expiring and 95 applications in 2022, renewals included "
+                            "(smc.toml prior 0.3–0.8)", ge=0, le=1)
     other_contracts_per_year: float = param(175.0, "contracts/year", "ASM non-university contracts so that all "
                                         "contracts ≈ 1000+ in five years (T4)", ge=0, le=1e5)
 
