@@ -75,7 +75,7 @@ def group(name: str, dso: str) -> tuple[str, str]:
 
 # ---- the child: compile, name the code, run when told ----------------------------------------
 
-def child(reps: int) -> None:
+def child(reps: int, scenario: str) -> None:
     import gc
 
     import numba
@@ -86,7 +86,7 @@ def child(reps: int) -> None:
     from sim.scenario import load_scenario
     from sim.table import build_table
 
-    table = build_table(load_scenario(ROOT / "scenarios" / "baseline.toml"))
+    table = build_table(load_scenario(scenario))
     run_fast(table, 0, [0])
     numba.set_num_threads(1)
     lines = []
@@ -128,16 +128,19 @@ def child(reps: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--reps", type=int, default=3000)
+    ap.add_argument("--scenario", default=str(ROOT / "scenarios" / "baseline.toml"),
+                    help="scenario file to run (default: the baseline)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
-        child(a.reps)
+        child(a.reps, a.scenario)
         return
     if not shutil.which("perf"):
         sys.exit("profile_rules.py needs Linux perf (package linux-tools / perf) on the PATH")
     with tempfile.TemporaryDirectory() as work:
         env = dict(os.environ, NUMBA_CACHE_DIR=str(Path(work) / "cache"), NUMBA_NUM_THREADS="1")
-        proc = subprocess.Popen([sys.executable, __file__, "--child", "--reps", str(a.reps)], stdin=subprocess.PIPE,
+        proc = subprocess.Popen([sys.executable, __file__, "--child", "--reps", str(a.reps), "--scenario", a.scenario],
+                                stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, text=True, env=env)
         assert proc.stdin and proc.stdout
         ready = proc.stdout.readline().split()
@@ -164,9 +167,11 @@ def main() -> None:
             shares[g][label] += float(m.group(1))
     total = sum(sum(v.values()) for v in shares.values())
     ms = 1e3 * seconds / a.reps
-    print(f"{a.reps} baseline replications on 1 thread: {ms:.2f} ms/replication, {events:,.0f} events/replication "
+    print(f"{a.reps} replications of {Path(a.scenario).name} on 1 thread: {ms:.2f} ms/replication, "
+          f"{events:,.0f} events/replication "
           f"(sampling slows the run by a few per cent)\n")
     res: dict[str, object] = {"date_utc": datetime.now(UTC).isoformat(timespec="seconds"), "reps": a.reps,
+                              "scenario": Path(a.scenario).name,
                               "ms_per_rep": ms, "events_per_rep": events, "groups": {}}
     for g, labels in sorted(shares.items(), key=lambda kv: -sum(kv[1].values())):
         gs = 100.0 * sum(labels.values()) / total

@@ -191,7 +191,8 @@ def test_certificates_expire_after_three_years_and_may_be_renewed(rules: Callabl
     if u_ok is not None:
         chosen[S.D_HT_RENEW] = lambda e, o: {(41, Y): u_ok}[(e, o)]
     rules(chosen)
-    year_end.renew_certificates(P, F, R, 3, Y, T, RK)
+    for f in range(3):
+        year_end.renew_certificate(P, F, R, f, Y, T, RK)
     assert R[L.R_HT_EXPIRED, Y] == 1
     assert R[L.R_HT_REAPPLIED, Y] == R[L.R_HT_APPLIED, Y] == (u_re is not None and u_re < 0.95)
     assert R[L.R_HT_RENEWED, Y] == renewed
@@ -206,7 +207,8 @@ def test_initial_certificates_expire_by_their_drawn_age(rules: Callable[..., Dra
     F[:, L.F_HT_SINCE] = [-2.0, -1.0]
     R = record()
     rules({S.D_HT_REAPPLY: 0.5})
-    year_end.renew_certificates(P, F, R, 2, 0, 1.0, RK)
+    for f in range(2):
+        year_end.renew_certificate(P, F, R, f, 0, 1.0, RK)
     assert list(F[:, L.F_HIGHTECH]) == [0, 1] and R[L.R_HT_EXPIRED, 0] == 1 and R[L.R_HT_RENEWED, 0] == 0
 
 

@@ -100,7 +100,7 @@ def _next_accepted(P: np.ndarray, ch: int, k: int, t: float, n_years: int, horiz
 def run_one(P_own: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed: int, rep: int,
             stats: np.ndarray) -> np.ndarray:
     """One replication; returns the record ``R[row, year]``. ``stats[0]`` += events processed."""
-    F_own = np.zeros((n_firms, L.N_FCOL))
+    F_own = np.empty((n_firms, L.N_FCOL))  # rows are written before they are read: drawn (draw_firm) or cleared
     O_own = np.empty((max_offers, L.N_OCOL))  # create_offer clears each row it uses
     W_own = np.zeros(L.N_W)
     R_own = np.zeros((L.N_ROWS, n_years))

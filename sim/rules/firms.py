@@ -46,7 +46,8 @@ def draw_firm(P: np.ndarray, F: np.ndarray, row: int, fid: int, sme: float, y: i
     number, the year of the year's end): every draw is keyed by the firm's serial number, occurrence 0.
     Science-based SMEs below designated size are less likely to run an R&D institution (ASM: half).
     """
-    F[row, :] = 0.0
+    for c in range(L.N_FCOL):  # a scalar loop: a row slice would build an array view on every call
+        F[row, c] = 0.0
     F[row, L.F_SECTOR] = categorical_rows(draw(rk, S.D_FIRM_SECTOR, fid, 0), P, SECTOR_SHARE, L.N_SECTORS, y)
     F[row, L.F_COUNTY] = categorical_rows(draw(rk, S.D_FIRM_COUNTY, fid, 0), P, COUNTY_SHARE, L.N_COUNTIES, y)
     rd_p = P[RD_SHARE, y] * (0.5 if sme > 0.0 else 1.0)
@@ -127,6 +128,7 @@ def init_world(P: np.ndarray, F: np.ndarray, W: np.ndarray) -> None:
     W[L.W_FUND] = P[FUND, 0]
     n = initial_firms(P)
     W[L.W_NEXT_FIRM_ID] = n
+    W[L.W_LIVE_HEAD] = -1.0  # no offer yet (W_LIVE_SEEN = 0)
     for s in range(L.N_SECTORS):
         W[L.W_AWARE_MUL + s] = 1.0  # firms hold their awareness as drawn: the identity map
     for f in range(n):

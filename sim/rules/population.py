@@ -14,7 +14,7 @@ Two types of firm: above designated size (规上) and science-based SMEs below i
    ``sim/table.py`` so that it practically never binds and the firm arrays never overflow) — drawn like
    the initial firms (:func:`sim.rules.firms.draw_firm`, keyed by their serial numbers);
 4. the firms alive are stored again sector by sector (rows of the same sector in their old order, then
-   the sector's entrants), and every offer met is pointed to its firm's new row.
+   the sector's entrants), and every offer under way is pointed to its firm's new row.
 """
 
 from __future__ import annotations
@@ -39,6 +39,80 @@ def entrants(P: np.ndarray, alive: int, rate_row: int, cap_row: int, rk: Word, d
     if cap <= 0 or mean <= 0.0:
         return 0
     return binomial(draw(rk, decision, 0, y), cap, min(1.0, mean / cap))
+
+
+@nb.njit(cache=True)
+def move_rows(F: np.ndarray, dest: np.ndarray, n: int, total: int) -> None:
+    """Move row ``f`` of ``F`` to row ``dest[f]`` for every ``f < total`` with ``dest[f] ≥ 0``, in place.
+
+    ``dest`` keeps the order of the old rows ``[0, n)`` (it increases over the rows kept) and sends the
+    entrants ``[n, total)`` anywhere. The entrants are set aside first; then an old row moving up is
+    copied in ascending order and one moving down in descending order, so every row is read before
+    its place is written over (the row that held that place has moved already, or has left). Rows that
+    keep their place are not touched.
+    """
+    n_new = total - n
+    entrants = np.empty((max(n_new, 1), L.N_FCOL))
+    for e in range(n_new):
+        for c in range(L.N_FCOL):
+            entrants[e, c] = F[n + e, c]
+    for f in range(n):
+        d = dest[f]
+        if 0 <= d < f:
+            for c in range(L.N_FCOL):
+                F[d, c] = F[f, c]
+    for f in range(n - 1, -1, -1):
+        d = dest[f]
+        if d > f:
+            for c in range(L.N_FCOL):
+                F[d, c] = F[f, c]
+    for e in range(n_new):
+        d = dest[n + e]
+        for c in range(L.N_FCOL):
+            F[d, c] = entrants[e, c]
+
+
+@nb.njit(cache=True)
+def _follow(O: np.ndarray, R: np.ndarray, dest: np.ndarray, i: int, y: int) -> bool:
+    """Offer ``i`` follows its firm to its new row; False if the offer is done, or its firm has left."""
+    if int(O[i, L.O_STAGE]) == L.ST_DONE:
+        return False
+    f = int(O[i, L.O_FIRM])
+    if f < 0:  # not met yet: its firm is not known
+        return True
+    if dest[f] < 0:
+        O[i, L.O_FIRM_GONE] = 1.0
+        R[L.R_PROJECTS_FIRM_EXIT, y] += 1.0
+        return False
+    O[i, L.O_FIRM] = dest[f]
+    return True
+
+
+@nb.njit(cache=True)
+def follow_firms(O: np.ndarray, W: np.ndarray, R: np.ndarray, dest: np.ndarray, y: int) -> None:
+    """Every offer under way follows its firm to its new row, so an offer's firm is the same firm in every scenario.
+
+    The offers of a firm that exited are marked: a project under way ends at its next step (and keeps the
+    firm's last row). A done offer's firm is never read again, so only the offers not done are visited:
+    those of the list kept from the last year end (linked through ``O_NEXT_LIVE``) and those created since;
+    the ones that stay under way form the new list. Work grows with the offers under way, not with all the
+    offers since the start.
+    """
+    head = -1
+    i = int(W[L.W_LIVE_HEAD])
+    while i >= 0:
+        nxt = int(O[i, L.O_NEXT_LIVE])
+        if _follow(O, R, dest, i, y):
+            O[i, L.O_NEXT_LIVE] = head
+            head = i
+        i = nxt
+    n_offers = int(W[L.W_N_OFFERS])
+    for i in range(int(W[L.W_LIVE_SEEN]), n_offers):
+        if _follow(O, R, dest, i, y):
+            O[i, L.O_NEXT_LIVE] = head
+            head = i
+    W[L.W_LIVE_HEAD] = head
+    W[L.W_LIVE_SEEN] = n_offers
 
 
 @nb.njit(cache=True)
@@ -96,7 +170,7 @@ def firm_population(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
     R[L.R_ENTERED_ABOVE, y] += e_above
     R[L.R_ENTERED_SME, y] += e_sme
     # 4. store the firms alive sector by sector again (a counting sort that keeps row order): each row's
-    # new place first, then the rows are copied out and back column by column (row slices cost a view each)
+    # new place first, then the rows are moved in place
     start = np.zeros(L.N_SECTORS + 1, dtype=np.int64)
     for f in range(total):
         if f >= n or not gone[f]:
@@ -112,28 +186,9 @@ def firm_population(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
             s = int(F[f, L.F_SECTOR])
             dest[f] = start[s]
             start[s] += 1
-    moved = np.empty((kept, L.N_FCOL))
-    for f in range(total):
-        d = dest[f]
-        if d >= 0:
-            for c in range(L.N_FCOL):
-                moved[d, c] = F[f, c]
-    for r in range(kept):
-        for c in range(L.N_FCOL):
-            F[r, c] = moved[r, c]
+    move_rows(F, dest, n, total)
     for r in range(kept, total):
         for c in range(L.N_FCOL):
             F[r, c] = 0.0
-    # every offer met follows its firm to its new row, so an offer's firm is the same firm in every scenario;
-    # those of a firm that exited are marked (and keep its last row): a project under way ends at its next step
-    for i in range(int(W[L.W_N_OFFERS])):
-        f = int(O[i, L.O_FIRM])
-        if f < 0 or O[i, L.O_FIRM_GONE] > 0.0:
-            continue
-        if dest[f] < 0:
-            O[i, L.O_FIRM_GONE] = 1.0
-            if int(O[i, L.O_STAGE]) != L.ST_DONE:
-                R[L.R_PROJECTS_FIRM_EXIT, y] += 1.0
-        else:
-            O[i, L.O_FIRM] = dest[f]
+    follow_firms(O, W, R, dest, y)
     sum_awareness(F, W)  # each sector's awareness sum and maximum over its firms now (the maps are the identity)

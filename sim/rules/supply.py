@@ -119,7 +119,8 @@ def create_offer(P: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, key
     i = int(W[L.W_N_OFFERS])
     W[L.W_N_OFFERS] += 1.0
     y = year_of(t, n_years)
-    O[i, :] = 0.0
+    for c in range(L.N_OCOL):  # a scalar loop: a row slice would build an array view on every call
+        O[i, c] = 0.0
     O[i, L.O_KEY] = key
     O[i, L.O_CHANNEL] = channel
     if channel == L.CH_INSTITUTE:

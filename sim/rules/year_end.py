@@ -8,7 +8,7 @@ import numpy as np
 from sim import layout as L
 from sim import streams as S
 from sim.rng import Word, draw, poisson
-from sim.rules.common import encourage_sector, refresh_awareness
+from sim.rules.common import encourage_sector
 from sim.rules.firms import rd_working
 from sim.rules.meeting import broker_capacity
 from sim.rules.pidx import (
@@ -93,9 +93,9 @@ def review_platform(P: np.ndarray, F: np.ndarray, R: np.ndarray, f: int, y: int,
         R[L.R_DELISTED, y] += 1.0
 
 
-@nb.njit(cache=True)
-def renew_certificates(P: np.ndarray, F: np.ndarray, R: np.ndarray, n: int, y: int, t: float, rk: Word) -> None:
-    """Certificates reaching ``hightech.validity_years`` expire; their firms may renew them (重新认定).
+@nb.njit(cache=True, inline="always")  # called once per firm: a call would count references to three arrays
+def renew_certificate(P: np.ndarray, F: np.ndarray, R: np.ndarray, f: int, y: int, t: float, rk: Word) -> None:
+    """Firm ``f``'s certificate, if it reaches ``hightech.validity_years``, expires; the firm may renew it (重新认定).
 
     高新技术企业认定管理办法 (国科发火〔2016〕32号): the qualification is valid three years from the
     certificate's date. A firm still eligible (an R&D institution, even title-only, or a team) re-applies
@@ -103,19 +103,18 @@ def renew_certificates(P: np.ndarray, F: np.ndarray, R: np.ndarray, n: int, y: i
     with ``hightech.renewal_approval``: a new certificate dated now. Otherwise the firm leaves the stock
     (it may apply again as a new applicant in later years). Draws keyed by the firm's serial number.
     """
-    for f in range(n):
-        if F[f, L.F_HIGHTECH] <= 0.0 or t - F[f, L.F_HT_SINCE] < P[HT_VALID, y]:
-            continue
-        R[L.R_HT_EXPIRED, y] += 1.0
-        fid = int(F[f, L.F_ID])
-        if (F[f, L.F_RD] > 0.0 or F[f, L.F_TALENT] > 0.0) and draw(rk, S.D_HT_REAPPLY, fid, y) < P[HT_REAPPLY, y]:
-            R[L.R_HT_APPLIED, y] += 1.0
-            R[L.R_HT_REAPPLIED, y] += 1.0
-            if draw(rk, S.D_HT_RENEW, fid, y) < P[HT_RENEW, y]:
-                F[f, L.F_HT_SINCE] = t
-                R[L.R_HT_RENEWED, y] += 1.0
-                continue
-        F[f, L.F_HIGHTECH] = 0.0
+    if F[f, L.F_HIGHTECH] <= 0.0 or t - F[f, L.F_HT_SINCE] < P[HT_VALID, y]:
+        return
+    R[L.R_HT_EXPIRED, y] += 1.0
+    fid = int(F[f, L.F_ID])
+    if (F[f, L.F_RD] > 0.0 or F[f, L.F_TALENT] > 0.0) and draw(rk, S.D_HT_REAPPLY, fid, y) < P[HT_REAPPLY, y]:
+        R[L.R_HT_APPLIED, y] += 1.0
+        R[L.R_HT_REAPPLIED, y] += 1.0
+        if draw(rk, S.D_HT_RENEW, fid, y) < P[HT_RENEW, y]:
+            F[f, L.F_HT_SINCE] = t
+            R[L.R_HT_RENEWED, y] += 1.0
+            return
+    F[f, L.F_HIGHTECH] = 0.0
 
 
 @nb.njit(cache=True)
@@ -147,7 +146,9 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
     firm_population(P, F, O, W, R, y, t, rk)
     n = int(W[L.W_SECTOR_START + L.N_SECTORS])
     # Who may change this year, from the states before any change (each firm is considered once
-    # per step, as a per-firm coin would): five lists of firm rows, in row order.
+    # per step, as a per-firm coin would): five lists of firm rows, in row order. In the same pass, step 3's
+    # certificates that expire and their renewal (after the firm's entries are made: a firm that fails to
+    # renew is not a new applicant this year; renewals are keyed by firm, so the pass's order is immaterial).
     lists = np.empty((6, n), dtype=np.int64)
     sizes = np.zeros(6, dtype=np.int64)
     for f in range(n):
@@ -163,9 +164,9 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
                 _add(lists, sizes, _SUPPORT, f)
             if t - F[f, L.F_LAST_USE] > P[IDLE, y]:
                 _add(lists, sizes, _DELIST, f)
-    # 3. high-tech certification: certificates that expire and their renewal; then new applicants (firms not
-    # certified when the lists were made, so not those that just failed to renew) and each one's approval
-    renew_certificates(P, F, R, n, y, t, rk)
+        renew_certificate(P, F, R, f, y, t, rk)
+    # 3. high-tech certification (the renewals are done, above): new applicants (firms not certified when the
+    # lists were made, so not those that just failed to renew) and each one's approval
     for j in range(chosen(lists[_HT], sizes[_HT], P[HT_APPLY, y], rk, S.D_HT_APPLY, y)):
         f = lists[_HT, j]
         R[L.R_HT_APPLIED, y] += 1.0
@@ -208,19 +209,32 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
     if pub > 0.0:
         for s in range(L.N_SECTORS):
             encourage_sector(F, W, s, pub)
-    refresh_awareness(F, W)  # the year's feedbacks written into the firms; sums and maxima exact again
+    # (the year's feedbacks are written into the firms, and the sectors' sums and maxima made exact, in step 8)
     # 7. contracts of other kinds (not from outside research results)
     R[L.R_OTHER_CONTRACTS, y] += poisson(draw(rk, S.D_OTHER_CONTRACTS, 0, y), P[OTHER, y])
-    # 8. stocks
+    # 8. stocks; in the same pass every sector's pending awareness map is written into its firms and each
+    # sector's awareness sum and maximum recomputed (as refresh_awareness does, in the same row order)
+    for s in range(L.N_SECTORS):
+        W[L.W_AWARE_SUM + s] = 0.0
+        W[L.W_AWARE_MAX + s] = 0.0
     aware = 0.0
     for f in range(n):
+        s = int(F[f, L.F_SECTOR])
+        a = W[L.W_AWARE_MUL + s] * F[f, L.F_AWARE] + W[L.W_AWARE_ADD + s]
+        F[f, L.F_AWARE] = a
+        W[L.W_AWARE_SUM + s] += a
+        if a > W[L.W_AWARE_MAX + s]:
+            W[L.W_AWARE_MAX + s] = a
         R[L.R_HT_STOCK, y] += F[f, L.F_HIGHTECH]
         R[L.R_FIRMS_RD, y] += F[f, L.F_RD]
         R[L.R_FIRMS_RD_WORKING, y] += F[f, L.F_RD_WORKING]
         R[L.R_FIRMS_TALENT, y] += F[f, L.F_TALENT]
         R[L.R_FIRMS_VP, y] += 1.0 if F[f, L.F_VP_UNTIL] > t else 0.0
         R[L.R_FIRMS_ALIVE_SME if F[f, L.F_SME] > 0.0 else L.R_FIRMS_ALIVE_ABOVE, y] += 1.0
-        aware += F[f, L.F_AWARE]
+        aware += a
+    for s in range(L.N_SECTORS):
+        W[L.W_AWARE_MUL + s] = 1.0
+        W[L.W_AWARE_ADD + s] = 0.0
     R[L.R_AWARENESS, y] = aware / n if n > 0 else 0.0
     R[L.R_COMMISSIONERS, y] = P[COMMISSIONERS, y]
     R[L.R_BROKER_CAP, y] = broker_capacity(P, y)
