@@ -44,13 +44,6 @@ from sim.rules.sample import chosen
 _HT, _LEAVE, _JOIN, _DELIST, _ADOPT, _SUPPORT = range(6)  # the year's candidate lists (_DELIST: idle, reviewed)
 
 
-@nb.njit(cache=True, inline="always")
-def _add(lists: np.ndarray, sizes: np.ndarray, which: int, f: int) -> None:
-    """Append firm ``f`` to candidate list ``which``."""
-    lists[which, sizes[which]] = f
-    sizes[which] += 1
-
-
 @nb.njit(cache=True)
 def place_vice_president(P: np.ndarray, F: np.ndarray, W: np.ndarray, R: np.ndarray, y: int, t: float, j: int,
                          rk: Word) -> int:
@@ -149,25 +142,30 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
     # per step, as a per-firm coin would): five lists of firm rows, in row order. In the same pass, step 3's
     # certificates that expire and their renewal (after the firm's entries are made: a firm that fails to
     # renew is not a new applicant this year; renewals are keyed by firm, so the pass's order is immaterial).
+    # Each firm is written at the end of every list and counted only in those it belongs to: no branch
+    # on the firm's (random) state, which the processor could not predict.
     lists = np.empty((6, n), dtype=np.int64)
-    sizes = np.zeros(6, dtype=np.int64)
+    n_ht = n_leave = n_join = n_delist = n_adopt = n_support = 0
+    idle = P[IDLE, y]
     for f in range(n):
         rd = F[f, L.F_RD] > 0.0
         talent = F[f, L.F_TALENT] > 0.0
-        if F[f, L.F_HIGHTECH] <= 0.0 and (rd or talent):
-            _add(lists, sizes, _HT, f)
-        _add(lists, sizes, _LEAVE if talent else _JOIN, f)
-        if not rd:
-            _add(lists, sizes, _ADOPT, f)
-        else:
-            if F[f, L.F_RD_WORKING] <= 0.0:
-                _add(lists, sizes, _SUPPORT, f)
-            if t - F[f, L.F_LAST_USE] > P[IDLE, y]:
-                _add(lists, sizes, _DELIST, f)
+        lists[_HT, n_ht] = f
+        n_ht += (F[f, L.F_HIGHTECH] <= 0.0) & (rd | talent)
+        lists[_LEAVE, n_leave] = f
+        n_leave += talent
+        lists[_JOIN, n_join] = f
+        n_join += not talent
+        lists[_ADOPT, n_adopt] = f
+        n_adopt += not rd
+        lists[_SUPPORT, n_support] = f
+        n_support += rd & (F[f, L.F_RD_WORKING] <= 0.0)
+        lists[_DELIST, n_delist] = f
+        n_delist += rd & (t - F[f, L.F_LAST_USE] > idle)
         renew_certificate(P, F, R, f, y, t, rk)
     # 3. high-tech certification (the renewals are done, above): new applicants (firms not certified when the
     # lists were made, so not those that just failed to renew) and each one's approval
-    for j in range(chosen(lists[_HT], sizes[_HT], P[HT_APPLY, y], rk, S.D_HT_APPLY, y)):
+    for j in range(chosen(lists[_HT], n_ht, P[HT_APPLY, y], rk, S.D_HT_APPLY, y)):
         f = lists[_HT, j]
         R[L.R_HT_APPLIED, y] += 1.0
         if draw(rk, S.D_HT_APPROVE, f, y) < P[HT_APPROVE, y]:
@@ -178,9 +176,9 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
                 W[L.W_FUND] -= P[HT_REWARD, y]
                 R[L.R_M_HIGHTECH, y] += P[HT_REWARD, y]
     # 4. talent: teams that leave, firms that gain one, vice-president placements
-    for j in range(chosen(lists[_LEAVE], sizes[_LEAVE], P[TURNOVER, y], rk, S.D_TURNOVER, y)):
+    for j in range(chosen(lists[_LEAVE], n_leave, P[TURNOVER, y], rk, S.D_TURNOVER, y)):
         F[lists[_LEAVE, j], L.F_TALENT] = 0.0
-    for j in range(chosen(lists[_JOIN], sizes[_JOIN], P[INFLOW, y], rk, S.D_INFLOW, y)):
+    for j in range(chosen(lists[_JOIN], n_join, P[INFLOW, y], rk, S.D_INFLOW, y)):
         F[lists[_JOIN, j], L.F_TALENT] = 1.0
     if P[VP_TRAIN, y] > 0.0:  # a vice-president placed in the year trains a team (技术指导培训, 三(三)三)
         for f in range(n):
@@ -194,12 +192,12 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
     # 5. platforms (研发机构)
     # support turns title-only ones into working ones (引导企业加强平台软硬件投入), then the review judged on
     # conversion reaches idle ones (see review_platform), then new ones are founded (title-only or working)
-    for j in range(chosen(lists[_SUPPORT], sizes[_SUPPORT], P[SUPPORT, y], rk, S.D_RD_SUPPORT, y)):
+    for j in range(chosen(lists[_SUPPORT], n_support, P[SUPPORT, y], rk, S.D_RD_SUPPORT, y)):
         F[lists[_SUPPORT, j], L.F_RD_WORKING] = 1.0
         R[L.R_RD_UPGRADED, y] += 1.0
-    for j in range(chosen(lists[_DELIST], sizes[_DELIST], P[REVIEW, y], rk, S.D_DELIST, y)):
+    for j in range(chosen(lists[_DELIST], n_delist, P[REVIEW, y], rk, S.D_DELIST, y)):
         review_platform(P, F, R, lists[_DELIST, j], y, rk)
-    for j in range(chosen(lists[_ADOPT], sizes[_ADOPT], P[RD_ADOPT, y], rk, S.D_RD_ADOPT, y)):
+    for j in range(chosen(lists[_ADOPT], n_adopt, P[RD_ADOPT, y], rk, S.D_RD_ADOPT, y)):
         f = lists[_ADOPT, j]
         F[f, L.F_RD] = 1.0
         F[f, L.F_RD_WORKING] = rd_working(P, 1.0, rk, f, y + 1, y)
@@ -217,7 +215,9 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
     for s in range(L.N_SECTORS):
         W[L.W_AWARE_SUM + s] = 0.0
         W[L.W_AWARE_MAX + s] = 0.0
-    aware = 0.0
+    # the stocks are summed in locals (the record's cells for year y are still 0: only this pass writes them;
+    # sums of 0s and 1s are exact in any grouping), which the compiler can keep in registers
+    aware = ht = rd_n = working = talent_n = vp = sme_n = 0.0
     for f in range(n):
         s = int(F[f, L.F_SECTOR])
         a = W[L.W_AWARE_MUL + s] * F[f, L.F_AWARE] + W[L.W_AWARE_ADD + s]
@@ -225,13 +225,20 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
         W[L.W_AWARE_SUM + s] += a
         if a > W[L.W_AWARE_MAX + s]:
             W[L.W_AWARE_MAX + s] = a
-        R[L.R_HT_STOCK, y] += F[f, L.F_HIGHTECH]
-        R[L.R_FIRMS_RD, y] += F[f, L.F_RD]
-        R[L.R_FIRMS_RD_WORKING, y] += F[f, L.F_RD_WORKING]
-        R[L.R_FIRMS_TALENT, y] += F[f, L.F_TALENT]
-        R[L.R_FIRMS_VP, y] += 1.0 if F[f, L.F_VP_UNTIL] > t else 0.0
-        R[L.R_FIRMS_ALIVE_SME if F[f, L.F_SME] > 0.0 else L.R_FIRMS_ALIVE_ABOVE, y] += 1.0
+        ht += F[f, L.F_HIGHTECH]
+        rd_n += F[f, L.F_RD]
+        working += F[f, L.F_RD_WORKING]
+        talent_n += F[f, L.F_TALENT]
+        vp += 1.0 if F[f, L.F_VP_UNTIL] > t else 0.0
+        sme_n += 1.0 if F[f, L.F_SME] > 0.0 else 0.0
         aware += a
+    R[L.R_HT_STOCK, y] += ht
+    R[L.R_FIRMS_RD, y] += rd_n
+    R[L.R_FIRMS_RD_WORKING, y] += working
+    R[L.R_FIRMS_TALENT, y] += talent_n
+    R[L.R_FIRMS_VP, y] += vp
+    R[L.R_FIRMS_ALIVE_SME, y] += sme_n
+    R[L.R_FIRMS_ALIVE_ABOVE, y] += n - sme_n
     for s in range(L.N_SECTORS):
         W[L.W_AWARE_MUL + s] = 1.0
         W[L.W_AWARE_ADD + s] = 0.0
