@@ -120,37 +120,36 @@ def firm_population(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
                     t: float, rk: Word) -> None:
     """Exits, graduation and entries at the end of year ``y`` (time ``t``); see the module's docstring."""
     n = int(W[L.W_SECTOR_START + L.N_SECTORS])
+    # the lists are built without branching on each firm's type: every firm is written at the end of both
+    # and counted in its own (a branch the processor could not predict costs more than the write)
     above = np.empty(n, dtype=np.int64)
     sme = np.empty(n, dtype=np.int64)
     n_above = 0
     n_sme = 0
     for f in range(n):
-        if F[f, L.F_SME] > 0.0:
-            sme[n_sme] = f
-            n_sme += 1
-        else:
-            above[n_above] = f
-            n_above += 1
+        is_sme = F[f, L.F_SME] > 0.0
+        sme[n_sme] = f
+        above[n_above] = f
+        n_sme += is_sme
+        n_above += not is_sme
     gone = np.zeros(n, dtype=np.bool_)
     # 1. exits
-    for j in range(chosen(above, n_above, P[EXIT_ABOVE, y], rk, S.D_EXIT_ABOVE, y)):
+    k_above = chosen(above, n_above, P[EXIT_ABOVE, y], rk, S.D_EXIT_ABOVE, y)
+    k_sme = chosen(sme, n_sme, P[EXIT_SME, y], rk, S.D_EXIT_SME, y)
+    for j in range(k_above):
         gone[above[j]] = True
-        R[L.R_EXITED_ABOVE, y] += 1.0
-    for j in range(chosen(sme, n_sme, P[EXIT_SME, y], rk, S.D_EXIT_SME, y)):
+        R[L.R_HT_EXITED, y] += F[above[j], L.F_HIGHTECH]
+    for j in range(k_sme):
         gone[sme[j]] = True
-        R[L.R_EXITED_SME, y] += 1.0
-    n_gone = 0
-    for f in range(n):
-        if gone[f]:
-            n_gone += 1
-            if F[f, L.F_HIGHTECH] > 0.0:
-                R[L.R_HT_EXITED, y] += 1.0
+        R[L.R_HT_EXITED, y] += F[sme[j], L.F_HIGHTECH]
+    R[L.R_EXITED_ABOVE, y] += k_above
+    R[L.R_EXITED_SME, y] += k_sme
+    n_gone = k_above + k_sme
     # 2. graduation: the SMEs that stayed, in row order
     stayed = 0
     for f in range(n):
-        if F[f, L.F_SME] > 0.0 and not gone[f]:
-            sme[stayed] = f
-            stayed += 1
+        sme[stayed] = f
+        stayed += (F[f, L.F_SME] > 0.0) & (not gone[f])
     for j in range(chosen(sme, stayed, P[GRADUATE, y], rk, S.D_SME_GRADUATE, y)):
         F[sme[j], L.F_SME] = 0.0
         R[L.R_SME_GRADUATED, y] += 1.0
