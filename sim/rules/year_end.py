@@ -96,7 +96,7 @@ def renew_certificate(P: np.ndarray, F: np.ndarray, R: np.ndarray, f: int, y: in
     with ``hightech.renewal_approval``: a new certificate dated now. Otherwise the firm leaves the stock
     (it may apply again as a new applicant in later years). Draws keyed by the firm's serial number.
     """
-    if F[f, L.F_HIGHTECH] <= 0.0 or t - F[f, L.F_HT_SINCE] < P[HT_VALID, y]:
+    if not ((F[f, L.F_HIGHTECH] > 0.0) & (t - F[f, L.F_HT_SINCE] >= P[HT_VALID, y])):  # one branch, rarely taken
         return
     R[L.R_HT_EXPIRED, y] += 1.0
     fid = int(F[f, L.F_ID])
@@ -182,8 +182,8 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
         F[lists[_JOIN, j], L.F_TALENT] = 1.0
     if P[VP_TRAIN, y] > 0.0:  # a vice-president placed in the year trains a team (技术指导培训, 三(三)三)
         for f in range(n):
-            if F[f, L.F_TALENT] <= 0.0 and F[f, L.F_VP_UNTIL] > t - 1.0 \
-                    and draw(rk, S.D_VP_TRAINING, f, y) < P[VP_TRAIN, y]:
+            if ((F[f, L.F_TALENT] <= 0.0) & (F[f, L.F_VP_UNTIL] > t - 1.0)) \
+                    and draw(rk, S.D_VP_TRAINING, f, y) < P[VP_TRAIN, y]:  # the first test: one branch, rarely taken
                 F[f, L.F_TALENT] = 1.0
     n_vp = poisson(draw(rk, S.D_VP_COUNT, 0, y), P[VP_RATE, y]) if n > 0 else 0
     for j in range(n_vp):
