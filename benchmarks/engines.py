@@ -10,6 +10,10 @@ Run: ``python benchmarks/engines.py [--baseline REV] [--rounds N] [--fast-reps N
   code, then times the same ``--fast-reps`` replications three times and
   keeps the fastest; reported are each version's best replications/s, ns per
   event, and the median of the per-round ratios.
+* ``--workload FILE``: in that comparison this version runs FILE instead of
+  its baseline (e.g. ``benchmarks/workload_fe556b8.toml``, the firm population
+  of the model as it was at ``fe556b8``), so that the two engines are compared
+  on the same model once the baseline itself has grown.
 * *Start*: ``convsim run scenarios/baseline.toml --reps 1`` as a whole process
   (warm cache), both versions alternately: wall and CPU time (user + system,
   from the process's start) until its result is printed, and until it exits.
@@ -148,9 +152,13 @@ def _child_env(tree: Path) -> dict[str, str]:
     return env
 
 
-def one_core(tree: Path, reps: int) -> dict[str, float]:
-    """Best replications/s (of three timings of the same replications) of the fast engine of ``tree``, one thread."""
-    out = subprocess.run([sys.executable, "-c", _ONE_CORE, str(tree / "scenarios" / "baseline.toml"), str(reps)],
+def one_core(tree: Path, reps: int, scenario: Path | None = None) -> dict[str, float]:
+    """Best replications/s (of three timings of the same replications) of the fast engine of ``tree``, one thread.
+
+    ``scenario``: the scenario file to run (default: the tree's own baseline).
+    """
+    path = scenario if scenario is not None else tree / "scenarios" / "baseline.toml"
+    out = subprocess.run([sys.executable, "-c", _ONE_CORE, str(path), str(reps)],
                          capture_output=True, text=True, check=True, env=_child_env(tree), cwd=tree)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
@@ -185,9 +193,13 @@ def start_time(tree: Path, out_dir: Path) -> tuple[float, float, float, float]:
     return shown, cpu_shown, wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def versus(rev: str, rounds: int, reps: int) -> dict[str, object]:
-    """This tree against commit ``rev``: one-core rates and start times, measured alternately."""
-    res: dict[str, object] = {"baseline_commit": rev}
+def versus(rev: str, rounds: int, reps: int, workload: Path | None = None) -> dict[str, object]:
+    """This tree against commit ``rev``: one-core rates and start times, measured alternately.
+
+    ``workload``: a scenario file this tree runs instead of its baseline (commit ``rev`` always runs its own
+    baseline), to compare the engines on the same model when the baseline itself has grown since ``rev``.
+    """
+    res: dict[str, object] = {"baseline_commit": rev, "workload_now": str(workload.name) if workload else "baseline"}
     with tempfile.TemporaryDirectory() as tmp:
         old = export_commit(rev)
         trees = {"previous": old, "now": ROOT}
@@ -198,7 +210,7 @@ def versus(rev: str, rounds: int, reps: int) -> dict[str, object]:
         starts: dict[str, list[tuple[float, float, float, float]]] = {k: [] for k in trees}
         for _ in range(rounds):
             for name, tree in trees.items():
-                rates[name].append(one_core(tree, reps))
+                rates[name].append(one_core(tree, reps, workload if name == "now" else None))
                 starts[name].append(start_time(tree, Path(tmp) / f"run-{name}"))
     ratios = sorted(n["reps_per_s"] / p["reps_per_s"] for n, p in zip(rates["now"], rates["previous"], strict=True))
     cpu_ratios = sorted(n["reps_per_cpu_s"] / p["reps_per_cpu_s"]
@@ -249,6 +261,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5, help="alternating rounds of the comparison (0 = skip)")
     ap.add_argument("--versus-reps", type=int, default=300, help="replications per timing in the comparison")
     ap.add_argument("--versus-only", action="store_true", help="only the comparison with --baseline")
+    ap.add_argument("--workload", type=Path, default=None,
+                    help="scenario this version runs in the comparison instead of its baseline (e.g. "
+                         "benchmarks/workload_fe556b8.toml: the model of fe556b8 on this engine)")
     a = ap.parse_args()
     base = load_scenario(ROOT / "scenarios" / "baseline.toml")
     table = build_table(base)
@@ -257,9 +272,9 @@ def main() -> None:
                               "numba_threads": numba.get_num_threads(), "numba": numba.__version__,
                               "cpu": _cpu_model()}
     if a.rounds > 0:
-        res.update(versus(a.baseline, a.rounds, a.versus_reps))
+        res.update(versus(a.baseline, a.rounds, a.versus_reps, a.workload.resolve() if a.workload else None))
     if a.versus_only:
-        _print_and_write(res, "engines_versus")
+        _print_and_write(res, "engines_versus" if a.workload is None else f"engines_versus_{a.workload.stem}")
         return
 
     run_fast(table, 0, [0])  # compiled rules loaded before timing either engine

@@ -75,7 +75,7 @@ O_PILOT_COST = 18
 O_INVEST = 19
 O_DEMAND_LED = 20    # developed to answer a firm's stated need (企业出题、高校答题)
 O_FIRM_GONE = 21     # its firm has exited (closed, left the stock): a project under way ends at its next step
-O_NEXT_LIVE = 22     # next offer in the year end's list of offers under way (population.py), −1 at its end
+O_NEXT_LIVE = 22     # next offer in the list of projects under way (met, not done; population.py), −1 at its end
 N_OCOL = 23
 
 # Stages an offer can be in.
@@ -121,10 +121,9 @@ W_AWARE_ADD = W_AWARE_MUL + N_SECTORS
 # The firms alive are rows [0, W[W_SECTOR_START + N_SECTORS]); rows after them are spare room for entrants.
 W_NEXT_FIRM_ID = W_AWARE_ADD + N_SECTORS   # serial number the next entrant gets
 # The offers whose firm row the population step must keep up to date: a list linked through O_NEXT_LIVE
-# from W_LIVE_HEAD (−1: empty), holding the offers created before W_LIVE_SEEN that are not done yet.
+# from W_LIVE_HEAD (−1: empty) of the offers met (pushed at the meeting), cleared of done ones each year end.
 W_LIVE_HEAD = W_NEXT_FIRM_ID + 1
-W_LIVE_SEEN = W_LIVE_HEAD + 1
-N_W = W_LIVE_SEEN + 1
+N_W = W_LIVE_HEAD + 1
 
 # ---- outcome record rows (each a series over years) --------------------------
 _rows: list[str] = []

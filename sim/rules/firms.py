@@ -114,11 +114,14 @@ def init_firms(P: np.ndarray, F: np.ndarray, rk: Word) -> None:
     for s in range(L.N_SECTORS):
         start[s + 1] += start[s]
     by_sector = np.empty((n, L.N_FCOL))
-    for f in range(n):
+    for f in range(n):  # column by column: a row slice would build two array views per firm
         s = int(F[f, L.F_SECTOR])
-        by_sector[start[s], :] = F[f, :]
+        for c in range(L.N_FCOL):
+            by_sector[start[s], c] = F[f, c]
         start[s] += 1
-    F[:n, :] = by_sector
+    for f in range(n):
+        for c in range(L.N_FCOL):
+            F[f, c] = by_sector[f, c]
 
 
 @nb.njit(cache=True)
@@ -128,7 +131,7 @@ def init_world(P: np.ndarray, F: np.ndarray, W: np.ndarray) -> None:
     W[L.W_FUND] = P[FUND, 0]
     n = initial_firms(P)
     W[L.W_NEXT_FIRM_ID] = n
-    W[L.W_LIVE_HEAD] = -1.0  # no offer yet (W_LIVE_SEEN = 0)
+    W[L.W_LIVE_HEAD] = -1.0  # no offer met yet
     for s in range(L.N_SECTORS):
         W[L.W_AWARE_MUL + s] = 1.0  # firms hold their awareness as drawn: the identity map
     for f in range(n):

@@ -25,7 +25,6 @@ import numpy as np
 from sim import layout as L
 from sim import streams as S
 from sim.rng import Word, binomial, draw
-from sim.rules.common import sum_awareness, write_awareness_maps
 from sim.rules.firms import draw_firm
 from sim.rules.pidx import ENTRY_ABOVE, ENTRY_CAP_ABOVE, ENTRY_CAP_SME, ENTRY_SME, EXIT_ABOVE, EXIT_SME, GRADUATE
 from sim.rules.sample import chosen
@@ -41,15 +40,26 @@ def entrants(P: np.ndarray, alive: int, rate_row: int, cap_row: int, rk: Word, d
     return binomial(draw(rk, decision, 0, y), cap, min(1.0, mean / cap))
 
 
+@nb.njit(cache=True, inline="always")
+def _move(F: np.ndarray, W: np.ndarray, f: int, d: int) -> None:
+    """Copy old row ``f`` to row ``d`` (possibly itself), its sector's pending awareness map written into it."""
+    sec = int(F[f, L.F_SECTOR])
+    a = W[L.W_AWARE_MUL + sec] * F[f, L.F_AWARE] + W[L.W_AWARE_ADD + sec]
+    for c in range(L.N_FCOL):
+        F[d, c] = F[f, c]
+    F[d, L.F_AWARE] = a
+
+
 @nb.njit(cache=True)
-def move_rows(F: np.ndarray, dest: np.ndarray, n: int, total: int) -> None:
+def move_rows(F: np.ndarray, W: np.ndarray, dest: np.ndarray, n: int, total: int) -> None:
     """Move row ``f`` of ``F`` to row ``dest[f]`` for every ``f < total`` with ``dest[f] ≥ 0``, in place.
 
     ``dest`` keeps the order of the old rows ``[0, n)`` (it increases over the rows kept) and sends the
     entrants ``[n, total)`` anywhere. The entrants are set aside first; then an old row moving up is
     copied in ascending order and one moving down in descending order, so every row is read before
-    its place is written over (the row that held that place has moved already, or has left). Rows that
-    keep their place are not touched.
+    its place is written over (the row that held that place has moved already, or has left). Every old
+    row kept gets its sector's pending awareness map written into it (``awareness`` is then its stored
+    value; the caller makes the maps the identity); the entrants' drawn values are under no map.
     """
     n_new = total - n
     entrants = np.empty((max(n_new, 1), L.N_FCOL))
@@ -58,14 +68,12 @@ def move_rows(F: np.ndarray, dest: np.ndarray, n: int, total: int) -> None:
             entrants[e, c] = F[n + e, c]
     for f in range(n):
         d = dest[f]
-        if 0 <= d < f:
-            for c in range(L.N_FCOL):
-                F[d, c] = F[f, c]
+        if 0 <= d <= f:
+            _move(F, W, f, d)
     for f in range(n - 1, -1, -1):
         d = dest[f]
         if d > f:
-            for c in range(L.N_FCOL):
-                F[d, c] = F[f, c]
+            _move(F, W, f, d)
     for e in range(n_new):
         d = dest[n + e]
         for c in range(L.N_FCOL):
@@ -78,7 +86,7 @@ def _follow(O: np.ndarray, R: np.ndarray, dest: np.ndarray, i: int, y: int) -> b
     if int(O[i, L.O_STAGE]) == L.ST_DONE:
         return False
     f = int(O[i, L.O_FIRM])
-    if f < 0:  # not met yet: its firm is not known
+    if f < 0:  # met no firm (a sector without awareness, practically never): nothing to follow
         return True
     if dest[f] < 0:
         O[i, L.O_FIRM_GONE] = 1.0
@@ -90,13 +98,13 @@ def _follow(O: np.ndarray, R: np.ndarray, dest: np.ndarray, i: int, y: int) -> b
 
 @nb.njit(cache=True)
 def follow_firms(O: np.ndarray, W: np.ndarray, R: np.ndarray, dest: np.ndarray, y: int) -> None:
-    """Every offer under way follows its firm to its new row, so an offer's firm is the same firm in every scenario.
+    """Every project under way follows its firm to its new row, so an offer's firm is the same firm in every scenario.
 
     The offers of a firm that exited are marked: a project under way ends at its next step (and keeps the
-    firm's last row). A done offer's firm is never read again, so only the offers not done are visited:
-    those of the list kept from the last year end (linked through ``O_NEXT_LIVE``) and those created since;
-    the ones that stay under way form the new list. Work grows with the offers under way, not with all the
-    offers since the start.
+    firm's last row). Only the offers met and not done have a firm to follow: a meeting puts its offer on a
+    list linked through ``O_NEXT_LIVE`` (:func:`sim.rules.meeting.decide_meeting`), and this walk drops
+    the offers done since and those whose firm left. Work grows with the projects under way, not with all
+    the offers since the start (a done offer's firm is never read again).
     """
     head = -1
     i = int(W[L.W_LIVE_HEAD])
@@ -106,13 +114,7 @@ def follow_firms(O: np.ndarray, W: np.ndarray, R: np.ndarray, dest: np.ndarray, 
             O[i, L.O_NEXT_LIVE] = head
             head = i
         i = nxt
-    n_offers = int(W[L.W_N_OFFERS])
-    for i in range(int(W[L.W_LIVE_SEEN]), n_offers):
-        if _follow(O, R, dest, i, y):
-            O[i, L.O_NEXT_LIVE] = head
-            head = i
     W[L.W_LIVE_HEAD] = head
-    W[L.W_LIVE_SEEN] = n_offers
 
 
 @nb.njit(cache=True)
@@ -158,9 +160,6 @@ def firm_population(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
     e_sme = entrants(P, n_sme, ENTRY_SME, ENTRY_CAP_SME, rk, S.D_ENTRY_SME, y)
     if n_gone == 0 and e_above + e_sme == 0:
         return
-    # every sector's pending awareness map written into its firms before rows move and entrants (whose drawn
-    # awareness is not under any map) arrive; the sums and maxima are recomputed once, at the end
-    write_awareness_maps(F, W)
     total = n + e_above + e_sme  # the entrants take the spare rows after the firms alive
     for e in range(e_above + e_sme):
         fid = int(W[L.W_NEXT_FIRM_ID])
@@ -168,26 +167,31 @@ def firm_population(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
         draw_firm(P, F, n + e, fid, 0.0 if e < e_above else 1.0, y, t, rk)
     R[L.R_ENTERED_ABOVE, y] += e_above
     R[L.R_ENTERED_SME, y] += e_sme
-    # 4. store the firms alive sector by sector again (a counting sort that keeps row order): each row's
-    # new place first, then the rows are moved in place
-    start = np.zeros(L.N_SECTORS + 1, dtype=np.int64)
-    for f in range(total):
-        if f >= n or not gone[f]:
-            start[int(F[f, L.F_SECTOR]) + 1] += 1
+    # 4. store the firms alive sector by sector again, keeping row order: the rows alive are sorted by sector
+    # already, so each sector's new block is its firms that stayed, in order, then its entrants, in order
+    dest = np.empty(total, dtype=np.int64)  # new row of each old row and entrant, −1 for a firm that exited
+    r = 0
     for s in range(L.N_SECTORS):
-        start[s + 1] += start[s]
-    kept = start[L.N_SECTORS]
-    for s in range(L.N_SECTORS + 1):
-        W[L.W_SECTOR_START + s] = start[s]
-    dest = np.full(total, -1, dtype=np.int64)  # new row of each old row and entrant, −1 for a firm that exited
-    for f in range(total):
-        if f >= n or not gone[f]:
-            s = int(F[f, L.F_SECTOR])
-            dest[f] = start[s]
-            start[s] += 1
-    move_rows(F, dest, n, total)
+        lo = int(W[L.W_SECTOR_START + s])
+        hi = int(W[L.W_SECTOR_START + s + 1])
+        W[L.W_SECTOR_START + s] = r
+        for f in range(lo, hi):
+            dest[f] = -1 if gone[f] else r
+            r += not gone[f]
+        for f in range(n, total):
+            if int(F[f, L.F_SECTOR]) == s:
+                dest[f] = r
+                r += 1
+    W[L.W_SECTOR_START + L.N_SECTORS] = r
+    kept = r
+    # rows move with their sector's pending awareness map written into them (entrants' drawn awareness is
+    # under no map); the sectors' awareness sums and maxima are recomputed from the rows at step 8 of the
+    # year's end (sim/rules/year_end.py), and nothing before it reads them
+    move_rows(F, W, dest, n, total)
+    for s in range(L.N_SECTORS):
+        W[L.W_AWARE_MUL + s] = 1.0
+        W[L.W_AWARE_ADD + s] = 0.0
     for r in range(kept, total):
         for c in range(L.N_FCOL):
             F[r, c] = 0.0
     follow_firms(O, W, R, dest, y)
-    sum_awareness(F, W)  # each sector's awareness sum and maximum over its firms now (the maps are the identity)
