@@ -75,8 +75,9 @@ O_PILOT_COST = 18
 O_INVEST = 19
 O_DEMAND_LED = 20    # developed to answer a firm's stated need (企业出题、高校答题)
 O_FIRM_GONE = 21     # its firm has exited (closed, left the stock): a project under way ends at its next step
-O_NEXT_LIVE = 22     # next offer in the list of projects under way (met, not done; population.py), −1 at its end
-N_OCOL = 23
+O_NEXT_LIVE = 22     # 1 + the next offer in the list of projects under way (met; population.py), 0 at its end
+O_FIRM_ID = 23       # the serial number of the firm met (F_ID; O_FIRM is its row, which moves at year ends)
+N_OCOL = 24
 
 # Stages an offer can be in.
 ST_MEETING, ST_NEGOTIATION, ST_PILOT, ST_FINANCE, ST_RAMPUP, ST_DONE = range(6)
@@ -121,7 +122,8 @@ W_AWARE_ADD = W_AWARE_MUL + N_SECTORS
 # The firms alive are rows [0, W[W_SECTOR_START + N_SECTORS]); rows after them are spare room for entrants.
 W_NEXT_FIRM_ID = W_AWARE_ADD + N_SECTORS   # serial number the next entrant gets
 # The offers whose firm row the population step must keep up to date: a list linked through O_NEXT_LIVE
-# from W_LIVE_HEAD (−1: empty) of the offers met (pushed at the meeting), cleared of done ones each year end.
+# from W_LIVE_HEAD of the offers met (pushed at the meeting), cleared of done ones each year end. Both hold
+# 1 + an offer's row, so that 0 — what a cleared array holds — is the end of the list (never a loop).
 W_LIVE_HEAD = W_NEXT_FIRM_ID + 1
 N_W = W_LIVE_HEAD + 1
 

@@ -7,7 +7,7 @@ from sim.engines.reference import Replication
 from sim.table import build_table
 from tests.conftest import lever, variant
 
-EARLY = (L.O_KEY, L.O_CHANNEL, L.O_SECTOR, L.O_TRL, L.O_VALUE, L.O_PATENT, L.O_FIRM, L.O_T_ARRIVE, L.O_T_MEET,
+EARLY = (L.O_KEY, L.O_CHANNEL, L.O_SECTOR, L.O_TRL, L.O_VALUE, L.O_PATENT, L.O_FIRM_ID, L.O_T_ARRIVE, L.O_T_MEET,
          L.O_T_CONTRACT, L.O_SUBSIDY)
 
 

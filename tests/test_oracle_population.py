@@ -21,11 +21,11 @@ from sim import layout as L
 from sim import streams as S
 from sim.rng import rep_key
 from sim.rules import contract, finance, industry, pilot
+from sim.rules.common import sum_awareness
 from sim.table import PIDX
 from tests.oracle import (
     N_YEARS,
     Draws,
-    effective_awareness,
     firm,
     interpret,
     offer,
@@ -92,6 +92,8 @@ def test_exits_graduation_entries_and_the_firms_stored_again(rules: Callable[...
     O[:, L.O_FIRM] = [2, 4, 5, -1, 1]
     O[:, L.O_STAGE] = [L.ST_NEGOTIATION, L.ST_PILOT, L.ST_DONE, L.ST_MEETING, L.ST_DONE]
     W[L.W_N_OFFERS] = 5
+    # the offers met are on the list of projects the year's end follows (links hold 1 + row): 0 → 1 → 2 → 4
+    W[L.W_LIVE_HEAD], O[0, L.O_NEXT_LIVE], O[1, L.O_NEXT_LIVE], O[2, L.O_NEXT_LIVE] = 1, 2, 3, 5
     R = record()
     sector_u = {6: 0.40, 7: 0.05, 8: 0.20}  # cumulative shares .15 .37 .45 .55 1 → sectors 2, 0, 1
     rd_u = {6: 0.1, 7: 0.9, 8: 0.9}         # rd_institution_share 0.4: only entrant 6 has an R&D institution
@@ -124,13 +126,19 @@ def test_exits_graduation_entries_and_the_firms_stored_again(rules: Callable[...
         assert got[L.F_VP_UNTIL] == -1 and got[L.F_AWARE] == pytest.approx(aware, rel=1e-6), fid
         assert got[L.F_RD] == (fid == 6) and got[L.F_RD_WORKING] == (fid == 6), fid
         assert got[L.F_LAST_USE] == (T if fid == 6 else 0.0), fid  # a new R&D institution is idle from its founding
-    # awareness: sector 0's map written into its firms, the sums and maxima recomputed over the firms alive
-    assert effective_awareness(F[:7], W) == pytest.approx([0.35, 0.45, aware, 0.6, aware, 0.5, aware])
+    # awareness: sector 0's map written into its firms (stored values; every map now the identity); the sums and
+    # maxima are left to the year end's step 8, which recomputes them from the rows as sum_awareness does
+    assert list(F[:7, L.F_AWARE]) == pytest.approx([0.35, 0.45, aware, 0.6, aware, 0.5, aware])
+    assert (W[L.W_AWARE_MUL:L.W_AWARE_MUL + L.N_SECTORS] == 1).all()
+    assert (W[L.W_AWARE_ADD:L.W_AWARE_ADD + L.N_SECTORS] == 0).all()
+    sum_awareness(F, W)
     assert W[L.W_AWARE_SUM:L.W_AWARE_SUM + 3] == pytest.approx([0.8 + aware, 0.6 + aware, 0.5 + aware])
     assert W[L.W_AWARE_MAX:L.W_AWARE_MAX + 3] == pytest.approx([max(0.45, aware), max(0.6, aware), max(0.5, aware)])
-    # offers of the exited firms are marked and keep their firm's last row (only the one under way is counted:
-    # it will end at its next step); the others follow their firm, an unmet offer has none
-    assert list(O[:, L.O_FIRM_GONE]) == [1, 0, 1, 0, 0] and list(O[:, L.O_FIRM]) == [2, 5, 5, -1, 1]
+    # the project under way whose firm exited is marked (it will end at its next step), counted, and keeps its
+    # firm's last row; the other follows its firm; done offers (their firm never read again) and the unmet one are
+    # left as they are, and only the project still under way stays on the list
+    assert list(O[:, L.O_FIRM_GONE]) == [1, 0, 0, 0, 0] and list(O[:, L.O_FIRM]) == [2, 5, 5, -1, 1]
+    assert W[L.W_LIVE_HEAD] == 2 and O[1, L.O_NEXT_LIVE] == 0
     counts = {"firms_exited_above_size": 1, "firms_exited_tech_sme": 1, "tech_sme_graduated": 1,
               "firms_entered_above_size": 2, "firms_entered_tech_sme": 1, "hightech_exited": 1,
               "projects_of_exited_firms": 1}

@@ -341,6 +341,8 @@ def test_meeting_probability_is_the_matching_function(rules: Callable[..., Draws
         assert W[L.W_OPEN] == 3.0 and O[0, L.O_ATTEMPT] == 1
         if met:
             assert O[0, L.O_FIRM] == 2 and O[0, L.O_T_MEET] == T and O[0, L.O_STAGE] == L.ST_NEGOTIATION
+            # the firm's serial is kept, and the offer goes on the list of projects the year's end follows
+            assert O[0, L.O_FIRM_ID] == F[2, L.F_ID] and W[L.W_LIVE_HEAD] == 1 and O[0, L.O_NEXT_LIVE] == 0
             assert R[L.R_MEETINGS, Y] == 1 and R[L.R_MEETINGS_EVENT, Y] == (1 if mode == L.MM_EVENT else 0)
         else:
             assert O[0, L.O_STAGE] == L.ST_MEETING and R.sum() == 0

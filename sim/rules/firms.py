@@ -131,7 +131,6 @@ def init_world(P: np.ndarray, F: np.ndarray, W: np.ndarray) -> None:
     W[L.W_FUND] = P[FUND, 0]
     n = initial_firms(P)
     W[L.W_NEXT_FIRM_ID] = n
-    W[L.W_LIVE_HEAD] = -1.0  # no offer met yet
     for s in range(L.N_SECTORS):
         W[L.W_AWARE_MUL + s] = 1.0  # firms hold their awareness as drawn: the identity map
     for f in range(n):

@@ -125,8 +125,9 @@ def decide_meeting(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R
         return 0
     firm = pick_firm(F, W, s, rk, key, att)
     O[i, L.O_FIRM] = firm
+    O[i, L.O_FIRM_ID] = F[firm, L.F_ID] if firm >= 0 else -1.0
     O[i, L.O_NEXT_LIVE] = W[L.W_LIVE_HEAD]  # on the list of projects whose firm the year's end keeps track of
-    W[L.W_LIVE_HEAD] = i
+    W[L.W_LIVE_HEAD] = i + 1
     O[i, L.O_T_MEET] = t
     O[i, L.O_STAGE] = L.ST_NEGOTIATION
     R[L.R_MEETINGS, y] += 1.0

@@ -106,14 +106,16 @@ def follow_firms(O: np.ndarray, W: np.ndarray, R: np.ndarray, dest: np.ndarray, 
     the offers done since and those whose firm left. Work grows with the projects under way, not with all
     the offers since the start (a done offer's firm is never read again).
     """
-    head = -1
-    i = int(W[L.W_LIVE_HEAD])
-    while i >= 0:
-        nxt = int(O[i, L.O_NEXT_LIVE])
+    head = 0  # the list's links hold 1 + an offer's row, 0 at the end (sim/layout.py)
+    link = int(W[L.W_LIVE_HEAD])
+    for _ in range(int(W[L.W_N_OFFERS])):  # each offer is on the list at most once: a bound, never a loop
+        if link <= 0:
+            break
+        i = link - 1
+        link = int(O[i, L.O_NEXT_LIVE])
         if _follow(O, R, dest, i, y):
             O[i, L.O_NEXT_LIVE] = head
-            head = i
-        i = nxt
+            head = i + 1
     W[L.W_LIVE_HEAD] = head
 
 
