@@ -274,7 +274,8 @@ def main() -> None:
     if a.rounds > 0:
         res.update(versus(a.baseline, a.rounds, a.versus_reps, a.workload.resolve() if a.workload else None))
     if a.versus_only:
-        _print_and_write(res, "engines_versus" if a.workload is None else f"engines_versus_{a.workload.stem}")
+        name = "engines_versus" + ("" if a.baseline == "fe556b8" else f"_{a.baseline}")
+        _print_and_write(res, name if a.workload is None else f"{name}_{a.workload.stem}")
         return
 
     run_fast(table, 0, [0])  # compiled rules loaded before timing either engine
