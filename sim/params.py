@@ -91,8 +91,12 @@ class Firms(Group):
     county_share: list[float] = param([0.35, 0.20, 0.28, 0.14, 0.03], "share",
                                   "ASM (no firm counts by county in the report)",
                                   doc="曾都, 随县, 广水, 高新区, 大洪山")
-    rd_institution_share: float = param(0.40, "share", "DER 345 R&D institutions (report 一(二)2) / ≈808 firms, "
-                                    "less firms holding several (ASM)", ge=0, le=1)
+    rd_institution_share: float = param(0.40, "share", "DER 345 R&D institutions (report 一(二)2) / ≈808 firms "
+                                    "(the firm count before entry and exit were modelled), less firms holding "
+                                    "several (ASM); science-based SMEs at half this share. With entries and new "
+                                    "institutions the baseline holds ≈380 firms with one at end-2022 (≈980 firms "
+                                    "alive; 300 replications), ≈10 % above the report's 345: not a calibration "
+                                    "target", ge=0, le=1)
     talent_share: float = param(0.30, "share", "ASM firms with a technical team able to absorb a result",
                             ge=0, le=1)
     awareness_median: float = param(0.30, "probability", "ASM report 二(一): most firms' innovation awareness is weak",
