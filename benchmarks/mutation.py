@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 COPY = ("sim", "tests", "scenarios", "sweeps", "calibration", "pyproject.toml", "README.md", "MODEL.md")
 
 RULES_T = ("tests/test_oracle_rules.py",)
+POP_T = ("tests/test_oracle_population.py",)  # the firm population, certificate renewal, projects of firms gone
 ANALYSIS_T = ("tests/test_oracle_analysis.py",)
 ACCOUNT_T = ("tests/test_oracle_accounting.py",)
 SWEEP_T = ("tests/test_oracle_sweep.py",)
@@ -74,8 +75,9 @@ def M(id: str, file: str, old: str, new: str, tests: tuple[str, ...] = RULES_T, 
     return Mutant(id, file, old, new, tests, **kw)
 
 
-C, FI, PI, ME, SU, IN, CO, YE, FM, SE = (f"sim/rules/{m}.py" for m in (
-    "contract", "finance", "pilot", "meeting", "supply", "industry", "common", "year_end", "firms", "service"))
+C, FI, PI, ME, SU, IN, CO, YE, FM, SE, PO = (f"sim/rules/{m}.py" for m in (
+    "contract", "finance", "pilot", "meeting", "supply", "industry", "common", "year_end", "firms", "service",
+    "population"))
 KPI, CMP, REP = "sim/analysis/kpi.py", "sim/analysis/compare.py", "sim/analysis/report.py"
 BUD, RUN, SCN, TAB = "sim/budget.py", "sim/sweep/runner.py", "sim/scenario.py", "sim/table.py"
 DER = "sim/derived.py"
@@ -178,10 +180,14 @@ MUTANTS: tuple[Mutant, ...] = (
       "if y > n_years:\n        return n_years - 1"),
     # ---- the year's end ----
     M("award_overspend", YE, "if W[L.W_FUND] >= P[AWARD_YUAN, y]:", "if W[L.W_FUND] > 0.0:"),
-    M("hightech_needs_rd", YE, "(F[f, L.F_RD] > 0.0 or F[f, L.F_TALENT] > 0.0)", "(F[f, L.F_RD] > 0.0)"),
+    M("hightech_needs_rd", YE, "(F[f, L.F_RD] > 0.0 or F[f, L.F_TALENT] > 0.0)", "(F[f, L.F_RD] > 0.0)", POP_T),
     M("awards_ignore_successes", YE, "n_awards = min(int(P[AWARDS, y]), int(W[L.W_IND_THIS_YEAR]))",
       "n_awards = int(P[AWARDS, y])"),
-    M("delist_busy", YE, "if t - F[f, L.F_LAST_USE] > P[IDLE, y]", "if t - F[f, L.F_LAST_USE] < P[IDLE, y]"),
+    M("delist_busy", YE, "n_delist += rd & (t - F[f, L.F_LAST_USE] > idle)",
+      "n_delist += rd & (t - F[f, L.F_LAST_USE] < idle)"),
+    M("follow_drops_projects", PO, "    O[i, L.O_FIRM] = dest[f]\n    return True",
+      "    O[i, L.O_FIRM] = dest[f]\n    return False", POP_T),
+    M("move_without_map", PO, "    F[d, L.F_AWARE] = a\n", "    F[d, L.F_AWARE] = F[d, L.F_AWARE]\n", POP_T),
     M("vp_no_tenure", YE, "F[f, L.F_VP_UNTIL] = t + P[VP_TENURE, y]", "F[f, L.F_VP_UNTIL] = t"),
     M("vp_stock_counts_expired", YE, "1.0 if F[f, L.F_VP_UNTIL] > t else 0.0",
       "1.0 if F[f, L.F_VP_UNTIL] >= 0.0 else 0.0"),
