@@ -59,7 +59,9 @@ def split_key(key: str) -> tuple[str, int, int]:
 
 
 def targets() -> dict[str, tuple[float, float]]:
-    """Key → (low, high): every figure of the report a mean must reach (T2–T9, T11; keys :func:`target_key`).
+    """Key → (low, high): every figure of the report a mean must reach (T2–T9, T8's applications, T11).
+
+    Keys: :func:`target_key`.
 
     The ``mean`` targets of ``calibration/targets.toml``, each over its own years; one the report gives as a
     lower bound (``score = "at_least"``) as (low, ∞): only a shortfall counts (:func:`band_distances`).
