@@ -382,7 +382,7 @@ class HighTech(Group):
                                     "approval since a renewing firm met the criteria once", ge=0, le=1)
     apply_prob: float = param(0.046, "1/year", "ASM eligible firms (R&D institution or technical team) "
                               "without a certificate applying in 2018; with the re-applications, 95 applications "
-                              "in 2022 (T8_applications)", ge=0, le=1)
+                              "in 2022 (T8_applications; smc.toml prior 0.023–0.092)", ge=0, le=1)
     apply_growth: float = param(0.35, "1/year", "ASM the rolling cultivation plan (report 一(二)1) raises applications "
                             "to 95 in 2022 (DOC, T8); held at the 2022 level after", ge=-0.5, le=2)
     approval: float = param(0.6, "probability", "ASM no approval rate documented (commonly quoted a third to a "

@@ -9,6 +9,8 @@ and ``convsim targets`` all read the same figures.
 
 Two kinds of check: ``mean`` (the mean over replications lies in ``[low, high]``) and ``share_at_least``
 (at least ``share`` of the replications reach ``low``: the 24 awards of T7 need 24 candidates).
+How the ABC-SMC calibration scores a ``mean`` target is its ``score``: ``band`` (the distance from the band's
+centre) or ``at_least`` (only a shortfall below ``low`` counts: a figure the report gives as a lower bound).
 """
 
 from __future__ import annotations
@@ -48,6 +50,10 @@ class Target(BaseModel):
     share: float | None = Field(None, gt=0, le=1)
     tolerance: str = Field(min_length=1)
     check: Literal["mean", "share_at_least"]
+    #: How calibration scores the target (sim/calibration/model.py): "band", from the band's centre in half-widths;
+    #: "at_least", 0 at or above ``low`` and only a shortfall counts (the report's figure is a lower bound; ``high``
+    #: is then still checked by ``convsim targets``, not scored).
+    score: Literal["band", "at_least"] = "band"
     first_year: int = WINDOW[0]
     last_year: int = WINDOW[1]
     unit: str = ""
@@ -62,6 +68,8 @@ class Target(BaseModel):
             raise ValueError(f"target {self.id}: low {self.low} above high {self.high}")
         if (self.check == "share_at_least") != (self.share is not None):
             raise ValueError(f"target {self.id}: `share` goes with check = 'share_at_least' and only with it")
+        if self.score == "at_least" and self.check != "mean":
+            raise ValueError(f"target {self.id}: score = 'at_least' goes with check = 'mean' only")
         if not WINDOW[0] <= self.first_year <= self.last_year <= WINDOW[1]:
             raise ValueError(f"target {self.id}: years must lie within {WINDOW[0]}–{WINDOW[1]}")
         return self
@@ -93,7 +101,9 @@ def load_targets(path: str | Path | None = None) -> list[Target]:
 
 @cache
 def report_targets() -> dict[str, tuple[float, float]]:
-    """KPI → (low, high) of every ``mean`` target over the whole window 2018–2022 (what calibration scores)."""
+    """KPI → (low, high) of every ``mean`` target over the whole window 2018–2022 (what ``convsim run`` prints
+    beside the model and the rejection calibration accepts on; ABC-SMC also scores the shorter windows,
+    :func:`sim.calibration.model.targets`)."""
     return {t.kpi: (t.low, t.high) for t in load_targets()
             if t.check == "mean" and (t.first_year, t.last_year) == WINDOW}
 

@@ -4,8 +4,11 @@
   simulated only to the end of the report's window (2022): nothing after it
   enters a target, so the years 2023–2027 are not run.
 * :func:`targets`: the report's figures for 2018–2022 as (low, high) bands per
-  KPI (``calibration/targets.toml`` through :mod:`sim.analysis.targets` when
-  the package has it, else ``REPORT_TARGETS``).
+  target key (``calibration/targets.toml`` through :mod:`sim.analysis.targets`):
+  the KPI for a target over the whole window, ``kpi@first-last`` for a shorter
+  one (T8's applications in 2022: ``hightech_applications@2022-2022``); a
+  target the report gives as a lower bound (``score = "at_least"``: T11) as
+  (low, ∞), scored on its shortfall only.
 * :func:`summaries`: the mean of every target KPI over ``reps`` replications.
   The seed of a parameter set is a hash of (master seed, its values), so a set
   always gives the same summaries, and two sets never share random numbers.
@@ -13,6 +16,9 @@
   its band in units of the band's half-width. A parameter set whose every mean
   lies within every band has distance ≤ 1; a distance of 2 means that some
   target lies one half-width outside its band.
+* A floor (low, ∞) scores 0 at or above ``low`` and 1 + the shortfall in
+  tenths of ``low`` below it: any threshold below 1 asks for the floor and no
+  margin above it (T11, "several hundred million yuan": at least 200 M).
 * :func:`scoring_bands`: the bands as the distance reads them. A band whose top
   is a cap the model cannot pass (T7: 24–25 awards of the 25 that 5 a year
   allow) is scored from the cap down: 0 at the cap, 1 at the band's low end.
@@ -38,14 +44,32 @@ from sim.scenario import Scenario, scenario_from_dict
 WINDOW = (2018, 2022)
 
 
+def target_key(kpi: str, first: int, last: int) -> str:
+    """The summary statistic's name of a target: the KPI over the whole window, ``kpi@first-last`` otherwise."""
+    return kpi if (first, last) == WINDOW else f"{kpi}@{first}-{last}"
+
+
+def split_key(key: str) -> tuple[str, int, int]:
+    """(kpi, first year, last year) of a summary statistic's name (:func:`target_key`)."""
+    kpi, _, span = key.partition("@")
+    if not span:
+        return kpi, *WINDOW
+    first, _, last = span.partition("-")
+    return kpi, int(first), int(last)
+
+
 def targets() -> dict[str, tuple[float, float]]:
-    """KPI → (low, high): every figure of the report a mean over 2018–2022 must reach (T2–T9, T11).
+    """Key → (low, high): every figure of the report a mean must reach (T2–T9, T8's applications, T11).
 
-    The ``mean`` targets of ``calibration/targets.toml`` over the whole window (:func:`report_targets`).
+    Keys: :func:`target_key`.
+
+    The ``mean`` targets of ``calibration/targets.toml``, each over its own years; one the report gives as a
+    lower bound (``score = "at_least"``) as (low, ∞): only a shortfall counts (:func:`band_distances`).
     """
-    from sim.analysis.targets import report_targets
+    from sim.analysis.targets import load_targets
 
-    return dict(report_targets())
+    return {target_key(t.kpi, t.first_year, t.last_year): (t.low, math.inf if t.score == "at_least" else t.high)
+            for t in load_targets() if t.check == "mean"}
 
 
 def caps(base: Scenario) -> dict[str, float]:
@@ -115,6 +139,7 @@ def summaries(base: Scenario, values: Mapping[str, float], reps: int, seed: int,
               keys: list[str] | None = None) -> dict[str, float]:
     """Mean over replications 0 … reps − 1 of every target KPI, 2018–2022, at parameter values ``values``.
 
+    ``keys``: names of :func:`target_key` (a KPI over 2018–2022, or ``kpi@first-last`` over a shorter window).
     Every target KPI is a linear function of the records (a sum over the window, or the last year's value),
     so the mean of a KPI over replications is that function of the mean records: the engine's arrays are
     averaged and mapped by :func:`linear_kpis`, without building the records table and every KPI of
@@ -138,9 +163,10 @@ _LINEAR: dict[tuple[tuple[str, ...], int, int], np.ndarray] = {}
 
 
 def linear_kpis(keys: tuple[str, ...], first_year: int, n_years: int) -> np.ndarray:
-    """Coefficients ``C[k, row, year]`` with KPI ``keys[k]`` over 2018–2022 = Σ C · records, read off ``kpis``.
+    """Coefficients ``C[k, row, year]`` with target ``keys[k]`` = Σ C · records, read off ``kpis``.
 
-    ``kpis`` is evaluated once on a unit record per (row, year) (every one a replication of its own) and on
+    A key is a KPI over 2018–2022 or ``kpi@first-last`` over those years (:func:`split_key`). ``kpis`` is
+    evaluated once per window on a unit record per (row, year) (every one a replication of its own) and on
     random records to check the map is linear; a KPI that is not (a ratio) is refused, not approximated.
     """
     cache = (keys, first_year, n_years)
@@ -152,22 +178,25 @@ def linear_kpis(keys: tuple[str, ...], first_year: int, n_years: int) -> np.ndar
 
     rows = len(RECORD_ROWS)
     years = np.arange(first_year, first_year + n_years)
-    units = np.eye(rows * n_years).reshape(rows * n_years, rows, n_years)
-    k = kpis(record_frame(enumerate(units), years), *WINDOW)
-    coef = np.stack([k[key].to_numpy(dtype=float).reshape(rows, n_years) for key in keys])
+    units = record_frame(enumerate(np.eye(rows * n_years).reshape(rows * n_years, rows, n_years)), years)
     rng = np.random.default_rng(0)
     trial = rng.random((3, rows, n_years)) * 100
-    want = kpis(record_frame(enumerate(trial), years), *WINDOW)
-    for j, key in enumerate(keys):
+    trial_frame = record_frame(enumerate(trial), years)
+    split = [split_key(key) for key in keys]
+    unit_k = {w: kpis(units, *w) for w in {(f, lst) for _, f, lst in split}}
+    trial_k = {w: kpis(trial_frame, *w) for w in unit_k}
+    coef = np.stack([unit_k[(f, lst)][kpi].to_numpy(dtype=float).reshape(rows, n_years) for kpi, f, lst in split])
+    for j, (kpi, f, lst) in enumerate(split):
         got = np.einsum("ry,nry->n", coef[j], trial)
-        if not np.allclose(got, want[key].to_numpy(dtype=float), rtol=1e-9, atol=1e-9):
-            raise ValueError(f"KPI {key!r} is not linear in the records; calibration cannot score its mean")
+        if not np.allclose(got, trial_k[(f, lst)][kpi].to_numpy(dtype=float), rtol=1e-9, atol=1e-9):
+            raise ValueError(f"KPI {keys[j]!r} is not linear in the records; calibration cannot score its mean")
     _LINEAR[cache] = coef
     return coef
 
 
 def band_distances(x: Mapping[str, float], bands: Mapping[str, tuple[float, float]]) -> dict[str, float]:
-    """Each target's distance from its band's centre, in half-widths (≤ 1 inside the band)."""
+    """Each target's distance from its band's centre, in half-widths (≤ 1 inside the band); for a floor (low, ∞)
+    0 at or above it and above 1 below it."""
     out = {}
     for key, (lo, hi) in bands.items():
         v = float(x[key])
@@ -176,8 +205,8 @@ def band_distances(x: Mapping[str, float], bands: Mapping[str, tuple[float, floa
         elif math.isfinite(hi):
             half = (hi - lo) / 2 or 1e-12
             out[key] = abs(v - (lo + hi) / 2) / half
-        else:  # a floor only: inside at or above it, then in units of a tenth of the floor below it
-            out[key] = 1.0 if v >= lo else 1.0 + (lo - v) / (0.1 * abs(lo) or 1.0)
+        else:  # a floor only (a lower bound of the report): 0 at or above it, 1 + the shortfall in tenths of it below
+            out[key] = 0.0 if v >= lo else 1.0 + (lo - v) / (0.1 * abs(lo) or 1.0)
     return out
 
 
@@ -198,8 +227,8 @@ def as_array(x: Mapping[str, float], keys: list[str]) -> np.ndarray:
 
 
 def target_ids() -> dict[str, str]:
-    """KPI → the report's target id (T2 …) of every target scored."""
+    """Key (:func:`target_key`) → the report's target id (T2 …) of every target scored."""
     from sim.analysis.targets import load_targets
 
-    ids = {t.kpi: t.id for t in load_targets() if t.check == "mean" and (t.first_year, t.last_year) == WINDOW}
+    ids = {target_key(t.kpi, t.first_year, t.last_year): t.id for t in load_targets() if t.check == "mean"}
     return {k: ids.get(k, k) for k in targets()}

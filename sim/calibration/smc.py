@@ -59,7 +59,7 @@ OWN_PATTERNS = (DB, f"{DB}-journal", f"{DB}-wal", f"{DB}-shm", MANIFEST, "poster
                 "posterior_predictive.csv", "posterior_predictive.png", "posterior_marginals.png", ".*.tmp*")
 Say = Callable[[str], None]
 #: How a history encodes parameters (part of a run's digest: a history of another scheme is not continued).
-SCHEME = "uniform priors, logit-normal proposal fitted to the weighted generation, capped bands, v5"
+SCHEME = "uniform priors, logit-normal proposal fitted to the weighted generation, capped bands, floors score 0, v6"
 
 
 def _key(name: str) -> str:
