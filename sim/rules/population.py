@@ -25,6 +25,7 @@ import numpy as np
 from sim import layout as L
 from sim import streams as S
 from sim.rng import Word, binomial, draw
+from sim.rules.common import awareness
 from sim.rules.firms import draw_firm
 from sim.rules.pidx import ENTRY_ABOVE, ENTRY_CAP_ABOVE, ENTRY_CAP_SME, ENTRY_SME, EXIT_ABOVE, EXIT_SME, GRADUATE
 from sim.rules.sample import chosen
@@ -43,8 +44,7 @@ def entrants(P: np.ndarray, alive: int, rate_row: int, cap_row: int, rk: Word, d
 @nb.njit(cache=True, inline="always")
 def _move(F: np.ndarray, W: np.ndarray, f: int, d: int) -> None:
     """Copy old row ``f`` to row ``d`` (possibly itself), its sector's pending awareness map written into it."""
-    sec = int(F[f, L.F_SECTOR])
-    a = W[L.W_AWARE_MUL + sec] * F[f, L.F_AWARE] + W[L.W_AWARE_ADD + sec]
+    a = awareness(F, W, f)
     for c in range(L.N_FCOL):
         F[d, c] = F[f, c]
     F[d, L.F_AWARE] = a

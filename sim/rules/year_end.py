@@ -8,7 +8,7 @@ import numpy as np
 from sim import layout as L
 from sim import streams as S
 from sim.rng import Word, draw, poisson
-from sim.rules.common import encourage_sector
+from sim.rules.common import awareness, encourage_sector
 from sim.rules.firms import rd_working
 from sim.rules.meeting import broker_capacity
 from sim.rules.pidx import (
@@ -220,7 +220,7 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
     aware = ht = rd_n = working = talent_n = vp = sme_n = 0.0
     for f in range(n):
         s = int(F[f, L.F_SECTOR])
-        a = W[L.W_AWARE_MUL + s] * F[f, L.F_AWARE] + W[L.W_AWARE_ADD + s]
+        a = awareness(F, W, f)
         F[f, L.F_AWARE] = a
         W[L.W_AWARE_SUM + s] += a
         if a > W[L.W_AWARE_MAX + s]:
