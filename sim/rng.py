@@ -237,7 +237,7 @@ def binomial(u: float, n: int, p: float) -> int:
     return k
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def categorical_rows(u: float, M: np.ndarray, row0: int, n: int, col: int) -> int:
     """Index ``0 … n−1`` drawn with probability proportional to ``M[row0:row0 + n, col]`` (no copy)."""
     total = 0.0

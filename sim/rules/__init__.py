@@ -18,6 +18,18 @@ entering and exiting, and ``sample``: which candidates change); ``service`` star
 broker's or a pilot slot's work; ``common`` holds shared
 helpers and ``pidx`` the parameter rows. Everything is re-exported here, so
 engines call ``rules.decide_meeting(...)`` and never reach into a module.
+
+*Inlined rules.* The rules an offer meets on its way (arrival, meeting,
+contract, pilot, finance, industrialisation, and their helpers) are declared
+``inline="always"``: Numba compiles them into the fast engine's event loop
+instead of calling them. A call passes each state array as a structure of
+seven to nine machine words and counts references to it, and the rules are
+short, so a call cost about as much as the rule's own work (inlining them made
+the engine ≈ 1.15× faster with records bit for bit the same: BENCHMARKS.md,
+issue 9, fourth session). Rules the year's end
+calls, once a year, stay ordinary functions: inlining them would only lengthen
+the compile. An inlined rule is still an ordinary compiled function to Python,
+so the SimPy engine and the tests call it as before.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ KEY_STRIDE = 1 << 30  # offer key = channel · 2**30 + serial within the channel
 
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def year_of(t: float, n_years: int) -> int:
     """Year index of time ``t``, clipped to the simulated years."""
     y = int(math.floor(t))
@@ -24,7 +24,7 @@ def year_of(t: float, n_years: int) -> int:
     return y
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
@@ -59,10 +59,16 @@ def sector_rows(W: np.ndarray, s: int) -> tuple[int, int]:
 
 
 @nb.njit(cache=True, inline="always")
+def mapped(mul: float, add: float, stored: float) -> float:
+    """A stored awareness under a sector's pending map ``a ↦ mul · a + add``."""
+    return mul * stored + add
+
+
+@nb.njit(cache=True, inline="always")
 def awareness(F: np.ndarray, W: np.ndarray, f: int) -> float:
     """Firm ``f``'s awareness now: its stored value under its sector's pending map."""
     s = int(F[f, L.F_SECTOR])
-    return W[L.W_AWARE_MUL + s] * F[f, L.F_AWARE] + W[L.W_AWARE_ADD + s]
+    return mapped(W[L.W_AWARE_MUL + s], W[L.W_AWARE_ADD + s], F[f, L.F_AWARE])
 
 
 @nb.njit(cache=True)
@@ -134,7 +140,7 @@ def discourage_sector(F: np.ndarray, W: np.ndarray, s: int, spared: int, d: floa
     W[L.W_AWARE_MAX + s] = max(W[L.W_AWARE_MAX + s] * keep, a_spared)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def end_offer(O: np.ndarray, R: np.ndarray, i: int, t: float, reason: int, n_years: int) -> None:
     """Close an offer with its terminal reason."""
     O[i, L.O_REASON] = reason

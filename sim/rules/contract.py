@@ -37,7 +37,7 @@ from sim.rules.pidx import (
 )
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def negotiation_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, rk: Word) -> float:
     """Duration of the negotiation after a meeting."""
     y = year_of(t, n_years)
@@ -45,7 +45,7 @@ def negotiation_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: in
     return lognormal(u, P[NEGO_MED, y], P[NEGO_SD, y])
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, i: int,
                     t: float, n_years: int, rk: Word) -> int:
     """Negotiation ends: the firm copies the result, signs a contract, or walks away.

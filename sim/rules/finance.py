@@ -26,7 +26,7 @@ from sim.rules.pidx import (
 )
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def seek_finance(P: np.ndarray, F: np.ndarray, O: np.ndarray, R: np.ndarray, i: int, t: float, n_years: int,
                  rk: Word) -> tuple[bool, float]:
     """The firm looks for the money to produce: returns (financed, search time in years).
@@ -73,7 +73,7 @@ def seek_finance(P: np.ndarray, F: np.ndarray, O: np.ndarray, R: np.ndarray, i: 
     return False, wait
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def finance_outcome(O: np.ndarray, R: np.ndarray, i: int, t: float, t_start: float, ok: bool,
                     n_years: int) -> None:
     """Record the end of the search for money started at ``t_start``.

@@ -12,7 +12,7 @@ from sim.rules.common import encourage_sector, end_offer, firm_gone, year_of
 from sim.rules.pidx import IND_OK, IND_TAL, RAMP_MED, RAMP_SD, ROLE
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def rampup_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, rk: Word) -> float:
     """Ramp-up from financing to steady production (none if the firm exited during the search for money)."""
     if O[i, L.O_FIRM_GONE] > 0.0:
@@ -21,7 +21,7 @@ def rampup_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, rk
     return lognormal(draw(rk, S.D_RAMPUP, int(O[i, L.O_KEY]), 0), P[RAMP_MED, y], P[RAMP_SD, y])
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def decide_industrialised(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, i: int,
                           t: float, n_years: int, rk: Word) -> int:
     """Ramp-up ends: production succeeds (1) or fails (0). A success is a role model for its sector.

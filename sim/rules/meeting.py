@@ -25,7 +25,7 @@ from sim.rules.pidx import (
 )
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def open_search(O: np.ndarray, W: np.ndarray, i: int) -> None:
     """The offer joins its sector's pool of results looking for a firm (supply S)."""
     W[L.W_OPEN + int(O[i, L.O_SECTOR])] += 1.0
@@ -37,7 +37,7 @@ def broker_capacity(P: np.ndarray, y: int) -> int:
     return int(math.floor(P[BROKERS, y]))
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def broker_mode(P: np.ndarray, R: np.ndarray, t: float, n_years: int, free: bool, queue_len: int) -> int:
     """A result goes to a broker unless every broker is busy and the queue is full (then unassisted).
 
@@ -52,7 +52,7 @@ def broker_mode(P: np.ndarray, R: np.ndarray, t: float, n_years: int, free: bool
     return L.MM_UNASSISTED
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def search_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, rk: Word) -> float:
     """How long a broker (or the result's owner alone) searches for a firm."""
     y = year_of(t, n_years)
@@ -60,7 +60,7 @@ def search_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, rk
     return lognormal(u, P[SEARCH_MED, y], P[SEARCH_SD, y])
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def retry_gap(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, rk: Word) -> float:
     """Wait before a result not met is offered again."""
     y = year_of(t, n_years)
@@ -68,7 +68,7 @@ def retry_gap(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, rk: 
     return exponential(u, 1.0 / P[RETRY_MED, y] * math.log(2.0))
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def pick_firm(F: np.ndarray, W: np.ndarray, s: int, rk: Word, key: int, att: int) -> int:
     """The firm of sector ``s`` met, drawn with probability proportional to its awareness.
 
@@ -94,7 +94,7 @@ def pick_firm(F: np.ndarray, W: np.ndarray, s: int, rk: Word, key: int, att: int
     return -1
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def decide_meeting(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, i: int,
                    t: float, mode: int, n_years: int, rk: Word) -> int:
     """Does the result meet a firm? Matching M = μ·D^α·S^(1−α) with congestion.
@@ -136,7 +136,7 @@ def decide_meeting(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R
     return 1
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def meeting_exhausted(P: np.ndarray, O: np.ndarray, R: np.ndarray, i: int, t: float, n_years: int) -> bool:
     """After a failed meeting: True (and the offer ends as no-match) if no attempt is left."""
     y = year_of(t, n_years)

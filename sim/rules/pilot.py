@@ -35,13 +35,13 @@ from sim.rules.pidx import (
 )
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def public_capacity(P: np.ndarray, y: int) -> int:
     """Pilot-test slots at public bases in year ``y``."""
     return int(math.floor(P[SLOTS, y]))
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def pilot_finance_prob(P: np.ndarray, y: int, own_cost: float) -> float:
     """Chance that a firm without own funds finds the money for a pilot costing it ``own_cost`` yuan.
 
@@ -61,7 +61,7 @@ def pilot_finance_prob(P: np.ndarray, y: int, own_cost: float) -> float:
     return p + (1.0 - p) * P[INSURANCE, y]
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def choose_pilot(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, i: int, t: float,
                  n_years: int, free: bool, queue_len: int, rk: Word) -> int:
     """Does the result need a pilot test, and where? Returns a route, or -1 if abandoned.
@@ -115,7 +115,7 @@ def choose_pilot(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: 
     return route
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def pilot_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, rk: Word) -> float:
     """Duration of the pilot test once it starts."""
     y = year_of(t, n_years)
@@ -125,7 +125,7 @@ def pilot_time(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, rk:
     return d
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def decide_pilot(P: np.ndarray, F: np.ndarray, O: np.ndarray, R: np.ndarray, i: int, t: float, n_years: int,
                  rk: Word) -> int:
     """The pilot ends: success (1) or failure (0, the offer is closed); a firm that exited ends it (0)."""

@@ -45,8 +45,9 @@ def entrants(P: np.ndarray, alive: int, rate_row: int, cap_row: int, rk: Word, d
 def _move(F: np.ndarray, W: np.ndarray, f: int, d: int) -> None:
     """Copy old row ``f`` to row ``d`` (possibly itself), its sector's pending awareness map written into it."""
     a = awareness(F, W, f)
-    for c in range(L.N_FCOL):
-        F[d, c] = F[f, c]
+    if d != f:  # the rows before the first exit stay where they are: only their map is written
+        for c in range(L.N_FCOL):
+            F[d, c] = F[f, c]
     F[d, L.F_AWARE] = a
 
 

@@ -37,7 +37,7 @@ from sim.rules.pidx import (
 _SLOT_ORDER = np.array(L.EVENT_SLOT_ORDER, dtype=np.int64)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def channel_rate(P: np.ndarray, channel: int, y: int) -> float:
     """Offers a year through a continuous channel (all but events) in year ``y``."""
     if channel == L.CH_PLATFORM:
@@ -53,13 +53,13 @@ def channel_rate(P: np.ndarray, channel: int, y: int) -> float:
     return 0.0
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def candidate_gap(P: np.ndarray, channel: int, k: int, rk: Word) -> float:
     """Time to candidate ``k`` of a channel at its ceiling rate (before thinning)."""
     return exponential(draw(rk, S.D_ARRIVAL_GAP, channel, k), P[CEILING0 + channel, 0])
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def candidate_accepted(P: np.ndarray, channel: int, k: int, t: float, n_years: int, rk: Word) -> bool:
     """Thinning: candidate ``k`` becomes an offer with probability rate(t) / ceiling.
 
@@ -70,7 +70,7 @@ def candidate_accepted(P: np.ndarray, channel: int, k: int, t: float, n_years: i
     return draw(rk, S.D_THIN, channel, k) * P[CEILING0 + channel, 0] < rate
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def offer_key(channel: int, serial: int) -> int:
     """An offer's stable key: its channel and its serial number within the channel."""
     return channel * KEY_STRIDE + serial
@@ -106,7 +106,7 @@ def offers_at_event(P: np.ndarray, y: int) -> int:
     return min(L.MAX_OFFERS_PER_EVENT, int(P[PER_EVENT, y]))
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def create_offer(P: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, key: int, channel: int,
                  t: float, n_years: int, rk: Word) -> int:
     """A research result arrives: draw its sector, maturity, value and patent; return its row.

@@ -8,7 +8,7 @@ import numpy as np
 from sim import layout as L
 from sim import streams as S
 from sim.rng import Word, draw, poisson
-from sim.rules.common import awareness, encourage_sector
+from sim.rules.common import encourage_sector, mapped, sector_rows
 from sim.rules.firms import rd_working
 from sim.rules.meeting import broker_capacity
 from sim.rules.pidx import (
@@ -212,26 +212,33 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
     R[L.R_OTHER_CONTRACTS, y] += poisson(draw(rk, S.D_OTHER_CONTRACTS, 0, y), P[OTHER, y])
     # 8. stocks; in the same pass every sector's pending awareness map is written into its firms and each
     # sector's awareness sum and maximum recomputed (as refresh_awareness does, in the same row order)
-    for s in range(L.N_SECTORS):
-        W[L.W_AWARE_SUM + s] = 0.0
-        W[L.W_AWARE_MAX + s] = 0.0
-    # the stocks are summed in locals (the record's cells for year y are still 0: only this pass writes them;
-    # sums of 0s and 1s are exact in any grouping), which the compiler can keep in registers
+    # The firms are stored sector by sector, so each sector's block is summed in locals: the compiler keeps
+    # them in registers (W's cells, written once per sector, may alias F's, and a running sum kept there would
+    # be stored and loaded again for every firm). Same order of additions as row by row: the same sums.
+    # The stocks are summed in locals too (the record's cells for year y are still 0: only this pass writes
+    # them; sums of 0s and 1s are exact in any grouping).
     aware = ht = rd_n = working = talent_n = vp = sme_n = 0.0
-    for f in range(n):
-        s = int(F[f, L.F_SECTOR])
-        a = awareness(F, W, f)
-        F[f, L.F_AWARE] = a
-        W[L.W_AWARE_SUM + s] += a
-        if a > W[L.W_AWARE_MAX + s]:
-            W[L.W_AWARE_MAX + s] = a
-        ht += F[f, L.F_HIGHTECH]
-        rd_n += F[f, L.F_RD]
-        working += F[f, L.F_RD_WORKING]
-        talent_n += F[f, L.F_TALENT]
-        vp += 1.0 if F[f, L.F_VP_UNTIL] > t else 0.0
-        sme_n += 1.0 if F[f, L.F_SME] > 0.0 else 0.0
-        aware += a
+    for s in range(L.N_SECTORS):
+        lo, hi = sector_rows(W, s)
+        mul = W[L.W_AWARE_MUL + s]
+        add = W[L.W_AWARE_ADD + s]
+        s_sum = 0.0
+        s_max = 0.0
+        for f in range(lo, hi):
+            a = mapped(mul, add, F[f, L.F_AWARE])  # awareness(F, W, f), the sector's map read once
+            F[f, L.F_AWARE] = a
+            s_sum += a
+            if a > s_max:
+                s_max = a
+            ht += F[f, L.F_HIGHTECH]
+            rd_n += F[f, L.F_RD]
+            working += F[f, L.F_RD_WORKING]
+            talent_n += F[f, L.F_TALENT]
+            vp += 1.0 if F[f, L.F_VP_UNTIL] > t else 0.0
+            sme_n += 1.0 if F[f, L.F_SME] > 0.0 else 0.0
+            aware += a
+        W[L.W_AWARE_SUM + s] = s_sum
+        W[L.W_AWARE_MAX + s] = s_max
     R[L.R_HT_STOCK, y] += ht
     R[L.R_FIRMS_RD, y] += rd_n
     R[L.R_FIRMS_RD_WORKING, y] += working
