@@ -5,15 +5,18 @@ compiles the fast engine into an empty cache (so the compiled object code is at
 hand), writes a ``/tmp/perf-<pid>.map`` that names every compiled function and
 Numba's reference-count helpers, and runs ``N`` baseline replications on one
 thread while ``perf record`` samples it. The samples are grouped as: the event
-loop (heap, queues, dispatch), Numba's reference counting (``NRT_incref`` /
+loop (calendar, queues, dispatch, and the rules compiled into it: those
+declared ``inline="always"``, see ``sim/rules/__init__.py``), Numba's reference counting (``NRT_incref`` /
 ``NRT_decref``: atomic adds around calls that pass arrays), each rule
 function, the random-number transforms, and the C maths library. Rules that
-LLVM inlined into the loop are counted in the loop, so the rule share is a
+Numba or LLVM inlined into the loop are counted in the loop, so the rule share is a
 lower bound. Prints a table and writes ``benchmarks/results/profile_rules.json``.
 
 It complements ``profile_fast.py`` (time per *event kind*) and answers what
-bounds the engine: the share spent inside the rules is work the model itself
-asks for, and a faster event loop cannot remove it.
+bounds the engine: the share spent inside the rules is mostly work the model
+itself asks for, but it also holds the cost of *calling* a rule (its arrays
+passed as structures, reference counting), which inlining the rule removes
+(BENCHMARKS.md, issue 9, fourth session).
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ def group(name: str, dso: str) -> tuple[str, str]:
         return "reference counting (NRT)", name
     short = name.rsplit(".", 1)[-1]
     if name.startswith("sim.engines.fast."):
-        return "event loop (heap, queues, dispatch)", short
+        return "event loop with its inlined rules (calendar, queues, dispatch)", short
     if name.startswith("sim.rng.") and short in RNG:
         return "random-number transforms", short
     if name.startswith("sim.rules."):
