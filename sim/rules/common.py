@@ -75,8 +75,9 @@ def awareness(F: np.ndarray, W: np.ndarray, f: int) -> float:
 def write_awareness_maps(F: np.ndarray, W: np.ndarray) -> None:
     """Write every sector's pending map into its firms (the firms alive) and make each map the identity."""
     n = int(W[L.W_SECTOR_START + L.N_SECTORS])
-    for f in range(n):
-        F[f, L.F_AWARE] = awareness(F, W, f)
+    for f in range(n):  # mapped, not awareness(F, W, f): an inlined helper taking arrays counts references per firm
+        s = int(F[f, L.F_SECTOR])
+        F[f, L.F_AWARE] = mapped(W[L.W_AWARE_MUL + s], W[L.W_AWARE_ADD + s], F[f, L.F_AWARE])
     for s in range(L.N_SECTORS):
         W[L.W_AWARE_MUL + s] = 1.0
         W[L.W_AWARE_ADD + s] = 0.0

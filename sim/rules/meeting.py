@@ -10,7 +10,7 @@ import numpy as np
 from sim import layout as L
 from sim import streams as S
 from sim.rng import Word, draw, exponential, lognormal
-from sim.rules.common import awareness, end_offer, sector_rows, year_of
+from sim.rules.common import end_offer, mapped, sector_rows, year_of
 from sim.rules.pidx import (
     ALPHA,
     ATTEMPTS,
@@ -84,12 +84,14 @@ def pick_firm(F: np.ndarray, W: np.ndarray, s: int, rk: Word, key: int, att: int
         return -1
     n = hi - lo
     base = att * 100000
+    mul = W[L.W_AWARE_MUL + s]  # every firm proposed is of sector s: its map is read once
+    add = W[L.W_AWARE_ADD + s]
     for k in range(10000):
         f = lo + min(int(draw(rk, S.D_FIRM_PICK, key, base + 2 * k) * n), n - 1)
-        if draw(rk, S.D_FIRM_PICK, key, base + 2 * k + 1) * top < awareness(F, W, f):
+        if draw(rk, S.D_FIRM_PICK, key, base + 2 * k + 1) * top < mapped(mul, add, F[f, L.F_AWARE]):
             return f
     for f in range(lo, hi):
-        if awareness(F, W, f) > 0.0:
+        if mapped(mul, add, F[f, L.F_AWARE]) > 0.0:
             return f
     return -1
 

@@ -25,7 +25,7 @@ import numpy as np
 from sim import layout as L
 from sim import streams as S
 from sim.rng import Word, binomial, draw
-from sim.rules.common import awareness
+from sim.rules.common import mapped
 from sim.rules.firms import draw_firm
 from sim.rules.pidx import ENTRY_ABOVE, ENTRY_CAP_ABOVE, ENTRY_CAP_SME, ENTRY_SME, EXIT_ABOVE, EXIT_SME, GRADUATE
 from sim.rules.sample import chosen
@@ -41,14 +41,6 @@ def entrants(P: np.ndarray, alive: int, rate_row: int, cap_row: int, rk: Word, d
     return binomial(draw(rk, decision, 0, y), cap, min(1.0, mean / cap))
 
 
-@nb.njit(cache=True, inline="always")
-def _move(F: np.ndarray, W: np.ndarray, f: int, d: int) -> None:
-    """Copy old row ``f`` to row ``d`` (possibly itself), its sector's pending awareness map written into it."""
-    a = awareness(F, W, f)
-    if d != f:  # the rows before the first exit stay where they are: only their map is written
-        for c in range(L.N_FCOL):
-            F[d, c] = F[f, c]
-    F[d, L.F_AWARE] = a
 
 
 @nb.njit(cache=True)
@@ -67,14 +59,26 @@ def move_rows(F: np.ndarray, W: np.ndarray, dest: np.ndarray, n: int, total: int
     for e in range(n_new):
         for c in range(L.N_FCOL):
             entrants[e, c] = F[n + e, c]
+    # The move is written out in both loops rather than in a helper: an inlined helper that takes the arrays
+    # makes Numba count references to them for every row. Rows before the first exit stay where they are:
+    # only their map is written.
     for f in range(n):
         d = dest[f]
         if 0 <= d <= f:
-            _move(F, W, f, d)
+            s = int(F[f, L.F_SECTOR])
+            a = mapped(W[L.W_AWARE_MUL + s], W[L.W_AWARE_ADD + s], F[f, L.F_AWARE])
+            if d != f:
+                for c in range(L.N_FCOL):
+                    F[d, c] = F[f, c]
+            F[d, L.F_AWARE] = a
     for f in range(n - 1, -1, -1):
         d = dest[f]
         if d > f:
-            _move(F, W, f, d)
+            s = int(F[f, L.F_SECTOR])
+            a = mapped(W[L.W_AWARE_MUL + s], W[L.W_AWARE_ADD + s], F[f, L.F_AWARE])
+            for c in range(L.N_FCOL):
+                F[d, c] = F[f, c]
+            F[d, L.F_AWARE] = a
     for e in range(n_new):
         d = dest[n + e]
         for c in range(L.N_FCOL):
@@ -114,9 +118,19 @@ def follow_firms(O: np.ndarray, W: np.ndarray, R: np.ndarray, dest: np.ndarray, 
             break
         i = link - 1
         link = int(O[i, L.O_NEXT_LIVE])
-        if _follow(O, R, dest, i, y):
-            O[i, L.O_NEXT_LIVE] = head
-            head = i + 1
+        # the offer follows its firm to its new row; it leaves the list if it is done or its firm has left
+        # (written here, not in a helper: a call per offer would count references to three arrays)
+        if int(O[i, L.O_STAGE]) == L.ST_DONE:
+            continue
+        f = int(O[i, L.O_FIRM])
+        if f >= 0:  # f < 0: met no firm (a sector without awareness, practically never): nothing to follow
+            if dest[f] < 0:
+                O[i, L.O_FIRM_GONE] = 1.0
+                R[L.R_PROJECTS_FIRM_EXIT, y] += 1.0
+                continue
+            O[i, L.O_FIRM] = dest[f]
+        O[i, L.O_NEXT_LIVE] = head
+        head = i + 1
     W[L.W_LIVE_HEAD] = head
 
 
