@@ -29,7 +29,12 @@ the engine ≈ 1.15× faster with records bit for bit the same: BENCHMARKS.md,
 issue 9, fourth session). Rules the year's end
 calls, once a year, stay ordinary functions: inlining them would only lengthen
 the compile. An inlined rule is still an ordinary compiled function to Python,
-so the SimPy engine and the tests call it as before.
+so the SimPy engine and the tests call it as before. The other side of it: an
+inlined function that takes arrays still has Numba count references to them
+each time it runs, so loops over firms (the year's end, the population step)
+use no such helper; they read a sector's awareness map once and apply it with
+the scalar ``mapped``, and call a rule only in the rare case it acts on
+(a certificate that expires).
 """
 
 from __future__ import annotations
