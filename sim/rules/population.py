@@ -86,22 +86,6 @@ def move_rows(F: np.ndarray, W: np.ndarray, dest: np.ndarray, n: int, total: int
 
 
 @nb.njit(cache=True)
-def _follow(O: np.ndarray, R: np.ndarray, dest: np.ndarray, i: int, y: int) -> bool:
-    """Offer ``i`` follows its firm to its new row; False if the offer is done, or its firm has left."""
-    if int(O[i, L.O_STAGE]) == L.ST_DONE:
-        return False
-    f = int(O[i, L.O_FIRM])
-    if f < 0:  # met no firm (a sector without awareness, practically never): nothing to follow
-        return True
-    if dest[f] < 0:
-        O[i, L.O_FIRM_GONE] = 1.0
-        R[L.R_PROJECTS_FIRM_EXIT, y] += 1.0
-        return False
-    O[i, L.O_FIRM] = dest[f]
-    return True
-
-
-@nb.njit(cache=True)
 def follow_firms(O: np.ndarray, W: np.ndarray, R: np.ndarray, dest: np.ndarray, y: int) -> None:
     """Every project under way follows its firm to its new row, so an offer's firm is the same firm in every scenario.
 
