@@ -41,8 +41,6 @@ def entrants(P: np.ndarray, alive: int, rate_row: int, cap_row: int, rk: Word, d
     return binomial(draw(rk, decision, 0, y), cap, min(1.0, mean / cap))
 
 
-
-
 @nb.njit(cache=True)
 def move_rows(F: np.ndarray, W: np.ndarray, dest: np.ndarray, n: int, total: int) -> None:
     """Move row ``f`` of ``F`` to row ``dest[f]`` for every ``f < total`` with ``dest[f] ≥ 0``, in place.

@@ -86,6 +86,15 @@ def review_platform(P: np.ndarray, F: np.ndarray, R: np.ndarray, f: int, y: int,
         R[L.R_DELISTED, y] += 1.0
 
 
+@nb.njit(cache=True, inline="always")
+def certificate_expires(hightech: float, since: float, t: float, valid_years: float) -> bool:
+    """Does a firm's high-tech certificate (``hightech``, dated ``since``) reach its validity at ``t``?
+
+    Scalars only, so that the year end's pass over the firms can test it inline without counting references.
+    """
+    return (hightech > 0.0) & (t - since >= valid_years)
+
+
 @nb.njit(cache=True)  # called only for a certificate that expires: the list pass tests that itself
 def renew_certificate(P: np.ndarray, F: np.ndarray, R: np.ndarray, f: int, y: int, t: float, rk: Word) -> None:
     """Firm ``f``'s certificate, if it reaches ``hightech.validity_years``, expires; the firm may renew it (重新认定).
@@ -96,7 +105,7 @@ def renew_certificate(P: np.ndarray, F: np.ndarray, R: np.ndarray, f: int, y: in
     with ``hightech.renewal_approval``: a new certificate dated now. Otherwise the firm leaves the stock
     (it may apply again as a new applicant in later years). Draws keyed by the firm's serial number.
     """
-    if not ((F[f, L.F_HIGHTECH] > 0.0) & (t - F[f, L.F_HT_SINCE] >= P[HT_VALID, y])):  # one branch, rarely taken
+    if not certificate_expires(F[f, L.F_HIGHTECH], F[f, L.F_HT_SINCE], t, P[HT_VALID, y]):
         return
     R[L.R_HT_EXPIRED, y] += 1.0
     fid = int(F[f, L.F_ID])
@@ -166,7 +175,7 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
         # renew_certificate's own test, made here: an inlined rule that takes arrays makes Numba count
         # references to them on every firm (measured: 8x this pass's time), a call made only when a
         # certificate expires costs nothing the rest of the time
-        if (F[f, L.F_HIGHTECH] > 0.0) & (t - F[f, L.F_HT_SINCE] >= valid):
+        if certificate_expires(F[f, L.F_HIGHTECH], F[f, L.F_HT_SINCE], t, valid):
             renew_certificate(P, F, R, f, y, t, rk)
     # 3. high-tech certification (the renewals are done, above): new applicants (firms not certified when the
     # lists were made, so not those that just failed to renew) and each one's approval
