@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.derived import derive
 from sim.errors import InputError
+from sim.jobs.control import as_control
 from sim.progress import Progress, progress_for
 from sim.scenario import Scenario
 from sim.scenario import load_scenario as _load
@@ -149,6 +150,10 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
     scenario's 95 % half-width of Δ industrialised is at most this;
     ``on_total(n)`` is told when the number of replications to run grows.
 
+    ``progress``: ``True`` for a bar, a callback counting replications, or a
+    :class:`sim.jobs.Control` — then ``Control.cancel()`` from another thread
+    stops the comparison at its next chunk with :class:`sim.jobs.Cancelled`.
+
     >>> import sim
     >>> r = sim.compare("scenarios/baseline.toml", ["scenarios/g4_intermediaries.toml"], reps=20)
     >>> list(r.summary.index), bool(r.summary["delta"].iloc[0] > 0)
@@ -181,12 +186,17 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
         tasks = world_tasks(base, arms, drawn, world_reps, seed, engine)
     n = (reps if precision is None else min(200, max_reps)) * (len(arms) + 1)
     n += worlds * world_reps * (len(arms) + 1)
+    control = as_control(progress)
+    if control is not None:
+        control.start(n, "rep", f"compare {len(arms) + 1} scenarios")
     with progress_for(progress, n, f"compare {len(arms) + 1} scenarios") as tick:
         bar_ = getattr(tick, "__self__", None) if progress is True else None
 
         def total(k: int) -> None:
             if on_total is not None:
                 on_total(k)
+            if control is not None:
+                control.set_total(k)
             if bar_ is not None:
                 bar_.total = k
                 bar_.refresh()
@@ -196,7 +206,7 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
         if drawn:
             from sim.analysis.uncertainty import compare_worlds
 
-            if on_total is not None or bar_ is not None:
+            if on_total is not None or bar_ is not None or control is not None:
                 total(c.reps * (len(arms) + 1) + worlds * world_reps * (len(arms) + 1))
             c.worlds = compare_worlds(base, arms, drawn, tasks, c.kpi, backend, scheduler, progress=tick)
     return CompareResult(c)
