@@ -281,7 +281,7 @@ MUTANTS: tuple[Mutant, ...] = (
       "        for a in range(len(sw.arms)):\n            try:\n                build_table(",
       "    for k in range(0):\n        values = point_values(points, k)\n"
       "        for a in range(len(sw.arms)):\n            try:\n                build_table(", SWEEP_T),
-    M("read_points_numbering", RUN, 'df.insert(0, "point", int(k))', 'df.insert(0, "point", int(k) + 1)', SWEEP_T),
+    M("read_points_numbering", "sim/sweep/folder.py", 'df.insert(0, "point", int(k))', 'df.insert(0, "point", int(k) + 1)', SWEEP_T),
     # ---- levers in the parameter table ----
     M("phase_in_one_year_late", TAB, "frac = min(1.0, (y - start + 1) / lv.phase_in_years)",
       "frac = min(1.0, (y - start) / lv.phase_in_years)", ACCOUNT_T),

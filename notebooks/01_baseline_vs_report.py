@@ -23,7 +23,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 import sim
-from sim.analysis.kpi import KPI_BY_KEY, REPORT_TARGETS
+from sim.analysis.kpi import KPI_BY_KEY
+from sim.analysis.targets import report_targets
 
 ROOT = Path.cwd().parent if Path.cwd().name == "notebooks" else Path.cwd()
 REPS = int(os.environ.get("CONVSIM_NOTEBOOK_REPS", "300"))
@@ -33,7 +34,7 @@ OUT.mkdir(parents=True, exist_ok=True)
 base = sim.load_scenario(ROOT / "scenarios" / "baseline.toml")
 records = sim.run(base, reps=REPS, seed=0)
 past = sim.summarise(records, 2018, 2022)
-past.loc[list(REPORT_TARGETS), ["mean", "lo", "hi"]]
+past.loc[list(report_targets()), ["mean", "lo", "hi"]]
 
 # %% [markdown]
 # ## The model's 90 % range beside the report's figure
@@ -41,10 +42,10 @@ past.loc[list(REPORT_TARGETS), ["mean", "lo", "hi"]]
 # model's mean and 90 % interval over replications. A dot inside its bar is a target met.
 
 # %%
-keys = list(REPORT_TARGETS)
+keys = list(report_targets())
 fig, axes = plt.subplots(1, len(keys), figsize=(2.2 * len(keys), 3.2))
 for ax, key in zip(axes, keys, strict=True):
-    lo, hi = REPORT_TARGETS[key]
+    lo, hi = report_targets()[key]
     ax.axhspan(lo, hi, color="tab:green", alpha=0.25, label="report")
     row = past.loc[key]
     ax.errorbar([0], [row["mean"]], yerr=[[row["mean"] - row["lo"]], [row["hi"] - row["mean"]]], fmt="o",

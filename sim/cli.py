@@ -112,7 +112,9 @@ def cmd_run(a: argparse.Namespace) -> int:
         print(f"{title} — {a.reps} replications, seed {a.seed}, engine {engine}; "
               + ("one replication's values (an interval needs at least 2)" if one
                  else "mean [90 % interval] over replications"))
-    print(kpi_table_text(summaries, a.lang, targets="report" if start == 2018 else None, intervals=not one))
+    from sim.analysis.targets import report_targets
+
+    print(kpi_table_text(summaries, a.lang, targets=report_targets() if start == 2018 else None, intervals=not one))
     print(f"\nrecords: {out / 'records.parquet'}  manifest: {out / 'manifest.json'}")
     return 0
 

@@ -165,6 +165,6 @@ class SweepResult:
 
     def records(self) -> pd.DataFrame:
         """Every record row of every point and scenario (``point`` and ``arm`` columns added)."""
-        from sim.sweep.runner import read_points
+        from sim.sweep.folder import read_points
 
         return read_points(self.folder)[1]

@@ -299,7 +299,7 @@ def test_table_design_takes_its_points_from_a_csv(tmp_path: Path) -> None:
 
 
 def test_calibration_accepts_exactly_the_points_within_every_target(tmp_path: Path, capsys) -> None:
-    from sim.analysis.kpi import REPORT_TARGETS
+    from sim.analysis.targets import report_targets
     from sim.sweep.calibrate import miss
 
     assert miss(5.0, 4.0, 6.0) == 0.0 and miss(3.0, 4.0, 6.0) == 0.25 and miss(7.5, 4.0, 6.0) == 0.25
@@ -311,7 +311,7 @@ def test_calibration_accepts_exactly_the_points_within_every_target(tmp_path: Pa
     assert main(["calibrate", str(spec), "--out", str(out), "--quiet", "--tolerance", "0.1"]) == 0
     printed = capsys.readouterr().out
     scored = pd.read_csv(out / "calibration.csv", index_col="point")
-    for k, (lo, hi) in REPORT_TARGETS.items():
+    for k, (lo, hi) in report_targets().items():
         assert np.allclose(scored[f"miss_{k}"], [miss(v, lo, hi) for v in scored[k]])
     assert (scored["accepted"] == (scored["worst_miss"] <= 0.1)).all()
     # a contract logit of −0.6 gives far too many contracts: those points are rejected

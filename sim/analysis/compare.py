@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from sim.analysis.kpi import KPI_BY_KEY, kpis
+from sim.analysis.kpi import KPI_BY_KEY
+from sim.analysis.paired import COMPARED, HEADLINE, SHORT_YEARS, higher_is_better, lever_cost_myuan, paired, window_kpis
 from sim.experiment import run_records
 from sim.scenario import InputError, Scenario
 from sim.table import Table, build_table
@@ -30,31 +30,7 @@ from sim.table import Table, build_table
 if TYPE_CHECKING:
     from sim.analysis.uncertainty import WorldComparison
 
-#: KPIs of the comparison and whether more is better.
-COMPARED: dict[str, bool] = {
-    "industrialised": True,
-    "introduced_converted": True,
-    "contracts": True,
-    "meetings": True,
-    "pilots": True,
-    "rate_contract": True,
-    "rate_industrialised": True,
-    "rate_overall": True,
-    "time_to_production": False,
-    "fiscal_cost": False,
-}
-HEADLINE = "industrialised"
-#: Length of the main comparison window (2023–2027): the report's horizon of five policy years. A longer horizon
-#: adds a second, long window (e.g. 2023–2032) for slow measures (R&D institutions, talent).
-SHORT_YEARS = 5
 LABELS = {"fiscal_cost": ("Fiscal cost (levers + extra payouts)", "财政成本(措施+新增补贴奖励)", "M yuan")}
-
-
-def higher_is_better(key: str) -> bool:
-    """Direction of a KPI for rankings: more industrialisations is better, more fiscal cost or waiting is not."""
-    if key in COMPARED:
-        return COMPARED[key]
-    return KPI_BY_KEY[key].better
 
 
 #: Every key ``compare`` can rank by: every KPI of :mod:`sim.analysis.kpi` and the fiscal cost.
@@ -90,11 +66,6 @@ class Arm:
         return np.concatenate(self.cumulative)
 
 
-def _lever_cost(sc: Scenario, first: int, last: int) -> float:
-    """Declared yearly costs of a scenario's levers summed over the window, M yuan."""
-    return sum(sc.yearly_cost(y) for y in range(first, last + 1)) / 1e6
-
-
 @dataclass
 class Comparison:
     """The outcome of ``compare``: arms, window and the tidy summary."""
@@ -110,6 +81,12 @@ class Comparison:
     kpi: str = HEADLINE
     long: Comparison | None = None  # the same runs judged over the long window, when the horizon allows
     worlds: WorldComparison | None = None  # the same scenarios in worlds of uncertainty (sim.analysis.uncertainty)
+
+
+def names(c: Comparison, lang: str = "en") -> dict[str, str]:
+    """Full name of the baseline and every scenario in ``lang``, by id."""
+    return {a.scenario.id: (a.scenario.scenario.name_zh if lang == "zh" else a.scenario.scenario.name_en)
+            for a in [c.baseline, *c.arms]}
 
 
 def _verdict(gain: bool, loss: bool) -> str:
@@ -148,14 +125,6 @@ def scenario_summary(c: Comparison) -> pd.DataFrame:
     return out.sort_values("rank")
 
 
-def _window_kpis(rec: pd.DataFrame, first: int, last: int, lever_cost: float) -> pd.DataFrame:
-    k = kpis(rec, first, last)
-    k["payouts"] = (k["yuan_subsidy_city"] + k["yuan_subsidy_county"] + k["yuan_awards"] + k["yuan_hightech_rewards"]
-                    + k["yuan_pilot_matching"])
-    k["fiscal_cost"] = lever_cost + k["payouts"]
-    return k
-
-
 def _cumulative(rec: pd.DataFrame, first: int, last: int) -> np.ndarray:
     w = rec[(rec["year"] >= first) & (rec["year"] <= last)].pivot(index="rep", columns="year",
                                                                    values="industrialised").sort_index()
@@ -166,40 +135,12 @@ def _run_batch(arm: Arm, seed: int, reps: list[int], engine: str, first: int, la
                progress: Callable[[int], None] | None, long: tuple[Arm, int] | None = None) -> None:
     """Run one batch of replications of an arm; ``long``: the arm's twin for the long window and its last year."""
     rec = run_records(arm.table, seed, reps, engine, progress)
-    arm.kpis.append(_window_kpis(rec, first, last, arm.lever_cost_myuan))
+    arm.kpis.append(window_kpis(rec, first, last, arm.lever_cost_myuan))
     arm.cumulative.append(_cumulative(rec, first, last))
     if long is not None:
         twin, long_last = long
-        twin.kpis.append(_window_kpis(rec, first, long_last, twin.lever_cost_myuan))
+        twin.kpis.append(window_kpis(rec, first, long_last, twin.lever_cost_myuan))
         twin.cumulative.append(_cumulative(rec, first, long_last))
-
-
-def paired(a: np.ndarray, b: np.ndarray, higher_is_better: bool) -> dict[str, float]:
-    """Paired statistics of ``b − a`` (scenario minus baseline), replication by replication."""
-    ok = np.isfinite(a) & np.isfinite(b)
-    a, b = a[ok], b[ok]
-    n = len(a)
-    d = b - a
-    mean = float(d.mean()) if n else np.nan
-    sd = float(d.std(ddof=1)) if n > 1 else np.nan
-    se = sd / np.sqrt(n) if n > 1 else np.nan
-    tq = float(stats.t.ppf(0.975, n - 1)) if n > 1 else np.nan
-    half = tq * se
-    unpaired = tq * np.sqrt(a.var(ddof=1) / n + b.var(ddof=1) / n) if n > 1 else np.nan
-    sign = 1.0 if higher_is_better else -1.0
-    varied = bool(se > 0)
-    # P(better) from the same Student t as the interval, so "gain" (whole interval above zero) and
-    # P(better) > 0.975 always say the same thing
-    p_beat = float(stats.t.cdf(sign * mean / se, n - 1)) if varied else np.nan
-    lo, hi = (mean - half, mean + half) if varied else (np.nan, np.nan)
-    # a difference that never varied over the replications (or too few of them) has no interval: no verdict
-    gain = varied and bool((lo > 0) if higher_is_better else (hi < 0))
-    loss = varied and bool((hi < 0) if higher_is_better else (lo > 0))
-    return {"base_mean": float(a.mean()) if n else np.nan, "mean": float(b.mean()) if n else np.nan,
-            "diff": mean, "lo": lo, "hi": hi, "half_width": half if varied else 0.0,
-            "unpaired_half_width": float(unpaired), "p_beat": p_beat,
-            "share_better": float(np.mean(sign * d > 0)) if n else np.nan,
-            "gain": gain, "loss": loss, "n": n}
 
 
 def _summary(base: Arm, arms: list[Arm], kpi: str = HEADLINE) -> pd.DataFrame:
@@ -285,13 +226,13 @@ def compare(baseline: Scenario, scenarios: Sequence[Scenario | tuple[Scenario, s
     last = min(horizon, first + SHORT_YEARS - 1)
     baseline_source = baseline_source or baseline.source
     base = Arm(baseline, build_table(baseline, baseline_source), baseline_source,
-               _lever_cost(baseline, first, last))
+               lever_cost_myuan(baseline, first, last))
     pairs = [item if isinstance(item, tuple) else (item, item.source) for item in scenarios]
-    arms = [Arm(sc, build_table(sc, src), src, _lever_cost(sc, first, last)) for sc, src in pairs]
+    arms = [Arm(sc, build_table(sc, src), src, lever_cost_myuan(sc, first, last)) for sc, src in pairs]
     twins: dict[int, Arm] = {}
     if horizon > last:
         for arm in [base, *arms]:
-            twins[id(arm)] = Arm(arm.scenario, arm.table, arm.source, _lever_cost(arm.scenario, first, horizon))
+            twins[id(arm)] = Arm(arm.scenario, arm.table, arm.source, lever_cost_myuan(arm.scenario, first, horizon))
     for arm in arms:
         if arm.table.n_years != base.table.n_years or arm.table.first_year != base.table.first_year:
             raise InputError(f"{arm.source}: key 'params.time': the calendar differs from the baseline's "

@@ -155,20 +155,6 @@ def short_labels(full: dict[str, str], lang: str, width: int = 34) -> dict[str, 
     return out
 
 
-def t_interval(v: np.ndarray) -> tuple[float, float, float]:
-    """Mean of ``v`` (NaNs dropped) and its 95 % Student t interval."""
-    from scipy import stats
-
-    v = v[np.isfinite(v)]
-    if len(v) == 0:
-        return np.nan, np.nan, np.nan
-    m = float(v.mean())
-    if len(v) < 2:
-        return m, m, m
-    half = float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
-    return m, m - half, m + half
-
-
 def dot_rows(ax: Axes, mean: np.ndarray, lo: np.ndarray, hi: np.ndarray, colors: list[str]) -> None:
     """One dot with its interval per row, row 0 at the top."""
     for y, (m, a, b, col) in enumerate(zip(mean, lo, hi, colors, strict=True)):

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.analysis.targets import report_targets
 from sim.layout import RECORD_ROWS
 
 if TYPE_CHECKING:
@@ -83,11 +82,6 @@ KPIS: tuple[KPI, ...] = (
         better=False),
 )
 KPI_BY_KEY = {k.key: k for k in KPIS}
-
-#: The report's figures for 2018–2022 that calibration scores: KPI → (low, high), read from
-#: calibration/targets.toml (every target, its section of the report and its band: sim.analysis.targets).
-REPORT_TARGETS: dict[str, tuple[float, float]] = report_targets()
-
 
 def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a / b, NaN where b ≤ 0 (no flow in the denominator: the rate is undefined, not 0)."""
@@ -231,8 +225,11 @@ def pad(text: str, width: int) -> str:
 
 
 def kpi_table_text(summaries: Mapping[str, Mapping[str, Mapping[str, Any]]], lang: str = "en",
-                   targets: str | None = None, intervals: bool = True) -> str:
+                   targets: Mapping[str, tuple[float, float]] | None = None, intervals: bool = True) -> str:
     """A plain-text table: one row per KPI, one column (mean [90 % interval]) per window.
+
+    ``targets``: KPI → (low, high) of the report's figures, printed in a last column
+    (:func:`sim.analysis.targets.report_targets`).
 
     ``summaries``: window → KPI → ``unit``, ``mean``, ``lo``, ``hi`` (:func:`summary_rows`).
     ``intervals=False`` prints the means alone (one replication has no interval).
@@ -255,7 +252,7 @@ def kpi_table_text(summaries: Mapping[str, Mapping[str, Mapping[str, Any]]], lan
                          else _fmt(s["mean"], unit))
         line = f"{pad(label, label_w)}{unit:>8}  " + "  ".join(f"{c:>28}" for c in cells)
         if targets:
-            t = REPORT_TARGETS.get(key)
+            t = targets.get(key)
             line += f"  {(_fmt(t[0], unit) + '–' + _fmt(t[1], unit)) if t else '':>16}"
         lines.append(line)
     return "\n".join(lines)

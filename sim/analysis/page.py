@@ -14,8 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.compare import COMPARED, HEADLINE, Comparison, label, pairwise, unit
-from sim.analysis.report import names
+from sim.analysis.compare import COMPARED, HEADLINE, Comparison, label, names, pairwise, unit
 
 #: Units in the reader's language.
 UNITS_ZH = {"projects": "项", "share": "百分点", "M yuan": "百万元", "years": "年", "contracts": "项",

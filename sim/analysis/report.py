@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from sim.analysis.compare import HEADLINE, Comparison, label, pairwise, scenario_summary
+from sim.analysis.compare import HEADLINE, Comparison, label, names, pairwise, scenario_summary
 from sim.analysis.figures import (
     ACCENT,
     BASE,
@@ -29,8 +29,8 @@ from sim.analysis.figures import (
     new_figure,
     png_bytes,
     short_labels,
-    t_interval,
 )
+from sim.analysis.paired import t_interval
 from sim.store import atomic_folder
 
 __all__ = ["FIGURES", "cjk_font", "fig_bottlenecks", "fig_cost", "fig_fans", "fig_forest", "fig_funnel",
@@ -39,12 +39,6 @@ __all__ = ["FIGURES", "cjk_font", "fig_bottlenecks", "fig_cost", "fig_fans", "fi
 
 def _t(lang: str, zh: str, en: str) -> str:
     return zh if lang == "zh" else en
-
-
-def names(c: Comparison, lang: str = "en") -> dict[str, str]:
-    """Full name of the baseline and every scenario in ``lang``, by id."""
-    return {a.scenario.id: (a.scenario.scenario.name_zh if lang == "zh" else a.scenario.scenario.name_en)
-            for a in [c.baseline, *c.arms]}
 
 
 def short_names(c: Comparison, lang: str = "en", width: int = 34) -> dict[str, str]:

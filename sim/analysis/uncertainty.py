@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.analysis.compare import SHORT_YEARS, _lever_cost, _window_kpis, higher_is_better, paired
+from sim.analysis.paired import SHORT_YEARS, higher_is_better, lever_cost_myuan, paired, window_kpis
 from sim.analysis.worlds import World, scenario_in_world, world_inputs
 from sim.scenario import Scenario
 
@@ -62,7 +62,7 @@ def run_world_task(task: WorldTask, progress: Callable[[int], None] | None = Non
 
     table = build_table(scenario_from_dict(task.scenario))
     rec = run_records(table, task.seed, range(task.reps), task.engine, progress)
-    return _window_kpis(rec, task.first, task.last, task.lever_cost_myuan)
+    return window_kpis(rec, task.first, task.last, task.lever_cost_myuan)
 
 
 @dataclass
@@ -92,7 +92,7 @@ def world_tasks(baseline: Scenario, scenarios: Sequence[Scenario], worlds: list[
             sw = scenario_in_world(sc, w)
             build_table(sw, f"{sc.source} (world {w.index})")
             tasks.append(WorldTask(w.index, a, sw.model_dump(mode="python"), seed, reps, first, last,
-                                   _lever_cost(sw, first, last), engine))
+                                   lever_cost_myuan(sw, first, last), engine))
     return tasks
 
 

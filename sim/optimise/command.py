@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sim import __version__
-from sim.analysis.compare import COMPARED
+from sim.analysis.paired import COMPARED
 from sim.scenario import InputError, Scenario, load_scenario
 
 GROUP_FILES = ("g1_awareness.toml", "g2_platforms.toml", "g3_talent.toml", "g4_intermediaries.toml",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.analysis.compare import COMPARED, _window_kpis
+from sim.analysis.paired import COMPARED, lever_cost_myuan, window_kpis
 from sim.experiment import run_records
 from sim.scenario import Scenario
 from sim.table import build_table
@@ -45,11 +45,6 @@ def rep_rungs(reps: int) -> list[Rung]:
             Rung(REDUCTION**2, (CENTRAL,), reps)]
 
 
-def lever_cost_myuan(sc: Scenario, first: int, last: int) -> float:
-    """Declared lever costs over the window, M yuan (the lever part of the ``fiscal_cost`` KPI)."""
-    return sum(sc.yearly_cost(y) for y in range(first, last + 1)) / 1e6
-
-
 class Evaluator:
     """Runs scenarios on given replication numbers and returns one KPI per replication."""
 
@@ -73,7 +68,7 @@ class Evaluator:
         rec = run_records(build_table(sc, source), self.seed, reps, self.engine, progress)
         self.reps_run += len(reps)
         first, last = self.window
-        return _window_kpis(rec, first, last, lever_cost_myuan(sc, first, last)).reindex(reps)
+        return window_kpis(rec, first, last, lever_cost_myuan(sc, first, last)).reindex(reps)
 
     def values(self, sc: Scenario, reps: Sequence[int], source: str = "<mix>",
                progress: Callable[[int], None] | None = None) -> np.ndarray:

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.compare import label, paired
+from sim.analysis.compare import label
+from sim.analysis.paired import paired
 from sim.budget import scenario_toml
 from sim.optimise.evaluate import FRESH_FIRST, Evaluator
 from sim.optimise.search import SearchResult

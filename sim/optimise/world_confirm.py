@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.analysis.compare import paired
+from sim.analysis.paired import paired
 from sim.analysis.worlds import World
 from sim.optimise.evaluate import FRESH_FIRST
 from sim.optimise.robust import WorldEvaluator, cost_risk, risk_value

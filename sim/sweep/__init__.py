@@ -6,7 +6,8 @@
 * :mod:`sim.sweep.analysis` — summary, sensitivity indices and the figure.
 """
 
-from sim.sweep.runner import read_points, run_sweep
+from sim.sweep.folder import read_points
+from sim.sweep.runner import run_sweep
 from sim.sweep.spec import Sweep, load_sweep
 
 __all__ = ["Sweep", "load_sweep", "read_points", "run_sweep"]

@@ -32,10 +32,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from scipy import stats
 
 from sim.analysis.figures import figure_builder, new_figure, save_figure, short_labels
 from sim.analysis.kpi import KPI_BY_KEY, KPIS, kpis
+from sim.analysis.paired import t_half_width
 from sim.store import atomic_file
 from sim.sweep.design import salib_problem
 from sim.sweep.spec import Sweep
@@ -54,7 +54,7 @@ def summary(points: pd.DataFrame, pk: pd.DataFrame, headline: str) -> pd.DataFra
     mean = g.mean()
     n = g[headline].count()
     sd = g[headline].std(ddof=1)
-    half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
+    half = t_half_width(sd, n)
     out = points.copy()
     out[f"{headline}_mean"] = mean[headline]
     out[f"{headline}_low95"] = mean[headline] - half
@@ -128,7 +128,7 @@ def robustness(sw: Sweep, points: pd.DataFrame, pk_by_arm: dict[str, pd.DataFram
     for arm in sw.arms[1:]:
         d = (pk_by_arm[arm.id][headline] - ref).groupby(level="point")
         mean, sd, n = d.mean(), d.std(ddof=1), d.count()
-        half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
+        half = t_half_width(sd, n)
         for k in points.index:
             rows.append({"point": k, "scenario": arm.id, "diff_mean": mean[k], "diff_low95": mean[k] - half[k],
                          "diff_high95": mean[k] + half[k], "reps": int(n[k]),
@@ -182,7 +182,7 @@ def replace_csv(out: Path, name: str, df: pd.DataFrame, index: bool) -> None:
 
 def write_analysis(sw: Sweep, out: Path) -> None:
     """Write summary.csv, sensitivity.csv and sweep.png (and the robustness files) from the records."""
-    from sim.sweep.runner import read_points
+    from sim.sweep.folder import read_points
 
     points, records, _ = read_points(out)
     pk_by_arm = {a.id: point_kpis(records[records["arm"] == a.id], sw.first_year, sw.last_year) for a in sw.arms}

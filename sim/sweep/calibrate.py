@@ -3,7 +3,7 @@
 A calibration sweep draws parameter sets from ranges around the assumed values
 (the priors, usually a Latin hypercube) and runs each over the report's period
 2018–2022. A point is *accepted* when the mean of every target KPI over its
-replications lies within the report's range (``REPORT_TARGETS``, T2–T9 of
+replications lies within the report's range (:func:`~sim.analysis.targets.report_targets`, T2–T9 of
 ``calibration/README.md``), widened by ``tolerance`` (0.1 = 10 % beyond either
 end). The accepted points are the calibrated ensemble: ``accepted.csv`` has one
 column per factor and is a ``table`` design for any later sweep, so a policy
@@ -26,7 +26,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.analysis.figures import figure_builder, new_figure, save_figure
-from sim.analysis.kpi import KPI_BY_KEY, REPORT_TARGETS
+from sim.analysis.kpi import KPI_BY_KEY
+from sim.analysis.targets import report_targets
 from sim.scenario import InputError
 from sim.store import atomic_file
 from sim.sweep.analysis import replace_csv
@@ -61,7 +62,7 @@ def score(sw: Sweep, summ: pd.DataFrame, tolerance: float) -> pd.DataFrame:
     means = summ.rename(columns={f"{sw.spec.sweep.kpi}_mean": sw.spec.sweep.kpi})
     out = summ[[f.param for f in sw.spec.factors]].copy()
     worst = np.zeros(len(out))
-    for key, (lo, hi) in REPORT_TARGETS.items():
+    for key, (lo, hi) in report_targets().items():
         out[key] = means[key].to_numpy()
         m = np.array([miss(v, lo, hi) for v in out[key]])
         out[f"miss_{key}"] = m
@@ -93,7 +94,7 @@ def figure(sw: Sweep, scored: pd.DataFrame) -> Figure:
     for j in range(len(names), nrow * ncol):
         axes[j // ncol][j % ncol].axis("off")
     fig.suptitle(f"校准:与报告 2018–2022 年数据相符的参数 / Calibration: parameters that reproduce the report, "
-                 f"2018–2022\n{len(acc)} / {len(scored)} 点被接受 / points accepted: all {len(REPORT_TARGETS)} "
+                 f"2018–2022\n{len(acc)} / {len(scored)} 点被接受 / points accepted: all {len(report_targets())} "
                  "targets within the report's ranges (见 / see calibration/README.md)", fontsize=9)
     return fig
 
@@ -119,7 +120,7 @@ def calibration_text(sw: Sweep, scored: pd.DataFrame, out: Path, tolerance: floa
     lines = [f"calibration {sw.id}: {int(scored['accepted'].sum())} of {len(scored)} points reproduce every target "
              f"(tolerance {tolerance:.0%} beyond the report's ranges, 2018–2022)", "",
              "target                                   range            points within"]
-    for key, (lo, hi) in REPORT_TARGETS.items():
+    for key, (lo, hi) in report_targets().items():
         ok = int((scored[f"miss_{key}"] <= tolerance).sum())
         lines.append(f"{KPI_BY_KEY[key].en:<40} {lo:>7.4g}–{hi:<7.4g} {ok:>8} / {len(scored)}")
     acc = scored[scored["accepted"]]

@@ -43,20 +43,9 @@ from sim.experiment import package_versions, run_records
 from sim.scenario import InputError, scenario_from_dict
 from sim.store import MARKER, atomic_file, atomic_folder, remove_output
 from sim.sweep.design import design, point_scenario, point_values
+from sim.sweep.folder import MANIFEST, OWN_PATTERNS, part_path
 from sim.sweep.spec import Sweep
 from sim.table import build_table
-
-MANIFEST = "manifest.json"
-#: What a sweep folder may hold besides the files of its first write (see :mod:`sim.store`): its parts,
-#: their temporary files after a hard kill, the analysis and the calibration written when points are done.
-OWN_PATTERNS = ("records/point=*/arm=*/part.parquet", "records/point=*/arm=*/.part.*.tmp.parquet",
-                "summary.csv", "sensitivity.csv", "robustness.csv", "robustness_summary.csv", "sweep.png",
-                "robustness.png", "calibration.csv", "accepted.csv", "calibration.png", ".*.tmp.*")
-
-
-def part_path(out: Path, point: int, arm: str) -> Path:
-    """Where the records of scenario ``arm`` at point ``point`` live."""
-    return out / "records" / f"point={point:05d}" / f"arm={arm}" / "part.parquet"
 
 
 def run_point(scenario: dict[str, Any], seed: int, reps: int, threads: int | None = None,
@@ -197,18 +186,3 @@ def run_sweep(sw: Sweep, out: str | Path, backend: str = "local", scheduler: str
                     progress(sw.spec.sweep.reps)
             write_analysis(sw, out)
     return out
-
-
-def read_points(out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """(design, records with ``point`` and ``arm`` columns, manifest) of a finished sweep folder."""
-    out = Path(out)
-    man = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-    points = pd.read_csv(out / "design.csv", index_col="point")
-    parts = []
-    for k in points.index:
-        for arm in man["arms"]:
-            df = pd.read_parquet(part_path(out, int(k), arm))
-            df.insert(0, "arm", arm)
-            df.insert(0, "point", int(k))
-            parts.append(df)
-    return points, pd.concat(parts, ignore_index=True), man
