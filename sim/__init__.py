@@ -22,35 +22,83 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sim._cache import configure as _configure_cache
+from sim.version import __version__ as __version__
 
-__version__ = "0.1.0"
 NUMBA_CACHE = _configure_cache()
 
+#: The public API: every job of :mod:`sim.jobs` and the result objects (gathered in :mod:`sim.api`).
 __all__ = [
+    "CalibrationResult",
+    "Cancelled",
     "CompareResult",
+    "Control",
     "InputError",
+    "LeversResult",
+    "OptimiseConfig",
+    "OptimiseResult",
+    "ProgressEvent",
+    "RunResult",
     "Scenario",
     "SweepResult",
+    "TargetsResult",
+    "TraceResult",
+    "background",
     "best_mix",
     "calibrate",
     "compare",
     "derive",
     "kpis",
+    "levers",
     "load_scenario",
+    "optimise",
     "run",
+    "run_scenario",
     "run_sweep",
     "summarise",
+    "targets",
     "trace",
+    "trace_scenario",
 ]
 
 if TYPE_CHECKING:
-    from sim.api import best_mix, calibrate, compare, derive, kpis, load_scenario, run, run_sweep, summarise, trace
+    from sim.api import (
+        CalibrationResult,
+        Cancelled,
+        Control,
+        LeversResult,
+        OptimiseConfig,
+        OptimiseResult,
+        ProgressEvent,
+        RunResult,
+        TargetsResult,
+        TraceResult,
+        background,
+        best_mix,
+        calibrate,
+        compare,
+        derive,
+        kpis,
+        levers,
+        load_scenario,
+        optimise,
+        run,
+        run_scenario,
+        run_sweep,
+        summarise,
+        targets,
+        trace,
+        trace_scenario,
+    )
     from sim.errors import InputError
     from sim.results import CompareResult, SweepResult
     from sim.scenario import Scenario
 
 _HOMES = {"InputError": "sim.errors", "Scenario": "sim.scenario", "CompareResult": "sim.results",
           "SweepResult": "sim.results"}
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
 
 
 def __getattr__(name: str) -> Any:

@@ -30,11 +30,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim import __version__
 from sim.layout import RECORD_ROWS
 from sim.scenario import Scenario
 from sim.store import atomic_folder
 from sim.table import Table, build_table
+from sim.version import __version__
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -10,7 +10,7 @@ from typing import Any
 Progress = Callable[[int], None]
 
 
-def bar(total: int, desc: str, quiet: bool = False, unit: str = "rep") -> Any:
+def bar(total: int | None, desc: str, quiet: bool = False, unit: str = "rep") -> Any:
     """A tqdm bar counting ``unit``s out of ``total``; ``quiet`` hides it."""
     from tqdm.auto import tqdm
 

@@ -32,6 +32,9 @@ class CompareResult:
     """Scenarios compared with a baseline on common random numbers (see :func:`sim.compare`)."""
 
     comparison: Comparison
+    precision: float | None = None
+    """The ``precision`` asked for (replications were added until every half-width was at most this)."""
+    max_reps: int | None = None
     _pairwise: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
@@ -125,6 +128,33 @@ class CompareResult:
 
         check_output_dir(folder, "folder", ("compare",))
         return write_report(self.comparison, folder, lang)
+
+    def write(self, folder: str | Path, lang: str = "en") -> Path:
+        """The HTML report, figures and CSV tables in ``folder``; the same as :meth:`write_report`."""
+        return self.write_report(folder, lang)
+
+    def text(self, lang: str = "en") -> str:
+        """What ``convsim compare`` prints: the ranking, how it holds up over the worlds, the long window."""
+        from sim.analysis.paired import HEADLINE
+        from sim.analysis.terminal import ranking_text
+
+        c = self.comparison
+        zh = lang == "zh"
+        lines = [f"{'基线' if zh else 'Baseline'}: {c.baseline.scenario.id}; {c.window[0]}–{c.window[1]}; "
+                 f"{c.reps} paired replications each, seed {c.seed}"]
+        if self.precision is not None:
+            worst = c.summary.loc[c.summary["kpi"] == HEADLINE, "half_width"].max()
+            lines.append(f"--precision {self.precision}: reached with {c.reps} replications per scenario"
+                         if worst <= self.precision else f"--precision {self.precision}: stopped at --max-reps "
+                         f"{self.max_reps}")
+        lines.append(ranking_text(c, lang))
+        if c.worlds is not None:
+            from sim.analysis.worlds_report import worlds_text
+
+            lines.append("\n" + worlds_text(c, lang))
+        if c.long is not None:
+            lines.append("\n" + ranking_text(c.long, lang))
+        return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         return (f"<p>{len(self.comparison.arms)} scenario(s) vs {self.comparison.baseline.scenario.id}, "

@@ -35,6 +35,9 @@ LEVER_GROUPS_ZH = ("增强企业创新意识", "加强创新平台建设", "加�
 #: scenario for paired comparisons.
 FROZEN_GROUPS = ("time", "firms")
 FROZEN_PARAMS = ("supply.thinning_ceiling", "hightech.initial_stock", "hightech.validity_years")
+#: The five group scenarios of the report's section 三, one file each, in the report's order (一)–(五).
+GROUP_FILES: tuple[str, ...] = ("g1_awareness.toml", "g2_platforms.toml", "g3_talent.toml",
+                                "g4_intermediaries.toml", "g5_finance.toml")
 
 
 class Lever(BaseModel):

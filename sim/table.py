@@ -86,11 +86,12 @@ def ceilings(factor: float) -> np.ndarray:
     """
     global _DEFAULT_RATES
     if _DEFAULT_RATES is None:
-        _DEFAULT_RATES = channel_rates(_raw_table(Params(), [])).max(axis=1)
+        _DEFAULT_RATES = channel_rates(raw_table(Params(), [])).max(axis=1)
     return _DEFAULT_RATES * factor
 
 
-def _raw_table(p: Params, levers: list) -> np.ndarray:
+def raw_table(p: Params, levers: list) -> np.ndarray:
+    """Parameter × year values of ``p`` with ``levers`` applied, before any check (see :func:`build_table`)."""
     n_years = p.n_years
     years = np.arange(p.first_year, p.first_year + n_years)
     P = np.zeros((N_PARAMS, n_years))
@@ -184,7 +185,7 @@ class Table:
 def build_table(sc: Scenario, source: str = "<scenario>") -> Table:
     """Apply levers and check the result still lies in every parameter's range."""
     p = sc.params
-    P = _raw_table(p, sc.levers)
+    P = raw_table(p, sc.levers)
     ceil = ceilings(p.supply.thinning_ceiling)
     for c in range(len(CHANNELS)):
         P[PIDX[f"derived.ceiling.{CHANNELS[c]}"]] = ceil[c]
@@ -194,7 +195,7 @@ def build_table(sc: Scenario, source: str = "<scenario>") -> Table:
         worst = rates[c].max()
         if worst > ceil[c] * (1 + 1e-12):
             # blame the levers only if the parameters alone stay below the ceiling
-            own = channel_rates(_raw_table(p, []))[c].max()
+            own = channel_rates(raw_table(p, []))[c].max()
             key = "params.supply" if own > ceil[c] * (1 + 1e-12) else "levers"
             raise InputError(f"{source}: key '{key}': channel '{CHANNELS[c]}' reaches {worst:.4g} offers/year, "
                              f"above its thinning ceiling {ceil[c]:.4g} (supply.thinning_ceiling × default rate; "

@@ -17,11 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 from sim.errors import InputError
-from sim.scenario import Lever, Scenario, ScenarioMeta, load_scenario
+from sim.scenario import GROUP_FILES, Lever, Scenario, ScenarioMeta, load_scenario
 
-#: The five group scenarios of the report's section 三, in the report's order (一)–(五).
-GROUP_FILES: tuple[str, ...] = ("g1_awareness.toml", "g2_platforms.toml", "g3_talent.toml",
-                                "g4_intermediaries.toml", "g5_finance.toml")
 #: Columns of levers.csv, in order.
 COLUMNS: tuple[str, ...] = ("lever", "group", "report_ref", "effect_source", "effect_low", "effect_high",
                             "cost_source", "yuan_per_year", "delta_mean", "delta_lo", "delta_hi")

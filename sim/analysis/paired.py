@@ -10,7 +10,7 @@ sweep's robustness — computes its intervals here.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import stats
@@ -46,11 +46,12 @@ def higher_is_better(key: str) -> bool:
     return KPI_BY_KEY[key].better
 
 
-def t_half_width(sd: np.ndarray | float, n: np.ndarray | int) -> np.ndarray | float:
-    """Half-width of the 95 % Student-t interval of a mean of ``n`` values with standard deviation ``sd``."""
-    n_arr = np.asarray(n)
-    half = stats.t.ppf(0.975, np.maximum(n_arr - 1, 1)) * np.asarray(sd) / np.sqrt(n_arr)
-    return float(half) if np.ndim(half) == 0 else half
+def t_half_width(sd: Any, n: Any) -> Any:
+    """Half-width of the 95 % Student-t interval of a mean of ``n`` values with standard deviation ``sd``.
+
+    Element-wise for arrays and pandas Series (a Series keeps its index).
+    """
+    return stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
 
 
 def t_interval(v: np.ndarray) -> tuple[float, float, float]:

@@ -1,7 +1,7 @@
 """The planner's report: figures, a self-contained HTML page and the CSV tables.
 
 Every figure is a function ``fig_<name>(c, lang) -> Figure`` that only builds
-the figure (see :mod:`sim.analysis.figures`: no pyplot, no global state);
+the figure (see :mod:`sim.analysis.figures`: no global figure manager, no global state);
 :func:`write_report` saves them. Scenarios are named by their names in the
 chosen language (``--lang``), never by their ids; the ids stay in the CSVs,
 where other tools join on them.

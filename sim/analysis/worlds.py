@@ -72,6 +72,17 @@ def default_posterior(root: Path) -> Path | None:
     return next((root / f for f in POSTERIOR_FILES if (root / f).is_file()), None)
 
 
+def repository_of(sc: Scenario) -> Path:
+    """The folder holding the scenario's folder (where calibration/ sits beside scenarios/), or the cwd."""
+    src = Path(sc.source)
+    return src.resolve().parent.parent if src.is_file() else Path.cwd()
+
+
+def posterior_for(sc: Scenario, posterior: str | Path | None = None) -> Path | None:
+    """The posterior file of a comparison: ``posterior`` if given, else the default beside ``sc``'s folder."""
+    return Path(posterior) if posterior is not None else default_posterior(repository_of(sc))
+
+
 def draw_worlds(n: int, seed: int, posterior: tuple[pd.DataFrame, np.ndarray] | None, first: int = 0) -> list[World]:
     """``n`` worlds numbered from ``first``: parameter sets drawn by weight (none: the defaults), lever quantiles
     keyed per lever. World ``w`` is the same whatever ``n`` and ``first`` (the optimiser draws its search,

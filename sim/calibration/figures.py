@@ -1,7 +1,7 @@
 """Figures of an ABC-SMC calibration: posterior marginals and the posterior predictive check.
 
 Built as :class:`matplotlib.figure.Figure` objects with the helpers of
-:mod:`sim.analysis.figures` (no pyplot, no change to Matplotlib's settings);
+:mod:`sim.analysis.figures` (no global figure manager, no change to Matplotlib's settings);
 labels in Chinese and English.
 """
 

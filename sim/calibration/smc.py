@@ -32,6 +32,7 @@ the database.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -207,13 +208,15 @@ def prepare(cal: Calibration, out: Path, bands: dict[str, tuple[float, float]],
 
 
 def run_smc(cal: Calibration, out: str | Path, fresh: bool = False, say: Say | None = None,
-            progress: bool = False, bands: dict[str, tuple[float, float]] | None = None,
+            progress: bool | Callable[[int], None] = False, bands: dict[str, tuple[float, float]] | None = None,
             generations: int | None = None) -> list[Generation]:
     """Run (or resume) the calibration to its end; returns every generation. Writes ``out/abc.db``.
 
     ``bands``: the targets (default the report's, :func:`sim.calibration.model.targets`; a band reaching a
     cap is scored from the cap, :func:`sim.calibration.model.scoring_bands`); ``generations``:
     stop after this many generations in all (default the file's), e.g. to continue a run later.
+    ``progress``: ``True`` for a bar per generation, or a callback told of every simulation (a
+    :class:`sim.jobs.Control` cancels at the next simulation; the generation under way is not written).
     """
     out = Path(out)
     bands = model.scoring_bands(bands if bands is not None else model.targets(), model.caps(cal.scenario))
@@ -227,11 +230,15 @@ def run_smc(cal: Calibration, out: str | Path, fresh: bool = False, say: Say | N
         t = len(gens)
         eps = next_epsilon(cal, db, t)
         bar = None
-        if progress:
+        counter: Callable[[], None] | None = None
+        if callable(progress):
+            counter = functools.partial(progress, 1)
+        elif progress:
             from sim.progress import bar as new_bar
 
             bar = new_bar(0, f"generation {t} (ε = {eps:.3g})", unit="sim")
-        abc = _abc(cal, bands, eps, bar.update if bar is not None else None)
+            counter = bar.update
+        abc = _abc(cal, bands, eps, counter)
         start = time.perf_counter()
         try:
             if t == 0 and not (db.is_file() and _has_run(db)):

@@ -91,6 +91,11 @@ class Control:
         self._cancel.set()
 
     @property
+    def watched(self) -> bool:
+        """Whether anyone listens (a front end showing progress)."""
+        return bool(self._listeners)
+
+    @property
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 

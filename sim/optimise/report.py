@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.compare import label
+from sim.analysis.figures import figure_builder, new_figure, save_figure
 from sim.analysis.paired import paired
 from sim.budget import scenario_toml
 from sim.optimise.evaluate import FRESH_FIRST, Evaluator
@@ -31,6 +32,8 @@ from sim.scenario import LEVER_GROUPS, LEVER_GROUPS_ZH, Scenario, ScenarioMeta
 from sim.store import atomic_file
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from sim.optimise.world_confirm import FreshWorlds
 
 
@@ -260,37 +263,42 @@ def write_frontier(rows: list[dict[str, Any]], shipped: list[dict[str, Any]], ou
         for r in rows:
             w.writerow([" ".join(f"{k}={v:.3g}" for k, v in r["mix"].items()) if c == "mix" else r.get(c)
                         for c in cols])
-    import matplotlib
+    with atomic_file(out_dir / "frontier.png") as tmp:
+        save_figure(fig_frontier(rows, shipped, kpi), tmp, dpi=130)
 
-    from sim.analysis.report import cjk_font
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+@figure_builder
+def fig_frontier(rows: list[dict[str, Any]], shipped: list[dict[str, Any]], kpi: str, lang: str = "both") -> Figure:
+    """Gain against yearly budget (the best mix with its 95 % interval, over worlds its 10–90 % band, the best
+    single lever) and the shipped scenarios as points; labels in ``lang`` (``"zh"``, ``"en"`` or both)."""
 
-    plt.rcParams["font.family"] = [cjk_font(), "DejaVu Sans"]
-    fig, ax = plt.subplots(figsize=(8, 5.2))
+    def t(zh: str, en: str) -> str:
+        return zh if lang == "zh" else en if lang == "en" else f"{zh} / {en}"
+
+    worlds = bool(rows[0].get("worlds"))
+    fig, axes = new_figure(8, 5.2)
+    ax = axes[0, 0]
     x = np.array([r["budget_yuan_per_year"] for r in rows]) / 1e6
     y = np.array([r["delta_mean"] for r in rows])
     err = np.array([[r["delta_mean"] - r["delta_lo"] for r in rows], [r["delta_hi"] - r["delta_mean"] for r in rows]])
     ax.errorbar(x, y, yerr=err, marker="o", color="C0", capsize=3,
-                label="最优组合 best mix (95 %" + (", stated values)" if worlds else ")"))
+                label=t("最优组合(95 %", "best mix (95 %") + (t(",设定值)", ", stated values)") if worlds else ")"))
     if worlds:
         ax.fill_between(x, [r["delta_world_p10"] for r in rows], [r["delta_world_p90"] for r in rows], color="C0",
-                        alpha=0.15, label="世界间10–90 % best mix over fresh worlds (10–90 %)")
+                        alpha=0.15, label=t("最优组合,新世界间10–90 %", "best mix over fresh worlds (10–90 %)"))
     ys = [r.get("best_single_delta_mean") for r in rows]
     if all(v is not None for v in ys):
-        ax.plot(x, np.array(ys, dtype=float), "s--", color="C2", label="最佳单项措施 best single lever")
+        ax.plot(x, np.array(ys, dtype=float), "s--", color="C2", label=t("最佳单项措施", "best single lever"))
     for s in shipped:
         ax.scatter(s["max_yearly_cost_yuan"] / 1e6, s["delta_mean"], color="C3", marker="^", zorder=3)
         ax.annotate(s["id"], (s["max_yearly_cost_yuan"] / 1e6, s["delta_mean"]), fontsize=7, xytext=(4, 2),
                     textcoords="offset points")
-    ax.scatter([], [], color="C3", marker="^", label="现有方案 shipped scenarios")
+    ax.scatter([], [], color="C3", marker="^", label=t("现有方案", "shipped scenarios"))
     ax.axhline(0, color="grey", lw=0.6)
-    ax.set_xlabel("每年预算(百万元)/ Yearly budget (M yuan)")
-    ax.set_ylabel(f"Δ {label(kpi, 'zh')} / {label(kpi)}")
-    ax.set_title("成本–收益前沿 / Cost–gain frontier (vs baseline, fresh paired replications)", fontsize=11)
+    ax.set_xlabel(t("每年预算(百万元)", "Yearly budget (M yuan)"))
+    ax.set_ylabel(f"Δ {label(kpi, 'zh')}" if lang == "zh" else f"Δ {label(kpi)}" if lang == "en"
+                  else f"Δ {label(kpi, 'zh')} / {label(kpi)}")
+    ax.set_title(t("成本–收益前沿(相对基线,新的配对重复)",
+                   "Cost–gain frontier (vs baseline, fresh paired replications)"), fontsize=11)
     ax.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
-    with atomic_file(out_dir / "frontier.png") as tmp:
-        fig.savefig(tmp, dpi=130)
-    plt.close(fig)
+    return fig

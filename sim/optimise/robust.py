@@ -45,7 +45,7 @@ from sim.analysis.worlds import World, lever_in_world, scenario_in_world
 from sim.optimise.evaluate import REDUCTION, Evaluator, Rung
 from sim.params import parameter_rows
 from sim.scenario import Lever, Scenario
-from sim.table import PIDX, _raw_table, ceilings, channel_rates
+from sim.table import PIDX, ceilings, channel_rates, raw_table
 
 #: What the search may maximise over worlds.
 RISKS = ("mean", "p10")
@@ -125,7 +125,7 @@ def _with(sc: Scenario, levers: list[Lever]) -> Scenario:
 def _over(sc: Scenario, levers: list[Lever]) -> tuple[list[str], list[int]]:
     """The parameters ``levers`` push out of their allowed range, and the channels they push above their
     thinning ceiling (what :func:`sim.table.build_table` would refuse)."""
-    P = _raw_table(sc.params, levers)
+    P = raw_table(sc.params, levers)
     params = [p for p in {lv.param for lv in levers}
               if (_RANGES[p][0] is not None and P[PIDX[p]].min() < _RANGES[p][0])
               or (_RANGES[p][1] is not None and P[PIDX[p]].max() > _RANGES[p][1])]
@@ -144,10 +144,10 @@ def capped(sc: Scenario) -> Scenario:
         ids = {lv.id for lv in sc.levers if lv.param == p}
         sc = _shrunk_until(sc, ids, partial(_param_inside, p))
     for c in _over(sc, sc.levers)[1]:
-        full = channel_rates(_raw_table(sc.params, sc.levers))[c].max()
+        full = channel_rates(raw_table(sc.params, sc.levers))[c].max()
         # the levers that feed this channel: without them its offers fall
         ids = {lv.id for lv in sc.levers
-               if channel_rates(_raw_table(sc.params, _shrink(sc, {lv.id}, 0.0)))[c].max() < full}
+               if channel_rates(raw_table(sc.params, _shrink(sc, {lv.id}, 0.0)))[c].max() < full}
         sc = _shrunk_until(sc, ids, partial(_channel_below, c))
     return sc
 

@@ -1,0 +1,165 @@
+"""Two checks a reviewer of the model asks for first: each measure alone, and the report's own figures.
+
+:func:`levers` runs every lever of the five group scenarios (the report's
+section 三) alone against the status quo, paired, with its evidence and range
+beside its effect. :func:`targets` sets the status quo's 2018–2022 against
+every figure the report gives for those years (``calibration/targets.toml``),
+at the default parameters or under a calibrated posterior.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sim.errors import InputError
+from sim.jobs import options
+from sim.jobs.control import Control
+from sim.jobs.run import as_scenario
+from sim.scenario import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.table import Table
+
+#: The columns of ``targets.csv`` at the default parameters.
+TARGET_COLUMNS = ["target", "report_value", "low", "high", "model_mean", "model_p05", "model_p95", "within"]
+
+
+@dataclass
+class LeversResult:
+    """One row per lever: its paired effect on industrialised projects, with its evidence and range."""
+
+    table: pd.DataFrame
+    reps: int
+    seed: int
+
+    def text(self) -> str:
+        from sim.analysis.levers import lever_text
+
+        return lever_text(self.table, self.reps, self.seed)
+
+    def write(self, folder: str | Path) -> Path:
+        """``levers.csv`` into ``folder`` (replacing an earlier ``convsim levers`` output atomically)."""
+        from sim.store import atomic_folder
+
+        with atomic_folder(folder, kind="levers") as tmp:
+            self.table.to_csv(tmp / "levers.csv", index=False)
+        return Path(folder)
+
+
+def levers(baseline: Scenario | str | Path = "scenarios/baseline.toml", reps: int = 200, seed: int = 0,
+           engine: str = "auto", control: Control | None = None) -> LeversResult:
+    """Every lever of the group files beside ``baseline``, each alone, paired with the baseline."""
+    from sim.analysis.levers import lever_table, single_lever_scenarios
+    from sim.table import build_table
+
+    base, source = as_scenario(baseline)
+    reps, seed = options.reps(reps), options.key(seed)
+    options.choice(engine, "--engine", options.ENGINES)
+    build_table(base, source)
+    singles = single_lever_scenarios(base, Path(source).parent)
+    for s in singles:
+        build_table(s.scenario, s.source)
+    options.memory(reps, base.params.n_years, len(singles) + 1)
+    if control is not None:
+        control.start(reps * (len(singles) + 1), "rep", f"levers: {len(singles)} + baseline")
+    df = lever_table(base, singles, reps, seed, engine, control, source)
+    return LeversResult(df, reps, seed)
+
+
+def _ready(engine: str, table: Table, say: Callable[[str], None] | None) -> None:
+    from sim.experiment import engine_ready
+
+    secs = engine_ready(engine, table)
+    if say is not None and engine == "fast":
+        say(f"fast engine ready in {secs:.1f} s (the first run on a machine compiles it, ≈ 60 s; "
+            "later runs load it from the on-disk cache)")
+
+
+@dataclass
+class TargetsResult:
+    """Every target of the report against the model: at the defaults, or under a posterior (``posterior``)."""
+
+    table: pd.DataFrame
+    reps: int
+    seed: int
+    posterior: Path | None = None
+
+    def text(self) -> str:
+        if self.posterior is None:
+            from sim.analysis.targets import targets_text
+
+            return targets_text(self.table, self.reps, self.seed)
+        from sim.calibration.predictive import predictive_text
+
+        return predictive_text(self.table).replace("Posterior predictive check",
+                                                   f"{self.posterior}: posterior predictive check")
+
+    def write(self, folder: str | Path) -> Path:
+        """``targets.csv`` (and, under a posterior, ``targets.png``) into ``folder``, atomically."""
+        from sim.store import atomic_folder
+
+        with atomic_folder(folder, kind="targets") as tmp:
+            if self.posterior is None:
+                self.table[TARGET_COLUMNS].to_csv(tmp / "targets.csv", index=False)
+            else:
+                from sim.analysis.figures import save_figure
+                from sim.calibration.figures import predictive
+
+                self.table.to_csv(tmp / "targets.csv", index=False, float_format="%.6g")
+                save_figure(predictive(self.table), tmp / "targets.png", dpi=120)
+        return Path(folder)
+
+
+def targets(scenario: Scenario | str | Path = "scenarios/baseline.toml", reps: int | None = None, seed: int = 0,
+            engine: str = "auto", posterior: str | Path | None = None, sets: int | None = None,
+            control: Control | None = None, say: Callable[[str], None] | None = None) -> TargetsResult:
+    """The scenario's 2018–2022 against every figure of the report.
+
+    With ``posterior`` (a CSV of calibrated parameter sets and weights): ``sets`` sets drawn by weight
+    (default 200), ``reps`` replications each (default 10) — the posterior predictive check.
+    Without: ``reps`` replications (default 300) at the scenario's parameters.
+    ``say`` is told how long the compiled engine took to load (or compile, the first time on a machine).
+    """
+    from sim.analysis.targets import WINDOW, evaluate, load_targets
+    from sim.scenario import with_horizon
+    from sim.table import build_table
+
+    if posterior is None and sets is not None:
+        raise InputError("--sets: only with --posterior")
+    seed = options.key(seed)
+    options.choice(engine, "--engine", options.ENGINES)
+    wanted = load_targets()
+    sc, source = as_scenario(scenario)
+    t = sc.params.time
+    if t.start_year != WINDOW[0] or t.horizon_year < WINDOW[1]:
+        raise InputError(f"{source}: key 'params.time': the report's figures are for {WINDOW[0]}–{WINDOW[1]}; "
+                         f"this scenario simulates {t.start_year}–{t.horizon_year}")
+    sc = with_horizon(sc, WINDOW[1], source)  # later years cannot change 2018–2022: not simulated
+    table = build_table(sc, source)
+    if posterior is not None:
+        from sim.calibration.predictive import predictive_table, read_posterior
+
+        post = read_posterior(posterior)
+        n_sets = options.reps(sets if sets is not None else 200, "--sets")
+        n_reps = options.reps(reps if reps is not None else 10)
+        options.memory(n_sets * n_reps, table.n_years, 1, "--sets × --reps")
+        _ready("fast", table, say)
+        # the predictive check draws its own bar (tqdm) when a front end watches; it cannot be cancelled midway
+        watched = control is not None and control.watched
+        res = predictive_table(sc, post, sets=n_sets, reps=n_reps, seed=seed, progress=watched)
+        return TargetsResult(res, n_reps, seed, Path(posterior))
+    from sim.experiment import resolve_engine, run_records
+
+    n = options.reps(reps if reps is not None else 300)
+    options.memory(n, table.n_years, 1)
+    eng = resolve_engine(engine, n)
+    _ready(eng, table, say)
+    if control is not None:
+        control.start(n, "rep", f"targets {sc.id} ({eng})")
+    records = run_records(table, seed, range(n), eng, progress=control)
+    return TargetsResult(evaluate(records, wanted), n, seed)
