@@ -2,7 +2,7 @@
 
 Run: ``python benchmarks/records_identity.py save FILE`` before the change, then
 ``python benchmarks/records_identity.py check FILE`` after it. Runs the fast engine on
-the baseline, all_five and a high-turnover configuration (the ``firm_turnover`` scenario of
+every shipped scenario and a high-turnover configuration (the ``firm_turnover`` scenario of
 tests/test_engine_agreement.py), 200 replications × 2 seeds, and compares every value
 (``np.array_equal`` on the raw float64 records, NaN never expected). A tool, not a test.
 """
@@ -28,11 +28,11 @@ REPS = range(200)
 
 
 def scenarios() -> dict[str, Scenario]:
-    """The three configurations compared."""
+    """Every shipped scenario and the high-turnover configuration."""
     base = load_scenario(ROOT / "scenarios" / "baseline.toml")
     params, levers = SCENARIOS["firm_turnover"]
-    return {"baseline": base, "all_five": load_scenario(ROOT / "scenarios" / "all_five.toml"),
-            "firm_turnover": variant(base, params=params, levers=levers)}
+    out = {p.stem: load_scenario(p) for p in sorted((ROOT / "scenarios").glob("*.toml"))}
+    return {**out, "firm_turnover": variant(base, params=params, levers=levers)}
 
 
 def records() -> dict[str, np.ndarray]:

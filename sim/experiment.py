@@ -195,6 +195,20 @@ def run_record_arrays(table: Table, seed: int, reps: Iterable[int], engine: str 
     return RecordArrays.stack(out, table.years)
 
 
+def mean_records(table: Table, seed: int, reps: Iterable[int]) -> np.ndarray:
+    """The mean over replications ``reps`` of the raw records ``[row, year]`` (fast engine, in one call).
+
+    For a caller that needs only linear functions of the records (the calibration's targets): no
+    table of records is built. Ctrl-C is honoured when the call returns.
+    """
+    from sim.engines.fast import run_fast
+
+    with interrupt_between_chunks() as check:
+        recs, _ = run_fast(table, seed, list(reps))
+        check()
+    return np.asarray(recs.mean(axis=0))
+
+
 def engine_ready(engine: str, table: Table) -> float:
     """Make sure the compiled engine is loaded (compiling it the first time on a machine); seconds it took."""
     if engine != "fast":

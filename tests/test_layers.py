@@ -118,6 +118,12 @@ def test_no_private_name_is_imported_from_another_package() -> None:
     assert not bad, "\n".join(bad)
 
 
+def test_only_the_run_layer_calls_the_engines() -> None:
+    callers = sorted(n for n, deps in graph().items() if any(m.startswith("sim.engines") for m in deps)
+                     and not n.startswith("sim.engines"))
+    assert callers == ["sim.experiment"], callers
+
+
 def test_command_modules_are_short() -> None:
     long = {p.name: n for p in (SIM / "cli").glob("*.py") if (n := len(p.read_text(encoding="utf-8").splitlines()))
             > 300}

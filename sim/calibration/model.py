@@ -145,17 +145,13 @@ def summaries(base: Scenario, values: Mapping[str, float], reps: int, seed: int,
     averaged and mapped by :func:`linear_kpis`, without building the records table and every KPI of
     :func:`sim.analysis.kpi.kpis` for each particle (which took half of a particle's time).
     """
-    from sim.engines.fast import run_fast
-    from sim.experiment import interrupt_between_chunks
+    from sim.experiment import mean_records
     from sim.table import build_table
 
     keys = keys if keys is not None else list(targets())
     table = build_table(window_scenario(base, values))
-    with interrupt_between_chunks() as check:
-        recs, _ = run_fast(table, particle_seed(seed, values), range(reps))
-        check()
+    mean = mean_records(table, particle_seed(seed, values), range(reps))
     coef = linear_kpis(tuple(keys), int(table.first_year), int(table.n_years))
-    mean = recs.mean(axis=0)
     return {key: float(np.sum(coef[j] * mean)) for j, key in enumerate(keys)}
 
 

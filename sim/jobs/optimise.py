@@ -276,7 +276,7 @@ def optimise(cfg: OptimiseConfig, control: Control | None = None, say: Say | Non
     :class:`~sim.jobs.Cancelled` (every finished trial stays in the journal: the same call resumes).
     ``say`` is told what happens (engine ready, resuming) in plain words.
     """
-    from sim.engines.fast import compile_time
+    from sim.experiment import engine_ready
     from sim.optimise.report import Fresh, confirm, max_cost, write_best, write_frontier, write_json
     from sim.optimise.search import Search, SearchConfig
     from sim.table import build_table
@@ -286,7 +286,7 @@ def optimise(cfg: OptimiseConfig, control: Control | None = None, say: Say | Non
     inp = _load(cfg)
     ctl = control if control is not None else Control()
     _claim(cfg.out)
-    secs = compile_time(build_table(inp.baseline, str(inp.base_path)))
+    secs = engine_ready("fast", build_table(inp.baseline, str(inp.base_path)))
     if say is not None:
         say(f"fast engine ready in {secs:.1f} s")
     reps = cfg.reps if cfg.worlds == 0 else int(cfg.world_reps or 0)
