@@ -7,13 +7,18 @@ The public API (documented in :mod:`sim.api` and the README's "Python API")::
     records = sim.run(base, reps=20)
     result = sim.compare(base, [sim.load_scenario("scenarios/g4_intermediaries.toml")], reps=50)
 
-The package is laid out by job: ``params``/``scenario``/``derived``/``table``
-(inputs), ``rng``/``streams``/``rules`` (the model's rulebook), ``engines``
-(the SimPy reference engine and the compiled fast engine), the run layer
-(``experiment``: how to run replications; ``executor``: how to parallelise;
-``store``: where results go), ``budget`` (scenario families), ``analysis``
-(KPIs, paired comparison, report), ``sweep`` (parameter sweeps, calibration),
-``api``/``results`` (the Python API) and ``cli`` (the ``convsim`` command).
+The package reads top-down (tests/test_layers.py keeps it so): the front ends
+``cli`` (the ``convsim`` command) and the planner's page; ``api`` gathers the
+jobs of ``jobs`` (every job a function with typed arguments that returns a
+result object; ``jobs.control`` holds the progress-and-cancel handle they
+share); ``analysis`` (KPIs, paired statistics, comparison, report),
+``optimise``, ``calibration`` and ``sweep`` do the work; the run layer
+(``experiment``: how to run replications, the only caller of the engines;
+``executor``: how to parallelise; ``store``: where results go) calls the
+``engines`` (the SimPy reference engine and the compiled fast engine), which
+call the ``rules`` (with ``rng``/``streams``, the model's rulebook); at the
+bottom the model data: ``params``, ``scenario``, ``derived``, ``table``,
+``layout``, ``budget``.
 Names are imported on first use, so ``import sim`` stays fast.
 """
 
@@ -64,12 +69,16 @@ if TYPE_CHECKING:
     from sim.api import (
         CalibrationResult,
         Cancelled,
+        CompareResult,
         Control,
+        InputError,
         LeversResult,
         OptimiseConfig,
         OptimiseResult,
         ProgressEvent,
         RunResult,
+        Scenario,
+        SweepResult,
         TargetsResult,
         TraceResult,
         background,
@@ -89,12 +98,6 @@ if TYPE_CHECKING:
         trace,
         trace_scenario,
     )
-    from sim.errors import InputError
-    from sim.results import CompareResult, SweepResult
-    from sim.scenario import Scenario
-
-_HOMES = {"InputError": "sim.errors", "Scenario": "sim.scenario", "CompareResult": "sim.results",
-          "SweepResult": "sim.results"}
 
 
 def __dir__() -> list[str]:
@@ -106,5 +109,5 @@ def __getattr__(name: str) -> Any:
     if name in __all__:
         import importlib
 
-        return getattr(importlib.import_module(_HOMES.get(name, "sim.api")), name)
+        return getattr(importlib.import_module("sim.api"), name)
     raise AttributeError(f"module 'sim' has no attribute {name!r}")

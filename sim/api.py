@@ -23,52 +23,37 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.derived import derive
-from sim.errors import InputError
-from sim.jobs.calibrate import CalibrationResult, calibrate
-from sim.jobs.compare import compare
-from sim.jobs.control import Cancelled, Control, ProgressEvent, background
-from sim.jobs.measures import LeversResult, TargetsResult, levers, targets
-from sim.jobs.optimise import OptimiseConfig, OptimiseResult, optimise
-from sim.jobs.run import RunResult, TraceResult, as_scenario, run_scenario, trace_scenario
-from sim.jobs.sweep import run_sweep
+# re-exported names are imported `as` themselves; the public list is ``sim.__all__`` (sim/__init__.py)
+from sim.derived import derive as derive
+from sim.errors import InputError as InputError
+from sim.jobs.calibrate import CalibrationResult as CalibrationResult
+from sim.jobs.calibrate import calibrate as calibrate
+from sim.jobs.compare import compare as compare
+from sim.jobs.control import Cancelled as Cancelled
+from sim.jobs.control import Control as Control
+from sim.jobs.control import ProgressEvent as ProgressEvent
+from sim.jobs.control import background as background
+from sim.jobs.measures import LeversResult as LeversResult
+from sim.jobs.measures import TargetsResult as TargetsResult
+from sim.jobs.measures import levers as levers
+from sim.jobs.measures import targets as targets
+from sim.jobs.optimise import OptimiseConfig as OptimiseConfig
+from sim.jobs.optimise import OptimiseResult as OptimiseResult
+from sim.jobs.optimise import optimise as optimise
+from sim.jobs.run import RunResult as RunResult
+from sim.jobs.run import TraceResult as TraceResult
+from sim.jobs.run import as_scenario
+from sim.jobs.run import run_scenario as run_scenario
+from sim.jobs.run import trace_scenario as trace_scenario
+from sim.jobs.sweep import run_sweep as run_sweep
 from sim.progress import Progress, progress_for
-from sim.scenario import Scenario
+from sim.results import CompareResult as CompareResult
+from sim.results import SweepResult as SweepResult
+from sim.scenario import Scenario as Scenario
 from sim.scenario import load_scenario as _load
 
 if TYPE_CHECKING:
     import pandas as pd
-
-__all__ = [
-    "CalibrationResult",
-    "Cancelled",
-    "Control",
-    "InputError",
-    "LeversResult",
-    "OptimiseConfig",
-    "OptimiseResult",
-    "ProgressEvent",
-    "RunResult",
-    "Scenario",
-    "TargetsResult",
-    "TraceResult",
-    "background",
-    "best_mix",
-    "calibrate",
-    "compare",
-    "derive",
-    "kpis",
-    "levers",
-    "load_scenario",
-    "optimise",
-    "run",
-    "run_scenario",
-    "run_sweep",
-    "summarise",
-    "targets",
-    "trace",
-    "trace_scenario",
-]
 
 
 def load_scenario(path: str | Path) -> Scenario:
