@@ -128,10 +128,13 @@ def test_compare_in_worlds_writes_both_intervals_and_is_reproducible(tmp_path: P
     pd.testing.assert_frame_equal(first, again)
 
 
-def test_worlds_are_identical_on_dask(tmp_path: Path) -> None:
+def test_comparison_and_worlds_are_identical_on_dask(tmp_path: Path) -> None:
     pytest.importorskip("dask.distributed")
     base, g4 = BASELINE, SCEN / "g4_intermediaries.toml"
     local = sim.compare(base, [g4], reps=4, worlds=3, world_reps=4, seed=3)
     dask = sim.compare(base, [g4], reps=4, worlds=3, world_reps=4, seed=3, backend="dask")
     assert local.comparison.worlds is not None and dask.comparison.worlds is not None
     pd.testing.assert_frame_equal(local.comparison.worlds.per_world, dask.comparison.worlds.per_world)
+    # the main arms run on the cluster too (one task per scenario and batch), with the same records
+    pd.testing.assert_frame_equal(local.summary, dask.summary)
+    pd.testing.assert_frame_equal(local.comparison.baseline.frame(), dask.comparison.baseline.frame())

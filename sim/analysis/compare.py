@@ -14,15 +14,17 @@ indistinguishable.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from sim.analysis.kpi import KPI_BY_KEY
 from sim.analysis.paired import COMPARED, HEADLINE, SHORT_YEARS, higher_is_better, lever_cost_myuan, paired, window_kpis
+from sim.executor import as_finished
 from sim.experiment import run_records
 from sim.scenario import InputError, Scenario
 from sim.table import Table, build_table
@@ -131,10 +133,46 @@ def _cumulative(rec: pd.DataFrame, first: int, last: int) -> np.ndarray:
     return np.cumsum(w.to_numpy(), axis=1)
 
 
-def _run_batch(arm: Arm, seed: int, reps: list[int], engine: str, first: int, last: int,
-               progress: Callable[[int], None] | None, long: tuple[Arm, int] | None = None) -> None:
-    """Run one batch of replications of an arm; ``long``: the arm's twin for the long window and its last year."""
-    rec = run_records(arm.table, seed, reps, engine, progress)
+@dataclass(frozen=True)
+class ArmTask:
+    """One batch of one arm's replications (picklable, for a Dask worker)."""
+
+    scenario: dict[str, Any]
+    source: str
+    seed: int
+    reps: tuple[int, ...]
+    engine: str
+
+
+def run_arm_task(task: ArmTask) -> pd.DataFrame:
+    """The records of one batch, on whichever worker gets it (one thread: a Dask worker core runs one task)."""
+    import numba
+
+    from sim.scenario import scenario_from_dict
+
+    numba.set_num_threads(1)
+    table = build_table(scenario_from_dict(task.scenario, task.source), task.source)
+    return run_records(table, task.seed, list(task.reps), task.engine)
+
+
+def _batch_records(arms: list[Arm], seed: int, reps: list[int], engine: str,
+                   progress: Callable[[int], None] | None, ex: cf.Executor | None) -> list[pd.DataFrame]:
+    """Every arm's records of one batch: here one arm after another, or side by side on the executor."""
+    if ex is None:
+        return [run_records(arm.table, seed, reps, engine, progress) for arm in arms]
+    tasks = [ArmTask(arm.scenario.model_dump(mode="python"), arm.source, seed, tuple(reps), engine) for arm in arms]
+    out: dict[int, pd.DataFrame] = {}
+    index = {id(t): i for i, t in enumerate(tasks)}
+    for task, rec in as_finished(ex, run_arm_task, tasks):
+        out[index[id(task)]] = rec
+        if progress is not None:
+            progress(len(task.reps))
+    return [out[i] for i in range(len(tasks))]
+
+
+def _add_batch(arm: Arm, rec: pd.DataFrame, first: int, last: int, long: tuple[Arm, int] | None = None) -> None:
+    """One batch of an arm's records into its KPIs; ``long``: the arm's twin for the long window and its last
+    year."""
     arm.kpis.append(window_kpis(rec, first, last, arm.lever_cost_myuan))
     arm.cumulative.append(_cumulative(rec, first, last))
     if long is not None:
@@ -206,7 +244,7 @@ def compare(baseline: Scenario, scenarios: Sequence[Scenario | tuple[Scenario, s
             seed: int = 0, engine: str = "auto", precision: float | None = None, max_reps: int = 20000,
             batch: int = 200, progress: Callable[[int], None] | None = None,
             total_hint: Callable[[int], None] | None = None, baseline_source: str | None = None,
-            kpi: str = HEADLINE) -> Comparison:
+            kpi: str = HEADLINE, executor: cf.Executor | None = None) -> Comparison:
     """Run the baseline and every scenario on common random numbers and compare them.
 
     With ``precision`` set, replications are added in batches until the 95 %
@@ -218,6 +256,9 @@ def compare(baseline: Scenario, scenarios: Sequence[Scenario | tuple[Scenario, s
     the horizon lies beyond it (``time.horizon_year`` = 2032, say), the same
     runs are also judged over the whole policy period (2023–2032) in
     ``Comparison.long``, for measures that act slowly.
+
+    ``executor`` (e.g. Dask's, :func:`sim.executor.executor`): each batch runs every arm as a task of its
+    own; without one, the arms run here one after another, each on every core. The records are the same.
     """
     if kpi not in RANKABLE:
         raise InputError(f"--kpi {kpi!r}: not a KPI; one of {', '.join(RANKABLE)}")
@@ -243,9 +284,10 @@ def compare(baseline: Scenario, scenarios: Sequence[Scenario | tuple[Scenario, s
     target = reps if precision is None else min(batch, max_reps)
     while True:
         chunk = list(range(done, target))
-        for arm in [base, *arms]:
+        everyone = [base, *arms]
+        for arm, rec in zip(everyone, _batch_records(everyone, seed, chunk, engine, progress, executor), strict=True):
             twin = twins.get(id(arm))
-            _run_batch(arm, seed, chunk, engine, first, last, progress, (twin, horizon) if twin else None)
+            _add_batch(arm, rec, first, last, (twin, horizon) if twin else None)
         done = target
         if precision is None:
             break

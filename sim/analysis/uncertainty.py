@@ -23,6 +23,7 @@ a survey or a pilot study would sharpen the decision most.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -98,15 +99,20 @@ def world_tasks(baseline: Scenario, scenarios: Sequence[Scenario], worlds: list[
 
 def compare_worlds(baseline: Scenario, scenarios: Sequence[Scenario], worlds: list[World], tasks: list[WorldTask],
                    kpi: str, backend: str = "local", scheduler: str | None = None,
-                   progress: Callable[[int], None] | None = None) -> WorldComparison:
-    """Run the tasks of :func:`world_tasks` (paired within each world) and summarise over worlds."""
+                   progress: Callable[[int], None] | None = None,
+                   ex: cf.Executor | None = None) -> WorldComparison:
+    """Run the tasks of :func:`world_tasks` (paired within each world) and summarise over worlds.
+
+    ``ex``: an executor already open for ``backend`` (the comparison's own), else one is opened here.
+    """
+    from contextlib import nullcontext
     from functools import partial
 
     from sim.executor import as_finished, executor
 
     reps = tasks[0].reps
     results: dict[tuple[int, int], pd.DataFrame] = {}
-    with executor(backend, scheduler) as ex:
+    with (nullcontext(ex) if ex is not None else executor(backend, scheduler)) as ex:
         local = backend == "local"
         fn = partial(run_world_task, progress=progress) if local else run_world_task
         for task, k in as_finished(ex, fn, tasks):

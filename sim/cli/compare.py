@@ -75,7 +75,8 @@ def add_parsers(sub: Any) -> None:
     c.add_argument("--posterior", default=None, help="calibrated parameter sets, CSV with an optional weight column "
                    "(default calibration/posterior.csv, else calibration/ensemble.csv, beside the scenario folder)")
     c.add_argument("--backend", choices=("local", "dask"), default="local",
-                   help="where the worlds run: local (all cores) or dask (one task per world and scenario)")
+                   help="local (this machine, all cores) or dask (a task per scenario and batch of replications, "
+                   "and per world and scenario; same results)")
     c.add_argument("--scheduler", help="Dask scheduler address (default: a local cluster)")
     add_common(c, lang=True)
     c.set_defaults(func=cmd_compare)

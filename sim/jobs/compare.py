@@ -128,7 +128,12 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
     control = as_control(progress)
     if control is not None:
         control.start(n, "rep", f"compare {n_arms} scenarios")
-    with progress_for(progress, n, f"compare {n_arms} scenarios") as tick:
+    from contextlib import nullcontext
+
+    from sim.executor import executor
+
+    with (executor(backend, scheduler) if backend != "local" else nullcontext(None)) as ex, \
+            progress_for(progress, n, f"compare {n_arms} scenarios") as tick:
         bar_ = getattr(tick, "__self__", None) if progress is True else None
 
         def total(k: int) -> None:
@@ -141,12 +146,12 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
                 bar_.refresh()
 
         c = _compare(base, arms, reps=reps, seed=seed, engine=engine, precision=precision, max_reps=max_reps,
-                     progress=tick, total_hint=total, kpi=kpi)
+                     progress=tick, total_hint=total, kpi=kpi, executor=ex)
         if drawn:
             from sim.analysis.uncertainty import compare_worlds
 
             total(c.reps * n_arms + worlds * world_reps * n_arms)
-            c.worlds = compare_worlds(base, arms, drawn, tasks, c.kpi, backend, scheduler, progress=tick)
+            c.worlds = compare_worlds(base, arms, drawn, tasks, c.kpi, backend, scheduler, progress=tick, ex=ex)
     return CompareResult(c, precision=precision, max_reps=max_reps if precision is not None else None)
 
 
