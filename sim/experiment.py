@@ -33,7 +33,7 @@ import numpy as np
 from sim.layout import RECORD_ROWS
 from sim.scenario import Scenario
 from sim.store import atomic_folder
-from sim.table import Table, build_table
+from sim.table import Table
 from sim.version import __version__
 
 if TYPE_CHECKING:
@@ -223,12 +223,6 @@ def trace_run(table: Table, seed: int, rep: int) -> pd.DataFrame:
     from sim.engines import reference
 
     return reference.trace_reference(table, seed, rep)[1]
-
-
-def run_scenario(sc: Scenario, reps: int, seed: int = 0, engine: str = "auto",
-                 progress: Callable[[int], None] | None = None) -> pd.DataFrame:
-    """Build the parameter table of ``sc`` and run ``reps`` replications (0 … reps−1)."""
-    return run_records(build_table(sc), seed, range(reps), engine, progress)
 
 
 def package_versions() -> dict[str, str]:
