@@ -138,3 +138,21 @@ def test_comparison_and_worlds_are_identical_on_dask(tmp_path: Path) -> None:
     # the main arms run on the cluster too (one task per scenario and batch), with the same records
     pd.testing.assert_frame_equal(local.summary, dask.summary)
     pd.testing.assert_frame_equal(local.comparison.baseline.frame(), dask.comparison.baseline.frame())
+
+
+def test_regret_and_goal_over_the_worlds_of_a_comparison(tmp_path: Path) -> None:
+    from sim.analysis.robustness import Goal, robustness
+
+    base, g4, g1 = BASELINE, SCEN / "g4_intermediaries.toml", SCEN / "g1_awareness.toml"
+    r = sim.compare(base, [g4, g1], reps=4, worlds=4, world_reps=4, seed=3, goal="10%")
+    w = r.comparison.worlds
+    assert w is not None and w.robustness is not None and w.goal == Goal(0.1, True)
+    # the table is the robustness module's own reading of the per-world differences
+    pd.testing.assert_frame_equal(w.robustness, robustness(w.per_world, 1.0, w.goal).reindex(w.summary.index))
+    assert (w.robustness["regret_mean"] >= 0).all() and (w.robustness["regret_max"] >= w.robustness["regret_p90"]).all()
+    assert set(r.summary.columns) >= {"regret_mean", "regret_p90", "p_goal"}
+    page = (r.write_report(tmp_path / "rep") / "report.html").read_text(encoding="utf-8")
+    assert "Robustness: regret and satisficing" in page and "Worlds meeting the goal (+10 %)" in page
+    assert "Regret (how far below" in r.text()
+    with pytest.raises(sim.InputError, match="--goal"):
+        sim.compare(base, [g4], reps=4, worlds=0, goal="10%")

@@ -97,7 +97,8 @@ def _verdict(gain: bool, loss: bool) -> str:
 
 def scenario_summary(c: Comparison) -> pd.DataFrame:
     """One row per scenario, best first: the ranking KPI's paired Δ [95 %], P(better), verdict, the other KPIs'
-    Δ, M yuan per extra industrialised project and, with worlds, world_p05, world_p95, p_gain, p_best, mean_rank."""
+    Δ, M yuan per extra industrialised project and, with worlds, world_p05, world_p95, p_gain, p_best, mean_rank,
+    regret (mean, 90th percentile, largest, per M yuan) and p_goal (the share of worlds meeting the goal)."""
     long = c.summary
     head = long[long["kpi"] == c.kpi].set_index("scenario")
     ind = long[long["kpi"] == HEADLINE].set_index("scenario")
@@ -116,10 +117,13 @@ def scenario_summary(c: Comparison) -> pd.DataFrame:
             out[f"delta_{key}"] = wide[key]
     out["myuan_per_extra_industrialised"] = ind["cost_per_extra_industrialisation_myuan"]
     cols = ["world_mean", "world_p05", "world_p95", "p_gain", "p_best", "mean_rank"]
+    robust = ["regret_mean", "regret_p90", "regret_max", "regret_per_myuan_mean", "p_goal"]
     if c.worlds is not None:
         out = out.join(c.worlds.summary[cols])
-    else:
-        for col in cols:
+        if c.worlds.robustness is not None:
+            out = out.join(c.worlds.robustness[robust])
+    for col in [*cols, *robust]:
+        if col not in out.columns:
             out[col] = np.nan
     out["reps"] = c.reps
     out["worlds"] = 0 if c.worlds is None else len(c.worlds.worlds)

@@ -280,8 +280,17 @@ def _worlds(c: Comparison, lang: str) -> dict[str, Any] | None:
     voi = [{"input": input_label(i, lang), "rho": f"{r:+.2f}"}
            for i, r in zip(w.voi["input"].head(8), w.voi["rho_margin"].head(8), strict=True)]
     leader, runner = str(w.voi.attrs.get("leader")), str(w.voi.attrs.get("runner_up"))
+    robust = []
+    if w.robustness is not None:
+        for key, r in w.robustness.sort_values("regret_p90").iterrows():
+            robust.append({"name": nm[str(key)], "mean": f"{r['regret_mean']:.1f}", "p90": f"{r['regret_p90']:.1f}",
+                           "max": f"{r['regret_max']:.1f}",
+                           "per_myuan": "–" if r["regret_per_myuan_mean"] != r["regret_per_myuan_mean"]
+                           else f"{r['regret_per_myuan_mean']:.3g}",
+                           "goal": f"{r['p_goal']:.0%}" if w.goal is not None else ""})
     return {"n": len(w.worlds), "reps": w.reps, "rows": rows, "voi": voi, "leader": nm.get(leader, leader),
-            "runner": nm.get(runner, runner)}
+            "runner": nm.get(runner, runner), "robust": robust,
+            "goal": w.goal.label() if w.goal is not None else None}
 
 
 def font_face(text: str) -> str:

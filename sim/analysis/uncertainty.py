@@ -33,6 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.analysis.paired import SHORT_YEARS, higher_is_better, lever_cost_myuan, paired, window_kpis
+from sim.analysis.robustness import Goal, robustness
 from sim.analysis.worlds import World, scenario_in_world, world_inputs
 from sim.scenario import Scenario
 
@@ -77,6 +78,9 @@ class WorldComparison:
     summary: pd.DataFrame
     pairwise: pd.DataFrame
     voi: pd.DataFrame
+    robustness: pd.DataFrame | None = None
+    """Regret and satisficing per scenario (:mod:`sim.analysis.robustness`)."""
+    goal: Goal | None = None
 
 
 def world_tasks(baseline: Scenario, scenarios: Sequence[Scenario], worlds: list[World], reps: int, seed: int,
@@ -100,7 +104,7 @@ def world_tasks(baseline: Scenario, scenarios: Sequence[Scenario], worlds: list[
 def compare_worlds(baseline: Scenario, scenarios: Sequence[Scenario], worlds: list[World], tasks: list[WorldTask],
                    kpi: str, backend: str = "local", scheduler: str | None = None,
                    progress: Callable[[int], None] | None = None,
-                   ex: cf.Executor | None = None) -> WorldComparison:
+                   ex: cf.Executor | None = None, goal: Goal | None = None) -> WorldComparison:
     """Run the tasks of :func:`world_tasks` (paired within each world) and summarise over worlds.
 
     ``ex``: an executor already open for ``backend`` (the comparison's own), else one is opened here.
@@ -128,7 +132,8 @@ def compare_worlds(baseline: Scenario, scenarios: Sequence[Scenario], worlds: li
             st = paired(base[kpi].to_numpy(), k[kpi].to_numpy(), better)
             cost = paired(base["fiscal_cost"].to_numpy(), k["fiscal_cost"].to_numpy(), False)
             rows.append({"world": w.index, "param_set": w.param_set, "scenario": sc.id, "diff": st["diff"],
-                         "lo": st["lo"], "hi": st["hi"], "gain": st["gain"], "fiscal_cost_diff": cost["diff"]})
+                         "lo": st["lo"], "hi": st["hi"], "gain": st["gain"], "fiscal_cost_diff": cost["diff"],
+                         "base": st["base_mean"]})
     per_world = pd.DataFrame(rows)
     sign = 1.0 if better else -1.0
     per_world["rank"] = per_world.groupby("world")["diff"].rank(ascending=not better, method="min")
@@ -136,7 +141,8 @@ def compare_worlds(baseline: Scenario, scenarios: Sequence[Scenario], worlds: li
     pair = _pairwise(per_world, sign, [baseline.id, *[s.id for s in scenarios]])
     lever_ids = sorted({lv.id for sc in scenarios for lv in sc.levers})
     voi = value_of_information(per_world, world_inputs(worlds, lever_ids), summary, sign)
-    return WorldComparison(kpi, worlds, reps, per_world, summary, pair, voi)
+    rob = robustness(per_world, sign, goal).reindex(summary.index)
+    return WorldComparison(kpi, worlds, reps, per_world, summary, pair, voi, rob, goal)
 
 
 def _summary(per_world: pd.DataFrame, scenarios: Sequence[Scenario]) -> pd.DataFrame:

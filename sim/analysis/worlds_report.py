@@ -122,6 +122,19 @@ def worlds_text(c: Comparison, lang: str = "en") -> str:
     lines.append(_t(lang, f"✓ = 在至少 {SURVIVES:.0%} 的世界中优于下一名(在不确定性下仍成立);? = 不确定。",
                     f"✓ = beats the next in at least {SURVIVES:.0%} of worlds (survives the uncertainty); "
                     "? = the order is not sure."))
+    if w.robustness is not None:
+        lines += ["", _t(lang, "遗憾值(与各世界中最优选择的差距,越小越稳健)" + ("与目标达成率:" if w.goal else ":"),
+                         "Regret (how far below the best choice of each world; smaller holds up better)"
+                         + (" and the share of worlds meeting the goal:" if w.goal else ":")),
+                  f"{'scenario':<24} {'mean':>8} {'90th pct':>9} {'largest':>8} {'per M¥ mean':>12}"
+                  + (f"  {'goal ' + w.goal.label():>14}" if w.goal else "")]
+        for sid, r in w.robustness.iterrows():
+            goal = f"  {r['p_goal']:>14.0%}" if w.goal else ""
+            lines.append(f"{sid:<24} {r['regret_mean']:>8.2f} {r['regret_p90']:>9.2f} {r['regret_max']:>8.2f} "
+                         f"{r['regret_per_myuan_mean']:>12.3g}{goal}")
+        least = w.robustness["regret_p90"].idxmin()
+        lines.append(_t(lang, f"90% 分位遗憾值最小:{nm.get(str(least), least)}",
+                        f"Smallest 90th-percentile regret: {nm.get(str(least), least)}"))
     if len(w.voi):
         top = ", ".join(f"{input_label(i, lang)} (ρ {r:+.2f})" for i, r in
                         zip(w.voi["input"].head(3), w.voi["rho_margin"].head(3), strict=True))

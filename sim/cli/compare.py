@@ -43,7 +43,7 @@ def cmd_compare(a: argparse.Namespace) -> int:
     with Watched(a.quiet) as control:
         res = compare(base, scenarios, reps=reps or 0, seed=a.seed, engine=a.engine, precision=a.precision,
                       max_reps=a.max_reps, progress=control, kpi=a.kpi, worlds=a.worlds, world_reps=a.world_reps,
-                      posterior=a.posterior, backend=a.backend, scheduler=a.scheduler)
+                      posterior=a.posterior, backend=a.backend, scheduler=a.scheduler, goal=a.goal)
     say_replacing(state, report, a.quiet)
     out = res.write(report, a.lang)  # before printing: a reader that stops early must not cost the report
     print(res.text(a.lang))
@@ -72,6 +72,9 @@ def add_parsers(sub: Any) -> None:
                    help="also compare in N worlds of uncertainty: a calibrated parameter set and a draw of every "
                    "lever's effect and cost from its range (default 40; 0 = the defaults only)")
     c.add_argument("--world-reps", type=AT_LEAST_TWO, default=50, help="paired replications per world (default 50)")
+    c.add_argument("--goal", default=None, help="with --worlds: a goal each scenario should meet in a world, as a "
+                   "percentage above the baseline (e.g. 20%%) or an amount of the KPI (e.g. 5); the report gives the "
+                   "share of worlds that meet it beside each scenario's regret")
     c.add_argument("--posterior", default=None, help="calibrated parameter sets, CSV with an optional weight column "
                    "(default calibration/posterior.csv, else calibration/ensemble.csv, beside the scenario folder)")
     c.add_argument("--backend", choices=("local", "dask"), default="local",

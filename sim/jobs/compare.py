@@ -55,7 +55,7 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
             progress: bool | Progress | Control | None = False, on_total: Callable[[int], None] | None = None,
             kpi: str = "industrialised", worlds: int = 0, world_reps: int = 50,
             posterior: str | Path | None = None, backend: str = "local", scheduler: str | None = None,
-            horizon: int | None = None) -> CompareResult:
+            horizon: int | None = None, goal: str | float | None = None) -> CompareResult:
     """Run the baseline and every scenario on common random numbers and compare them, paired.
 
     ``worlds`` > 0 also runs every scenario in that many worlds of uncertainty
@@ -64,6 +64,11 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
     beside the scenarios — and a draw of every lever's effect and cost from
     its range), ``world_reps`` paired replications each; the result's summary
     then holds world_p05, world_p95, p_gain, p_best and mean_rank.
+
+    Over worlds the result also holds each scenario's regret (how far below the best choice of each world it
+    falls: mean, 90th percentile, largest; on the KPI and per million yuan) and, with ``goal`` (``"20%"``
+    above the baseline, or ``5`` more in the KPI's unit), the share of worlds that meet it
+    (:mod:`sim.analysis.robustness`).
 
     ``kpi``: the indicator the ranking follows (any KPI, e.g. ``introduced_converted`` or a rate);
     a ``horizon`` beyond 2027 also judges the runs over the whole policy period (``comparison.long``).
@@ -111,6 +116,13 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
     if base.id in ids:
         raise InputError(f"compare: scenario ids must differ from the baseline's ({base.id})")
     worlds = options.whole(worlds, "--worlds", 0, 10_000)
+    target = None
+    if goal is not None:
+        from sim.analysis.robustness import Goal
+
+        if not worlds:
+            raise InputError("--goal: only with --worlds N (N ≥ 1): it is met or not in each world")
+        target = Goal.parse(goal)
     if worlds:
         world_reps = options.reps(world_reps, "--world-reps", 2, 100_000)
     options.backend(backend, scheduler)
@@ -151,7 +163,8 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
             from sim.analysis.uncertainty import compare_worlds
 
             total(c.reps * n_arms + worlds * world_reps * n_arms)
-            c.worlds = compare_worlds(base, arms, drawn, tasks, c.kpi, backend, scheduler, progress=tick, ex=ex)
+            c.worlds = compare_worlds(base, arms, drawn, tasks, c.kpi, backend, scheduler, progress=tick, ex=ex,
+                                      goal=target)
     return CompareResult(c, precision=precision, max_reps=max_reps if precision is not None else None)
 
 
