@@ -33,6 +33,8 @@ from sim.jobs.control import Cancelled as Cancelled
 from sim.jobs.control import Control as Control
 from sim.jobs.control import ProgressEvent as ProgressEvent
 from sim.jobs.control import background as background
+from sim.jobs.discover import DiscoveryResult as DiscoveryResult
+from sim.jobs.discover import discover as discover
 from sim.jobs.measures import LeversResult as LeversResult
 from sim.jobs.measures import TargetsResult as TargetsResult
 from sim.jobs.measures import levers as levers
