@@ -42,10 +42,13 @@ def cmd_targets(a: argparse.Namespace) -> int:
     out = Path(a.out) if a.out else Path("runs") / "targets"
     state = check_out(out, "--out", ("targets",))
     with Watched(a.quiet) as control:
-        res = targets(sc, a.reps, a.seed, a.engine, a.posterior, a.sets, control, say(a.quiet))
+        res = targets(sc, a.reps, a.seed, a.engine, a.posterior, a.sets, control, say(a.quiet), a.observed)
     say_replacing(state, out, a.quiet)
     res.write(out)
     print(res.text())
+    if a.observed is not None:
+        print(f"\nobserved: {out / 'observed.csv'}  figure: {out / 'observed.png'}")
+        return 0
     figure = f"  figure: {out / 'targets.png'}" if a.posterior is not None else ""
     print(f"\ntargets: {out / 'targets.csv'}{figure}")
     return 0
@@ -65,6 +68,9 @@ def add_parsers(sub: Any) -> None:
                     "calibration/posterior.csv): the targets under the posterior (sets drawn by weight)")
     tg.add_argument("--sets", type=AT_LEAST_TWO, default=None,
                     help="with --posterior: parameter sets drawn by weight (default 200)")
+    tg.add_argument("--observed", help="figures published after the report (TOML, e.g. calibration/observed.toml): "
+                    "each against the model's 90 %% predictive interval for its year, covered or missed and by how "
+                    "much (with --posterior: under the posterior)")
     tg.add_argument("--out", help="output folder (default runs/targets)")
     for q, func in ((lv, cmd_levers), (tg, cmd_targets)):
         add_common(q)

@@ -88,8 +88,18 @@ class TargetsResult:
     reps: int
     seed: int
     posterior: Path | None = None
+    observed: Path | None = None
+    """With an observed-figures file: ``table`` holds each figure against the model (``records`` its runs)."""
+    records: pd.DataFrame | None = None
 
-    def text(self) -> str:
+    def text(self, lang: str = "en") -> str:
+        if self.observed is not None:
+            from sim.analysis.observed import observed_text
+
+            where = f", {self.posterior}" if self.posterior is not None else ""
+            head = (f"{self.observed}: observed figures against the model ({self.reps} replications{where}, "
+                    f"seed {self.seed})")
+            return head + "\n" + observed_text(self.table, lang)
         if self.posterior is None:
             from sim.analysis.targets import targets_text
 
@@ -104,7 +114,14 @@ class TargetsResult:
         from sim.store import atomic_folder
 
         with atomic_folder(folder, kind="targets") as tmp:
-            if self.posterior is None:
+            if self.observed is not None:
+                from sim.analysis.figures import save_figure
+                from sim.analysis.observed import fig_observed
+
+                assert self.records is not None
+                self.table.to_csv(tmp / "observed.csv", index=False, float_format="%.6g")
+                save_figure(fig_observed(self.records, self.table), tmp / "observed.png", dpi=120)
+            elif self.posterior is None:
                 self.table[TARGET_COLUMNS].to_csv(tmp / "targets.csv", index=False)
             else:
                 from sim.analysis.figures import save_figure
@@ -117,14 +134,21 @@ class TargetsResult:
 
 def targets(scenario: Scenario | str | Path = "scenarios/baseline.toml", reps: int | None = None, seed: int = 0,
             engine: str = "auto", posterior: str | Path | None = None, sets: int | None = None,
-            control: Control | None = None, say: Callable[[str], None] | None = None) -> TargetsResult:
+            control: Control | None = None, say: Callable[[str], None] | None = None,
+            observed: str | Path | None = None) -> TargetsResult:
     """The scenario's 2018–2022 against every figure of the report.
 
     With ``posterior`` (a CSV of calibrated parameter sets and weights): ``sets`` sets drawn by weight
     (default 200), ``reps`` replications each (default 10) — the posterior predictive check.
     Without: ``reps`` replications (default 300) at the scenario's parameters.
     ``say`` is told how long the compiled engine took to load (or compile, the first time on a machine).
+
+    ``observed``: a file of figures published after the report (:mod:`sim.analysis.observed`): the scenario
+    runs to the last year they need and each figure is set against the model's 90 % predictive interval
+    (under the posterior when one is given: ``sets`` worlds drawn by weight, ``reps`` replications each).
     """
+    if observed is not None:
+        return _observed(scenario, Path(observed), reps, seed, engine, posterior, sets, control, say)
     from sim.analysis.targets import WINDOW, evaluate, load_targets
     from sim.scenario import with_horizon
     from sim.table import build_table
@@ -163,3 +187,51 @@ def targets(scenario: Scenario | str | Path = "scenarios/baseline.toml", reps: i
         control.start(n, "rep", f"targets {sc.id} ({eng})")
     records = run_records(table, seed, range(n), eng, progress=control)
     return TargetsResult(evaluate(records, wanted), n, seed)
+
+
+def _observed(scenario: Scenario | str | Path, path: Path, reps: int | None, seed: int, engine: str,
+              posterior: str | Path | None, sets: int | None, control: Control | None,
+              say: Callable[[str], None] | None) -> TargetsResult:
+    """Every observed figure of ``path`` against the scenario's runs (see :func:`targets`)."""
+    import pandas as pd
+
+    from sim.analysis.observed import evaluate_observed, last_year, load_observed
+    from sim.experiment import resolve_engine, run_records
+    from sim.scenario import with_horizon
+    from sim.table import build_table
+
+    seed = options.key(seed)
+    options.choice(engine, "--engine", options.ENGINES)
+    figures = load_observed(path)
+    sc, source = as_scenario(scenario)
+    horizon = max(last_year(figures), sc.params.time.horizon_year)
+    sc = with_horizon(sc, horizon, source)
+    first = min(f.window[0] for f in figures)
+    if first < sc.params.time.start_year:
+        raise InputError(f"{path}: figures from {first}, before the first simulated year {sc.params.time.start_year}")
+    table = build_table(sc, source)
+    if posterior is None:
+        if sets is not None:
+            raise InputError("--sets: only with --posterior")
+        n = options.reps(reps if reps is not None else 300)
+        options.memory(n, table.n_years, 1)
+        eng = resolve_engine(engine, n)
+        _ready(eng, table, say)
+        if control is not None:
+            control.start(n, "rep", f"observed figures, {sc.id} ({eng})")
+        records = run_records(table, seed, range(n), eng, progress=control)
+        return TargetsResult(evaluate_observed(records, figures), n, seed, None, path, records)
+    from sim.analysis.worlds import draw_worlds, read_posterior, scenario_in_world
+
+    n_sets = options.reps(sets if sets is not None else 200, "--sets")
+    n = options.reps(reps if reps is not None else 10)
+    options.memory(n_sets * n, table.n_years, 1, "--sets × --reps")
+    worlds = draw_worlds(n_sets, seed, read_posterior(Path(posterior)))
+    tables = [build_table(scenario_in_world(sc, w), f"{posterior}: parameter set {w.param_set}") for w in worlds]
+    _ready("fast", table, say)
+    if control is not None:
+        control.start(n_sets * n, "rep", f"observed figures under {posterior}")
+    # world k runs replications k·reps … k·reps + reps − 1: a set drawn twice never repeats its random numbers
+    parts = [run_records(t, seed, range(k * n, (k + 1) * n), "fast", progress=control) for k, t in enumerate(tables)]
+    records = pd.concat(parts, ignore_index=True)
+    return TargetsResult(evaluate_observed(records, figures), n, seed, Path(posterior), path, records)
