@@ -134,18 +134,26 @@ def compare_worlds(baseline: Scenario, scenarios: Sequence[Scenario], worlds: li
             rows.append({"world": w.index, "param_set": w.param_set, "scenario": sc.id, "diff": st["diff"],
                          "lo": st["lo"], "hi": st["hi"], "gain": st["gain"], "fiscal_cost_diff": cost["diff"],
                          "base": st["base_mean"]})
-    per_world = pd.DataFrame(rows)
     sign = 1.0 if better else -1.0
-    per_world["rank"] = per_world.groupby("world")["diff"].rank(ascending=not better, method="min")
-    summary = _summary(per_world, scenarios)
-    pair = _pairwise(per_world, sign, [baseline.id, *[s.id for s in scenarios]])
+    per_world, summary, pair = over_worlds(pd.DataFrame(rows), baseline.id, [s.id for s in scenarios], better)
     lever_ids = sorted({lv.id for sc in scenarios for lv in sc.levers})
     voi = value_of_information(per_world, world_inputs(worlds, lever_ids), summary, sign)
     rob = robustness(per_world, sign, goal).reindex(summary.index)
     return WorldComparison(kpi, worlds, reps, per_world, summary, pair, voi, rob, goal)
 
 
-def _summary(per_world: pd.DataFrame, scenarios: Sequence[Scenario]) -> pd.DataFrame:
+def over_worlds(per_world: pd.DataFrame, baseline_id: str, ids: list[str],
+                better: bool) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """From the per-world differences (columns ``world``, ``scenario``, ``diff``, ``gain``): the table with each
+    scenario's rank in its world (1 = best, in the KPI's good direction), the summary over worlds (mean,
+    5–95 %, P(gain), P(best), mean rank; best first) and P(row beats column) with the baseline as a choice."""
+    per_world = per_world.copy()
+    per_world["rank"] = per_world.groupby("world")["diff"].rank(ascending=not better, method="min")
+    summary = _summary(per_world, ids)
+    return per_world, summary, _pairwise(per_world, 1.0 if better else -1.0, [baseline_id, *ids])
+
+
+def _summary(per_world: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
     g = per_world.groupby("scenario")
     out = pd.DataFrame({
         "world_mean": g["diff"].mean(),
@@ -156,7 +164,7 @@ def _summary(per_world: pd.DataFrame, scenarios: Sequence[Scenario]) -> pd.DataF
         "mean_rank": g["rank"].mean(),
         "worlds": g["diff"].size(),
     })
-    return out.reindex([s.id for s in scenarios]).sort_values("mean_rank")
+    return out.reindex(ids).sort_values("mean_rank")
 
 
 def _pairwise(per_world: pd.DataFrame, sign: float, ids: list[str]) -> pd.DataFrame:
