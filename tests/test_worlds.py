@@ -69,14 +69,9 @@ def _per_world() -> pd.DataFrame:
     return df
 
 
-class _Sc:
-    def __init__(self, sid: str) -> None:
-        self.id = sid
-
-
 def test_statistics_over_worlds_by_hand() -> None:
     pw = _per_world()
-    s = _summary(pw, [_Sc("a"), _Sc("b")])  # type: ignore[list-item]
+    s = _summary(pw, ["a", "b"])
     assert s.loc["a", "p_gain"] == pytest.approx(1 / 3) and s.loc["b", "p_gain"] == 1.0
     assert s.loc["a", "p_best"] == pytest.approx(1 / 3) and s.loc["b", "p_best"] == pytest.approx(2 / 3)
     assert s.loc["a", "mean_rank"] == pytest.approx(5 / 3) and s.loc["b", "mean_rank"] == pytest.approx(4 / 3)
