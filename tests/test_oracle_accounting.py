@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from sim import layout as L
-from sim.analysis.compare import _lever_cost
+from sim.analysis.paired import lever_cost_myuan
 from sim.budget import equal_budget
 from sim.engines.fast import run_fast
 from sim.engines.reference import run_reference
@@ -68,9 +68,9 @@ def test_lever_costs_are_charged_from_each_levers_start_year(baseline: Scenario)
                                    lever("supply.events_per_year", "add", 2.0, start=2027, cost=5e4, lid="last")])
     assert [sc.yearly_cost(y) for y in range(2021, 2028)] == pytest.approx(
         [0, 0, 3e5, 3e5, 1.3e6, 1.3e6, 1.35e6])
-    assert _lever_cost(sc, 2023, 2027) == pytest.approx((3e6 + 5 * 3e5 + 5e4) / 1e6)
-    assert _lever_cost(sc, 2023, 2024) == pytest.approx(0.6)
-    assert _lever_cost(sc, 2026, 2027) == pytest.approx((2e6 + 6e5 + 5e4) / 1e6)
+    assert lever_cost_myuan(sc, 2023, 2027) == pytest.approx((3e6 + 5 * 3e5 + 5e4) / 1e6)
+    assert lever_cost_myuan(sc, 2023, 2024) == pytest.approx(0.6)
+    assert lever_cost_myuan(sc, 2026, 2027) == pytest.approx((2e6 + 6e5 + 5e4) / 1e6)
 
 
 # ---- the city fund and the county top-up in whole runs ------------------------------------------
