@@ -199,7 +199,7 @@ R_OFFERS_DEMAND_LED = _row("offers_demand_led")
 R_FIRMS_RD_WORKING = _row("firms_with_working_rd")
 R_RD_UPGRADED = _row("rd_upgraded")             # title-only institutions that started to work (support, review)
 R_VP_ON_PROBLEM = _row("vp_placed_on_problem")  # placements in a firm with a technical problem
-# firm population dynamics (issue 11 item 3): flows at the year's end and stocks after it
+# firm population dynamics: flows at the year's end and stocks after it
 R_FIRMS_ALIVE_ABOVE = _row("firms_above_size")          # firms above designated size (规上) alive at the year's end
 R_FIRMS_ALIVE_SME = _row("firms_tech_sme")              # science-based SMEs (科技型中小企业) alive at the year's end
 R_ENTERED_ABOVE = _row("firms_entered_above_size")

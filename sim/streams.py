@@ -64,14 +64,15 @@ D_VP_COUNT = 96
 D_VP_FIRM = 97
 D_OTHER_CONTRACTS = 98
 
-# measures of the report acting as it describes them (issue 11; appended, never renumbered)
+# measures of the report acting as it describes them (appended, never renumbered: renumbering
+# would change every draw keyed by a later stream)
 D_OFFER_DEMAND_LED = 100   # entity: offer key — an institute result developed to a firm's need
 D_VP_PROBLEM = 101         # entity: placement; occurrence: try — is the firm proposed one with a technical problem?
 D_RD_WORKING = 102         # entity: firm — does its R&D institution work, or hold a title only (重申报、轻发展)?
 D_RD_SUPPORT = 103         # entity: firm; occurrence: year — support turns a title-only institution into a working one
 D_REVIEW = 104             # entity: firm; occurrence: year — performance review of an idle institution
 D_VP_TRAINING = 105        # entity: firm; occurrence: year — a vice-president leaves a trained technical team
-# firm population dynamics (issue 11 item 3). Entrants draw their attributes from the D_FIRM_* streams above,
+# firm population dynamics. Entrants draw their attributes from the D_FIRM_* streams above,
 # keyed by their own serial number (entity ≥ the initial firms'), exactly as the initial firms do.
 D_EXIT_ABOVE = 106         # count and picks (chosen(); occurrence: year) — firms above designated size that exit
 D_EXIT_SME = 107           # count and picks — science-based SMEs that exit

@@ -92,6 +92,7 @@ def test_api_checks_its_arguments() -> None:
         sim.run("scenarios/nope.toml")
 
 
+@pytest.mark.slow
 def test_optimise_as_a_function_writes_and_returns_the_result(tmp_path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "opt"
     r = sim.best_mix(3_000_000, out=out, reps=9, trials=12, confirm_reps=10,

@@ -15,6 +15,7 @@ from tests.conftest import BASELINE, ROOT, lever, variant
 SCEN = ROOT / "scenarios"
 
 
+@pytest.mark.slow
 def test_compare_cli_writes_report_with_consistent_numbers(tmp_path: Path, capsys) -> None:
     out = tmp_path / "report"
     code = main(["compare", str(SCEN / "g2_platforms.toml"), str(SCEN / "g4_intermediaries.toml"),
@@ -143,6 +144,7 @@ def test_chinese_labels_have_glyphs_in_the_report_font() -> None:
     assert not missing, missing
 
 
+@pytest.mark.slow
 def test_compare_without_arguments_runs_every_shipped_scenario(tmp_path: Path, capsys) -> None:
     out = tmp_path / "all"
     assert main(["compare", "--baseline", str(BASELINE), "--reps", "8", "--worlds", "0", "--report", str(out),

@@ -1,4 +1,4 @@
-"""The firm population and the high-tech stock add up, year by year, in whole replications (issue 11 item 3).
+"""The firm population and the high-tech stock add up, year by year, in whole replications.
 
 alive(y) = alive(y − 1) + entries − exits (± graduation) per type; high-tech stock(y) = stock(y − 1) + new
 certificates + renewals − expiries − exits of certified firms; every project ends in exactly one terminal state

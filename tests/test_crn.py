@@ -1,6 +1,7 @@
 """Common random numbers: a late-stage lever leaves early-stage outcomes untouched."""
 
 import numpy as np
+import pytest
 
 from sim import layout as L
 from sim.engines.reference import Replication
@@ -26,6 +27,7 @@ def _early_outcome(O):
     return reason
 
 
+@pytest.mark.slow
 def test_pilot_capacity_lever_keeps_meetings_and_contracts(baseline) -> None:
     # Role-model feedback lets a late success raise awareness and so change later meetings;
     # with it switched off a pilot lever must not touch any offer's meeting or contract.

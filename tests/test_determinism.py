@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from sim.engines.reference import run_reference
 from tests.conftest import BASELINE
@@ -37,6 +38,7 @@ def test_same_seed_same_records_in_process(baseline_table) -> None:
     assert not np.array_equal(a, run_reference(baseline_table, 5, 4))
 
 
+@pytest.mark.slow
 def test_same_seed_same_records_across_processes(baseline_table) -> None:
     outs = {subprocess.run([sys.executable, "-c", _SNIPPET, str(BASELINE)], capture_output=True, text=True,
                            check=True).stdout.strip() for _ in range(2)}

@@ -42,6 +42,7 @@ SCENARIOS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_fast_equals_reference(name: str, baseline) -> None:
     params, levers = SCENARIOS[name]

@@ -1,6 +1,7 @@
 """Face validity over a few hundred replications: the model responds as a planner expects."""
 
 import numpy as np
+import pytest
 
 from sim import layout as L
 from sim.engines.reference import run_reference
@@ -19,18 +20,21 @@ def _totals(sc, rows, reps=REPS, seed=99):
     return out
 
 
+@pytest.mark.slow
 def test_no_fund_no_subsidies(baseline) -> None:
     sc = variant(baseline, params={"subsidy": {"fund_yuan_per_year": 0.0}})
     x = _totals(sc, [L.R_SUBSIDISED, L.R_M_SUBSIDY_CITY, L.R_AWARDS, L.R_M_HIGHTECH, L.R_CONTRACTS], reps=30)
     assert np.all(x[:, :4] == 0) and x[:, 4].sum() > 0
 
 
+@pytest.mark.slow
 def test_no_public_pilot_capacity_no_public_pilots(baseline) -> None:
     sc = variant(baseline, params={"pilot": {"public_slots": 0.0}})
     x = _totals(sc, [L.R_PILOTS + 1, L.R_PILOT_BUSY, L.R_PILOTS + 2], reps=30)
     assert np.all(x[:, :2] == 0) and x[:, 2].sum() > 0
 
 
+@pytest.mark.slow
 def test_more_pilot_capacity_never_lowers_industrialisations(baseline) -> None:
     more = variant(baseline, levers=[lever("pilot.public_slots", "add", 6)])
     a = _totals(baseline, [L.R_INDUSTRIALISED, L.R_PILOTS + 1])
@@ -43,6 +47,7 @@ def test_more_pilot_capacity_never_lowers_industrialisations(baseline) -> None:
     assert b[:, 1].mean() > a[:, 1].mean()
 
 
+@pytest.mark.slow
 def test_twice_the_brokers_more_meetings(baseline) -> None:
     double = variant(baseline, params={"meeting": {"brokers": 2 * baseline.params.meeting.brokers}})
     a = _totals(baseline, [L.R_MEETINGS])[:, 0]

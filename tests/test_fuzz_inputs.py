@@ -127,6 +127,7 @@ def _validate(path: Path) -> tuple[int, str]:
     return code, err.getvalue()
 
 
+@pytest.mark.slow
 @settings(max_examples=420, **FUZZ)  # type: ignore[arg-type]
 @given(data=st.data())
 def test_mutated_files_are_valid_or_one_line(tree: Path, data: st.DataObject) -> None:
@@ -211,6 +212,7 @@ def argvs(draw: st.DrawFn) -> list[str]:
     return argv
 
 
+@pytest.mark.slow
 @settings(max_examples=160, **FUZZ)  # type: ignore[arg-type]
 @given(argv=argvs())
 def test_options_are_checked_before_any_work(tree: Path, argv: list[str], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from sim.engines.fast import run_fast
 from sim.table import build_table
@@ -44,6 +45,7 @@ np.save(sys.argv[2], np.array(out))
 KEYS = [(3, 2), (11, 0)]
 
 
+@pytest.mark.slow
 def test_interpreted_rules_give_the_compiled_record(baseline, tmp_path: Path) -> None:
     scenarios = [baseline,
                  variant(baseline, levers=[lever("pilot.public_slots", "add", 6.0),

@@ -125,6 +125,7 @@ def test_compare_ranks_by_any_kpi_and_judges_a_long_horizon_too(baseline) -> Non
         assert KPI_BY_KEY[key].better == (key != "wait_pilot")
 
 
+@pytest.mark.slow
 def test_compare_cli_kpi_and_horizon(tmp_path: Path, capsys) -> None:
     g4 = str(ROOT / "scenarios" / "g4_intermediaries.toml")
     out = tmp_path / "cmp"

@@ -152,12 +152,14 @@ def _with_stocks(arm):  # type: ignore[no-untyped-def]
     ("platform_support", "rd_working_end", 1), ("vp_problem_oriented", "vp_on_problem", 1),
     ("more_vice_presidents", "industrialised", 1),
 ])
+@pytest.mark.slow
 def test_each_measure_moves_what_it_acts_on(alone, lever_id: str, kpi: str, sign: int) -> None:
     _, arms, base = alone
     d = (arms[lever_id][kpi] - base[kpi]).to_numpy()
     assert sign * d.mean() > 0, (lever_id, kpi, d.mean())
 
 
+@pytest.mark.slow
 def test_no_lever_can_only_do_harm(alone) -> None:
     s, _, _ = alone
     ind = s.xs("industrialised", level="kpi")

@@ -16,6 +16,7 @@ from tests.conftest import ROOT
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_in_a_kernel(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     jupytext = pytest.importorskip("jupytext")
@@ -37,3 +38,20 @@ def test_there_are_notebooks_for_each_story() -> None:
     stems = {p.stem for p in NOTEBOOKS}
     assert {"01_baseline_vs_report", "02_compare_measures", "03_sweeps_sensitivity", "04_how_sure",
             "05_budget_mix"} <= stems
+
+
+def test_every_notebook_is_paired_with_an_ipynb_and_syncing_leaves_it_unchanged(tmp_path: Path) -> None:
+    """jupytext.toml pairs the scripts with .ipynb notebooks (what Jupyter Lab opens); a sync must write the
+    notebook and leave the script in git as it is (no version stamp in its header)."""
+    jupytext = pytest.importorskip("jupytext")
+    from jupytext.cli import jupytext as jupytext_cli
+
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "jupytext.toml").write_bytes((ROOT / "jupytext.toml").read_bytes())
+    for path in NOTEBOOKS:
+        assert jupytext.read(path).metadata["jupytext"]["formats"] == "ipynb,py:percent", path.name
+        copy = tmp_path / "notebooks" / path.name
+        copy.write_bytes(path.read_bytes())
+        jupytext_cli(["--sync", "--quiet", str(copy)])
+        assert copy.with_suffix(".ipynb").is_file(), f"{path.name}: no paired notebook written"
+        assert copy.read_text(encoding="utf-8") == path.read_text(encoding="utf-8"), f"syncing changed {path.name}"

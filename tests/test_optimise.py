@@ -131,6 +131,7 @@ def test_repair_never_exceeds_the_budget() -> None:
                     assert m[d.id] * d.lever.value == pytest.approx(round(m[d.id] * d.lever.value))
 
 
+@pytest.mark.slow
 def test_toy_search_finds_the_known_optimum_within_budget(tmp_path: Path) -> None:
     s = _search(tmp_path, trials=80)
     r = s.run()
@@ -143,6 +144,7 @@ def test_toy_search_finds_the_known_optimum_within_budget(tmp_path: Path) -> Non
     assert r.pruned > 0  # successive halving cut some mixes short
 
 
+@pytest.mark.slow
 def test_same_seed_same_result(tmp_path: Path) -> None:
     a = _search(tmp_path, trials=30, name="a.db").run()
     b = _search(tmp_path, trials=30, name="b.db").run()
@@ -187,6 +189,7 @@ def test_interrupted_search_resumes(tmp_path: Path) -> None:
     assert len(again.study.get_trials(states=(optuna.trial.TrialState.FAIL,))) == 1
 
 
+@pytest.mark.slow
 def test_resumed_search_is_identical_to_an_uninterrupted_one(tmp_path: Path) -> None:
     """TPE is seeded by the finished trials, planned mixes are queued one at a time and the pruner ignores a
     trial cut short: the resumed study holds the same finished trials, in the same order, and the same result."""
@@ -213,6 +216,7 @@ def test_rungs() -> None:
     assert rungs(9) == [(1, 1), (3, 3), (9, 9)]
 
 
+@pytest.mark.slow
 def test_optimise_command_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "opt"
     args = ["optimise", "--budget", "3000000", "--reps", "9", "--trials", "24", "--confirm-reps", "20", "--out",

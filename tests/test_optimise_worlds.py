@@ -78,6 +78,7 @@ def test_mean_and_p10_prefer_different_mixes() -> None:
     assert risk_value(gains_a, "p10") < risk_value(gains_b, "p10")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("risk", ["mean", "p10"])
 def test_toy_search_over_worlds_picks_the_right_optimum(risk: str, tmp_path: Path) -> None:
     s = _search(tmp_path, risk)
@@ -103,6 +104,7 @@ def test_successive_halving_over_worlds_and_replications() -> None:
     assert all(len(d) == 30 for d in diffs.values()) and set(diffs) == set(range(20))
 
 
+@pytest.mark.slow
 def test_same_seed_same_result_with_worlds(tmp_path: Path) -> None:
     a = _search(tmp_path, "p10", 30, "a.db").run()
     b = _search(tmp_path, "p10", 30, "b.db").run()
@@ -123,6 +125,7 @@ class CutWorlds(ToyWorlds):
         return super().world_delta(sc, world, reps)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("share", [0.1, 0.7])  # cut early (in the planned trials) or late (in TPE's)
 def test_resumed_search_with_worlds_is_identical(share: float, tmp_path: Path) -> None:
     whole = _search(tmp_path, "p10", 40, "whole.db")
@@ -208,6 +211,7 @@ def test_bad_world_options(extra: list[str], needle: str, tmp_path: Path, capsys
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_optimise_with_worlds_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "opt"
     args = ["optimise", "--budget", "3000000", "--reps", "9", "--trials", "12", "--confirm-reps", "10", "--worlds",

@@ -132,6 +132,7 @@ def test_variants_regenerates_all_five_and_equal_budget_files(scenario_copy: Pat
         assert f"eq_{g.split('_', 1)[1]}.toml: {len(paid)} lever(s), 2,000,000 yuan/year" in printed
 
 
+@pytest.mark.slow
 def test_compare_precision_says_reached_when_the_target_is_met_at_the_cap(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """`--precision H --max-reps N`: the message says the precision was reached whenever every headline

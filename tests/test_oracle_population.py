@@ -1,4 +1,4 @@
-"""Oracle tests of the firm population dynamics (issue 11 item 3; MODEL.md 1.3 step (2), 3.3).
+"""Oracle tests of the firm population dynamics (MODEL.md 1.3 step (2), 3.3).
 
 Each test chooses the uniforms the rules see (``tests.oracle.Draws``), builds a few firms and projects by
 hand, computes what MODEL.md says happens — exits by type, SMEs graduating, entrants drawn like the

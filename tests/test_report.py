@@ -153,6 +153,7 @@ def test_cost_figure_ranks_gains_by_cost_per_extra_project(comp: Comparison) -> 
     assert labels == [full[s] for s in expected]
 
 
+@pytest.mark.slow
 def test_figures_leave_matplotlib_as_the_caller_had_it(comp: Comparison, tmp_path: Path) -> None:
     backend = matplotlib.get_backend()  # resolves a lazy default first, so the copy below is the real state
     before = dict(matplotlib.rcParams)

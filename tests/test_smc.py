@@ -56,6 +56,7 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.Da
     return d / "out", smc.posterior(cal, d / "out" / smc.DB)
 
 
+@pytest.mark.slow
 def test_same_seed_same_posterior(tmp_path: Path, uninterrupted: tuple[Path, pd.DataFrame]) -> None:
     cal = load_calibration(write_spec(tmp_path))
     smc.run_smc(cal, tmp_path / "out")
@@ -67,6 +68,7 @@ def test_same_seed_same_posterior(tmp_path: Path, uninterrupted: tuple[Path, pd.
     assert not np.allclose(smc.posterior(other, tmp_path / "other" / "out" / smc.DB)["contract.base_logit"], first)
 
 
+@pytest.mark.slow
 def test_continued_run_keeps_finished_generations(tmp_path: Path, uninterrupted: tuple[Path, pd.DataFrame]) -> None:
     cal = load_calibration(write_spec(tmp_path))
     out = tmp_path / "out"
@@ -82,6 +84,7 @@ def test_continued_run_keeps_finished_generations(tmp_path: Path, uninterrupted:
     pd.testing.assert_frame_equal(smc.posterior(cal, out / smc.DB), uninterrupted[1], check_exact=True)
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_from_last_generation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                  uninterrupted: tuple[Path, pd.DataFrame]) -> None:
     spec = write_spec(tmp_path)
@@ -123,6 +126,7 @@ def test_killed_run_resumes_from_last_generation(tmp_path: Path, monkeypatch: py
     assert (table["ess_truncated"] >= table["ess"] - 1e-3).all()
 
 
+@pytest.mark.slow
 def test_parameter_recovery_real_model(tmp_path: Path) -> None:
     """Targets simulated at known values: the 90 % posterior interval of each parameter covers its value."""
     priors = [*PRIORS, {"param": "meeting.efficiency_broker", "min": 0.03, "max": 0.09, "why": "ASM test"}]
@@ -292,6 +296,7 @@ def test_draws_follow_the_weights_and_never_repeat_random_numbers(baseline: Any)
     assert kept not in (k.loc[[0, 1]].mean(), k.loc[[2, 3]].mean())
 
 
+@pytest.mark.slow
 def test_run_stops_at_min_epsilon(tmp_path: Path) -> None:
     """ε never goes below min_epsilon; the run stops after the generation at it; its particles are within it."""
     cal = load_calibration(write_spec(tmp_path, min_epsilon=3.0, generations=8))

@@ -18,6 +18,7 @@ def test_ruff_clean() -> None:
     assert p.returncode == 0, p.stdout + p.stderr
 
 
+@pytest.mark.slow
 def test_mypy_clean() -> None:
     exe = shutil.which("mypy")
     if exe is None:

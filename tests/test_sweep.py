@@ -218,6 +218,7 @@ def test_a_folder_being_written_by_another_run_is_refused(tmp_path: Path) -> Non
     assert (out / "summary.csv").exists()
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly_and_the_sweep_resumes(tmp_path: Path) -> None:
     """A real SIGINT while the compiled engine runs: exit 130, one line, finished points kept, no traceback."""
     import signal

@@ -103,6 +103,7 @@ def test_value_of_information_finds_the_input_that_moves_the_margin() -> None:
     assert v.attrs["leader"] == "a" and v.attrs["runner_up"] == "b"
 
 
+@pytest.mark.slow
 def test_compare_in_worlds_writes_both_intervals_and_is_reproducible(tmp_path: Path, capsys) -> None:
     args = [str(SCEN / "g4_intermediaries.toml"), str(SCEN / "g1_awareness.toml"), "--baseline", str(BASELINE),
             "--reps", "6", "--worlds", "5", "--world-reps", "4", "--quiet"]
@@ -123,6 +124,7 @@ def test_compare_in_worlds_writes_both_intervals_and_is_reproducible(tmp_path: P
     pd.testing.assert_frame_equal(first, again)
 
 
+@pytest.mark.slow
 def test_comparison_and_worlds_are_identical_on_dask(tmp_path: Path) -> None:
     pytest.importorskip("dask.distributed")
     base, g4 = BASELINE, SCEN / "g4_intermediaries.toml"

@@ -319,6 +319,7 @@ def test_a_point_that_pushes_a_lever_out_of_range_names_the_scenario_file(
     assert err.index("s.toml") < err.index("g4_intermediaries.toml")
 
 
+@pytest.mark.slow
 def test_an_unreachable_scheduler_is_one_line_and_leaves_nothing(tmp_path: Path,
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("dask.distributed")

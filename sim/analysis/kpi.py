@@ -120,7 +120,7 @@ def kpi_columns(g: Callable[[str], np.ndarray], end: Callable[[str], np.ndarray]
     out["yuan_rd_induced"] = (g("contract_value_yuan") + g("yuan_pilot_cost")) / 1e6
     out["hightech_stock"] = end("hightech_stock")
     out["hightech_applications"] = g("hightech_applications")
-    # the firm population (issue 11 item 3): stocks at the window's end, projects lost to firms' exits in it
+    # the firm population: stocks at the window's end, projects lost to firms' exits in it
     out["tech_sme_stock"] = end("firms_tech_sme")
     out["above_size_stock"] = end("firms_above_size")
     out["projects_lost_to_exit"] = g("end_firm_exit")

@@ -25,8 +25,8 @@ contract, pilot, finance, industrialisation, and their helpers) are declared
 instead of calling them. A call passes each state array as a structure of
 seven to nine machine words and counts references to it, and the rules are
 short, so a call cost about as much as the rule's own work (inlining them made
-the engine ≈ 1.15× faster with records bit for bit the same: BENCHMARKS.md,
-issue 9, fourth session). Rules the year's end
+the engine ≈ 1.15× faster with records bit for bit the same: BENCHMARKS.md).
+Rules the year's end
 calls, once a year, stay ordinary functions: inlining them would only lengthen
 the compile. An inlined rule is still an ordinary compiled function to Python,
 so the SimPy engine and the tests call it as before. The other side of it: an
