@@ -14,18 +14,21 @@ The package is laid out by job: ``params``/``scenario``/``derived``/``table``
 ``store``: where results go), ``budget`` (scenario families), ``analysis``
 (KPIs, paired comparison, report), ``sweep`` (parameter sweeps, calibration),
 ``api``/``results`` (the Python API) and ``cli`` (the ``convsim`` command).
-Names are imported on first use, so ``import sim`` stays fast.
+Files the package ships (scenarios, calibration, font) are found by
+:mod:`sim.resources`.
+
+Importing the package has no side effect: the public names are imported on
+first use (so ``import sim`` stays fast), and the compiled-code cache is set up
+when compiled code is first defined (:mod:`sim._cache`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sim._cache import configure as _configure_cache
-
 __version__ = "0.1.0"
-NUMBA_CACHE = _configure_cache()
 
+#: The public API, written here only; each name lives in :mod:`sim.api` unless :data:`_HOMES` says otherwise.
 __all__ = [
     "CompareResult",
     "InputError",
@@ -60,3 +63,11 @@ def __getattr__(name: str) -> Any:
 
         return getattr(importlib.import_module(_HOMES.get(name, "sim.api")), name)
     raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The public API (not imported yet: PEP 562), the module's dunder attributes and its loaded submodules."""
+    from types import ModuleType
+
+    own = {n for n, v in globals().items() if n.startswith("__") or isinstance(v, ModuleType)}
+    return sorted(own | set(__all__))

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.derived import derive
+from sim.derived import derive as derive  # sim.api.derive, as before
 from sim.errors import InputError
 from sim.jobs.control import as_control
 from sim.progress import Progress, progress_for
@@ -34,20 +34,6 @@ if TYPE_CHECKING:
     from sim.analysis.worlds import World
     from sim.results import CompareResult, SweepResult
     from sim.sweep.spec import Sweep
-
-__all__ = [
-    "InputError",
-    "best_mix",
-    "calibrate",
-    "compare",
-    "derive",
-    "kpis",
-    "load_scenario",
-    "run",
-    "run_sweep",
-    "summarise",
-    "trace",
-]
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from sim import __version__
 from sim.errors import InputError
+from sim.resources import scenario_file
 from sim.scenario import Scenario, load_scenario
 from sim.store import State, check_output_dir, check_output_file
 from sim.table import Table, build_table
@@ -163,7 +164,7 @@ def cmd_compare(a: argparse.Namespace) -> int:
 
     if a.reps is not None and a.precision is not None:
         raise InputError("--reps and --precision exclude each other: give one")
-    base_path = Path(a.baseline)
+    base_path = scenario_file(a.baseline)
     if a.scenarios:
         paths = [Path(p) for p in a.scenarios]
     else:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sim.cli import _check_memory, _check_out, _progress, _report_compile, _say_replacing
 from sim.errors import InputError
+from sim.resources import scenario_file
 from sim.scenario import load_scenario
 from sim.table import build_table
 
@@ -24,7 +25,7 @@ def cmd_levers(a: argparse.Namespace) -> int:
     from sim.experiment import resolve_engine
     from sim.store import atomic_folder
 
-    base_path = Path(a.baseline)
+    base_path = scenario_file(a.baseline)
     baseline = load_scenario(base_path)
     build_table(baseline, str(base_path))
     singles = single_lever_scenarios(baseline, base_path.parent)
@@ -54,7 +55,7 @@ def cmd_targets(a: argparse.Namespace) -> int:
     if a.posterior is None and a.sets is not None:
         raise InputError("--sets: only with --posterior")
     targets = load_targets()
-    sc = load_scenario(a.scenario)
+    sc = load_scenario(scenario_file(a.scenario))
     t = sc.params.time
     if t.start_year != WINDOW[0] or t.horizon_year < WINDOW[1]:
         raise InputError(f"{a.scenario}: key 'params.time': the report's figures are for {WINDOW[0]}–{WINDOW[1]}; "

@@ -49,6 +49,7 @@ import pandas as pd
 from sim.calibration import model
 from sim.calibration.priors import Calibration
 from sim.errors import InputError
+from sim.extras import require
 from sim.store import atomic_file, check_output_dir, write_marker
 
 DB = "abc.db"
@@ -215,6 +216,7 @@ def run_smc(cal: Calibration, out: str | Path, fresh: bool = False, say: Say | N
     cap is scored from the cap, :func:`sim.calibration.model.scoring_bands`); ``generations``:
     stop after this many generations in all (default the file's), e.g. to continue a run later.
     """
+    require("pyabc", "ABC-SMC calibration (--method smc)")
     out = Path(out)
     bands = model.scoring_bands(bands if bands is not None else model.targets(), model.caps(cal.scenario))
     gens = prepare(cal, out, bands, fresh)

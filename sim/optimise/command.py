@@ -19,6 +19,7 @@ from typing import Any
 
 from sim import __version__
 from sim.analysis.compare import COMPARED
+from sim.resources import scenario_file
 from sim.scenario import InputError, Scenario, load_scenario
 
 GROUP_FILES = ("g1_awareness.toml", "g2_platforms.toml", "g3_talent.toml", "g4_intermediaries.toml",
@@ -65,7 +66,7 @@ def check_out(out: Path) -> None:
 
 
 def _load_inputs(a: argparse.Namespace) -> tuple[Path, Scenario, list[Scenario], list[Scenario]]:
-    base_path = Path(a.baseline)
+    base_path = scenario_file(a.baseline)
     baseline = load_scenario(base_path)
     d = base_path.parent
     missing = [f for f in GROUP_FILES if not (d / f).is_file()]
