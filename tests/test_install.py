@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,5 +49,7 @@ def test_non_editable_install_compares_from_an_empty_folder(tmp_path: Path) -> N
         assert (report / name).stat().st_size > 0, name
     summary = (report / "summary.csv").read_text(encoding="utf-8")
     assert "g4_intermediaries" in summary and "all_five" in summary  # the shipped scenarios beside the baseline
+    worlds = pd.read_csv(report / "worlds.csv")
+    assert len(worlds) > 0 and (worlds["param_set"] >= 0).all()  # drawn from the shipped posterior, not defaults
     assert [p.name for p in empty.iterdir()] == ["report"]  # nothing else written in the working folder
     assert list((tmp_path / "cache" / "convsim").glob("numba-*/*/fast.run_batch-*.nbi"))  # cached where it says

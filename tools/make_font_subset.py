@@ -138,6 +138,7 @@ def main(argv: list[str] | None = None) -> None:
     sub.populate(text=keep)
     sub.subset(font)
     rename(font)
+    font.recalcTimestamp = False  # the same characters give the same bytes: a rerun changes nothing in git
     OUT.mkdir(parents=True, exist_ok=True)
     font.save(OUT / FONT_FILE)
     (OUT / "OFL.txt").write_text(licence_text(font), encoding="utf-8")
