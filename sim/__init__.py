@@ -19,19 +19,22 @@ share); ``analysis`` (KPIs, paired statistics, comparison, report),
 call the ``rules`` (with ``rng``/``streams``, the model's rulebook); at the
 bottom the model data: ``params``, ``scenario``, ``derived``, ``table``,
 ``layout``, ``budget``.
-Names are imported on first use, so ``import sim`` stays fast.
+Files the package ships (scenarios, calibration, font) are found by
+:mod:`sim.resources`.
+
+Importing the package has no side effect: the public names are imported on
+first use (so ``import sim`` stays fast), and the compiled-code cache is set up
+when compiled code is first defined (:mod:`sim._cache`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sim._cache import configure as _configure_cache
 from sim.version import __version__ as __version__
 
-NUMBA_CACHE = _configure_cache()
-
-#: The public API: every job of :mod:`sim.jobs` and the result objects (gathered in :mod:`sim.api`).
+#: The public API, written here only: every job of :mod:`sim.jobs` and the result objects, gathered in
+#: :mod:`sim.api`.
 __all__ = [
     "CalibrationResult",
     "Cancelled",
@@ -104,10 +107,6 @@ if TYPE_CHECKING:
     )
 
 
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
-
-
 def __getattr__(name: str) -> Any:
     """Import the public names on first use (PEP 562)."""
     if name in __all__:
@@ -115,3 +114,11 @@ def __getattr__(name: str) -> Any:
 
         return getattr(importlib.import_module("sim.api"), name)
     raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The public API (not imported yet: PEP 562), the module's dunder attributes and its loaded submodules."""
+    from types import ModuleType
+
+    own = {n for n, v in globals().items() if n.startswith("__") or isinstance(v, ModuleType)}
+    return sorted(own | set(__all__))

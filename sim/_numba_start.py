@@ -31,6 +31,10 @@ import threading
 
 import numba as nb
 
+from sim._cache import use_package_cache
+
+use_package_cache()  # before _probe below: Numba picks a function's cache folder at its definition
+
 #: Modules Numba's target initialisation imports only for features this package does not compile.
 OPTIONAL = ("scipy.linalg", "cffi")
 _started = False

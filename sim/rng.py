@@ -50,6 +50,10 @@ import numba as nb
 import numpy as np
 from numba.core import config as numba_config
 
+from sim._cache import use_package_cache
+
+use_package_cache()  # before the first compiled function: Numba picks its cache folder at the definition
+
 DECISION_BITS = 7
 ENTITY_BITS = 33
 OCCURRENCE_BITS = 24

@@ -20,12 +20,35 @@ def test_digest_changes_with_any_source_file(tmp_path: Path) -> None:
     assert source_digest(copy) != before
 
 
-def test_cache_folder_is_keyed_and_user_choice_respected(tmp_path: Path) -> None:
-    code = "import sim, numba; print(sim.NUMBA_CACHE); print(numba.config.CACHE_DIR)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "NUMBA_CACHE_DIR": str(tmp_path / "c")})
-    assert out.stdout.split() == [str(tmp_path / "c")] * 2
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
-    first, second = out.stdout.split()
-    assert first == second == str(tmp_path / ".cache" / "convsim" / f"numba-{source_digest()}")
+#: In a fresh process: define the package's compiled code (no compiling) and a function of the user's own,
+#: then print where Numba would cache each.
+_WHERE = """
+import os, sys, numba
+import sim.engines.fast, sim.engines.reference
+from numba.core.dispatcher import Dispatcher
+from sim._cache import cache_folder
+paths = [d._cache.cache_path for name, m in list(sys.modules.items()) if name.startswith("sim") and m
+         for d in vars(m).values() if isinstance(d, Dispatcher) and hasattr(d._cache, "cache_path")]
+mine = numba.njit(cache=True)(lambda x: x)
+print(cache_folder()); print(len(paths)); print(" ".join(sorted({os.path.dirname(p) for p in paths})))
+print(mine._cache.cache_path); print(os.environ.get("NUMBA_CACHE_DIR", "-")); print(repr(numba.config.CACHE_DIR))
+"""
+
+
+def test_cache_folder_is_keyed_and_only_the_packages(tmp_path: Path) -> None:
+    """The package's compiled code goes to the keyed folder; the process's settings and a user's own compiled
+    function are left alone; a NUMBA_CACHE_DIR set by the user takes everything."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(Path(sim.__file__).parents[1])}
+    user_fn = tmp_path / "user.py"
+    user_fn.write_text(_WHERE, encoding="utf-8")
+    out = subprocess.run([sys.executable, str(user_fn)], capture_output=True, text=True, check=True, env=env)
+    folder, n, parents, mine, env_var, config = out.stdout.splitlines()
+    assert folder == str(tmp_path / ".cache" / "convsim" / f"numba-{source_digest()}")
+    assert int(n) > 20 and parents == folder  # every compiled function of the package, in the keyed folder
+    assert not mine.startswith(folder)  # the user's own function: Numba's usual place
+    assert (env_var, config) == ("-", "''")  # neither the environment nor Numba's settings touched
+    out = subprocess.run([sys.executable, str(user_fn)], capture_output=True, text=True, check=True,
+                         env={**env, "NUMBA_CACHE_DIR": str(tmp_path / "c")})
+    folder, n, parents, mine, env_var, _ = out.stdout.splitlines()
+    assert folder == env_var == str(tmp_path / "c")
+    assert parents == folder and mine.startswith(folder)  # the user's choice, for everything

@@ -9,7 +9,7 @@ pinned on every text of the figure, so it renders the same later, inside or
 outside any context (in Jupyter, or when ``savefig`` is called by the caller).
 
 Matplotlib's own fonts have no Chinese glyphs, so :func:`cjk_font` registers
-Noto Sans CJK from the ``cvttf-notosanscjk-regular`` package (a dependency),
+the package's own subset of Noto Sans CJK SC (:func:`sim.resources.cjk_font_path`),
 which renders on a fresh install without any system font.
 """
 
@@ -42,10 +42,11 @@ def cjk_font() -> str:
     """Register the bundled CJK font with Matplotlib's font manager (once) and return its family name."""
     global _FONT_NAME
     if _FONT_NAME is None:
-        import cvttf_NotoSansCJK_Regular as noto
         from matplotlib import font_manager
 
-        path = noto.get_TTF_path()
+        from sim.resources import cjk_font_path
+
+        path = cjk_font_path()
         font_manager.fontManager.addfont(path)  # adds a font; changes no setting
         _FONT_NAME = font_manager.FontProperties(fname=path).get_name()
     return _FONT_NAME

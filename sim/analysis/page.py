@@ -302,12 +302,13 @@ def font_face(text: str) -> str:
     """
     import io
 
-    import cvttf_NotoSansCJK_Regular as noto
     from fontTools import subset
+
+    from sim.resources import cjk_font_path
 
     opts = subset.Options()
     opts.name_IDs = ["*"]
-    font = subset.load_font(noto.get_TTF_path(), opts)
+    font = subset.load_font(str(cjk_font_path()), opts)
     try:
         sub = subset.Subsetter(opts)
         sub.populate(text="".join(sorted(set(text))))

@@ -25,12 +25,13 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.errors import InputError
+from sim.resources import targets_path
 
 if TYPE_CHECKING:
     import pandas as pd
 
 #: Where the targets live: the repository's calibration folder.
-TARGETS_FILE = Path(__file__).resolve().parents[2] / "calibration" / "targets.toml"
+TARGETS_FILE = targets_path()
 #: The report's "five years".
 WINDOW = (2018, 2022)
 

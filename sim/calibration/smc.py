@@ -50,6 +50,7 @@ import pandas as pd
 from sim.calibration import model
 from sim.calibration.priors import Calibration
 from sim.errors import InputError
+from sim.extras import require
 from sim.store import atomic_file, check_output_dir, write_marker
 
 DB = "abc.db"
@@ -218,6 +219,7 @@ def run_smc(cal: Calibration, out: str | Path, fresh: bool = False, say: Say | N
     ``progress``: ``True`` for a bar per generation, or a callback told of every simulation (a
     :class:`sim.jobs.Control` cancels at the next simulation; the generation under way is not written).
     """
+    require("pyabc", "ABC-SMC calibration (--method smc)")
     out = Path(out)
     bands = model.scoring_bands(bands if bands is not None else model.targets(), model.caps(cal.scenario))
     gens = prepare(cal, out, bands, fresh)

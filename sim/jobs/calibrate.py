@@ -163,13 +163,12 @@ def calibrate_smc(spec: str | Path, out: str | Path | None = None, fresh: bool =
                   progress: bool | Control | None = False,
                   say: Callable[[str], None] | None = None) -> CalibrationResult:
     """Run (or resume) an ABC-SMC calibration, then its posterior predictive check."""
+    from sim.calibration import smc
     from sim.calibration.priors import load_calibration
+    from sim.extras import require
     from sim.store import check_output_dir
 
-    try:
-        from sim.calibration import smc
-    except ImportError as exc:  # pyabc is an extra
-        raise InputError(f"ABC-SMC needs pyabc: pip install 'convsim[calibrate]' ({exc})") from None
+    require("pyabc", "ABC-SMC calibration (--method smc)")  # before anything is said or written
     from sim.calibration.figures import marginals
     from sim.calibration.predictive import predictive_text
 

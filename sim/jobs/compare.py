@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 
 def scenario_files(baseline: str | Path) -> list[Path]:
     """Every ``.toml`` beside the baseline (the baseline itself excepted), sorted by name."""
-    base = Path(baseline)
+    from sim.resources import scenario_file
+
+    base = scenario_file(baseline)
     d = base.parent
     if not d.is_dir():
         raise InputError(f"{d}: no scenario folder; give scenario files or --baseline in a scenario folder")

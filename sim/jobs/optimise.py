@@ -212,10 +212,11 @@ def _load(cfg: OptimiseConfig) -> _Inputs:
     from sim.optimise.evaluate import Evaluator
     from sim.optimise.robust import SELECT_WORLD_FIRST, WorldEvaluator, in_world
     from sim.optimise.space import Space
+    from sim.resources import scenario_file
     from sim.table import build_table
 
     check_out(cfg.out)
-    base_path = Path(cfg.baseline)
+    base_path = scenario_file(cfg.baseline)
     baseline = load_scenario(base_path)
     d = base_path.parent
     missing = [f for f in GROUP_FILES if not (d / f).is_file()]

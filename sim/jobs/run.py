@@ -35,7 +35,10 @@ def as_scenario(sc: Scenario | str | Path) -> tuple[Scenario, str]:
         return sc, sc.source
     if not isinstance(sc, str | Path):
         raise InputError(f"expected a scenario or a scenario file, got {type(sc).__name__}")
-    return load_scenario(sc), str(sc)
+    from sim.resources import scenario_file
+
+    path = scenario_file(sc)  # a default ``scenarios/…`` run from a folder without one: the shipped copy
+    return load_scenario(path), str(path)
 
 
 @dataclass

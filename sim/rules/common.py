@@ -8,6 +8,9 @@ import numba as nb
 import numpy as np
 
 from sim import layout as L
+from sim._cache import use_package_cache
+
+use_package_cache()  # the rulebook's first module: Numba picks a function's cache folder at its definition
 
 KEY_STRIDE = 1 << 30  # offer key = channel · 2**30 + serial within the channel (an rng entity: < 2**33)
 
