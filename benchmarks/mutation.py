@@ -79,6 +79,7 @@ C, FI, PI, ME, SU, IN, CO, YE, FM, SE, PO = (f"sim/rules/{m}.py" for m in (
     "contract", "finance", "pilot", "meeting", "supply", "industry", "common", "year_end", "firms", "service",
     "population"))
 KPI, CMP, REP = "sim/analysis/kpi.py", "sim/analysis/compare.py", "sim/analysis/report.py"
+PAIRED = "sim/analysis/paired.py"  # paired statistics, window KPIs and lever costs (moved out of compare.py)
 BUD, RUN, SCN, TAB = "sim/budget.py", "sim/sweep/runner.py", "sim/scenario.py", "sim/table.py"
 DER = "sim/derived.py"
 
@@ -106,7 +107,7 @@ MUTANTS: tuple[Mutant, ...] = (
     # ---- the six planted bugs the suite already caught, where they live in these files ----
     M("caught_fund_not_reset", YE, "W[L.W_FUND] -= W[L.W_FUND]", "W[L.W_FUND] -= 0.0",
       planted="(caught before) the fund not reset at year end"),
-    M("caught_unpaired", CMP, "sd = float(d.std(ddof=1)) if n > 1 else np.nan",
+    M("caught_unpaired", PAIRED, "sd = float(d.std(ddof=1)) if n > 1 else np.nan",
       "sd = float(np.sqrt(a.var(ddof=1) + b.var(ddof=1))) if n > 1 else np.nan", ANALYSIS_T,
       planted="(caught before) an unpaired comparison"),
     M("caught_everyone_imitator", C, "if F[f, L.F_IMITATOR] > 0.0:", "if True:",
@@ -212,16 +213,16 @@ MUTANTS: tuple[Mutant, ...] = (
       "lo, hi = (1 - level) / 4, 1 - (1 - level) / 4", ANALYSIS_T),
     # ---- paired comparison ----
     M("precision_best_arm_only", CMP, "worst = max(", "worst = min(", ANALYSIS_T),
-    M("gain_by_mean", CMP, "gain = varied and bool((lo > 0) if higher_is_better else (hi < 0))",
+    M("gain_by_mean", PAIRED, "gain = varied and bool((lo > 0) if higher_is_better else (hi < 0))",
       "gain = varied and bool((mean > 0) if higher_is_better else (mean < 0))", ANALYSIS_T),
     M("tie_inverted", CMP, 'tied = not vs["gain"]', 'tied = vs["gain"]', ANALYSIS_T),
-    M("payouts_without_county", CMP, 'k["yuan_subsidy_city"] + k["yuan_subsidy_county"] + k["yuan_awards"]',
+    M("payouts_without_county", PAIRED, 'k["yuan_subsidy_city"] + k["yuan_subsidy_county"] + k["yuan_awards"]',
       'k["yuan_subsidy_city"] + k["yuan_awards"]', ANALYSIS_T),
-    M("lever_cost_window_short", CMP, "for y in range(first, last + 1)) / 1e6", "for y in range(first, last)) / 1e6",
+    M("lever_cost_window_short", PAIRED, "for y in range(first, last + 1)) / 1e6", "for y in range(first, last)) / 1e6",
       ANALYSIS_T + ACCOUNT_T),
-    M("p_beat_ignores_direction", CMP, "stats.t.cdf(sign * mean / se, n - 1)", "stats.t.cdf(mean / se, n - 1)",
+    M("p_beat_ignores_direction", PAIRED, "stats.t.cdf(sign * mean / se, n - 1)", "stats.t.cdf(mean / se, n - 1)",
       ANALYSIS_T),
-    M("z_instead_of_t", CMP, "tq = float(stats.t.ppf(0.975, n - 1))", "tq = float(stats.norm.ppf(0.975))",
+    M("z_instead_of_t", PAIRED, "tq = float(stats.t.ppf(0.975, n - 1))", "tq = float(stats.norm.ppf(0.975))",
       ANALYSIS_T),
     M("cost_per_extra_always", CMP, '/ ind.loc[sid, "diff"]) if gain else np.nan', '/ ind.loc[sid, "diff"])',
       ANALYSIS_T),
@@ -259,18 +260,18 @@ MUTANTS: tuple[Mutant, ...] = (
       '        except Timeout:\n            lock = __import__("contextlib").nullcontext()\n'
       "            if False: raise InputError(",
       ("tests/test_sweep.py::test_a_folder_being_written_by_another_run_is_refused",)),
-    M("interrupt_not_130", "sim/cli.py", "    if not _run_sweep(a, sw, out):\n        return 130\n    scored",
-      "    if not _run_sweep(a, sw, out):\n        return 0\n    scored", CLI_T),
+    M("interrupt_not_130", "sim/cli/sweep.py", '        return _interrupted(out, "generation" if smc else "point")',
+      '        return 0', CLI_T),
     # ---- a second batch, picked after run 1 from code the oracle tests were not written for ----
     M("fans_not_cumulative", CMP, "return np.cumsum(w.to_numpy(), axis=1)", "return w.to_numpy()", ANALYSIS_T),
-    M("share_better_counts_ties", CMP, "np.mean(sign * d > 0)", "np.mean(sign * d >= 0)", ANALYSIS_T),
+    M("share_better_counts_ties", PAIRED, "np.mean(sign * d > 0)", "np.mean(sign * d >= 0)", ANALYSIS_T),
     M("summary_name_zh_english", CMP, '"name_zh": arm.scenario.scenario.name_zh', '"name_zh": arm.scenario.id',
       ANALYSIS_T),
     M("pairwise_swapped", CMP, "paired(vals[col], vals[r], better)", "paired(vals[r], vals[col], better)",
       ANALYSIS_T),
     M("calendar_check_off", CMP, "if arm.table.n_years != base.table.n_years or", "if False and",
       ("tests/test_compare.py::test_compare_refuses_a_different_calendar",)),
-    M("fiscal_cost_without_levers", CMP, 'k["fiscal_cost"] = lever_cost + k["payouts"]',
+    M("fiscal_cost_without_levers", PAIRED, 'k["fiscal_cost"] = lever_cost + k["payouts"]',
       'k["fiscal_cost"] = k["payouts"]', ANALYSIS_T),
     M("pilots_without_outside", KPI, 'g("pilots_inhouse") + g("pilots_public") + g("pilots_outside")',
       'g("pilots_inhouse") + g("pilots_public")', ANALYSIS_T),
@@ -281,7 +282,8 @@ MUTANTS: tuple[Mutant, ...] = (
       "        for a in range(len(sw.arms)):\n            try:\n                build_table(",
       "    for k in range(0):\n        values = point_values(points, k)\n"
       "        for a in range(len(sw.arms)):\n            try:\n                build_table(", SWEEP_T),
-    M("read_points_numbering", "sim/sweep/folder.py", 'df.insert(0, "point", int(k))', 'df.insert(0, "point", int(k) + 1)', SWEEP_T),
+    M("read_points_numbering", "sim/sweep/folder.py", 'df.insert(0, "point", int(k))',
+      'df.insert(0, "point", int(k) + 1)', SWEEP_T),
     # ---- levers in the parameter table ----
     M("phase_in_one_year_late", TAB, "frac = min(1.0, (y - start + 1) / lv.phase_in_years)",
       "frac = min(1.0, (y - start) / lv.phase_in_years)", ACCOUNT_T),

@@ -218,10 +218,9 @@ def argvs(draw: st.DrawFn) -> list[str]:
 def test_options_are_checked_before_any_work(tree: Path, argv: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     import sim.analysis.compare
     import sim.calibration.smc
-    import sim.cli
     import sim.engines.reference
     import sim.experiment
-    import sim.sweep
+    import sim.sweep.runner
 
     monkeypatch.chdir(tree)
     (tree / "mine").mkdir(exist_ok=True)
@@ -229,11 +228,14 @@ def test_options_are_checked_before_any_work(tree: Path, argv: list[str], monkey
     (tree / "empty").mkdir(exist_ok=True)
     before = _snapshot(tree)
     out, err = io.StringIO(), io.StringIO()
-    with (mock.patch.object(sim.cli, "_report_compile", _stop), mock.patch.object(sim.experiment, "run_records", _stop),
+    with (mock.patch.object(sim.experiment, "engine_ready", _stop),
+          mock.patch.object(sim.experiment, "run_records", _stop),
+          mock.patch.object(sim.experiment, "mean_records", _stop),
           mock.patch.object(sim.experiment, "run_record_arrays", _stop),
           mock.patch.object(sim.analysis.compare, "run_records", _stop),
           mock.patch.object(sim.engines.reference, "trace_reference", _stop),
-          mock.patch.object(sim.sweep, "run_sweep", _stop), mock.patch.object(sim.calibration.smc, "run_smc", _stop),
+          mock.patch.object(sim.sweep.runner, "run_sweep", _stop),
+          mock.patch.object(sim.calibration.smc, "run_smc", _stop),
           contextlib.redirect_stdout(out), contextlib.redirect_stderr(err)):
         try:
             code = main(argv)

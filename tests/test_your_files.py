@@ -39,17 +39,17 @@ def _stop(*args: object, **kwargs: object) -> None:
 def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every way into the engines or the compiler raises :class:`SimulationStartedError`."""
     import sim.analysis.compare
-    import sim.cli
     import sim.engines.reference
     import sim.experiment
-    import sim.sweep
+    import sim.sweep.runner
 
-    monkeypatch.setattr(sim.cli, "_report_compile", _stop)
+    monkeypatch.setattr(sim.experiment, "engine_ready", _stop)  # the compiler: every job loads it through here
     monkeypatch.setattr(sim.experiment, "run_records", _stop)
     monkeypatch.setattr(sim.experiment, "run_record_arrays", _stop)
+    monkeypatch.setattr(sim.experiment, "mean_records", _stop)
     monkeypatch.setattr(sim.analysis.compare, "run_records", _stop)
     monkeypatch.setattr(sim.engines.reference, "trace_reference", _stop)
-    monkeypatch.setattr(sim.sweep, "run_sweep", _stop)
+    monkeypatch.setattr(sim.sweep.runner, "run_sweep", _stop)
 
 
 @pytest.fixture
