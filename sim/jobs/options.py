@@ -49,8 +49,9 @@ def key(value: object, option: str = "--seed") -> int:
     return whole(value, option, 0, KEY_LIMIT - 1)
 
 
-def reps(value: object, option: str = "--reps", lo: int = 2, hi: int = 10_000_000) -> int:
-    """A number of replications (an interval needs two, so ``lo`` is 2 unless a job says otherwise)."""
+def reps(value: object, option: str = "--reps", lo: int = 2, hi: int = 2**63 - 1) -> int:
+    """A number of replications (an interval needs two, so ``lo`` is 2 unless a job says otherwise; how many
+    the machine can hold is :func:`memory`'s to say)."""
     return whole(value, option, lo, hi)
 
 
