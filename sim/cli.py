@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NoReturn
 from sim import __version__
 from sim.errors import InputError
 from sim.scenario import Scenario, load_scenario
-from sim.store import State, check_output_dir, check_output_file
+from sim.store import EX_IOERR, State, WriteError, check_output_dir, check_output_file
 from sim.table import Table, build_table
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def _check_out(path: Path, option: str = "--out", kinds: tuple[str, ...] | None 
 
 
 def _say_replacing(state: State, path: Path, quiet: bool) -> None:
-    if state == "replace" and not quiet:
+    if state == "replace":  # said even under --quiet: an earlier result is about to go
         print(f"convsim: replacing the earlier convsim output in {path}", file=sys.stderr)
 
 
@@ -87,8 +87,8 @@ def cmd_run(a: argparse.Namespace) -> int:
     from sim.experiment import manifest, resolve_engine, run_record_arrays, write_run
 
     sc, table = _load(a.scenario)
-    out = Path(a.out) if a.out else Path("runs") / sc.id
-    state = _check_out(out)
+    out = Path(a.out) if a.out is not None else Path("runs") / sc.id
+    state = _check_out(out, "--out", ("run",))
     _check_memory(a.reps, table.n_years, 1)
     engine = resolve_engine(a.engine, a.reps)
     _report_compile(engine, table, a.quiet)
@@ -184,8 +184,8 @@ def cmd_compare(a: argparse.Namespace) -> int:
     dup = {i for i in ids if ids.count(i) > 1}
     if dup:
         raise InputError(f"{', '.join(sorted(dup))}: scenario ids must be unique among the files compared")
-    report = Path(a.report) if a.report else Path("runs") / "compare"
-    state = _check_out(report, "--report")
+    report = Path(a.report) if a.report is not None else Path("runs") / "compare"
+    state = _check_out(report, "--report", ("compare",))
     reps = a.reps if a.reps is not None else (None if a.precision is not None else 500)
     n_arms = len(scenarios) + 1
     _check_memory(reps or a.max_reps, baseline.params.n_years, n_arms, "--reps" if reps else "--max-reps")
@@ -236,13 +236,14 @@ def is_trace_file(path: Path) -> bool:
     """Whether ``path`` is a trace convsim wrote (its columns are a trace's), so it may be overwritten."""
     from sim.layout import TRACE_COLUMNS
 
+    columns = [TRACE_COLUMNS[0], "date", *TRACE_COLUMNS[1:]]  # the trace's table puts the date second
     try:
         if path.suffix == ".csv":
             with path.open(encoding="utf-8") as f:
-                return f.readline().strip() == ",".join(TRACE_COLUMNS)
+                return f.readline().strip() == ",".join(columns)
         import pyarrow.parquet as pq
 
-        return list(pq.read_schema(path).names) == list(TRACE_COLUMNS)
+        return list(pq.read_schema(path).names) == columns
     except Exception:  # anything unreadable is not a trace of ours
         return False
 
@@ -252,7 +253,7 @@ def cmd_trace(a: argparse.Namespace) -> int:
     from sim.store import atomic_file
 
     sc, table = _load(a.scenario)
-    out = Path(a.out) if a.out else Path("runs") / f"{sc.id}-trace-rep{a.rep}.csv"
+    out = Path(a.out) if a.out is not None else Path("runs") / f"{sc.id}-trace-rep{a.rep}.csv"
     if out.suffix not in (".csv", ".parquet"):
         raise InputError(f"{out}: --out must end in .csv or .parquet")
     check_output_file(out, "--out", is_trace_file)
@@ -669,6 +670,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"convsim: error: {exc}", file=sys.stderr)
         return 2
+    except WriteError as exc:
+        print(f"convsim: error: {exc}", file=sys.stderr)
+        return EX_IOERR
     except KeyboardInterrupt:
         print("convsim: interrupted; nothing was written", file=sys.stderr)
         return 130

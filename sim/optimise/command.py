@@ -113,10 +113,10 @@ def run(a: argparse.Namespace) -> int:
         write_json(out / MARKER, {"made_by": "convsim optimise", "version": __version__,
                                   "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
                                   "files": list(OWN_FILES)})
-        from sim.store import write_marker
+        from sim.store import TEMP_PATTERN, write_marker
 
         # the store's marker too: other commands recognise the folder as convsim's and what in it is convsim's
-        write_marker(out, "optimise", patterns=[*OWN_FILES, "frontier-*", ".*.tmp*"])
+        write_marker(out, "optimise", patterns=[*OWN_FILES, TEMP_PATTERN])
     try:
         return _search_all(a, out, budgets, base_path, baseline, space, shipped, posterior, ev, t0)
     except KeyboardInterrupt:
