@@ -183,24 +183,31 @@ def _name_max(folder: Path) -> int:
         return 255
 
 
+def _exists(p: Path) -> bool:
+    try:
+        return p.exists()
+    except OSError:
+        return False
+
+
 def _check_path(p: Path, option: str) -> Path:
-    """The real place ``p`` names (links followed); InputError for a dangling link or an over-long name."""
+    """The real place ``p`` names (links followed); InputError for a dangling link, a loop or an over-long name."""
     if str(p) == "":
         raise InputError(f"{option}: an empty path; give a folder or file name")
     absolute = Path(os.path.abspath(p))
-    for a in (absolute, *absolute.parents):
-        if os.path.islink(a) and not a.exists():
-            raise InputError(f"{p}: {option}: {a} is a symbolic link to {os.readlink(a)}, which does not exist; "
-                             "create its target or give another path")
-    full = p.resolve()
-    existing = next(a for a in (full, *full.parents) if a.exists())
-    most = _name_max(existing if existing.is_dir() else existing.parent)
-    for part in full.relative_to(existing).parts + ((full.name,) if existing == full else ()):
+    for part in absolute.parts:  # before any look-up: the system refuses a too-long name with an error, not False
         n = len(os.fsencode(part))
-        if n > most:
+        if n > 255 or n > _name_max(next(a for a in absolute.parents if _exists(a))):
             raise InputError(f"{p}: {option}: the name {part[:24]}… is {n} bytes long; this file system allows "
-                             f"at most {most}")
-    return full
+                             f"at most {_name_max(Path(absolute.anchor))}")
+    for a in (absolute, *absolute.parents):
+        if os.path.islink(a) and not _exists(a):
+            raise InputError(f"{p}: {option}: {a} is a symbolic link to {os.readlink(a)}, which does not exist "
+                             "(or is a loop of links); create its target or give another path")
+    try:
+        return p.resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a loop of links, on Python before 3.13
+        raise InputError(f"{p}: {option}: cannot follow this path ({exc})") from None
 
 
 def _probe_writable(folder: Path, shown: Path, option: str) -> None:
@@ -352,9 +359,19 @@ _LOCKS: dict[Path, _Lock] = {}
 
 def _lock_path(full: Path) -> Path:
     """Where the lock of output folder ``full`` lives: outside it and outside the user's folders."""
-    base = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / f"convsim-locks-{os.getuid()}"
-    base.mkdir(mode=0o700, exist_ok=True)
-    return base / (hashlib.sha256(os.fsencode(full)).hexdigest()[:32] + ".lock")
+    name = hashlib.sha256(os.fsencode(full)).hexdigest()[:32] + ".lock"
+    for place in (os.environ.get("XDG_RUNTIME_DIR"), tempfile.gettempdir()):
+        if not place:
+            continue
+        base = Path(place) / f"convsim-locks-{os.getuid()}"
+        try:
+            base.mkdir(mode=0o700, exist_ok=True)
+        except OSError:
+            continue
+        if base.is_dir() and not base.is_symlink() and base.stat().st_uid == os.getuid():
+            return base / name
+    raise InputError(f"{full}: convsim cannot make its lock folder (in $XDG_RUNTIME_DIR or {tempfile.gettempdir()}), "
+                     "which keeps two commands from writing one folder; set TMPDIR to a folder you can write")
 
 
 def _claim(full: Path, shown: Path, option: str) -> _Lock:
