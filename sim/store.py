@@ -357,8 +357,9 @@ class _Lock:
 _LOCKS: dict[Path, _Lock] = {}
 
 
-def _lock_path(full: Path) -> Path:
-    """Where the lock of output folder ``full`` lives: outside it and outside the user's folders."""
+def lock_file(full: Path) -> Path:
+    """Where the writer's lock of the output folder ``full`` (resolved) lives: outside it and outside the user's
+    folders (in ``$XDG_RUNTIME_DIR`` or the system's temporary folder), so no lock file is ever left beside it."""
     name = hashlib.sha256(os.fsencode(full)).hexdigest()[:32] + ".lock"
     for place in (os.environ.get("XDG_RUNTIME_DIR"), tempfile.gettempdir()):
         if not place:
@@ -378,7 +379,7 @@ def _claim(full: Path, shown: Path, option: str) -> _Lock:
     """Take (or re-take, in this process) the writer's lock of ``full``; InputError naming the holder if taken."""
     if full in _LOCKS:
         return _LOCKS[full]
-    lp = _lock_path(full)
+    lp = lock_file(full)
     while True:
         fd = os.open(lp, os.O_RDWR | os.O_CREAT, 0o600)
         try:
