@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sim.checks import check_memory, check_reps, check_scenarios, check_seed, check_window
 from sim.derived import derive
 from sim.errors import InputError
 from sim.jobs.control import as_control
@@ -84,8 +85,8 @@ def run(scenario: Scenario | str | Path, reps: int = 100, seed: int = 0, engine:
     from sim.table import build_table
 
     sc = _scenario(scenario)
-    if reps < 1:
-        raise InputError(f"reps: at least 1, got {reps}")
+    reps, seed = check_reps(reps), check_seed(seed)
+    check_memory(reps, sc.params.n_years)
     table = build_table(sc, sc.source)
     with progress_for(progress, reps, f"{sc.id} ({resolve_engine(engine, reps)})") as tick:
         records = run_records(table, seed, range(reps), engine, progress=tick)
@@ -101,7 +102,7 @@ def trace(scenario: Scenario | str | Path, rep: int = 0, seed: int = 0) -> pd.Da
     from sim.table import build_table
 
     sc = _scenario(scenario)
-    return trace_run(build_table(sc, sc.source), seed, rep)
+    return trace_run(build_table(sc, sc.source), check_seed(seed), check_seed(rep, "rep"))
 
 
 def kpis(records: pd.DataFrame, first: int | None = None, last: int | None = None) -> pd.DataFrame:
@@ -115,9 +116,7 @@ def kpis(records: pd.DataFrame, first: int | None = None, last: int | None = Non
 
     first = first if first is not None else int(records.attrs.get("policy_start_year", records["year"].min()))
     last = last if last is not None else int(records.attrs.get("horizon_year", records["year"].max()))
-    if first > last:
-        raise InputError(f"kpis: the window {first}–{last} is empty")
-    return _kpis(records, first, last)
+    return _kpis(records, *check_window(records, first, last))
 
 
 def summarise(records: pd.DataFrame, first: int | None = None, last: int | None = None,
@@ -165,13 +164,16 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
     from sim.results import CompareResult
 
     base = _scenario(baseline)
-    arms = [_scenario(s) for s in scenarios]
+    arms = [_scenario(s) for s in check_scenarios(scenarios)]
+    seed = check_seed(seed)
     if not arms:
         raise InputError("compare: give at least one scenario besides the baseline")
     if precision is not None and not (math.isfinite(precision) and precision > 0):
         raise InputError(f"precision: a finite number above 0, got {precision}")
-    if precision is None and reps < 2:
-        raise InputError(f"reps: at least 2 (an interval needs two), got {reps}")
+    if precision is None:
+        check_reps(reps, least=2)  # an interval needs two
+    check_memory(reps if precision is None else check_reps(max_reps, "max_reps", 2), base.params.n_years,
+                 len(arms) + 1, "reps" if precision is None else "max_reps")
     ids = [a.id for a in arms]
     if base.id in ids or len(set(ids)) != len(ids):
         raise InputError(f"compare: scenario ids must be unique and differ from the baseline's ({', '.join(ids)})")
