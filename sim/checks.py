@@ -104,3 +104,79 @@ def check_scenarios(scenarios: Any, name: str = "scenarios") -> list[Any]:
                         f"{scenarios.id if isinstance(scenarios, Scenario) else scenarios!r}; put a single one in a "
                         "list: [scenario]")
     return list(scenarios)
+
+
+# -- input files ---------------------------------------------------------------------------------------------------
+
+
+def read_text_input(path: str | Path, what: str) -> str:
+    """The text of the input file ``path`` (``what``: e.g. "a scenario .toml file"); every way reading it can fail —
+    missing, a folder, no permission, a name too long, not UTF-8 — is one :class:`InputError` line."""
+    p = Path(path)
+    try:
+        return p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{p}: file not found (expected {what})") from None
+    except IsADirectoryError:
+        raise InputError(f"{p}: not a file but a folder (expected {what})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{p}: not UTF-8 text (expected {what})") from None
+    except OSError as exc:  # permission denied, a name too long, an I/O error
+        raise InputError(f"{p}: cannot read it ({exc.strerror or exc}; expected {what})") from None
+
+
+def read_toml_input(path: str | Path, what: str) -> dict[str, Any]:
+    """:func:`read_text_input`, parsed as TOML: malformed or absurdly nested TOML is one line too."""
+    import tomllib
+
+    p = Path(path)
+    text = read_text_input(p, what)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{p}: malformed TOML: {str(exc).splitlines()[0]}") from None
+    except RecursionError:
+        raise InputError(f"{p}: TOML nested too deeply to read (arrays or tables within each other thousands of "
+                         "levels deep)") from None
+
+
+# -- posterior files -----------------------------------------------------------------------------------------------
+
+
+def _whole_number_parameters() -> set[str]:
+    from sim.params import GROUPS, Params
+
+    out = set()
+    for g in GROUPS:
+        group = Params.model_fields[g].annotation
+        for name, f in group.model_fields.items():  # type: ignore[union-attr]
+            if f.annotation is int:
+                out.add(f"{g}.{name}")
+    return out
+
+
+def check_posterior(df: pd.DataFrame, path: str | Path) -> None:
+    """A posterior's values beyond their ranges: weights finite with a finite positive sum, whole-number
+    parameters whole, no calendar columns (``time.*`` would move each world's calendar, not its behaviour)."""
+    import numpy as np
+
+    p = Path(path)
+    calendar = [c for c in df.columns if str(c).startswith("time.")]
+    if calendar:
+        raise InputError(f"{p}: column {calendar[0]!r} is a calendar parameter; a posterior holds behaviour "
+                         "parameters only (the calendar is the scenario's)")
+    w = df["weight"].to_numpy(dtype=float)
+    if not np.isfinite(w).all():
+        row = int(np.flatnonzero(~np.isfinite(w))[0])
+        raise InputError(f"{p}: row {row + 1}: weights must be finite numbers ≥ 0, got {float(w[row])!r}")
+    with np.errstate(over="ignore"):
+        total = float(w.sum())
+    if not (np.isfinite(total) and total > 0):
+        raise InputError(f"{p}: the weights sum to {total!r}; they must sum to a finite number above 0 "
+                         "(scale them down)")
+    for c in sorted(set(df.columns) & _whole_number_parameters()):
+        v = df[c].to_numpy(dtype=float)
+        bad = np.flatnonzero(v != np.round(v))
+        if len(bad):
+            raise InputError(f"{p}: row {bad[0] + 1}, column {c}: {float(v[bad[0]])!r} is not a whole number, and "
+                             f"{c} counts whole things")

@@ -375,7 +375,7 @@ def _has_table(path: str, table: str) -> bool:
 
     try:
         return table in tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         return False
 
 
@@ -385,7 +385,7 @@ def _is_sweep_file(path: str) -> bool:
 
     try:
         return "sweep" in tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         return False
 
 
@@ -637,7 +637,7 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--confirm-reps", type=_positive, default=1000, help="fresh replications of the re-estimate "
                    "at the stated values (default 1000)")
     o.add_argument("--trials", type=_positive, default=150, help="mixes tried per budget (default 150)")
-    o.add_argument("--seed", type=_nonneg, default=0, help="master seed of the simulation and the sampler (default 0)")
+    o.add_argument("--seed", type=_key, default=0, help="master seed of the simulation and the sampler (default 0)")
     o.add_argument("--baseline", default="scenarios/baseline.toml", help="baseline file; the group scenarios "
                    "g1–g5 and the shipped scenarios are read from its folder (default scenarios/baseline.toml)")
     o.add_argument("--out", default="runs/optimise", help="output folder (default runs/optimise)")

@@ -108,7 +108,7 @@ def _targets_posterior(a: argparse.Namespace, sc, table, out: Path, state) -> in
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """The parsers of `convsim levers` and `convsim targets` (called by :func:`sim.cli.build_parser`)."""
-    from sim.cli import _at_least_two, _nonneg
+    from sim.cli import _at_least_two, _key
 
     lv = sub.add_parser("levers", help="every lever of the group scenarios alone against the baseline (paired)")
     lv.add_argument("--baseline", default="scenarios/baseline.toml",
@@ -125,7 +125,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                     help="with --posterior: parameter sets drawn by weight (default 200)")
     tg.add_argument("--out", help="output folder (default runs/targets)")
     for q, func in ((lv, cmd_levers), (tg, cmd_targets)):
-        q.add_argument("--seed", type=_nonneg, default=0, help="master seed (default 0)")
+        q.add_argument("--seed", type=_key, default=0, help="master seed (default 0)")
         q.add_argument("--engine", choices=("auto", "simpy", "fast"), default="auto")
         q.add_argument("--quiet", action="store_true", help="no progress bar")
         q.set_defaults(func=func)

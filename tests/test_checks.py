@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -103,3 +109,88 @@ def test_the_checks_themselves() -> None:
     with pytest.raises(TypeError):
         check_scenarios(None)
     check_memory(1, 13)
+
+
+# -- input files: every way reading one can fail is one line ------------------------------------------------------
+
+
+def _one_line(err: str, *needles: str) -> None:
+    err = err.strip()
+    assert "\n" not in err and "Traceback" not in err and err.startswith("convsim"), err
+    for n in needles:
+        assert n in err, (n, err)
+
+
+@pytest.mark.parametrize("command", [["validate"], ["run"], ["trace"], ["sweep"], ["calibrate"]])
+def test_unreadable_input_files_are_one_line(command: list[str], tmp_path: Path, no_work: None,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    deep = tmp_path / "deep.toml"
+    deep.write_text("a = " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    for path, needles in [(deep, ["nested too deeply"]), (tmp_path, ["not a file but a folder"]),
+                          (tmp_path / ("x" * 300 + ".toml"), ["cannot read it", "too long"]),
+                          (tmp_path / "missing.toml", ["file not found"])]:
+        assert _code([*command, str(path)]) == 2
+        _one_line(capsys.readouterr().err, *needles)
+
+
+def _code(argv: list[str]) -> int:
+    from sim.cli import main
+
+    try:
+        return main(argv)
+    except SystemExit as ex:
+        return int(ex.code or 0)
+
+
+def test_a_file_the_user_may_not_read_is_one_line(tmp_path: Path) -> None:
+    if os.getuid() != 0:
+        pytest.skip("needs root to become a user without read permission")
+    from tests.test_files_on_real_machines import _as_nobody
+
+    d = Path(tempfile.mkdtemp(dir="/tmp"))
+    try:
+        d.chmod(0o755)
+        f = d / "secret.toml"
+        f.write_text(BASE.read_text(encoding="utf-8"), encoding="utf-8")
+        f.chmod(0o600)
+        code, err = _as_nobody(["validate", str(f)])
+        assert code == 2
+        _one_line(err, "secret.toml", "cannot read it", "Permission denied")
+    finally:
+        shutil.rmtree(d)
+    with pytest.raises(sim.InputError, match="not a file"):
+        sim.load_scenario(tmp_path)
+
+
+# -- posterior files ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rows, needle", [
+    ("meeting.brokers,weight\n5,1\n6,inf\n", "row 2: weights must be finite"),
+    ("meeting.brokers,weight\n5,1e308\n6,1e308\n", "sum to inf"),
+    ("meeting.attempts,weight\n2,1\n2.5,1\n", "row 2, column meeting.attempts: 2.5 is not a whole number"),
+    ("time.start_year,weight\n2018,1\n", "calendar parameter"),
+    ("meeting.brokers,weight\n5,0\n", "sum to 0"),
+])
+def test_posterior_files_are_checked_beyond_their_ranges(rows: str, needle: str, tmp_path: Path, no_work: None,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from sim.calibration.predictive import read_posterior
+
+    f = tmp_path / "post.csv"
+    f.write_text(rows, encoding="utf-8")
+    with pytest.raises(sim.InputError, match=re.escape(needle)):
+        read_posterior(f)
+    assert _code(["compare", "--baseline", str(BASE), str(G4), "--reps", "2", "--worlds", "2", "--posterior", str(f),
+                  "--report", str(tmp_path / "rep")]) == 2
+    _one_line(capsys.readouterr().err, "post.csv", needle)
+    assert not (tmp_path / "rep").exists()
+
+
+@pytest.mark.parametrize("command", [["optimise", "--budget", "3e6"], ["levers"], ["targets"]])
+def test_every_command_refuses_a_seed_beyond_32_bits_before_creating_anything(
+        command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "o"
+    assert _code([*command, "--seed", str(2**40), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--seed" in err and "2**32" in err and "\n" not in err
+    assert not out.exists()

@@ -32,7 +32,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -185,16 +184,11 @@ class Sweep:
 
 def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep file and the scenario it names; raise :class:`InputError` with one line."""
+    from sim.checks import read_text_input, read_toml_input
+
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{p}: file not found (expected a sweep .toml file)")
-    try:
-        text = p.read_text(encoding="utf-8")
-        data: dict[str, Any] = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{p}: malformed TOML: {exc}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{p}: not UTF-8 text") from None
+    data: dict[str, Any] = read_toml_input(p, "a sweep .toml file")
+    text = read_text_input(p, "a sweep .toml file")
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as err:
