@@ -180,3 +180,31 @@ def check_posterior(df: pd.DataFrame, path: str | Path) -> None:
         if len(bad):
             raise InputError(f"{p}: row {bad[0] + 1}, column {c}: {float(v[bad[0]])!r} is not a whole number, and "
                              f"{c} counts whole things")
+
+
+# -- the environment a command runs in -----------------------------------------------------------------------------
+
+
+def check_environment() -> None:
+    """What a command needs from its environment, before any work: a working directory that still exists, a usable
+    ``NUMBA_NUM_THREADS``; and a console that cannot print a character shows an escape instead of failing."""
+    import sys
+
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        raise InputError("the working directory no longer exists (deleted or moved away); change to a folder "
+                         "that exists and run the command again") from None
+    threads = os.environ.get("NUMBA_NUM_THREADS")
+    if threads is not None and threads.strip() != "":
+        try:
+            ok = int(threads) >= 1
+        except ValueError:
+            ok = False
+        if not ok:
+            raise InputError(f"NUMBA_NUM_THREADS={threads!r}: must be a whole number of threads, 1 or more (or "
+                             "unset: all cores)")
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and (getattr(stream, "encoding", "") or "").lower().replace("-", "") != "utf8":
+            reconfigure(errors="backslashreplace")  # e.g. --lang zh on an ASCII console: escapes, not a crash

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from sim import __version__
+from sim.checks import check_environment
 from sim.errors import InputError
 from sim.scenario import Scenario, load_scenario
-from sim.store import EX_IOERR, State, WriteError, check_output_dir, check_output_file
+from sim.store import EX_IOERR, State, WriteError, check_output_dir, check_output_file, report_os_error
 from sim.table import Table, build_table
 
 if TYPE_CHECKING:
@@ -666,6 +667,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        check_environment()
         return int(args.func(args))
     except InputError as exc:
         print(f"convsim: error: {exc}", file=sys.stderr)
@@ -681,6 +683,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # no check caught it: stdout on a full device, an I/O error
+        return report_os_error(exc)
 
 
 if __name__ == "__main__":

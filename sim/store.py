@@ -80,6 +80,29 @@ class WriteError(Exception):
     """convsim could not write a result (full disk, I/O error); the message is one line naming the file."""
 
 
+def report_os_error(exc: OSError) -> int:
+    """The command line's last word on an OS error no check caught (most often stdout on a full device): one line on
+    stderr, stdout detached so the interpreter's final flush cannot add a traceback; returns :data:`EX_IOERR`."""
+    where = f"{exc.filename}" if exc.filename else ("standard output" if _stdout_failed() else "its output")
+    try:
+        print(f"convsim: error: could not write {where}: {exc.strerror or exc}", file=sys.stderr)
+    except OSError:
+        pass
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return EX_IOERR
+
+
+def _stdout_failed() -> bool:
+    try:
+        sys.stdout.flush()
+    except OSError:
+        return True
+    return False
+
+
 # -- what in a folder is convsim's ------------------------------------------------------------------------------
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -194,3 +196,48 @@ def test_every_command_refuses_a_seed_beyond_32_bits_before_creating_anything(
     err = capsys.readouterr().err.strip()
     assert "--seed" in err and "2**32" in err and "\n" not in err
     assert not out.exists()
+
+
+# -- the environment -----------------------------------------------------------------------------------------------
+
+
+def _convsim(args: str, env: dict[str, str] | None = None, stdout: object = None,
+             cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``convsim args`` through a shell (so a test can remove its working directory first)."""
+    return subprocess.run(["sh", "-c", f"{args}"], capture_output=stdout is None, stdout=stdout,  # type: ignore[arg-type]
+                          stderr=subprocess.PIPE if stdout is not None else None, text=True, timeout=300, cwd=cwd,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
+
+
+PY = f"{sys.executable} -m sim.cli"
+
+
+def test_stdout_on_a_full_device_is_one_line_exit_74() -> None:
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    with open("/dev/full", "w") as full:
+        done = _convsim(f"{PY} params", stdout=full)
+    assert done.returncode == 74
+    _one_line(done.stderr, "could not write", "No space left on device")
+
+
+def test_a_deleted_working_directory_is_one_line(tmp_path: Path) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    done = _convsim(f"cd {gone} && rmdir {gone} && exec {PY} validate {BASE}")
+    assert done.returncode == 2
+    _one_line(done.stderr, "working directory no longer exists")
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "many"])
+def test_a_bad_numba_num_threads_is_one_line(value: str) -> None:
+    done = _convsim(f"{PY} validate {BASE}", env={"NUMBA_NUM_THREADS": value})
+    assert done.returncode == 2
+    _one_line(done.stderr, "NUMBA_NUM_THREADS", "1 or more")
+
+
+def test_a_console_that_cannot_print_chinese_gets_escapes(tmp_path: Path) -> None:
+    done = _convsim(f"{PY} run {BASE} --reps 2 --engine simpy --lang zh --quiet --out {tmp_path / 'r'}",
+                    env={"PYTHONIOENCODING": "ascii", "LC_ALL": "C"})
+    assert done.returncode == 0, done.stderr
+    assert "\\u6b21" in done.stdout and (tmp_path / "r" / "records.parquet").is_file()
