@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -201,11 +202,11 @@ def test_every_command_refuses_a_seed_beyond_32_bits_before_creating_anything(
 # -- the environment -----------------------------------------------------------------------------------------------
 
 
-def _convsim(args: str, env: dict[str, str] | None = None, stdout: object = None,
+def _convsim(args: str, env: dict[str, str] | None = None, stdout: IO[str] | None = None,
              cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """``convsim args`` through a shell (so a test can remove its working directory first)."""
-    return subprocess.run(["sh", "-c", f"{args}"], capture_output=stdout is None, stdout=stdout,  # type: ignore[arg-type]
-                          stderr=subprocess.PIPE if stdout is not None else None, text=True, timeout=300, cwd=cwd,
+    return subprocess.run(["sh", "-c", args], stdout=stdout if stdout is not None else subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=300, cwd=cwd,
                           env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
 
 

@@ -344,8 +344,7 @@ def _as_nobody(fn_argv: list[str]) -> tuple[int, str]:
             os.setgroups([])
             os.setgid(65534)
             os.setuid(65534)
-            err = io.StringIO()
-            sys.stderr = err
+            sys.stderr = io.StringIO()
             code = main(fn_argv)
         except SimulationStartedError:
             code = 98
