@@ -242,3 +242,25 @@ def test_a_console_that_cannot_print_chinese_gets_escapes(tmp_path: Path) -> Non
                     env={"PYTHONIOENCODING": "ascii", "LC_ALL": "C"})
     assert done.returncode == 0, done.stderr
     assert "\\u6b21" in done.stdout and (tmp_path / "r" / "records.parquet").is_file()
+
+
+# -- designs too large to check or to hold ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("design, factors", [
+    ("grid", "".join(f'[[factors]]\nparam = "{p}"\nvalues = [{", ".join(str(1.0 + k / 1000) for k in range(1000))}]\n'
+                     for p in ("meeting.brokers", "supply.agencies", "supply.workstations", "meeting.attempts"))),
+    ("lhs", '[[factors]]\nparam = "meeting.brokers"\nmin = 1.0\nmax = 9.0\n'),
+])
+def test_a_design_too_large_is_refused_with_its_size_at_once(design: str, factors: str, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    import time
+
+    f = tmp_path / "big.toml"
+    f.write_text(f'[sweep]\nid = "big"\nname_en = "b"\nname_zh = "b"\nscenario = "{BASE.as_posix()}"\nreps = 2\n'
+                 f'design = "{design}"\nsamples = 100000\n\n{factors}', encoding="utf-8")
+    t0 = time.monotonic()
+    for command in ("validate", "sweep"):
+        assert _code([command, str(f)]) == 2
+        _one_line(capsys.readouterr().err, "big.toml", "runs; at most 20,000")
+    assert time.monotonic() - t0 < 10

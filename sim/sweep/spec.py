@@ -110,6 +110,11 @@ class SweepMeta(Named):
         return self
 
 
+#: The most runs (points × scenarios) a sweep may have: each is built and range-checked before any runs (about
+#: 1.5 ms each, so at most half a minute), and a grid is listed in memory.
+MAX_RUNS = 20_000
+
+
 class SweepSpec(BaseModel):
     """A whole sweep file."""
 
@@ -117,6 +122,15 @@ class SweepSpec(BaseModel):
 
     sweep: SweepMeta
     factors: list[Factor] = Field(min_length=1, max_length=50)
+
+    def points(self) -> int:
+        """The number of points the design has (0 for a ``table`` design, whose file says it), without building it."""
+        n = self.sweep.samples
+        if self.sweep.design == "grid":
+            return math.prod(len(f.values or []) for f in self.factors)
+        if self.sweep.design == "sobol":
+            return n * (len(self.factors) + 2)
+        return n if self.sweep.design == "lhs" else 0
 
     @model_validator(mode="after")
     def _consistent(self) -> SweepSpec:
@@ -128,6 +142,11 @@ class SweepSpec(BaseModel):
                 raise ValueError("factors: Sobol indices need at least two factors")
         if (self.sweep.design == "table") != (self.sweep.points_file is not None):
             raise ValueError("sweep.points_file: give it with design 'table', and only then")
+        runs = self.points() * (1 + len(self.sweep.compare))
+        if runs > MAX_RUNS:
+            raise ValueError(f"sweep: the design has {self.points():,} points × {1 + len(self.sweep.compare)} "
+                             f"scenario(s) = {runs:,} runs; at most {MAX_RUNS:,} (every run is built and checked "
+                             "before any starts): use fewer values, fewer samples or a Latin hypercube")
         seen = set()
         for k, f in enumerate(self.factors):
             if f.param in seen:
