@@ -653,6 +653,36 @@ def part_is_whole(path: Path, say: Callable[[str], None] | None = None) -> bool:
     return ok
 
 
+def database_is_whole(path: Path, option: str = "--out", say: Callable[[str], None] | None = None) -> bool:
+    """Whether the SQLite database ``path`` (a calibration's history) can be continued.
+
+    Missing: False. Empty (a power cut before its first write): removed, said, False — the work starts again.
+    Unreadable or damaged: an :class:`InputError` naming it (it may hold hours of work; convsim never deletes it).
+    """
+    import sqlite3
+
+    if not path.is_file():
+        return False
+    if path.stat().st_size == 0:
+        path.unlink()
+        (say or (lambda m: print(f"convsim: {m}", file=sys.stderr)))(
+            f"{path} was empty (a run cut short before its first generation?); starting it again")
+        return False
+    try:
+        with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as db:
+            ok = db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+            tables = db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+        db.close()
+    except sqlite3.DatabaseError as exc:
+        ok, tables, why = False, 0, str(exc)
+    else:
+        why = "its integrity check fails" if not ok else "it holds no tables"
+    if not (ok and tables):
+        raise InputError(f"{path}: {option}: the history cannot be read ({why}); move it aside to keep it, or give "
+                         "--fresh to start again")
+    return True
+
+
 # -- files --------------------------------------------------------------------------------------------------------
 
 

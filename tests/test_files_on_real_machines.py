@@ -658,3 +658,17 @@ def test_fuzzed_output_paths_are_used_or_one_line_and_nothing_moves(
         assert code == 2, (out, err.getvalue())
         _one_line(err.getvalue())
     assert _tree(fuzz_dir) == before, out
+
+
+def test_a_calibration_history_emptied_by_a_power_cut_starts_again_and_a_damaged_one_is_kept(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sim.calibration.smc import read_generations
+
+    db = workdir / "abc.db"
+    db.write_bytes(b"")
+    assert read_generations(db) == [] and not db.exists()
+    assert "was empty" in capsys.readouterr().err
+    db.write_bytes(b"SQLite format 3\0" + b"\x13" * 2000)  # a header, then garbage: hours of work, perhaps
+    with pytest.raises(InputError, match=r"cannot be read.*--fresh"):
+        read_generations(db)
+    assert db.stat().st_size == 2016
