@@ -220,7 +220,7 @@ def _check_path(p: Path, option: str) -> Path:
     absolute = Path(os.path.abspath(p))
     for part in absolute.parts:  # before any look-up: the system refuses a too-long name with an error, not False
         n = len(os.fsencode(part))
-        if n > 255 or n > _name_max(next(a for a in absolute.parents if _exists(a))):
+        if n > 255 or n > _name_max(next((a for a in absolute.parents if _exists(a)), Path(absolute.anchor))):
             raise InputError(f"{p}: {option}: the name {part[:24]}… is {n} bytes long; this file system allows "
                              f"at most {_name_max(Path(absolute.anchor))}")
     for a in (absolute, *absolute.parents):
