@@ -435,6 +435,40 @@ def _release(full: Path) -> None:
         os.close(lock.fd)
 
 
+def claim(path: str | Path, option: str = "--out") -> None:
+    """Claim the output folder ``path`` for this process until it ends (a command that writes in place, such as
+    the optimiser's resumable study); another process writing it makes this an :class:`InputError` naming it."""
+    _claim(Path(path).resolve(), Path(path), option)
+
+
+def holds(path: str | Path) -> bool:
+    """Whether this process holds the writer's lock of the output folder ``path``."""
+    return Path(path).resolve() in _LOCKS
+
+
+def prepare_journal(path: Path, say: Callable[[str], None] | None = None) -> None:
+    """Make an append-only journal (the optimiser's study) safe to continue after a crash or power loss.
+
+    A last line cut short by a kill is removed (it is an unfinished record; appending after it would join two
+    records into one unreadable line), and said. A lock file ``<journal>.lock`` left by a killed process is
+    removed at once — only when this process holds the folder's writer lock, so no other writer can hold it.
+    """
+    say = say or (lambda m: print(f"convsim: {m}", file=sys.stderr))
+    if path.is_file() and path.stat().st_size > 0:
+        with path.open("rb+") as f:
+            f.seek(-1, os.SEEK_END)
+            if f.read(1) != b"\n":
+                f.seek(0)
+                data = f.read()
+                keep = data.rfind(b"\n") + 1
+                f.truncate(keep)
+                say(f"{path}: its last record was cut short ({len(data) - keep} bytes, a run killed while "
+                    "writing?); removed, the trial will run again")
+    stale = path.with_name(path.name + ".lock")
+    if os.path.lexists(stale) and holds(path.parent):
+        stale.unlink()
+
+
 @contextmanager
 def writer(path: str | Path, option: str = "--out") -> Iterator[None]:
     """Hold the writer's lock of the output folder ``path`` for the block.

@@ -672,3 +672,43 @@ def test_a_calibration_history_emptied_by_a_power_cut_starts_again_and_a_damaged
     with pytest.raises(InputError, match=r"cannot be read.*--fresh"):
         read_generations(db)
     assert db.stat().st_size == 2016
+
+
+# -- the optimiser's journal ---------------------------------------------------------------------------------------
+
+
+def test_a_journal_record_cut_by_a_kill_and_a_stale_lock_are_cleared(workdir: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from sim.store import claim, prepare_journal
+
+    out = workdir / "o"
+    out.mkdir()
+    journal = out / "study.optuna.log"
+    journal.write_bytes(b'{"op_code": 0}\n{"op_code": 4, "trial_id": 3, "sta')
+    (out / "study.optuna.log.lock").write_text("", encoding="utf-8")
+    prepare_journal(journal)
+    assert journal.read_bytes() == b'{"op_code": 0}\n' and "cut short" in capsys.readouterr().err
+    assert (out / "study.optuna.log.lock").exists()  # not ours to remove while the folder is not claimed
+    claim(out)
+    prepare_journal(journal)
+    assert not (out / "study.optuna.log.lock").exists() and journal.read_bytes() == b'{"op_code": 0}\n'
+
+
+def test_a_second_optimiser_on_the_same_folder_is_refused(workdir: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    import sim.optimise.command
+
+    monkeypatch.setattr(sim.optimise.command, "_search_all", lambda *a, **k: 0)
+    assert main(["optimise", "--budget", "3e6", "--out", "o"]) == 0
+    hold = subprocess.Popen([sys.executable, "-c", "import time; from sim.store import claim; claim('o'); "
+                             "print('holding', flush=True); time.sleep(120)"], cwd=workdir, stdout=subprocess.PIPE,
+                            text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert hold.stdout is not None and hold.stdout.readline().strip() == "holding"
+        capsys.readouterr()
+        assert main(["optimise", "--budget", "3e6", "--out", "o"]) == 2
+        _one_line(capsys.readouterr().err, "another convsim command is writing", f"pid {hold.pid}")
+    finally:
+        hold.kill()
+        hold.wait()
+    assert main(["optimise", "--budget", "3e6", "--out", "o"]) == 0

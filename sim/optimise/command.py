@@ -62,6 +62,9 @@ def check_out(out: Path) -> None:
         if not ok:
             raise InputError(f"{out}: --out is a non-empty folder not made by `convsim optimise`; "
                              "give a new or empty folder")
+        from sim.store import claim
+
+        claim(out)  # one writer: a second optimiser on the same folder is refused, naming the first
 
 
 def _load_inputs(a: argparse.Namespace) -> tuple[Path, Scenario, list[Scenario], list[Scenario]]:
@@ -117,8 +120,11 @@ def run(a: argparse.Namespace) -> int:
 
         # the store's marker too: other commands recognise the folder as convsim's and what in it is convsim's
         write_marker(out, "optimise", patterns=[*OWN_FILES, TEMP_PATTERN])
+    from sim.store import writer
+
     try:
-        return _search_all(a, out, budgets, base_path, baseline, space, shipped, posterior, ev, t0)
+        with writer(out):  # the folder's claim, let go when the search ends (a notebook keeps running)
+            return _search_all(a, out, budgets, base_path, baseline, space, shipped, posterior, ev, t0)
     except KeyboardInterrupt:
         print(f"convsim: interrupted; every finished trial is kept in {out / DB}; run the same command again "
               "to resume", file=sys.stderr)
