@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 # re-exported names are imported `as` themselves; the public list is ``sim.__all__`` (sim/__init__.py)
+from sim.checks import check_window
 from sim.derived import derive as derive
 from sim.errors import InputError as InputError
 from sim.jobs.calibrate import CalibrationResult as CalibrationResult
@@ -106,9 +107,7 @@ def kpis(records: pd.DataFrame, first: int | None = None, last: int | None = Non
 
     first = first if first is not None else int(records.attrs.get("policy_start_year", records["year"].min()))
     last = last if last is not None else int(records.attrs.get("horizon_year", records["year"].max()))
-    if first > last:
-        raise InputError(f"kpis: the window {first}–{last} is empty")
-    return _kpis(records, first, last)
+    return _kpis(records, *check_window(records, first, last))
 
 
 def summarise(records: pd.DataFrame, first: int | None = None, last: int | None = None,

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -257,17 +256,10 @@ def load_scenario(path: str | Path, _chain: tuple[Path, ...] = ()) -> Scenario:
 
     ``_chain`` holds the files that build on this one (``scenario.base``), to refuse cycles.
     """
+    from sim.checks import read_toml_input
+
     p = Path(path)
-    if not p.exists():
-        raise InputError(f"{p}: file not found (expected a scenario .toml file)")
-    if not p.is_file():
-        raise InputError(f"{p}: not a file (expected a scenario .toml file)")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{p}: malformed TOML: {exc}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{p}: not UTF-8 text") from None
+    data = read_toml_input(p, "a scenario .toml file")
     base = (data.get("scenario") or {}).get("base") if isinstance(data.get("scenario"), dict) else None
     if base is not None:
         if not isinstance(base, str):

@@ -25,6 +25,7 @@ import sim.experiment as experiment
 import sim.sweep.runner as runner
 from sim.cli import main
 from sim.scenario import load_scenario
+from sim.store import lock_file
 from tests.conftest import BASELINE, ROOT
 from tests.oracle import FakeRuns, half_width, noise
 
@@ -82,7 +83,7 @@ values = [-1.6, -1.2]
     assert "interrupted; every finished point is saved" in err and "Traceback" not in err
     assert not list((out / "records").glob("*/*/part.parquet")) if (out / "records").exists() else True
     assert not (out / "summary.csv").exists() and not (out / "calibration.csv").exists()
-    _lock_is_free(tmp_path / ".out.lock")
+    _lock_is_free(lock_file(out.resolve()))
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import pytest
 from sim.cli import main
 from sim.experiment import run_records
 from sim.scenario import InputError
+from sim.store import lock_file
 from sim.sweep import load_sweep, read_points, run_sweep
 from sim.sweep.design import design, point_scenario, point_values
 from sim.table import build_table
@@ -201,13 +202,13 @@ def test_a_folder_being_written_by_another_run_is_refused(tmp_path: Path) -> Non
 
     sw = load_sweep(write(tmp_path, GRID))
     out = tmp_path / "out"
-    lock = tmp_path / ".out.lock"
+    lock = lock_file(out.resolve())  # where sim.store keeps the folder's writer lock (an flock, as filelock's)
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from filelock import FileLock; "
                                f"l = FileLock({str(lock)!r}); l.acquire(); print('held', flush=True); time.sleep(60)"],
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        with pytest.raises(InputError, match="another sweep is writing this folder"):
+        with pytest.raises(InputError, match="another convsim command is writing this folder"):
             run_sweep(sw, out)
         assert not out.exists()
     finally:

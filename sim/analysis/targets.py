@@ -16,7 +16,6 @@ centre) or ``at_least`` (only a shortfall below ``low`` counts: a figure the rep
 from __future__ import annotations
 
 import math
-import tomllib
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -87,13 +86,11 @@ class TargetsFile(BaseModel):
 def load_targets(path: str | Path | None = None) -> list[Target]:
     """Read and validate the targets file (default ``calibration/targets.toml``)."""
     p = Path(path) if path is not None else TARGETS_FILE
+    from sim.checks import read_toml_input
+
+    data = read_toml_input(p, "a targets file: convsim reads the report's figures from it")
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
         return TargetsFile.model_validate(data).targets
-    except FileNotFoundError:
-        raise InputError(f"{p}: targets file not found (convsim reads the report's figures from it)") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{p}: malformed TOML: {exc}") from None
     except ValidationError as err:
         from sim.scenario import one_line
 

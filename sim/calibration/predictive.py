@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration import model
+from sim.checks import check_posterior
 from sim.errors import InputError
 from sim.params import parameter_rows
 from sim.scenario import Scenario
@@ -67,6 +68,7 @@ def read_posterior(path: str | Path, weight_required: bool = True) -> pd.DataFra
             raise InputError(f"{p}: row {row + 1}, column {c}: {str(df[c].iloc[row])!r} is not a number in "
                              f"the allowed range {lo} to {hi}")
         df[c] = col.astype(float)
+    check_posterior(df, p)
     if not df["weight"].sum() > 0:
         raise InputError(f"{p}: the weights sum to 0")
     return df

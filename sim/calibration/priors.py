@@ -31,13 +31,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from sim.checks import read_toml_input
 from sim.errors import InputError
 from sim.params import parameter_rows
 from sim.scenario import Named, Scenario, load_scenario, one_line
@@ -151,14 +151,7 @@ class Calibration:
 def load_calibration(path: str | Path) -> Calibration:
     """Read and validate a calibration file; every corner of the priors is built as a scenario."""
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{p}: file not found (expected a calibration .toml file with [smc] and [[priors]])")
-    try:
-        data: dict[str, Any] = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{p}: malformed TOML: {str(exc).splitlines()[0]}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{p}: not UTF-8 text") from None
+    data: dict[str, Any] = read_toml_input(p, "a calibration .toml file with [smc] and [[priors]]")
     if "sweep" in data and "smc" not in data:
         raise InputError(f"{p}: a sweep file (rejection ABC); use `convsim calibrate FILE --method rejection`")
     try:

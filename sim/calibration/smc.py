@@ -51,7 +51,7 @@ from sim.calibration import model
 from sim.calibration.priors import Calibration
 from sim.errors import InputError
 from sim.extras import require
-from sim.store import atomic_file, check_output_dir, write_marker
+from sim.store import atomic_file, check_output_dir, database_is_whole, write_marker
 
 DB = "abc.db"
 MANIFEST = "manifest.json"
@@ -134,7 +134,7 @@ def read_generations(db: Path) -> list[Generation]:
     """The finished generations in ``db`` (empty if there is none)."""
     import pyabc
 
-    if not db.is_file():
+    if not database_is_whole(db):  # missing, or emptied by a power cut: start again; damaged: one line
         return []
     h = pyabc.History(f"sqlite:///{db}", create=False)
     if h.n_populations == 0:

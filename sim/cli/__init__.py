@@ -8,7 +8,9 @@ this package sees argparse.
 
 Every input problem (missing file, malformed TOML, unknown key, wrong type,
 value out of range) ends with one line on stderr naming the file, the key and
-what is allowed, exit status 2, and nothing written; Ctrl-C ends with 130.
+what is allowed, exit status 2, and nothing written; a file that cannot be
+written (a full disk, an I/O error) one line and exit status 74 (EX_IOERR);
+Ctrl-C ends with 130.
 """
 
 from __future__ import annotations
@@ -26,13 +28,19 @@ __all__ = ["RANKABLE", "build_parser", "main"]
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``convsim`` with ``argv`` (default the process's arguments); the exit status."""
     args = build_parser().parse_args(argv)
+    from sim.checks import check_environment
     from sim.jobs.control import Cancelled
+    from sim.store import EX_IOERR, WriteError, report_os_error
 
     try:
+        check_environment()
         return int(args.func(args))
     except InputError as exc:
         print(f"convsim: error: {exc}", file=sys.stderr)
         return 2
+    except WriteError as exc:
+        print(f"convsim: error: {exc}", file=sys.stderr)
+        return EX_IOERR
     except (KeyboardInterrupt, Cancelled):
         print("convsim: interrupted; nothing was written", file=sys.stderr)
         return 130
@@ -41,3 +49,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # no check caught it: stdout on a full device, an I/O error
+        return report_os_error(exc)

@@ -81,5 +81,5 @@ def check_out(path: Path, option: str = "--out", kinds: tuple[str, ...] | None =
 
 
 def say_replacing(state: str, path: Path, quiet: bool) -> None:
-    if state == "replace" and not quiet:
+    if state == "replace":  # said even under --quiet: an earlier result is about to go
         print(f"convsim: replacing the earlier convsim output in {path}", file=sys.stderr)

@@ -28,8 +28,8 @@ def cmd_compare(a: argparse.Namespace) -> int:
     scenarios = [at_horizon(sc, a.horizon, src) for sc, src in map(as_scenario, paths)]
     for sc in scenarios:
         build_table(sc, sc.source)
-    report = Path(a.report) if a.report else Path("runs") / "compare"
-    state = check_out(report, "--report")
+    report = Path(a.report) if a.report is not None else Path("runs") / "compare"
+    state = check_out(report, "--report", ("compare",))
     reps = a.reps if a.reps is not None else (None if a.precision is not None else 500)
     from sim.jobs import options
 

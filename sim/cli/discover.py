@@ -49,7 +49,7 @@ def add_parsers(sub: Any) -> None:
     d.add_argument("--world-reps", type=AT_LEAST_TWO, default=50, help="paired replications per world (default 50)")
     d.add_argument("--posterior", default=None, help="calibrated parameter sets (default calibration/posterior.csv "
                    "beside the scenario folder)")
-    d.add_argument("--threshold", type=checked(options.number, 0.0, 1.0, True), default=0.8,
+    d.add_argument("--threshold", type=checked(options.number, 0.0, 1.0, True, kind=float), default=0.8,
                    help="density a box should reach (default 0.8)")
     d.add_argument("--boxes", type=checked(options.whole, 1, 20), default=3, help="boxes at most (default 3)")
     d.add_argument("--backend", choices=("local", "dask"), default="local", help="local or dask (default local)")

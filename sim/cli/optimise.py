@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.cli.common import Watched, say
-from sim.cli.options import NONNEG, POSITIVE
+from sim.cli.options import KEY, POSITIVE
 from sim.errors import InputError
 
 
@@ -58,7 +58,7 @@ def add_parsers(sub: Any) -> None:
     o.add_argument("--confirm-reps", type=POSITIVE, default=1000, help="fresh replications of the re-estimate "
                    "at the stated values (default 1000)")
     o.add_argument("--trials", type=POSITIVE, default=150, help="mixes tried per budget (default 150)")
-    o.add_argument("--seed", type=NONNEG, default=0, help="master seed of the simulation and the sampler (default 0)")
+    o.add_argument("--seed", type=KEY, default=0, help="master seed of the simulation and the sampler (default 0)")
     o.add_argument("--baseline", default="scenarios/baseline.toml", help="baseline file; the group scenarios "
                    "g1–g5 and the shipped scenarios are read from its folder (default scenarios/baseline.toml)")
     o.add_argument("--out", default="runs/optimise", help="output folder (default runs/optimise)")

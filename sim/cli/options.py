@@ -33,13 +33,18 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def checked(rule: Callable[..., Any], *args: Any) -> Callable[[str], Any]:
-    """An argparse type from a rule of :mod:`sim.jobs.options` (its message without the option's name,
-    which argparse adds)."""
+def checked(rule: Callable[..., Any], *args: Any, kind: type = int) -> Callable[[str], Any]:
+    """An argparse type: the string read as a ``kind`` (int or float), then checked by a rule of
+    :mod:`sim.jobs.options` (its message without the option's name, which argparse adds)."""
 
     def convert(text: str) -> Any:
         try:
-            return rule(text, "", *args)
+            value = kind(text.strip())
+        except ValueError:
+            what = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        try:
+            return rule(value, "", *args)
         except InputError as exc:
             raise argparse.ArgumentTypeError(str(exc).removeprefix(": ")) from None
 
@@ -54,9 +59,9 @@ NONNEG = checked(options.whole, 0)
 POSITIVE = checked(options.whole, 1)
 AT_LEAST_TWO = checked(options.reps, 2)
 """Replications of a comparison: an interval needs at least two."""
-FINITE_POSITIVE = checked(options.number, 0.0, float("inf"), True)
-BUDGET = checked(options.budget)
-TOLERANCE = checked(options.number, 0.0, 10.0)
+FINITE_POSITIVE = checked(options.number, 0.0, float("inf"), True, kind=float)
+BUDGET = checked(options.budget, kind=float)
+TOLERANCE = checked(options.number, 0.0, 10.0, kind=float)
 YEAR = checked(options.whole, 2018, 2060)
 """A horizon year (the time parameters check it again with the scenario)."""
 

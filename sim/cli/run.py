@@ -19,8 +19,8 @@ def cmd_run(a: argparse.Namespace) -> int:
     from sim.table import build_table
 
     sc, source = as_scenario(a.scenario)
-    out = Path(a.out) if a.out else Path("runs") / sc.id
-    state = check_out(out)
+    out = Path(a.out) if a.out is not None else Path("runs") / sc.id
+    state = check_out(out, "--out", ("run",))
     options.memory(a.reps, sc.params.n_years, 1)
     report_compile(resolve_engine(a.engine, a.reps), build_table(sc, source), a.quiet)
     with Watched(a.quiet) as control:
@@ -37,7 +37,7 @@ def cmd_trace(a: argparse.Namespace) -> int:
     from sim.jobs.run import as_scenario, check_trace_path, trace_scenario
 
     sc, _ = as_scenario(a.scenario)
-    out = Path(a.out) if a.out else Path("runs") / f"{sc.id}-trace-rep{a.rep}.csv"
+    out = Path(a.out) if a.out is not None else Path("runs") / f"{sc.id}-trace-rep{a.rep}.csv"
     check_trace_path(out)
     res = trace_scenario(sc, a.rep, a.seed)
     res.write(out)

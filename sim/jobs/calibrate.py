@@ -33,18 +33,14 @@ PNG_TAG = "convsim calibrate --method smc"
 
 
 def is_ours(path: Path) -> bool:
-    """Whether ``path`` is a calibration result convsim wrote (so --export may replace it)."""
+    """Whether ``path`` is a figure convsim's calibration made (tagged inside), so --export may replace it.
+
+    A table is never recognised by its header (a user's posterior has the same one): only by the record of the
+    files convsim wrote (:func:`sim.store.written_by_convsim`), which :func:`sim.store.check_output_file` reads.
+    """
     try:
-        if path.suffix == ".png":
-            return PNG_TAG.encode() in path.read_bytes()[:4096]
-        with path.open(encoding="utf-8") as f:
-            head = f.readline().strip()
-        if path.name == "posterior.csv":
-            return head.endswith(",weight")
-        if path.name == "generations.csv":
-            return head.startswith("generation,epsilon,")
-        return head.startswith("target,kpi,low,high,mean,")
-    except (OSError, UnicodeDecodeError):
+        return path.suffix == ".png" and PNG_TAG.encode() in path.read_bytes()[:4096]
+    except OSError:
         return False
 
 
@@ -69,12 +65,11 @@ def check_export(folder: Path) -> None:
 
 
 def export(out: Path, folder: Path) -> None:
-    """Copy the results from the output folder into ``folder``, each file atomically."""
-    from sim.store import atomic_file
+    """Copy the results from the output folder into ``folder``: all of them, or (full disk, Ctrl-C) none."""
+    from sim.store import atomic_files
 
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in EXPORTED:
-        with atomic_file(folder / name) as tmp:
+    with atomic_files(folder, EXPORTED) as tmps:
+        for name, tmp in tmps.items():
             shutil.copyfile(out / name, tmp)
 
 
@@ -122,7 +117,7 @@ def is_smc_file(path: str | Path) -> bool:
 
     try:
         return "smc" in tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         return False
 
 

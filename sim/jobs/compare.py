@@ -93,8 +93,9 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
     from sim.results import CompareResult
     from sim.table import build_table
 
-    if isinstance(scenarios, str | Path | Scenario):
-        raise InputError("compare: `scenarios` is a list of scenarios or scenario files, got a single one")
+    from sim.checks import check_scenarios
+
+    scenarios = check_scenarios(scenarios)
     base, base_src = as_scenario(baseline)
     base = at_horizon(base, horizon, base_src)
     arms = []

@@ -22,7 +22,7 @@ def _is_sweep_file(path: str | Path) -> bool:
 
     try:
         return "sweep" in tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         return False
 
 

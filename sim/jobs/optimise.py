@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import InputError
+from sim.jobs import options
 from sim.jobs.control import Control
 from sim.scenario import GROUP_FILES, Scenario, load_scenario
 from sim.version import __version__
@@ -91,8 +92,7 @@ class OptimiseConfig:
             raise InputError(f"--confirm-reps must be from 2 to 100000, got {self.confirm_reps}")
         if not 1 <= self.trials <= 1_000_000:
             raise InputError(f"--trials must be from 1 to 1000000, got {self.trials}")
-        if not 0 <= self.seed < 2**63:
-            raise InputError(f"--seed must be a whole number from 0 to 2**63−1, got {self.seed}")
+        options.key(self.seed)
         if self.risk not in RISKS:
             raise InputError(f"--risk must be one of {', '.join(RISKS)}, got {self.risk!r}")
         if not 0 <= self.worlds <= 10_000:
@@ -191,6 +191,9 @@ def check_out(out: Path) -> None:
         if not ok:
             raise InputError(f"{out}: --out is a non-empty folder not made by `convsim optimise`; "
                              "give a new or empty folder")
+        from sim.store import claim
+
+        claim(out)  # one writer: a second optimiser on the same folder is refused, naming the first
 
 
 @dataclass
@@ -260,14 +263,14 @@ def _study_tag(inp: _Inputs) -> str:
 def _claim(out: Path) -> None:
     """Mark the folder as this job's (once): other jobs then recognise it and what in it is convsim's."""
     from sim.optimise.report import write_json
-    from sim.store import write_marker
+    from sim.store import TEMP_PATTERN, write_marker
 
     out.mkdir(parents=True, exist_ok=True)
     if not (out / MARKER).exists():
         write_json(out / MARKER, {"made_by": "convsim optimise", "version": __version__,
                                   "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
                                   "files": list(OWN_FILES)})
-        write_marker(out, "optimise", patterns=[*OWN_FILES, "frontier-*", ".*.tmp*"])
+        write_marker(out, "optimise", patterns=[*OWN_FILES, TEMP_PATTERN])
 
 
 def optimise(cfg: OptimiseConfig, control: Control | None = None, say: Say | None = None) -> OptimiseResult:
@@ -287,54 +290,58 @@ def optimise(cfg: OptimiseConfig, control: Control | None = None, say: Say | Non
     inp = _load(cfg)
     ctl = control if control is not None else Control()
     _claim(cfg.out)
-    secs = engine_ready("fast", build_table(inp.baseline, str(inp.base_path)))
-    if say is not None:
-        say(f"fast engine ready in {secs:.1f} s")
-    reps = cfg.reps if cfg.worlds == 0 else int(cfg.world_reps or 0)
-    tag = _study_tag(inp)
-    searches = [Search(inp.space, inp.ev, SearchConfig(b, reps, cfg.trials, cfg.seed, cfg.kpi, tag), cfg.out / DB,
-                       inp.shipped) for b in cfg.budgets]
-    done = sum(min(s.done(), cfg.trials) for s in searches)
-    if done and say is not None:
-        say(f"resuming: {done} of {cfg.trials * len(searches)} trials already in {cfg.out / DB}")
-    ctl.start(cfg.trials * len(searches), "trial", "optimise")
-    if done:
-        ctl.advance(done)
-    results = {s.cfg.budget: s.run(progress=ctl) for s in searches}
-    shipped = inp.shipped
-    if not cfg.frontier:  # the comparison needs the scenarios within the budget; the frontier's figure shows them all
-        shipped = [sc for sc in shipped if max_cost(sc) <= cfg.budget * (1 + 1e-9)]
-    arms = 1 + 2 * len(cfg.budgets) + len(shipped)
-    world_reps = int(cfg.world_reps or 0)
-    confirm_worlds = int(cfg.confirm_worlds or 0)
-    ctl.start(cfg.confirm_reps * arms + (confirm_worlds * world_reps * arms if cfg.worlds else 0), "rep",
-              "fresh replications")
-    fresh = Fresh(inp.ev, cfg.confirm_reps, shipped, ctl)
-    fw = None
-    world_meta: dict[str, Any] = {}
-    if cfg.worlds:
-        from sim.analysis.worlds import draw_worlds
-        from sim.optimise.robust import FRESH_WORLD_FIRST, WorldEvaluator
-        from sim.optimise.world_confirm import FreshWorlds
+    from sim.store import writer
 
-        assert isinstance(inp.ev, WorldEvaluator)
-        fw = FreshWorlds(inp.ev, draw_worlds(confirm_worlds, cfg.seed, inp.posterior, FRESH_WORLD_FIRST),
-                         world_reps, shipped, ctl)
-        world_meta = {"worlds": cfg.worlds, "risk": cfg.risk, "world_reps": world_reps,
-                      "confirm_worlds": confirm_worlds,
-                      "posterior": str(inp.posterior_path) if inp.posterior_path is not None else None}
-    confirmed = {b: {**world_meta, **confirm(inp.space, fresh, results[b], b, fw)} for b in cfg.budgets}
-    meta = {"seed": cfg.seed, "search_reps": reps, "confirm_reps": cfg.confirm_reps, "trials": cfg.trials,
-            "baseline": str(inp.base_path), "window": list(inp.ev.window), "version": __version__,
-            "wall_seconds": round(time.perf_counter() - t0, 1)}
-    main = confirmed[cfg.budget]
-    main.update(meta)
-    ctl.check()  # a cancel during the last batch: nothing of this answer is written
-    write_best(inp.space, results[cfg.budget], main, cfg.out, inp.base_path)
-    rows: list[dict[str, Any]] = []
-    if cfg.frontier:
-        rows = [confirmed[b] for b in cfg.budgets]
-        write_frontier(rows, main["shipped"], cfg.out, cfg.kpi)
-        write_json(cfg.out / "frontier.json", {"budgets": rows, **meta})
-    result: dict[str, Any] = json.loads((cfg.out / "result.json").read_text(encoding="utf-8"))
-    return OptimiseResult(cfg.out, result, (cfg.out / "summary.txt").read_text(encoding="utf-8"), rows)
+    with writer(cfg.out):  # the folder's claim, let go when the search ends (a notebook keeps running)
+        secs = engine_ready("fast", build_table(inp.baseline, str(inp.base_path)))
+        if say is not None:
+            say(f"fast engine ready in {secs:.1f} s")
+        reps = cfg.reps if cfg.worlds == 0 else int(cfg.world_reps or 0)
+        tag = _study_tag(inp)
+        searches = [Search(inp.space, inp.ev, SearchConfig(b, reps, cfg.trials, cfg.seed, cfg.kpi, tag), cfg.out / DB,
+                           inp.shipped) for b in cfg.budgets]
+        done = sum(min(s.done(), cfg.trials) for s in searches)
+        if done and say is not None:
+            say(f"resuming: {done} of {cfg.trials * len(searches)} trials already in {cfg.out / DB}")
+        ctl.start(cfg.trials * len(searches), "trial", "optimise")
+        if done:
+            ctl.advance(done)
+        results = {s.cfg.budget: s.run(progress=ctl) for s in searches}
+        shipped = inp.shipped
+        # the comparison needs the scenarios within the budget; the frontier's figure shows them all
+        if not cfg.frontier:
+            shipped = [sc for sc in shipped if max_cost(sc) <= cfg.budget * (1 + 1e-9)]
+        arms = 1 + 2 * len(cfg.budgets) + len(shipped)
+        world_reps = int(cfg.world_reps or 0)
+        confirm_worlds = int(cfg.confirm_worlds or 0)
+        ctl.start(cfg.confirm_reps * arms + (confirm_worlds * world_reps * arms if cfg.worlds else 0), "rep",
+                  "fresh replications")
+        fresh = Fresh(inp.ev, cfg.confirm_reps, shipped, ctl)
+        fw = None
+        world_meta: dict[str, Any] = {}
+        if cfg.worlds:
+            from sim.analysis.worlds import draw_worlds
+            from sim.optimise.robust import FRESH_WORLD_FIRST, WorldEvaluator
+            from sim.optimise.world_confirm import FreshWorlds
+
+            assert isinstance(inp.ev, WorldEvaluator)
+            fw = FreshWorlds(inp.ev, draw_worlds(confirm_worlds, cfg.seed, inp.posterior, FRESH_WORLD_FIRST),
+                             world_reps, shipped, ctl)
+            world_meta = {"worlds": cfg.worlds, "risk": cfg.risk, "world_reps": world_reps,
+                          "confirm_worlds": confirm_worlds,
+                          "posterior": str(inp.posterior_path) if inp.posterior_path is not None else None}
+        confirmed = {b: {**world_meta, **confirm(inp.space, fresh, results[b], b, fw)} for b in cfg.budgets}
+        meta = {"seed": cfg.seed, "search_reps": reps, "confirm_reps": cfg.confirm_reps, "trials": cfg.trials,
+                "baseline": str(inp.base_path), "window": list(inp.ev.window), "version": __version__,
+                "wall_seconds": round(time.perf_counter() - t0, 1)}
+        main = confirmed[cfg.budget]
+        main.update(meta)
+        ctl.check()  # a cancel during the last batch: nothing of this answer is written
+        write_best(inp.space, results[cfg.budget], main, cfg.out, inp.base_path)
+        rows: list[dict[str, Any]] = []
+        if cfg.frontier:
+            rows = [confirmed[b] for b in cfg.budgets]
+            write_frontier(rows, main["shipped"], cfg.out, cfg.kpi)
+            write_json(cfg.out / "frontier.json", {"budgets": rows, **meta})
+        result: dict[str, Any] = json.loads((cfg.out / "result.json").read_text(encoding="utf-8"))
+        return OptimiseResult(cfg.out, result, (cfg.out / "summary.txt").read_text(encoding="utf-8"), rows)

@@ -10,7 +10,7 @@ uses the same functions to convert its strings, so both say the same thing.
 from __future__ import annotations
 
 import math
-import os
+import numbers
 
 from sim.errors import InputError
 
@@ -21,32 +21,26 @@ MAX_BUDGET = 1e10
 ENGINES = ("auto", "simpy", "fast")
 BACKENDS = ("local", "dask")
 LANGS = ("en", "zh")
-#: Copies of a replication's records a run holds at once (stacking, the table, Parquet); with 8-byte values and
-#: one row per record row, used to refuse a number of replications the machine cannot hold.
-RECORD_COPIES = 4
 
 
 def whole(value: object, option: str, lo: int = 0, hi: int = 2**63 - 1) -> int:
-    """``value`` as a whole number from ``lo`` to ``hi`` (a string is parsed; a bool or a fraction is refused)."""
-    if isinstance(value, bool):
-        raise InputError(f"{option}: expected a whole number, got {value!r}")
-    if isinstance(value, str):
-        try:
-            value = int(value.strip())
-        except ValueError:
-            raise InputError(f"{option}: expected a whole number, got {value!r}") from None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if not isinstance(value, int):
-        raise InputError(f"{option}: expected a whole number, got {value!r}")
-    if not lo <= value <= hi:
-        raise InputError(f"{option}: must be between {lo:,} and {hi:,}, got {value:,}")
-    return value
+    """``value`` as an int from ``lo`` to ``hi``: a :class:`TypeError` for anything but a whole number (``True``,
+    ``2.0`` and ``"2"`` included: the command line parses its strings first), an :class:`InputError` out of range.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{option}: a whole number, got {value!r} ({type(value).__name__})")
+    n = int(value)
+    if not lo <= n <= hi:
+        raise InputError(f"{option}: must be between {lo:,} and {hi:,}, got {n:,}")
+    return n
 
 
 def key(value: object, option: str = "--seed") -> int:
-    """A seed or a replication number: 0 to 2**32 − 1."""
-    return whole(value, option, 0, KEY_LIMIT - 1)
+    """A seed or a replication number: a 32-bit field of every random-number key, 0 to 2**32 − 1."""
+    n = whole(value, option, -(2**63), 2**63 - 1)
+    if not 0 <= n < KEY_LIMIT:
+        raise InputError(f"{option}: a whole number from 0 to 2**32 − 1 = {KEY_LIMIT - 1}, got {n}")
+    return n
 
 
 def reps(value: object, option: str = "--reps", lo: int = 2, hi: int = 2**63 - 1) -> int:
@@ -58,12 +52,9 @@ def reps(value: object, option: str = "--reps", lo: int = 2, hi: int = 2**63 - 1
 def number(value: object, option: str, lo: float = -math.inf, hi: float = math.inf,
            open_lo: bool = False) -> float:
     """A finite number in [lo, hi] (``open_lo``: above ``lo``)."""
-    if isinstance(value, bool):
-        raise InputError(f"{option}: expected a number, got {value!r}")
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InputError(f"{option}: expected a number, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{option}: a number, got {value!r} ({type(value).__name__})")
+    x = float(value)
     below = x <= lo if open_lo else x < lo
     if not math.isfinite(x) or below or x > hi:
         side = "above" if open_lo else "from"
@@ -97,16 +88,8 @@ def backend(name: str, scheduler: str | None = None, workers: int | None = None)
 
 
 def memory(n_reps: int, n_years: int, arms: int, option: str = "--reps") -> None:
-    """Refuse, before any work, a number of replications whose records would not fit in half the memory."""
-    from sim.layout import RECORD_ROWS
+    """Refuse, before any work, a number of replications whose records would not fit in half the memory
+    (:func:`sim.checks.check_memory`)."""
+    from sim.checks import check_memory
 
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return
-    per_rep_year = len(RECORD_ROWS) * 8 * RECORD_COPIES
-    need = n_reps * n_years * arms * per_rep_year
-    if need > total / 2:
-        most = int(total / 2 / (n_years * arms * per_rep_year))
-        raise InputError(f"{option} {n_reps}: the records would need about {need / 2**30:,.1f} GiB of memory and "
-                         f"this machine has {total / 2**30:,.1f} GiB; at most {most:,} here")
+    check_memory(n_reps, n_years, arms, option)

@@ -159,13 +159,14 @@ def is_trace_file(path: Path) -> bool:
     """Whether ``path`` is a trace convsim wrote (its columns are a trace's), so it may be overwritten."""
     from sim.layout import TRACE_COLUMNS
 
+    columns = [TRACE_COLUMNS[0], "date", *TRACE_COLUMNS[1:]]  # the trace's table puts the date second
     try:
         if path.suffix == ".csv":
             with path.open(encoding="utf-8") as f:
-                return f.readline().strip() == ",".join(TRACE_COLUMNS)
+                return f.readline().strip() == ",".join(columns)
         import pyarrow.parquet as pq
 
-        return list(pq.read_schema(path).names) == list(TRACE_COLUMNS)
+        return list(pq.read_schema(path).names) == columns
     except Exception:  # anything unreadable is not a trace of ours
         return False
 

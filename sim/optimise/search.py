@@ -204,6 +204,9 @@ def storage_of(path: str | Path) -> optuna.storages.JournalStorage:
     """
     from optuna.storages.journal import JournalFileBackend
 
+    from sim.store import prepare_journal
+
+    prepare_journal(Path(path))  # a record cut by a kill, a stale lock: made safe before Optuna reads it
     return optuna.storages.JournalStorage(JournalFileBackend(str(Path(path).resolve())))
 
 

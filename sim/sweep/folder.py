@@ -14,12 +14,14 @@ from typing import Any
 
 import pandas as pd
 
+from sim.store import TEMP_PATTERN
+
 MANIFEST = "manifest.json"
 #: What a sweep folder may hold besides the files of its first write (see :mod:`sim.store`): its parts,
 #: their temporary files after a hard kill, the analysis and the calibration written when points are done.
 OWN_PATTERNS = ("records/point=*/arm=*/part.parquet", "records/point=*/arm=*/.part.*.tmp.parquet",
                 "summary.csv", "sensitivity.csv", "robustness.csv", "robustness_summary.csv", "sweep.png",
-                "robustness.png", "calibration.csv", "accepted.csv", "calibration.png", ".*.tmp.*")
+                "robustness.png", "calibration.csv", "accepted.csv", "calibration.png", TEMP_PATTERN)
 
 
 def part_path(out: Path, point: int, arm: str) -> Path:

@@ -36,12 +36,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from filelock import FileLock, Timeout
 
 from sim.executor import as_finished, executor
 from sim.experiment import package_versions, run_records
 from sim.scenario import InputError, scenario_from_dict
-from sim.store import MARKER, atomic_file, atomic_folder, remove_output
+from sim.store import MARKER, atomic_file, atomic_folder, part_is_whole, remove_output, writer
 from sim.sweep.design import design, point_scenario, point_values
 from sim.sweep.folder import MANIFEST, OWN_PATTERNS, part_path
 from sim.sweep.spec import Sweep
@@ -125,7 +124,7 @@ def prepare(sw: Sweep, out: Path, fresh: bool = False) -> tuple[pd.DataFrame, li
             (tmp / MANIFEST).write_text(json.dumps(man, ensure_ascii=False, indent=2), encoding="utf-8")
             points.to_csv(tmp / "design.csv")
     todo = [(k, a) for k in range(len(points)) for a in range(len(sw.arms))
-            if not part_path(out, k, sw.arms[a].id).is_file()]
+            if not part_is_whole(part_path(out, k, sw.arms[a].id))]
     return points, todo
 
 
@@ -146,15 +145,6 @@ def run_task(task: PointTask, progress: Callable[[int], None] | None = None) -> 
     return run_point(task.scenario, task.seed, task.reps, task.threads, progress)
 
 
-def folder_lock(out: Path) -> FileLock:
-    """``.<out>.lock`` beside the folder: a second sweep writing the same folder is refused at once.
-
-    The operating system releases the lock when its process ends, however it ends (filelock).
-    """
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return FileLock(out.with_name(f".{out.name}.lock"), timeout=0)
-
-
 def run_sweep(sw: Sweep, out: str | Path, backend: str = "local", scheduler: str | None = None,
               workers: int | None = None, fresh: bool = False, dask_processes: bool = True,
               progress: Callable[[int], None] | None = None,
@@ -167,11 +157,7 @@ def run_sweep(sw: Sweep, out: str | Path, backend: str = "local", scheduler: str
 
     out = Path(out)
     with executor(backend, scheduler, workers, dask_processes) as ex:
-        try:
-            lock = folder_lock(out).acquire()
-        except Timeout:
-            raise InputError(f"{out}: another sweep is writing this folder; wait for it or stop it") from None
-        with lock:
+        with writer(out, "--out"):  # a second command writing the same folder is refused at once
             points, todo = prepare(sw, out, fresh)
             if on_start is not None:
                 on_start(len(points) * len(sw.arms), len(todo))

@@ -32,7 +32,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -111,6 +110,11 @@ class SweepMeta(Named):
         return self
 
 
+#: The most runs (points × scenarios) a sweep may have: each is built and range-checked before any runs (about
+#: 1.5 ms each, so at most half a minute), and a grid is listed in memory.
+MAX_RUNS = 20_000
+
+
 class SweepSpec(BaseModel):
     """A whole sweep file."""
 
@@ -118,6 +122,15 @@ class SweepSpec(BaseModel):
 
     sweep: SweepMeta
     factors: list[Factor] = Field(min_length=1, max_length=50)
+
+    def points(self) -> int:
+        """The number of points the design has (0 for a ``table`` design, whose file says it), without building it."""
+        n = self.sweep.samples
+        if self.sweep.design == "grid":
+            return math.prod(len(f.values or []) for f in self.factors)
+        if self.sweep.design == "sobol":
+            return n * (len(self.factors) + 2)
+        return n if self.sweep.design == "lhs" else 0
 
     @model_validator(mode="after")
     def _consistent(self) -> SweepSpec:
@@ -129,6 +142,11 @@ class SweepSpec(BaseModel):
                 raise ValueError("factors: Sobol indices need at least two factors")
         if (self.sweep.design == "table") != (self.sweep.points_file is not None):
             raise ValueError("sweep.points_file: give it with design 'table', and only then")
+        runs = self.points() * (1 + len(self.sweep.compare))
+        if runs > MAX_RUNS:
+            raise ValueError(f"sweep: the design has {self.points():,} points × {1 + len(self.sweep.compare)} "
+                             f"scenario(s) = {runs:,} runs; at most {MAX_RUNS:,} (every run is built and checked "
+                             "before any starts): use fewer values, fewer samples or a Latin hypercube")
         seen = set()
         for k, f in enumerate(self.factors):
             if f.param in seen:
@@ -185,16 +203,11 @@ class Sweep:
 
 def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep file and the scenario it names; raise :class:`InputError` with one line."""
+    from sim.checks import read_text_input, read_toml_input
+
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{p}: file not found (expected a sweep .toml file)")
-    try:
-        text = p.read_text(encoding="utf-8")
-        data: dict[str, Any] = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{p}: malformed TOML: {exc}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{p}: not UTF-8 text") from None
+    data: dict[str, Any] = read_toml_input(p, "a sweep .toml file")
+    text = read_text_input(p, "a sweep .toml file")
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as err:
