@@ -12,15 +12,12 @@ system kills it:
 - :func:`check_memory`: the records of that many replications must fit in
   half the machine's memory;
 - :func:`check_window`: a KPI window lies within the years the records hold;
-- :func:`check_scenarios`: a list of scenarios is a list, not one file name
-  (a string is a sequence of characters, each of which would be read as a file).
 """
 
 from __future__ import annotations
 
 import numbers
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,17 +70,6 @@ def check_window(records: pd.DataFrame, first: Any, last: Any) -> tuple[int, int
         raise InputError(f"the window {a}–{b} reaches beyond the records, which hold the years {lo}–{hi}; a KPI "
                          "over years not simulated would be a sum over fewer years than asked")
     return a, b
-
-
-def check_scenarios(scenarios: Any, name: str = "scenarios") -> list[Any]:
-    """``scenarios`` as a list: a list or tuple of scenarios or file names, never a single one."""
-    from sim.scenario import Scenario
-
-    if isinstance(scenarios, str | bytes | Path | Scenario) or not isinstance(scenarios, Sequence):
-        raise TypeError(f"{name}: a list of scenarios or file names, got {type(scenarios).__name__} "
-                        f"{scenarios.id if isinstance(scenarios, Scenario) else scenarios!r}; put a single one in a "
-                        "list: [scenario]")
-    return list(scenarios)
 
 
 # -- input files ---------------------------------------------------------------------------------------------------

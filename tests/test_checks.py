@@ -16,8 +16,9 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.checks import check_memory, check_scenarios, check_window, memory_bytes
+from sim.checks import check_memory, check_window, memory_bytes
 from sim.jobs.options import KEY_LIMIT, key, reps
+from sim.jobs.options import scenario_list as check_scenarios
 from tests.conftest import ROOT
 
 BASE = ROOT / "scenarios" / "baseline.toml"
@@ -39,6 +40,7 @@ def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
     import sim.experiment
 
     monkeypatch.setattr(sim.experiment, "run_records", _stop)
+    monkeypatch.setattr(sim.experiment, "run_record_arrays", _stop)
     monkeypatch.setattr(sim.analysis.compare, "run_records", _stop)
     monkeypatch.setattr(sim.engines.reference, "trace_reference", _stop)
 

@@ -57,11 +57,10 @@ def _stop(*args: object, **kwargs: object) -> None:
 def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every way into the engines raises :class:`SimulationStartedError` (a check that passes ends there)."""
     import sim.analysis.compare
-    import sim.cli
     import sim.engines.reference
     import sim.experiment
 
-    monkeypatch.setattr(sim.cli, "_report_compile", _stop)
+    monkeypatch.setattr(sim.experiment, "engine_ready", _stop)
     monkeypatch.setattr(sim.experiment, "run_record_arrays", _stop)
     monkeypatch.setattr(sim.analysis.compare, "run_records", _stop)
     monkeypatch.setattr(sim.engines.reference, "trace_reference", _stop)
@@ -140,9 +139,10 @@ def test_a_marker_pattern_never_matches_below_the_folder(workdir: Path) -> None:
 def test_the_optimisers_folder_lists_exact_names(workdir: Path, monkeypatch: pytest.MonkeyPatch,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """The optimiser's marker once held ``frontier-*``: a user's ``frontier-mine.csv`` counted as convsim's."""
-    import sim.optimise.command
+    import sim.jobs.optimise
 
-    monkeypatch.setattr(sim.optimise.command, "_search_all", lambda *a, **k: 0)
+    monkeypatch.setattr(sim.jobs.optimise, "_search_and_confirm",
+                        lambda cfg, *a, **k: sim.jobs.optimise.OptimiseResult(cfg.out, {}, ""))
     assert main(["optimise", "--budget", "3e6", "--out", "o"]) == 0
     (workdir / "o" / "frontier-mine.csv").write_text("mine", encoding="utf-8")
     (workdir / "o" / "frontier-analysis").mkdir()
@@ -534,7 +534,7 @@ def test_a_sweep_resumes_over_an_empty_or_cut_part_file(workdir: Path, capsys: p
 
 
 def test_a_users_posterior_is_never_taken_for_convsims(workdir: Path) -> None:
-    from sim.cli_calibrate import EXPORTED, check_export
+    from sim.jobs.calibrate import EXPORTED, check_export
 
     mine = workdir / "mine"
     mine.mkdir()
@@ -554,7 +554,7 @@ def test_a_users_posterior_is_never_taken_for_convsims(workdir: Path) -> None:
 
 
 def test_a_multi_file_export_is_all_or_nothing(workdir: Path) -> None:
-    from sim.cli_calibrate import EXPORTED
+    from sim.jobs.calibrate import EXPORTED
 
     d = workdir / "exported"
     with atomic_files(d, EXPORTED) as tmps:
@@ -575,7 +575,7 @@ def test_a_multi_file_export_is_all_or_nothing(workdir: Path) -> None:
 
 
 def test_an_export_onto_a_full_disk_leaves_the_earlier_files(workdir: Path) -> None:
-    from sim.cli_calibrate import EXPORTED
+    from sim.jobs.calibrate import EXPORTED
 
     m = workdir / "m"
     _mount_tmpfs(m, "1m")
@@ -637,12 +637,11 @@ def test_fuzzed_output_paths_are_used_or_one_line_and_nothing_moves(
     import contextlib
     import io
 
-    import sim.cli
     import sim.engines.reference
     import sim.experiment
 
     monkeypatch.chdir(fuzz_dir)
-    monkeypatch.setattr(sim.cli, "_report_compile", _stop)
+    monkeypatch.setattr(sim.experiment, "engine_ready", _stop)
     monkeypatch.setattr(sim.experiment, "run_record_arrays", _stop)
     monkeypatch.setattr(sim.engines.reference, "trace_reference", _stop)
     out = "/".join(parts) + suffix
@@ -696,9 +695,10 @@ def test_a_journal_record_cut_by_a_kill_and_a_stale_lock_are_cleared(workdir: Pa
 
 def test_a_second_optimiser_on_the_same_folder_is_refused(workdir: Path, monkeypatch: pytest.MonkeyPatch,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
-    import sim.optimise.command
+    import sim.jobs.optimise
 
-    monkeypatch.setattr(sim.optimise.command, "_search_all", lambda *a, **k: 0)
+    monkeypatch.setattr(sim.jobs.optimise, "_search_and_confirm",
+                        lambda cfg, *a, **k: sim.jobs.optimise.OptimiseResult(cfg.out, {}, ""))
     assert main(["optimise", "--budget", "3e6", "--out", "o"]) == 0
     hold = subprocess.Popen([sys.executable, "-c", "import time; from sim.store import claim; claim('o'); "
                              "print('holding', flush=True); time.sleep(120)"], cwd=workdir, stdout=subprocess.PIPE,

@@ -93,9 +93,7 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
     from sim.results import CompareResult
     from sim.table import build_table
 
-    from sim.checks import check_scenarios
-
-    scenarios = check_scenarios(scenarios)
+    scenarios = options.scenario_list(scenarios)
     base, base_src = as_scenario(baseline)
     base = at_horizon(base, horizon, base_src)
     arms = []

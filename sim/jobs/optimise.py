@@ -280,68 +280,74 @@ def optimise(cfg: OptimiseConfig, control: Control | None = None, say: Say | Non
     :class:`~sim.jobs.Cancelled` (every finished trial stays in the journal: the same call resumes).
     ``say`` is told what happens (engine ready, resuming) in plain words.
     """
-    from sim.experiment import engine_ready
-    from sim.optimise.report import Fresh, confirm, max_cost, write_best, write_frontier, write_json
-    from sim.optimise.search import Search, SearchConfig
-    from sim.table import build_table
+    from sim.store import writer
 
     t0 = time.perf_counter()
     cfg = cfg.checked()
     inp = _load(cfg)
     ctl = control if control is not None else Control()
     _claim(cfg.out)
-    from sim.store import writer
-
     with writer(cfg.out):  # the folder's claim, let go when the search ends (a notebook keeps running)
-        secs = engine_ready("fast", build_table(inp.baseline, str(inp.base_path)))
-        if say is not None:
-            say(f"fast engine ready in {secs:.1f} s")
-        reps = cfg.reps if cfg.worlds == 0 else int(cfg.world_reps or 0)
-        tag = _study_tag(inp)
-        searches = [Search(inp.space, inp.ev, SearchConfig(b, reps, cfg.trials, cfg.seed, cfg.kpi, tag), cfg.out / DB,
-                           inp.shipped) for b in cfg.budgets]
-        done = sum(min(s.done(), cfg.trials) for s in searches)
-        if done and say is not None:
-            say(f"resuming: {done} of {cfg.trials * len(searches)} trials already in {cfg.out / DB}")
-        ctl.start(cfg.trials * len(searches), "trial", "optimise")
-        if done:
-            ctl.advance(done)
-        results = {s.cfg.budget: s.run(progress=ctl) for s in searches}
-        shipped = inp.shipped
-        # the comparison needs the scenarios within the budget; the frontier's figure shows them all
-        if not cfg.frontier:
-            shipped = [sc for sc in shipped if max_cost(sc) <= cfg.budget * (1 + 1e-9)]
-        arms = 1 + 2 * len(cfg.budgets) + len(shipped)
-        world_reps = int(cfg.world_reps or 0)
-        confirm_worlds = int(cfg.confirm_worlds or 0)
-        ctl.start(cfg.confirm_reps * arms + (confirm_worlds * world_reps * arms if cfg.worlds else 0), "rep",
-                  "fresh replications")
-        fresh = Fresh(inp.ev, cfg.confirm_reps, shipped, ctl)
-        fw = None
-        world_meta: dict[str, Any] = {}
-        if cfg.worlds:
-            from sim.analysis.worlds import draw_worlds
-            from sim.optimise.robust import FRESH_WORLD_FIRST, WorldEvaluator
-            from sim.optimise.world_confirm import FreshWorlds
+        return _search_and_confirm(cfg, inp, ctl, say, t0)
 
-            assert isinstance(inp.ev, WorldEvaluator)
-            fw = FreshWorlds(inp.ev, draw_worlds(confirm_worlds, cfg.seed, inp.posterior, FRESH_WORLD_FIRST),
-                             world_reps, shipped, ctl)
-            world_meta = {"worlds": cfg.worlds, "risk": cfg.risk, "world_reps": world_reps,
-                          "confirm_worlds": confirm_worlds,
-                          "posterior": str(inp.posterior_path) if inp.posterior_path is not None else None}
-        confirmed = {b: {**world_meta, **confirm(inp.space, fresh, results[b], b, fw)} for b in cfg.budgets}
-        meta = {"seed": cfg.seed, "search_reps": reps, "confirm_reps": cfg.confirm_reps, "trials": cfg.trials,
-                "baseline": str(inp.base_path), "window": list(inp.ev.window), "version": __version__,
-                "wall_seconds": round(time.perf_counter() - t0, 1)}
-        main = confirmed[cfg.budget]
-        main.update(meta)
-        ctl.check()  # a cancel during the last batch: nothing of this answer is written
-        write_best(inp.space, results[cfg.budget], main, cfg.out, inp.base_path)
-        rows: list[dict[str, Any]] = []
-        if cfg.frontier:
-            rows = [confirmed[b] for b in cfg.budgets]
-            write_frontier(rows, main["shipped"], cfg.out, cfg.kpi)
-            write_json(cfg.out / "frontier.json", {"budgets": rows, **meta})
-        result: dict[str, Any] = json.loads((cfg.out / "result.json").read_text(encoding="utf-8"))
-        return OptimiseResult(cfg.out, result, (cfg.out / "summary.txt").read_text(encoding="utf-8"), rows)
+
+def _search_and_confirm(cfg: OptimiseConfig, inp: _Inputs, ctl: Control, say: Say | None,
+                        t0: float) -> OptimiseResult:
+    """Search each budget (resuming the journal), re-estimate the winners on fresh replications, write the files."""
+    from sim.experiment import engine_ready
+    from sim.optimise.report import Fresh, confirm, max_cost, write_best, write_frontier, write_json
+    from sim.optimise.search import Search, SearchConfig
+    from sim.table import build_table
+
+    secs = engine_ready("fast", build_table(inp.baseline, str(inp.base_path)))
+    if say is not None:
+        say(f"fast engine ready in {secs:.1f} s")
+    reps = cfg.reps if cfg.worlds == 0 else int(cfg.world_reps or 0)
+    tag = _study_tag(inp)
+    searches = [Search(inp.space, inp.ev, SearchConfig(b, reps, cfg.trials, cfg.seed, cfg.kpi, tag), cfg.out / DB,
+                       inp.shipped) for b in cfg.budgets]
+    done = sum(min(s.done(), cfg.trials) for s in searches)
+    if done and say is not None:
+        say(f"resuming: {done} of {cfg.trials * len(searches)} trials already in {cfg.out / DB}")
+    ctl.start(cfg.trials * len(searches), "trial", "optimise")
+    if done:
+        ctl.advance(done)
+    results = {s.cfg.budget: s.run(progress=ctl) for s in searches}
+    shipped = inp.shipped
+    # the comparison needs the scenarios within the budget; the frontier's figure shows them all
+    if not cfg.frontier:
+        shipped = [sc for sc in shipped if max_cost(sc) <= cfg.budget * (1 + 1e-9)]
+    arms = 1 + 2 * len(cfg.budgets) + len(shipped)
+    world_reps = int(cfg.world_reps or 0)
+    confirm_worlds = int(cfg.confirm_worlds or 0)
+    ctl.start(cfg.confirm_reps * arms + (confirm_worlds * world_reps * arms if cfg.worlds else 0), "rep",
+              "fresh replications")
+    fresh = Fresh(inp.ev, cfg.confirm_reps, shipped, ctl)
+    fw = None
+    world_meta: dict[str, Any] = {}
+    if cfg.worlds:
+        from sim.analysis.worlds import draw_worlds
+        from sim.optimise.robust import FRESH_WORLD_FIRST, WorldEvaluator
+        from sim.optimise.world_confirm import FreshWorlds
+
+        assert isinstance(inp.ev, WorldEvaluator)
+        fw = FreshWorlds(inp.ev, draw_worlds(confirm_worlds, cfg.seed, inp.posterior, FRESH_WORLD_FIRST),
+                         world_reps, shipped, ctl)
+        world_meta = {"worlds": cfg.worlds, "risk": cfg.risk, "world_reps": world_reps,
+                      "confirm_worlds": confirm_worlds,
+                      "posterior": str(inp.posterior_path) if inp.posterior_path is not None else None}
+    confirmed = {b: {**world_meta, **confirm(inp.space, fresh, results[b], b, fw)} for b in cfg.budgets}
+    meta = {"seed": cfg.seed, "search_reps": reps, "confirm_reps": cfg.confirm_reps, "trials": cfg.trials,
+            "baseline": str(inp.base_path), "window": list(inp.ev.window), "version": __version__,
+            "wall_seconds": round(time.perf_counter() - t0, 1)}
+    main = confirmed[cfg.budget]
+    main.update(meta)
+    ctl.check()  # a cancel during the last batch: nothing of this answer is written
+    write_best(inp.space, results[cfg.budget], main, cfg.out, inp.base_path)
+    rows: list[dict[str, Any]] = []
+    if cfg.frontier:
+        rows = [confirmed[b] for b in cfg.budgets]
+        write_frontier(rows, main["shipped"], cfg.out, cfg.kpi)
+        write_json(cfg.out / "frontier.json", {"budgets": rows, **meta})
+    result: dict[str, Any] = json.loads((cfg.out / "result.json").read_text(encoding="utf-8"))
+    return OptimiseResult(cfg.out, result, (cfg.out / "summary.txt").read_text(encoding="utf-8"), rows)

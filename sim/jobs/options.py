@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from sim.errors import InputError
 
@@ -31,7 +34,8 @@ def whole(value: object, option: str, lo: int = 0, hi: int = 2**63 - 1) -> int:
         raise TypeError(f"{option}: a whole number, got {value!r} ({type(value).__name__})")
     n = int(value)
     if not lo <= n <= hi:
-        raise InputError(f"{option}: must be between {lo:,} and {hi:,}, got {n:,}")
+        allowed = f"{lo:,} or more" if hi >= 2**63 - 1 else f"between {lo:,} and {hi:,}"
+        raise InputError(f"{option}: {allowed}, got {n:,}")
     return n
 
 
@@ -93,3 +97,15 @@ def memory(n_reps: int, n_years: int, arms: int, option: str = "--reps") -> None
     from sim.checks import check_memory
 
     check_memory(n_reps, n_years, arms, option)
+
+
+def scenario_list(scenarios: object, name: str = "scenarios") -> list[Any]:
+    """``scenarios`` as a list: a list or tuple of scenarios or file names, never a single one (a string is a
+    sequence of characters, each of which would be read as a file)."""
+    from sim.scenario import Scenario
+
+    if isinstance(scenarios, str | bytes | Path | Scenario) or not isinstance(scenarios, Sequence):
+        raise TypeError(f"{name}: a list of scenarios or file names, got {type(scenarios).__name__} "
+                        f"{scenarios.id if isinstance(scenarios, Scenario) else scenarios!r}; put a single one in a "
+                        "list: [scenario]")
+    return list(scenarios)
