@@ -653,6 +653,14 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--posterior", default=None, help="with --worlds: calibrated parameter sets, CSV with an optional "
                    "weight column (default calibration/posterior.csv, else calibration/ensemble.csv, beside the "
                    "scenario folder)")
+    o.add_argument("--batch", type=_positive, default=4, help="trials asked and evaluated together (default 4); "
+                   "part of the result's identity: the same seed and batch give the same result on any workers")
+    o.add_argument("--backend", choices=("local", "dask"), default="local",
+                   help="where the trials run: local (this machine; --workers N: N processes) or dask")
+    o.add_argument("--scheduler", help="Dask scheduler address (default: a local cluster)")
+    o.add_argument("--workers", type=_positive, default=None,
+                   help="local processes, or workers of the local Dask cluster (default: one process; Dask: one "
+                   "per core)")
     o.add_argument("--quiet", action="store_true", help="no progress bar")
     o.set_defaults(func=cmd_optimise)
 

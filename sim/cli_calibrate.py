@@ -91,11 +91,13 @@ def cmd_calibrate_smc(a: argparse.Namespace) -> int:
     from sim.calibration.figures import marginals
     from sim.calibration.predictive import predictive_text
     from sim.calibration.priors import load_calibration
+    from sim.executor import check_job_options
     from sim.store import check_output_dir
 
     cal = load_calibration(a.spec)
     out = Path(a.out) if a.out else Path("runs") / f"calibrate-{cal.id}"
     check_output_dir(out, "--out", ("calibrate",))
+    check_job_options(a.backend, a.scheduler, a.workers)
     if a.export:
         check_export(Path(a.export))
     say = (lambda m: None) if a.quiet else smc.stderr
@@ -105,7 +107,8 @@ def cmd_calibrate_smc(a: argparse.Namespace) -> int:
             f"{s.reps} replications, at most {s.generations} generations, stop at ε ≤ {s.min_epsilon:g}; "
             f"history {out / smc.DB}")
     try:
-        gens = smc.run_smc(cal, out, fresh=a.fresh, say=say, progress=not a.quiet)
+        gens = smc.run_smc(cal, out, fresh=a.fresh, say=say, progress=not a.quiet, backend=a.backend,
+                           scheduler=a.scheduler, workers=a.workers)
         post = smc.write_results(cal, out, gens)
         save_png(marginals(cal, post), out / "posterior_marginals.png")
         table = write_predictive(cal, out, post, a.predictive_sets, a.predictive_reps, cal.spec.smc.seed + 1,

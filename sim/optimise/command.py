@@ -89,6 +89,11 @@ def run(a: argparse.Namespace) -> int:
         raise InputError(f"--confirm-reps must be from 2 to 100000, got {a.confirm_reps}")
     budgets = sorted({a.budget, *(parse_budgets(a.frontier) if a.frontier else [])})
     _check_world_options(a)
+    from sim.executor import check_job_options
+
+    check_job_options(a.backend, a.scheduler, a.workers)
+    if not 1 <= a.batch <= 256:
+        raise InputError(f"--batch must be from 1 to 256 trials, got {a.batch}")
     out = Path(a.out)
     check_out(out)
     base_path, baseline, groups, shipped = _load_inputs(a)
@@ -117,8 +122,13 @@ def run(a: argparse.Namespace) -> int:
 
         # the store's marker too: other commands recognise the folder as convsim's and what in it is convsim's
         write_marker(out, "optimise", patterns=[*OWN_FILES, "frontier-*", ".*.tmp*"])
+    from sim.executor import executor, job_backend
+
+    kind = job_backend(a.backend, a.workers)
     try:
-        return _search_all(a, out, budgets, base_path, baseline, space, shipped, posterior, ev, t0)
+        with executor(kind, a.scheduler, a.workers) as ex:
+            ev.use(ex, 1 if kind == "dask" else None)  # a Dask worker core runs one task single-threaded
+            return _search_all(a, out, budgets, base_path, baseline, space, shipped, posterior, ev, t0)
     except KeyboardInterrupt:
         print(f"convsim: interrupted; every finished trial is kept in {out / DB}; run the same command again "
               "to resume", file=sys.stderr)
@@ -205,7 +215,7 @@ def _search_all(a: argparse.Namespace, out: Path, budgets: list[float], base_pat
         print(f"fast engine ready in {secs:.1f} s", file=sys.stderr)
     reps = a.reps if a.worlds == 0 else a.world_reps
     tag = _study_tag(a, posterior)
-    searches = [Search(space, ev, SearchConfig(b, reps, a.trials, a.seed, a.kpi, tag), out / DB, shipped)
+    searches = [Search(space, ev, SearchConfig(b, reps, a.trials, a.seed, a.kpi, tag, a.batch), out / DB, shipped)
                 for b in budgets]
     done = sum(min(s.done(), a.trials) for s in searches)
     if done and not a.quiet:
@@ -238,7 +248,7 @@ def _search_all(a: argparse.Namespace, out: Path, budgets: list[float], base_pat
                           "confirm_worlds": a.confirm_worlds,
                           "posterior": str(posterior[0]) if posterior[0] is not None else None}
         confirmed = {b: {**world_meta, **confirm(space, fresh, results[b], b, fw)} for b in budgets}
-    meta = {"seed": a.seed, "search_reps": reps, "confirm_reps": a.confirm_reps, "trials": a.trials,
+    meta = {"seed": a.seed, "search_reps": reps, "confirm_reps": a.confirm_reps, "trials": a.trials, "batch": a.batch,
             "baseline": str(base_path), "window": list(ev.window), "version": __version__,
             "wall_seconds": round(time.perf_counter() - t0, 1)}
     main = confirmed[a.budget]
