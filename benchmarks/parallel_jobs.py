@@ -13,7 +13,8 @@ local processes (``--workers 2``: each process's engine on one core) and on a lo
 processes, one thread each; ``--rounds`` rounds, the order rotated each round. Every time is wall time of the
 whole job, including starting the pool or the cluster (the processes load the compiled engine from the
 cache). Speed-ups are ratios of times measured in the same round; the results of every run are checked
-identical to the first (what the job's tests also check). The machine's load average is printed before
+identical to the first (what the job's tests also check). The start-up alone (pool or cluster started, the
+engine loaded in every worker) is timed first. The machine's load average is printed before
 and after each run: the cores may be shared. Writes ``benchmarks/results/parallel_jobs.json``.
 A measurement, never a test.
 """
@@ -96,6 +97,24 @@ def calibrate(backend: str, scheduler: str | None, workers: int | None, populati
     return post, [g.simulations for g in gens]
 
 
+def _warm(_: int) -> int:
+    """A worker's first task: load the compiled engine and run one replication of the baseline."""
+    from sim.engines.fast import run_fast
+    from sim.scenario import load_scenario
+    from sim.table import build_table
+
+    run_fast(build_table(load_scenario(ROOT / "scenarios" / "baseline.toml")), 0, [0])
+    return os.getpid()
+
+
+def start_up(backend: str, scheduler: str | None, workers: int | None) -> int:
+    """Start the executor and have each worker load the engine (what every job pays before its first batch)."""
+    from sim.executor import executor, job_backend, map_ordered, slots
+
+    with executor(job_backend(backend, workers), scheduler, workers) as ex:
+        return len(set(map_ordered(ex, _warm, range(4 * slots(ex)))))
+
+
 def same(a: Any, b: Any) -> bool:
     if isinstance(a, tuple) and isinstance(b, tuple):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
@@ -115,49 +134,56 @@ def timed(job: Callable[..., Any], where: str, *args: Any) -> tuple[float, Any, 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--trials", type=int, default=16)
-    ap.add_argument("--reps", type=int, default=27)
-    ap.add_argument("--population", type=int, default=40)
+    ap.add_argument("--trials", type=int, default=48)
+    ap.add_argument("--reps", type=int, default=81)
+    ap.add_argument("--population", type=int, default=200)
     ap.add_argument("--smc-reps", type=int, default=20)
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3)
     a = ap.parse_args()
     from sim.engines.fast import compile_time
     from sim.scenario import load_scenario
     from sim.table import build_table
 
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
-    print(f"compiled engine ready in {compile_time(build_table(load_scenario(ROOT / 'scenarios' / 'baseline.toml'))):.1f} s")
+    ready = compile_time(build_table(load_scenario(ROOT / "scenarios" / "baseline.toml")))
+    print(f"compiled engine ready in {ready:.1f} s")
     print(f"load average before: {os.getloadavg()}")
     jobs: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]] = {
+        "start-up": (start_up, ()),
         f"optimise ({a.trials} trials in batches of 4, {a.reps} reps)": (optimise, (a.trials, a.reps)),
         f"calibrate ({a.population} particles x {a.smc_reps} reps, 2 generations)": (calibrate,
                                                                                   (a.population, a.smc_reps)),
     }
     figures: dict[str, Any] = {"cores": os.cpu_count(), "args": vars(a), "runs": []}
-    for name, (job, args) in jobs.items():
-        times: dict[str, list[float]] = {w: [] for w in WHERE}
-        ratios: dict[str, list[float]] = {w: [] for w in WHERE[1:]}
-        first = None
-        for k in range(a.rounds):
-            order = WHERE[k % 3:] + WHERE[:k % 3]
-            got: dict[str, float] = {}
-            for where in order:
+    times: dict[tuple[str, str], list[float]] = {(j, w): [] for j in jobs for w in WHERE}
+    first: dict[str, Any] = {}
+    for k in range(a.rounds):
+        order = WHERE[k % 3:] + WHERE[:k % 3]  # rotated: no place always runs first or last
+        for where in order:
+            for name, (job, args) in jobs.items():
+                if name == "start-up" and where == WHERE[0]:
+                    times[(name, where)].append(0.0)
+                    continue
                 secs, out, load = timed(job, where, *args)
-                first = out if first is None else first
-                ok = same(out, first)
-                print(f"{name} | {where}: {secs:.1f} s (load {load[0]:.2f} -> {load[1]:.2f}), "
-                      f"{'identical' if ok else 'DIFFERENT'} result")
+                ok = name == "start-up" or same(out, first.setdefault(name, out))
+                print(f"round {k} | {name} | {where}: {secs:.1f} s (load {load[0]:.2f} -> {load[1]:.2f})"
+                      + ("" if name == "start-up" else f", {'identical' if ok else 'DIFFERENT'} result"))
                 if not ok:
                     raise SystemExit(f"{name}: {where} gave another result")
-                got[where] = secs
-                times[where].append(secs)
+                times[(name, where)].append(secs)
                 figures["runs"].append({"job": name, "where": where, "round": k, "seconds": secs, "load": load})
-            for w in WHERE[1:]:
-                ratios[w].append(got[WHERE[0]] / got[w])
+    print("\nspeed-up over 1 worker (time on 1 worker / time here, per round, same round; "
+          "'after start-up': the start-up of that round subtracted)")
+    for name in list(jobs)[1:]:
         for w in WHERE[1:]:
-            print(f"{name} | speed-up of {w} over 1 worker: median {statistics.median(ratios[w]):.2f}x "
-                  f"(rounds: {', '.join(f'{r:.2f}' for r in ratios[w])})")
-        figures[name] = {"seconds": times, "speedup": ratios}
+            whole = [one / here for one, here in zip(times[(name, WHERE[0])], times[(name, w)], strict=True)]
+            warm = [one / (here - up) for one, here, up in zip(times[(name, WHERE[0])], times[(name, w)],
+                                                               times[("start-up", w)], strict=True)]
+            one, here, up = (statistics.median(times[key]) for key in ((name, WHERE[0]), (name, w), ("start-up", w)))
+            print(f"{name} | {w}: {statistics.median(whole):.2f}x whole job ({', '.join(f'{r:.2f}' for r in whole)}); "
+                  f"{statistics.median(warm):.2f}x after start-up ({', '.join(f'{r:.2f}' for r in warm)}); "
+                  f"median times: 1 worker {one:.1f} s, here {here:.1f} s, of which start-up {up:.1f} s")
+            figures[f"{name} | {w}"] = {"speedup_whole": whole, "speedup_after_start_up": warm}
     print(f"load average after: {os.getloadavg()}")
     write_results("parallel_jobs", figures)
 

@@ -72,13 +72,15 @@ def export(out: Path, folder: Path) -> None:
             shutil.copyfile(out / name, tmp)
 
 
-def write_predictive(cal, out: Path, post, sets: int, reps: int, seed: int, quiet: bool):  # type: ignore[no-untyped-def]
+def write_predictive(cal, out: Path, post, sets: int, reps: int, seed: int, quiet: bool,  # type: ignore[no-untyped-def]
+                     backend: str = "local", scheduler: str | None = None, workers: int | None = None):
     """Run the posterior predictive check; write its table and figure to ``out``."""
     from sim.calibration.figures import predictive
     from sim.calibration.predictive import predictive_table
     from sim.store import atomic_file
 
-    table = predictive_table(cal.scenario, post, sets=sets, reps=reps, seed=seed, progress=not quiet)
+    table = predictive_table(cal.scenario, post, sets=sets, reps=reps, seed=seed, progress=not quiet,
+                             backend=backend, scheduler=scheduler, workers=workers)
     with atomic_file(out / "posterior_predictive.csv") as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
     save_png(predictive(table), out / "posterior_predictive.png")
@@ -112,7 +114,7 @@ def cmd_calibrate_smc(a: argparse.Namespace) -> int:
         post = smc.write_results(cal, out, gens)
         save_png(marginals(cal, post), out / "posterior_marginals.png")
         table = write_predictive(cal, out, post, a.predictive_sets, a.predictive_reps, cal.spec.smc.seed + 1,
-                                 a.quiet)
+                                 a.quiet, a.backend, a.scheduler, a.workers)
     except KeyboardInterrupt:
         print(f"convsim: interrupted; every finished generation is kept in {out / smc.DB}; run the same command "
               "again to continue", file=sys.stderr)

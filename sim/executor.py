@@ -213,6 +213,25 @@ def map_ordered(ex: cf.Executor, fn: Callable[[T], R], tasks: Iterable[T]) -> li
             fut.cancel()
 
 
+def ordered(ex: cf.Executor, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
+    """``fn(task)`` for every task, in the tasks' order, each as soon as it and those before it are done.
+
+    With the inline executor a task runs only when its result is asked for (so a progress bar moves with
+    the work); with any other executor every task is submitted at once. Stopping early cancels the rest.
+    """
+    if isinstance(ex, InlineExecutor):
+        for task in tasks:
+            yield ex.submit(fn, task).result()
+        return
+    futures = [ex.submit(fn, task) for task in tasks]
+    try:
+        for fut in futures:
+            yield fut.result()
+    finally:
+        for fut in futures:
+            fut.cancel()
+
+
 def as_finished(ex: cf.Executor, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[tuple[T, R]]:
     """``(task, fn(task))`` for every task, each as soon as it is done.
 

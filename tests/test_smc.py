@@ -396,3 +396,13 @@ def test_same_posterior_on_any_workers(tmp_path: Path, where: str,
                                   check_exact=True)
     assert [(g.epsilon, g.simulations) for g in gens] == [(g.epsilon, g.simulations) for g in two_generations[2]]
     assert gens[1].simulations > 16  # generation 1 rejected some candidates: acceptance in index order was tested
+
+
+def test_predictive_records_do_not_depend_on_the_workers(baseline: Any) -> None:
+    from sim.calibration.predictive import posterior_records
+
+    post = pd.DataFrame({"subsidy.claim_prob": [0.3, 0.5], "weight": [0.5, 0.5]})
+    one, chosen = posterior_records(baseline, post, sets=3, reps=2, seed=1)
+    two, chosen2 = posterior_records(baseline, post, sets=3, reps=2, seed=1, workers=2)
+    pd.testing.assert_frame_equal(one, two, check_exact=True)
+    pd.testing.assert_frame_equal(chosen, chosen2)

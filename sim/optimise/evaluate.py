@@ -36,6 +36,8 @@ from sim.table import build_table
 FRESH_FIRST = 1_000_000
 #: The world key of the stated values (default parameters, every lever at its stated effect and cost).
 CENTRAL = -1
+#: Most replications in one part of a batch (so that a progress bar moves, even in this process).
+PART = 256
 #: Successive-halving reduction factor: each rung keeps the best third and triples the replications.
 REDUCTION = 3
 
@@ -135,27 +137,22 @@ class Evaluator:
         One batch on the executor: the items are cut into parts of consecutive replications so that there
         are at least as many parts as the executor has workers.
         """
-        from sim.executor import slots
+        from sim.executor import ordered, slots
 
         total = sum(len(r) for _, _, r, _ in items)
         if not total:
             return [pd.DataFrame() for _ in items]
-        size = max(1, math.ceil(total / slots(self.executor)))
+        size = min(PART, max(1, math.ceil(total / slots(self.executor))))
         parts: list[tuple[int, Work]] = []
         for j, (sc, world, reps, source) in enumerate(items):
             reps = list(reps)
             for start in range(0, len(reps), size):
                 parts.append((j, self.work(sc, world, reps[start:start + size], source)))
-        futures = [self.executor.submit(self.runner, w) for _, w in parts]
         got: list[list[pd.DataFrame]] = [[] for _ in items]
-        try:
-            for (j, w), fut in zip(parts, futures, strict=True):
-                got[j].append(fut.result())
-                if progress is not None:
-                    progress(len(w.reps))
-        finally:
-            for fut in futures:
-                fut.cancel()
+        for (j, w), f in zip(parts, ordered(self.executor, self.runner, [w for _, w in parts]), strict=True):
+            got[j].append(f)
+            if progress is not None:
+                progress(len(w.reps))
         self.reps_run += total
         return [pd.concat(g) if g else pd.DataFrame() for g in got]
 
