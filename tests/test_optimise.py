@@ -248,7 +248,9 @@ def test_optimise_command_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixtu
 @pytest.mark.parametrize(("extra", "needle"), [(["--frontier", "1e6,abc"], "--frontier"),
                                                (["--budget", "-5"], "--budget"),
                                                (["--kpi", "happiness"], "unknown KPI"),
-                                               (["--reps", "5"], "--reps")])
+                                               (["--reps", "5"], "--reps"),
+                                               (["--scheduler", "tcp://h:8786"], "--scheduler"),
+                                               (["--backend", "dask", "--scheduler", "nowhere"], "--scheduler")])
 def test_bad_options(extra: list[str], needle: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "o"
     args = ["optimise", "--budget", "3000000", "--out", str(out), "--baseline", str(BASELINE), "--quiet", *extra]

@@ -237,3 +237,9 @@ def test_optimise_with_worlds_end_to_end(tmp_path: Path, capsys: pytest.CaptureF
     again = json.loads((out / "result.json").read_text(encoding="utf-8"))
     assert {k: v for k, v in again.items() if k != "wall_seconds"} == {k: v for k, v in r.items()
                                                                          if k != "wall_seconds"}
+    # on two local processes (search, selection and fresh worlds cut into parts there): the same result
+    two = tmp_path / "two"
+    assert main([*(str(two) if a == str(out) else a for a in args), "--workers", "2"]) == 0
+    on_two = json.loads((two / "result.json").read_text(encoding="utf-8"))
+    assert {k: v for k, v in on_two.items() if k != "wall_seconds"} == {k: v for k, v in r.items()
+                                                                          if k != "wall_seconds"}
