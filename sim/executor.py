@@ -36,7 +36,7 @@ import multiprocessing
 import os
 import re
 import signal
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -213,7 +213,7 @@ def map_ordered(ex: cf.Executor, fn: Callable[[T], R], tasks: Iterable[T]) -> li
             fut.cancel()
 
 
-def ordered(ex: cf.Executor, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
+def ordered(ex: cf.Executor, fn: Callable[[T], R], tasks: Iterable[T]) -> Generator[R, None, None]:
     """``fn(task)`` for every task, in the tasks' order, each as soon as it and those before it are done.
 
     With the inline executor a task runs only when its result is asked for (so a progress bar moves with

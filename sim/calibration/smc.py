@@ -312,9 +312,13 @@ def _run_generation(cal: Calibration, db: Path, bands: dict[str, tuple[float, fl
     generation in ``db``. Returns how many candidates were simulated beyond the last one kept.
 
     Each batch is sized so that, at the acceptance rate seen so far (the last generation's before any), it
-    should keep the particles still missing; a batch is split into ``parts`` tasks of consecutive candidates.
+    should keep the particles still missing; on ``parts`` workers it is split into ``parts`` tasks of
+    consecutive candidates, in this process into one task per candidate, run one at a time and stopped at
+    the last particle needed (so one worker simulates no candidate in vain).
     """
-    from sim.executor import map_ordered
+    from contextlib import closing
+
+    from sim.executor import ordered
 
     s = cal.spec.smc
     q = _proposal(cal, db, t) if t > 0 else None
@@ -323,7 +327,7 @@ def _run_generation(cal: Calibration, db: Path, bands: dict[str, tuple[float, fl
                      tuple((k, lo, hi) for k, (lo, hi) in bands.items()), threads)
     kept: list[Candidate] = []
     needed_up_to = 0  # candidates a one-at-a-time run would have simulated
-    evaluated = 0
+    start = ran = 0  # the next batch's first candidate; candidates simulated
     bar = None
     if progress:
         from sim.progress import bar as new_bar
@@ -331,25 +335,28 @@ def _run_generation(cal: Calibration, db: Path, bands: dict[str, tuple[float, fl
         bar = new_bar(0, f"generation {t} (ε = {eps:.3g})", unit="sim")
     try:
         while len(kept) < s.population:
-            rate = len(kept) / evaluated if evaluated and kept else max(last_rate, 1e-3)
+            rate = len(kept) / ran if ran and kept else max(last_rate, 1e-3)
             size = min(MAX_BATCH * s.population, math.ceil((s.population - len(kept)) / rate))
-            size = max(parts, math.ceil(size / parts) * parts)
-            step = size // parts
-            chunks = [range(evaluated + k * step, evaluated + (k + 1) * step) for k in range(parts)]
-            for batch in map_ordered(ex, partial(evaluate_batch, job), chunks):
-                for c in batch:
-                    if len(kept) < s.population:
-                        needed_up_to = c.index + 1
-                        if c.distance <= eps:
-                            kept.append(c)
-            evaluated += size
-            if bar is not None:
-                bar.update(size)
+            step = 1 if parts == 1 else math.ceil(size / parts)
+            chunks = [range(i, min(i + step, start + size)) for i in range(start, start + size, step)]
+            with closing(ordered(ex, partial(evaluate_batch, job), chunks)) as results:
+                for batch in results:
+                    for c in batch:
+                        if len(kept) < s.population:
+                            needed_up_to = c.index + 1
+                            if c.distance <= eps:
+                                kept.append(c)
+                    ran += len(batch)
+                    if bar is not None:
+                        bar.update(len(batch))
+                    if len(kept) == s.population:
+                        break
+            start += size
     finally:
         if bar is not None:
             bar.close()
     _store(cal, db, bands, t, eps, kept, importance_weights(cal, q, kept), needed_up_to)
-    return evaluated - needed_up_to
+    return ran - needed_up_to
 
 
 def _store(cal: Calibration, db: Path, bands: dict[str, tuple[float, float]], t: int, eps: float,
