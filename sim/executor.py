@@ -98,17 +98,12 @@ def engine_threads(workers: int) -> int:
 
 
 def limit_threads(threads: int | None) -> None:
-    """Run the fast engine on at most ``threads`` threads in this thread of this process (None: leave as is).
+    """Run the fast engine on at most ``threads`` threads in the calling thread (None: leave as is).
 
-    Numba reads ``NUMBA_NUM_THREADS`` when it is imported, so before that the variable is set; after it,
-    :func:`numba.set_num_threads` lowers the count for the calling thread (the one that runs the engine).
+    :func:`numba.set_num_threads` holds for the thread that calls it, which is the thread that then runs
+    the engine (a Dask worker's task thread, a pool process's main thread).
     """
     if threads is None:
-        return
-    import sys
-
-    if "numba" not in sys.modules:
-        os.environ["NUMBA_NUM_THREADS"] = str(threads)
         return
     import numba
 
@@ -117,9 +112,18 @@ def limit_threads(threads: int | None) -> None:
 
 def _start_worker(threads: int) -> None:
     """A pool process's first step: its share of the cores, and Ctrl-C left to the parent (which stops the pool;
-    a worker interrupted in the middle of a task would only send back a traceback)."""
+    a worker interrupted in the middle of a task would only send back a traceback).
+
+    Numba reads ``NUMBA_NUM_THREADS`` when it is imported: set before that, the process never starts more
+    threads than its share (this process is the pool's own, so the variable concerns nothing else).
+    """
+    import sys
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    limit_threads(threads)
+    if "numba" not in sys.modules:
+        os.environ["NUMBA_NUM_THREADS"] = str(threads)
+    else:
+        limit_threads(threads)
 
 
 @contextmanager

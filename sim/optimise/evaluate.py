@@ -135,7 +135,7 @@ class Evaluator:
         """Every KPI of each (scenario, world, replications, source) item, in the items' order.
 
         One batch on the executor: the items are cut into parts of consecutive replications so that there
-        are at least as many parts as the executor has workers.
+        are at least as many parts as the executor has workers, none of more than :data:`PART` replications.
         """
         from sim.executor import ordered, slots
 
@@ -169,11 +169,11 @@ class Evaluator:
     def deltas(self, requests: Sequence[Request]) -> list[np.ndarray]:
         """Per-replication paired Δ (scenario minus baseline) of every request, run as one batch; the baseline's
         values are computed once per (world, replication) and kept."""
-        todo: dict[int, list[int]] = {}
+        todo: dict[int, dict[int, None]] = {}  # world → replications the baseline still needs (in order, once)
         for _, world, reps in requests:
-            have = todo.setdefault(world, [])
-            have.extend(r for r in reps if (world, r) not in self._base and r not in have)
-        base_items = [(self.baseline, world, reps, "<baseline>") for world, reps in todo.items() if reps]
+            need = todo.setdefault(world, {})
+            need.update((r, None) for r in reps if (world, r) not in self._base)
+        base_items = [(self.baseline, world, list(need), "<baseline>") for world, need in todo.items() if need]
         frames = self.frames([*base_items, *((sc, world, reps, "<mix>") for sc, world, reps in requests)])
         for (_, world, reps, _), f in zip(base_items, frames, strict=False):
             for r, v in zip(reps, f[self.kpi].to_numpy(dtype=float), strict=True):
