@@ -15,7 +15,7 @@ import pytest
 
 from sim.analysis.worlds import World, draw_worlds, lever_in_world, scenario_in_world
 from sim.cli import main
-from sim.optimise.evaluate import Evaluator
+from sim.optimise.evaluate import Evaluator, Request
 from sim.optimise.robust import WorldEvaluator, capped, cost_risk, in_world, risk_value
 from sim.optimise.search import DONE, Search, SearchConfig
 from sim.optimise.space import Space
@@ -45,7 +45,10 @@ class ToyWorlds(WorldEvaluator):
         self.costs = {d.id: d.lever.yearly_cost_yuan for d in space.dims}
         self.calls: list[tuple[int, int]] = []
 
-    def world_delta(self, sc: Scenario, world: int, reps: Sequence[int]) -> np.ndarray:
+    def deltas(self, requests: Sequence[Request]) -> list[np.ndarray]:
+        return [self.toy(sc, world, reps) for sc, world, reps in requests]
+
+    def toy(self, sc: Scenario, world: int, reps: Sequence[int]) -> np.ndarray:
         reps = list(reps)
         self.calls.append((world, len(reps)))
         self.reps_run += len(reps)
@@ -118,15 +121,15 @@ class CutWorlds(ToyWorlds):
         super().__init__(space, "p10")
         self.n = n
 
-    def world_delta(self, sc: Scenario, world: int, reps: Sequence[int]) -> np.ndarray:
+    def toy(self, sc: Scenario, world: int, reps: Sequence[int]) -> np.ndarray:
         self.n -= 1
         if self.n == 0:
             raise KeyboardInterrupt
-        return super().world_delta(sc, world, reps)
+        return super().toy(sc, world, reps)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("share", [0.1, 0.7])  # cut early (in the planned trials) or late (in TPE's)
+@pytest.mark.parametrize("share", [0.5, 0.7])  # cut early (in the planned trials) or late (in TPE's)
 def test_resumed_search_with_worlds_is_identical(share: float, tmp_path: Path) -> None:
     whole = _search(tmp_path, "p10", 40, "whole.db")
     rw = whole.run()
@@ -144,7 +147,7 @@ def test_resumed_search_with_worlds_is_identical(share: float, tmp_path: Path) -
 
     assert finished(again) == finished(whole)
     assert dataclasses.replace(ra, reps_run=0) == dataclasses.replace(rw, reps_run=0)
-    assert len(again.study.get_trials(states=(optuna.trial.TrialState.FAIL,))) == 1
+    assert 1 <= len(again.study.get_trials(states=(optuna.trial.TrialState.FAIL,))) <= 4  # the batch cut short
 
 
 def test_mix_in_a_world_is_the_worlds_draw_scaled_by_intensity() -> None:
@@ -238,3 +241,9 @@ def test_optimise_with_worlds_end_to_end(tmp_path: Path, capsys: pytest.CaptureF
     again = json.loads((out / "result.json").read_text(encoding="utf-8"))
     assert {k: v for k, v in again.items() if k != "wall_seconds"} == {k: v for k, v in r.items()
                                                                          if k != "wall_seconds"}
+    # on two local processes (search, selection and fresh worlds cut into parts there): the same result
+    two = tmp_path / "two"
+    assert main([*(str(two) if a == str(out) else a for a in args), "--workers", "2"]) == 0
+    on_two = json.loads((two / "result.json").read_text(encoding="utf-8"))
+    assert {k: v for k, v in on_two.items() if k != "wall_seconds"} == {k: v for k, v in r.items()
+                                                                          if k != "wall_seconds"}

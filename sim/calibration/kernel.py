@@ -19,16 +19,18 @@ weighted covariance, mapped back. It is the importance-sampling proposal of popu
   follows the particles' own crowding, generation after generation, and the weights degrade.
 
 The density ``pdf`` includes the Jacobian of the logit map, so prior / pdf is the correct importance weight
-(pyabc computes it); any such proposal whose support covers the prior gives a consistent sample.
+(:mod:`sim.calibration.smc` computes it); any such proposal whose support covers the prior gives a consistent
+sample. Draws take a :class:`numpy.random.Generator`: each candidate of a generation has its own, keyed by
+(seed, generation, candidate), so what a candidate proposes does not depend on which worker draws it or when.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyabc
 from scipy import stats
 from scipy.special import expit, logit
 
@@ -36,7 +38,7 @@ from scipy.special import expit, logit
 _EDGE = 1e-12
 
 
-class LogitNormalProposal(pyabc.transition.Transition):  # type: ignore[misc]
+class LogitNormalProposal:
     """A normal proposal on the logit scale of each uniform prior, fitted to the weighted last generation."""
 
     def __init__(self, bounds: dict[str, tuple[float, float]], scale: float = 1.5) -> None:
@@ -67,22 +69,24 @@ class LogitNormalProposal(pyabc.transition.Transition):  # type: ignore[misc]
         self.cov = self.scale * (cov + 1e-9 * np.eye(len(self.cols)))
         self.normal = stats.multivariate_normal(mean=self.mean, cov=self.cov)
 
-    def rvs_single(self) -> pyabc.Parameter:
+    def draw(self, rng: np.random.Generator) -> dict[str, float]:
+        """One proposal (parameter → value) from ``rng``."""
         lo, width = self._limits()
-        z = np.random.multivariate_normal(self.mean, self.cov)
-        return pyabc.Parameter(dict(zip(self.cols, (lo + width * expit(z)).tolist(), strict=True)))
+        z = rng.multivariate_normal(self.mean, self.cov)
+        return dict(zip(self.cols, (lo + width * expit(z)).tolist(), strict=True))
 
-    def rvs(self, size: int | None = None) -> pyabc.Parameter | pd.DataFrame:
-        if size is None:
-            return self.rvs_single()
+    def rvs(self, size: int, rng: np.random.Generator) -> pd.DataFrame:
+        """``size`` proposals from ``rng``, one row each."""
         lo, width = self._limits()
-        z = np.random.multivariate_normal(self.mean, self.cov, size=size)
+        z = rng.multivariate_normal(self.mean, self.cov, size=size)
         return pd.DataFrame(lo + width * expit(z), columns=self.cols)
 
-    def pdf(self, x: pyabc.Parameter | pd.Series | pd.DataFrame) -> float | np.ndarray:
+    def pdf(self, x: Mapping[str, float] | pd.Series | pd.DataFrame) -> float | np.ndarray:
         single = not isinstance(x, pd.DataFrame)
-        arr = (np.array([[x[c] for c in self.cols]], dtype=float) if single
-               else x[self.cols].to_numpy(dtype=float))
+        if isinstance(x, pd.DataFrame):
+            arr = x[self.cols].to_numpy(dtype=float)
+        else:
+            arr = np.array([[x[c] for c in self.cols]], dtype=float)
         z, u, width = self._to_z(arr)
         jacobian = np.prod(1.0 / (width * u * (1.0 - u)), axis=1)
         dens = np.atleast_1d(self.normal.pdf(z)) * jacobian

@@ -21,6 +21,7 @@ interval of one replication (what one more "2018–2022" could look like), the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -90,18 +91,47 @@ def draw_sets(post: pd.DataFrame, sets: int, seed: int) -> pd.DataFrame:
     return post.drop(columns="weight").iloc[idx].reset_index(drop=True)
 
 
+@dataclass(frozen=True)
+class SetRun:
+    """One drawn parameter set's replications ``first … first + reps − 1`` (sent whole to a worker)."""
+
+    scenario: Scenario
+    values: dict[str, float]
+    seed: int
+    first: int
+    reps: int
+    threads: int | None = None
+
+
+def run_set(job: SetRun) -> pd.DataFrame:
+    """The records of one drawn set, 2018–2022 (runs on whichever worker gets it)."""
+    from sim.executor import limit_threads
+    from sim.experiment import run_records
+    from sim.table import build_table
+
+    limit_threads(job.threads)
+    table = build_table(model.window_scenario(job.scenario, job.values))
+    return run_records(table, model.particle_seed(job.seed, job.values, "predictive"),
+                       range(job.first, job.first + job.reps), engine="fast")
+
+
 def posterior_records(scenario: Scenario, post: pd.DataFrame, sets: int = 100, reps: int = 10, seed: int = 1,
-                      progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+                      progress: bool = False, backend: str = "local", scheduler: str | None = None,
+                      workers: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Records of ``sets`` parameter sets drawn by weight, ``reps`` replications each, 2018–2022.
 
     Returns (records, chosen sets); draw ``k`` runs replications ``k·reps … k·reps + reps − 1`` of its set's
     seed (column ``rep``), so a set drawn twice never repeats its random numbers, and every row of the
-    KPIs is one replication.
+    KPIs is one replication. The sets run on the executor of ``backend``, ``scheduler`` and ``workers``
+    (:func:`sim.executor.job_backend`); the records do not depend on it.
     """
-    from sim.experiment import run_records
-    from sim.table import build_table
+    from sim.executor import executor, job_backend, ordered
 
     chosen = draw_sets(post, sets, seed)
+    kind = job_backend(backend, workers)
+    threads = 1 if kind == "dask" else None
+    jobs = [SetRun(scenario, {str(c): float(v) for c, v in chosen.iloc[k].items()}, seed, k * reps, reps, threads)
+            for k in range(sets)]
     parts = []
     bar = None
     if progress:
@@ -109,14 +139,11 @@ def posterior_records(scenario: Scenario, post: pd.DataFrame, sets: int = 100, r
 
         bar = new_bar(sets, "posterior predictive", unit="set")
     try:
-        for k in range(sets):
-            values = {str(c): float(v) for c, v in chosen.iloc[k].items()}
-            table = build_table(model.window_scenario(scenario, values))
-            rec = run_records(table, model.particle_seed(seed, values, "predictive"),
-                              range(k * reps, (k + 1) * reps), engine="fast")
-            parts.append(rec)
-            if bar is not None:
-                bar.update(1)
+        with executor(kind, scheduler, workers) as ex:
+            for rec in ordered(ex, run_set, jobs):
+                parts.append(rec)
+                if bar is not None:
+                    bar.update(1)
     finally:
         if bar is not None:
             bar.close()
@@ -124,7 +151,8 @@ def posterior_records(scenario: Scenario, post: pd.DataFrame, sets: int = 100, r
 
 
 def predictive_table(scenario: Scenario, post: pd.DataFrame, sets: int = 100, reps: int = 10, seed: int = 1,
-                     progress: bool = False) -> pd.DataFrame:
+                     progress: bool = False, backend: str = "local", scheduler: str | None = None,
+                     workers: int | None = None) -> pd.DataFrame:
     """Every target of ``calibration/targets.toml`` under the posterior: one row per target.
 
     Columns: ``target, kpi, low, high, mean`` (over every set and replication), ``rep_p05, rep_p95`` (90 %
@@ -135,7 +163,7 @@ def predictive_table(scenario: Scenario, post: pd.DataFrame, sets: int = 100, re
     from sim.analysis.kpi import kpis
     from sim.analysis.targets import evaluate, load_targets
 
-    records, _ = posterior_records(scenario, post, sets, reps, seed, progress)
+    records, _ = posterior_records(scenario, post, sets, reps, seed, progress, backend, scheduler, workers)
     targets = load_targets()
     res = evaluate(records, targets)
     rows = []

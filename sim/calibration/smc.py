@@ -1,38 +1,44 @@
-"""Calibration by sequential approximate Bayesian computation (ABC-SMC) with pyabc.
+"""Calibration by sequential approximate Bayesian computation (ABC-SMC), stored in pyabc's history.
 
-Population Monte Carlo ABC (Beaumont et al. 2009; Toni et al. 2009) as pyabc
-implements it: generation 0 draws ``population`` parameter sets from the
-uniform priors; each later generation draws sets from a proposal fitted to
-the previous one (one multivariate normal on the logit scale of the priors,
-fitted to the weighted generation: :mod:`sim.calibration.kernel`), simulates
-each, and keeps it when its distance to the report's figures (:func:`sim.calibration.model.distance`)
+Population Monte Carlo ABC (Beaumont et al. 2009; Toni et al. 2009):
+generation 0 draws ``population`` parameter sets from the uniform priors;
+each later generation draws sets from a proposal fitted to the previous one
+(one multivariate normal on the logit scale of the priors, fitted to the
+weighted generation: :mod:`sim.calibration.kernel`), simulates each, and keeps
+it when its distance to the report's figures (:func:`sim.calibration.model.distance`)
 is at most that generation's threshold ε, until ``population`` are kept;
-importance weights correct for the perturbation. ε₀ = ∞ (the prior sample);
-ε_t is the weighted ``alpha``-quantile of generation t − 1's distances, never
-below ``min_epsilon``; the run stops after the generation whose ε reaches
-``min_epsilon`` (1: every particle's means lie in every band), after
-``generations`` generations, or when fewer than ``min_acceptance`` of the
-simulated sets are kept.
+importance weights (prior density / proposal density) correct for the
+proposal. ε₀ = ∞ (the prior sample); ε_t is the weighted ``alpha``-quantile of
+generation t − 1's distances, never below ``min_epsilon``; the run stops after
+the generation whose ε reaches ``min_epsilon`` (1: every particle's means lie
+in every band), after ``generations`` generations, or when fewer than
+``min_acceptance`` of the simulated sets are kept.
 
-**Resumable.** pyabc's history is an SQLite database in the output folder
-(``abc.db``), written once per finished generation in one transaction. Every
-generation is run by a fresh pyabc object loaded from that database, its
-threshold computed from the database and its random numbers seeded by
-(seed, generation): so a run killed at any moment continues from its last
-finished generation, and gives the same posterior as a run never interrupted.
+**Candidates in parallel, the same population on any workers.** Candidate
+``i`` of generation ``t`` draws its parameter set from a random generator of
+its own, keyed by (seed, t, i), and its simulation seed is a hash of (seed, its
+values) (:func:`sim.calibration.model.particle_seed`): a candidate is a pure
+function of its key. Candidates are evaluated in batches on the executor
+(:mod:`sim.executor`: this process, a pool of processes, or Dask) and accepted
+in index order until ``population`` are kept; the generation is then exactly
+the one a single process evaluating candidates 0, 1, 2, … one at a time would
+have kept, and its ``simulations`` the number that process would have run
+(the candidates up to the last one kept). A batch's candidates beyond that one
+are simulated and discarded: the price of running side by side. The batch size
+changes only that waste, never a result.
 
-**Reproducible.** pyabc draws from NumPy's global random state; each
-generation seeds it with a hash of (seed, generation), and every parameter
-set's simulation seed is a hash of (seed, its values). With pyabc's
-single-core sampler (the only one used: the simulator itself runs its
-replications on every core) the same file and seed give the same posterior
-to the last bit. Not identical between runs: wall times and dates stored in
-the database.
+**Resumable.** The generations are stored in pyabc's history, an SQLite
+database in the output folder (``abc.db``), one finished generation per
+transaction. Each generation's threshold and proposal are computed from the
+database alone, so a run killed at any moment continues from its last finished
+generation and gives the same posterior as a run never interrupted. pyabc
+serves as the store (and its reader, ``pyabc.History``); the generation loop is
+this module's, so that no random number comes from NumPy's global state.
+Not identical between runs: wall times and dates stored in the database.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
@@ -41,6 +47,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +55,11 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration import model
+from sim.calibration.kernel import LogitNormalProposal
 from sim.calibration.priors import Calibration
 from sim.errors import InputError
 from sim.extras import require
+from sim.scenario import Scenario
 from sim.store import atomic_file, check_output_dir, database_is_whole, write_marker
 
 DB = "abc.db"
@@ -69,44 +78,89 @@ def _key(name: str) -> str:
     return name.replace(".", "__")
 
 
-def generation_seed(seed: int, t: int) -> int:
-    """NumPy's seed for generation ``t``: a hash of (seed, t), 32 bits."""
-    return int.from_bytes(hashlib.blake2b(f"convsim-smc:{seed}:{t}".encode(), digest_size=4).digest(), "little")
+#: A name of the model in the history (pyabc's runs may compare several models; this one has one).
+MODEL = "convsim"
 
 
-class Simulator:
-    """pyabc's model: a parameter set (pyabc names) → the target means over ``reps`` replications."""
-
-    def __init__(self, cal: Calibration, bands: dict[str, tuple[float, float]],
-                 counter: Callable[[], None] | None = None) -> None:
-        self.cal = cal
-        self.keys = list(bands)
-        self.counter = counter
-
-    def __call__(self, pars: dict[str, float]) -> dict[str, float]:
-        values = {n: float(pars[_key(n)]) for n in self.cal.names}
-        if self.counter is not None:
-            self.counter()
-        return model.summaries(self.cal.scenario, values, self.cal.spec.smc.reps, self.cal.spec.smc.seed, self.keys)
+def candidate_rng(seed: int, t: int, i: int) -> np.random.Generator:
+    """The random generator of candidate ``i`` of generation ``t``: keyed by (seed, t, i), nothing else."""
+    key = hashlib.blake2b(f"convsim-smc:{seed}:{t}:{i}".encode(), digest_size=16).digest()
+    return np.random.default_rng(int.from_bytes(key, "little"))
 
 
-def _abc(cal: Calibration, bands: dict[str, tuple[float, float]], epsilon: float,
-         counter: Callable[[], None] | None) -> Any:
-    """A fresh pyabc ABCSMC object for one generation at threshold ``epsilon``."""
+@dataclass(frozen=True)
+class Candidates:
+    """What a worker needs to evaluate any candidate of one generation (sent to it whole, so picklable).
+
+    ``proposal``: the fitted proposal of generations 1, 2, …; None in generation 0 (the uniform priors).
+    """
+
+    scenario: Scenario
+    names: tuple[str, ...]
+    lows: tuple[float, ...]
+    highs: tuple[float, ...]
+    proposal: LogitNormalProposal | None
+    seed: int
+    t: int
+    reps: int
+    keys: tuple[str, ...]
+    bands: tuple[tuple[str, float, float], ...]
+    threads: int | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One evaluated candidate: its index, parameter values, summary statistics and distance."""
+
+    index: int
+    values: dict[str, float]
+    summaries: dict[str, float]
+    distance: float
+
+
+def propose(job: Candidates, i: int) -> dict[str, float]:
+    """Candidate ``i``'s parameter set (parameter → value), drawn from its own keyed generator."""
+    rng = candidate_rng(job.seed, job.t, i)
+    if job.proposal is None:
+        lo, hi = np.array(job.lows), np.array(job.highs)
+        return dict(zip(job.names, (lo + (hi - lo) * rng.random(len(job.names))).tolist(), strict=True))
+    return job.proposal.draw(rng)
+
+
+def evaluate(job: Candidates, i: int) -> Candidate:
+    """Propose candidate ``i``, simulate it and score it (on whichever worker gets it)."""
+    from sim.executor import limit_threads
+
+    limit_threads(job.threads)
+    values = propose(job, i)
+    x = model.summaries(job.scenario, values, job.reps, job.seed, list(job.keys))
+    return Candidate(i, values, x, model.distance(x, {k: (lo, hi) for k, lo, hi in job.bands}))
+
+
+def evaluate_batch(job: Candidates, indices: range) -> list[Candidate]:
+    """Candidates ``indices`` in order (one task of the executor: fewer, larger tasks cost less to send)."""
+    return [evaluate(job, i) for i in indices]
+
+
+def _proposal(cal: Calibration, db: Path, t: int) -> LogitNormalProposal:
+    """The proposal of generation ``t`` ≥ 1: a normal on the logit scale of the priors (:mod:`.kernel`), fitted
+    to generation t − 1 as the database holds it."""
     import pyabc
 
-    priors = pyabc.Distribution(**{_key(p.param): pyabc.RV("uniform", p.min, p.max - p.min)
-                                   for p in cal.spec.priors})
-    return pyabc.ABCSMC(Simulator(cal, bands, counter), priors, lambda x, _x0: model.distance(x, bands),
-                        population_size=cal.spec.smc.population, sampler=pyabc.sampler.SingleCoreSampler(),
-                        eps=pyabc.epsilon.ConstantEpsilon(epsilon), transitions=_proposal(cal))
+    q = LogitNormalProposal({p.param: (p.min, p.max) for p in cal.spec.priors}, cal.spec.smc.proposal_scale)
+    df, w = pyabc.History(f"sqlite:///{db}", create=False, _id=1).get_distribution(m=0, t=t - 1)
+    q.fit(pd.DataFrame({n: df[_key(n)].to_numpy(dtype=float) for n in cal.names}), np.asarray(w, dtype=float))
+    return q
 
 
-def _proposal(cal: Calibration) -> Any:
-    """The proposal of generations 1, 2, …: a normal on the logit scale of the priors (:mod:`.kernel`)."""
-    from sim.calibration.kernel import LogitNormalProposal
-
-    return LogitNormalProposal({_key(p.param): (p.min, p.max) for p in cal.spec.priors}, cal.spec.smc.proposal_scale)
+def importance_weights(cal: Calibration, q: LogitNormalProposal | None, kept: list[Candidate]) -> np.ndarray:
+    """Prior density / proposal density of every kept candidate, normalised (1/N each in generation 0)."""
+    if q is None:
+        return np.full(len(kept), 1.0 / len(kept))
+    prior = 1.0 / math.prod(p.max - p.min for p in cal.spec.priors)
+    dens = np.asarray(q.pdf(pd.DataFrame([c.values for c in kept], columns=list(cal.names))), dtype=float)
+    w = prior / dens
+    return w / w.sum()
 
 
 def _quiet_pyabc() -> None:
@@ -210,55 +264,128 @@ def prepare(cal: Calibration, out: Path, bands: dict[str, tuple[float, float]],
 
 def run_smc(cal: Calibration, out: str | Path, fresh: bool = False, say: Say | None = None,
             progress: bool | Callable[[int], None] = False, bands: dict[str, tuple[float, float]] | None = None,
-            generations: int | None = None) -> list[Generation]:
+            generations: int | None = None, backend: str = "local", scheduler: str | None = None,
+            workers: int | None = None) -> list[Generation]:
     """Run (or resume) the calibration to its end; returns every generation. Writes ``out/abc.db``.
 
     ``bands``: the targets (default the report's, :func:`sim.calibration.model.targets`; a band reaching a
     cap is scored from the cap, :func:`sim.calibration.model.scoring_bands`); ``generations``:
     stop after this many generations in all (default the file's), e.g. to continue a run later.
-    ``progress``: ``True`` for a bar per generation, or a callback told of every simulation (a
-    :class:`sim.jobs.Control` cancels at the next simulation; the generation under way is not written).
+    ``backend``, ``scheduler``, ``workers``: where the candidates are simulated (:func:`sim.executor.job_backend`:
+    this process, ``workers`` local processes, or Dask); the posterior is the same on each.
+    ``progress``: ``True`` for a bar per generation, or a callback told of every batch of simulations (a
+    :class:`sim.jobs.Control` cancels after the batch under way; the generation under way is not written).
     """
     require("pyabc", "ABC-SMC calibration (--method smc)")
+    from sim.executor import check_job_options, executor, job_backend, slots
+
+    check_job_options(backend, scheduler, workers)
     out = Path(out)
     bands = model.scoring_bands(bands if bands is not None else model.targets(), model.caps(cal.scenario))
     gens = prepare(cal, out, bands, fresh)
     db = out / DB
-    url = f"sqlite:///{db}"
     _quiet_pyabc()
     if say is not None and gens:
         say(f"resuming {cal.id}: {len(gens)} generation(s) already in {db}")
-    while not finished(cal, gens) and (generations is None or len(gens) < generations):
-        t = len(gens)
-        eps = next_epsilon(cal, db, t)
-        bar = None
-        counter: Callable[[], None] | None = None
-        if callable(progress):
-            counter = functools.partial(progress, 1)
-        elif progress:
-            from sim.progress import bar as new_bar
-
-            bar = new_bar(0, f"generation {t} (ε = {eps:.3g})", unit="sim")
-            counter = bar.update
-        abc = _abc(cal, bands, eps, counter)
-        start = time.perf_counter()
-        try:
-            if t == 0 and not (db.is_file() and _has_run(db)):
-                abc.new(url, model.centres(bands))
-            else:
-                abc.load(url, 1)
-            np.random.seed(generation_seed(cal.spec.smc.seed, t))
-            abc.run(max_nr_populations=1)
-        finally:
-            if bar is not None:
-                bar.close()
-        gens = read_generations(db)
-        g = gens[-1]
-        if say is not None:
-            say(f"generation {g.t}: ε = {g.epsilon:.4g}, accepted {g.particles} of {g.simulations} "
-                f"({100 * g.acceptance_rate:.1f} %), ESS {g.ess:.0f} ({g.ess_truncated:.0f} truncated), "
-                f"{time.perf_counter() - start:.0f} s")
+    kind = job_backend(backend, workers)
+    with executor(kind, scheduler, workers) as ex:
+        parts = slots(ex)
+        while not finished(cal, gens) and (generations is None or len(gens) < generations):
+            t = len(gens)
+            eps = next_epsilon(cal, db, t)
+            start = time.perf_counter()
+            waste = _run_generation(cal, db, bands, t, eps, ex, parts, None if kind == "local" else 1,
+                                    gens[-1].acceptance_rate if gens else 1.0, progress)
+            gens = read_generations(db)
+            g = gens[-1]
+            if say is not None:
+                extra = f", {waste} more simulated in parallel and not needed" if waste else ""
+                say(f"generation {g.t}: ε = {g.epsilon:.4g}, accepted {g.particles} of {g.simulations} "
+                    f"({100 * g.acceptance_rate:.1f} %{extra}), ESS {g.ess:.0f} ({g.ess_truncated:.0f} truncated), "
+                    f"{time.perf_counter() - start:.0f} s")
     return gens
+
+
+#: Most candidates in one batch, as a multiple of the population (a batch is sized to the acceptance rate).
+MAX_BATCH = 20
+
+
+def _run_generation(cal: Calibration, db: Path, bands: dict[str, tuple[float, float]], t: int, eps: float,
+                    ex: Any, parts: int, threads: int | None, last_rate: float,
+                    progress: bool | Callable[[int], None]) -> int:
+    """Evaluate candidates 0, 1, … of generation ``t`` in batches until ``population`` are kept; store the
+    generation in ``db``. Returns how many candidates were simulated beyond the last one kept.
+
+    Each batch is sized so that, at the acceptance rate seen so far (the last generation's before any), it
+    should keep the particles still missing; on ``parts`` workers it is split into ``parts`` tasks of
+    consecutive candidates, in this process into one task per candidate, run one at a time and stopped at
+    the last particle needed (so one worker simulates no candidate in vain).
+    """
+    from contextlib import closing
+
+    from sim.executor import ordered
+
+    s = cal.spec.smc
+    q = _proposal(cal, db, t) if t > 0 else None
+    job = Candidates(cal.scenario, tuple(cal.names), tuple(p.min for p in cal.spec.priors),
+                     tuple(p.max for p in cal.spec.priors), q, s.seed, t, s.reps, tuple(bands),
+                     tuple((k, lo, hi) for k, (lo, hi) in bands.items()), threads)
+    kept: list[Candidate] = []
+    needed_up_to = 0  # candidates a one-at-a-time run would have simulated
+    start = ran = 0  # the next batch's first candidate; candidates simulated
+    bar = None
+    if progress is True:
+        from sim.progress import bar as new_bar
+
+        bar = new_bar(0, f"generation {t} (ε = {eps:.3g})", unit="sim")
+    tick = progress if callable(progress) else None
+    try:
+        while len(kept) < s.population:
+            rate = len(kept) / ran if ran and kept else max(last_rate, 1e-3)
+            size = min(MAX_BATCH * s.population, math.ceil((s.population - len(kept)) / rate))
+            step = 1 if parts == 1 else math.ceil(size / parts)
+            chunks = [range(i, min(i + step, start + size)) for i in range(start, start + size, step)]
+            with closing(ordered(ex, partial(evaluate_batch, job), chunks)) as results:
+                for batch in results:
+                    for c in batch:
+                        if len(kept) < s.population:
+                            needed_up_to = c.index + 1
+                            if c.distance <= eps:
+                                kept.append(c)
+                    ran += len(batch)
+                    if bar is not None:
+                        bar.update(len(batch))
+                    if tick is not None:
+                        tick(len(batch))
+                    if len(kept) == s.population:
+                        break
+            start += size
+    finally:
+        if bar is not None:
+            bar.close()
+    _store(cal, db, bands, t, eps, kept, importance_weights(cal, q, kept), needed_up_to)
+    return ran - needed_up_to
+
+
+def _store(cal: Calibration, db: Path, bands: dict[str, tuple[float, float]], t: int, eps: float,
+           kept: list[Candidate], weights: np.ndarray, simulations: int) -> None:
+    """Append generation ``t`` to the history in one transaction (the run's record is created before
+    generation 0)."""
+    import pyabc
+    from pyabc.population import Particle, Population
+
+    url = f"sqlite:///{db}"
+    if t == 0 and not (db.is_file() and _has_run(db)):
+        h = pyabc.History(url)
+        h.store_initial_data(None, {"scheme": SCHEME, "population": cal.spec.smc.population},
+                             model.centres(bands), {}, [MODEL], json.dumps({"name": "largest band distance"}),
+                             json.dumps({"name": "weighted quantile", "alpha": cal.spec.smc.alpha}),
+                             json.dumps({"name": "constant", "size": cal.spec.smc.population}))
+    h = pyabc.History(url, create=False, _id=1)
+    particles = [Particle(m=0, parameter=pyabc.Parameter({_key(n): v for n, v in c.values.items()}),
+                          weight=float(w), sum_stat=dict(c.summaries), distance=c.distance)
+                 for c, w in zip(kept, weights, strict=True)]
+    h.append_population(t, eps, Population(particles), simulations, [MODEL])
 
 
 def _has_run(db: Path) -> bool:

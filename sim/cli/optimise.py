@@ -31,7 +31,8 @@ def cmd_optimise(a: argparse.Namespace) -> int:
                          seed=a.seed, baseline=Path(a.baseline), out=Path(a.out),
                          frontier=parse_budgets(a.frontier) if a.frontier else (), worlds=a.worlds, risk=a.risk,
                          world_reps=a.world_reps, confirm_worlds=a.confirm_worlds,
-                         posterior=Path(a.posterior) if a.posterior is not None else None)
+                         posterior=Path(a.posterior) if a.posterior is not None else None, batch=a.batch,
+                         backend=a.backend, scheduler=a.scheduler, workers=a.workers)
     try:
         with Watched(a.quiet) as control:
             res = optimise(cfg, control, say(a.quiet))
@@ -75,5 +76,14 @@ def add_parsers(sub: Any) -> None:
     o.add_argument("--posterior", default=None, help="with --worlds: calibrated parameter sets, CSV with an optional "
                    "weight column (default calibration/posterior.csv, else calibration/ensemble.csv, beside the "
                    "scenario folder)")
+    o.add_argument("--batch", type=POSITIVE, default=1, help="trials asked and evaluated together (default 1, the "
+                   "one-at-a-time search); part of the result's identity: the same seed and batch give the same "
+                   "result on any workers; use more (e.g. 4) with --workers or Dask")
+    o.add_argument("--backend", choices=("local", "dask"), default="local",
+                   help="where the trials run: local (this machine; --workers N: N processes) or dask")
+    o.add_argument("--scheduler", help="Dask scheduler address (default: a local cluster)")
+    o.add_argument("--workers", type=POSITIVE, default=None,
+                   help="local processes, or workers of the local Dask cluster (default: one process; Dask: one "
+                   "per core)")
     o.add_argument("--quiet", action="store_true", help="no progress bar")
     o.set_defaults(func=cmd_optimise)

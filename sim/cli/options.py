@@ -85,9 +85,10 @@ def add_common(p: argparse.ArgumentParser, *, seed: bool = True, engine: bool = 
         p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def add_backend(p: argparse.ArgumentParser, what: str) -> None:
+def add_backend(p: argparse.ArgumentParser, what: str,
+                workers: str = "workers of the local Dask cluster") -> None:
     """``--backend``, ``--scheduler`` and ``--workers``: where the work runs."""
     p.add_argument("--backend", choices=options.BACKENDS, default="local",
                    help=f"local (this machine, all cores) or dask ({what}; default local)")
     p.add_argument("--scheduler", help="Dask scheduler address (default: a local cluster, one worker per core)")
-    p.add_argument("--workers", type=POSITIVE, default=None, help="workers of the local Dask cluster")
+    p.add_argument("--workers", type=POSITIVE, default=None, help=workers)

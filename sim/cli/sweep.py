@@ -106,7 +106,8 @@ def add_parsers(sub: Any) -> None:
                    help="smc: replications per set in the predictive check (default 10)")
     k.add_argument("--tolerance", type=TOLERANCE, default=0.0,
                    help="accept a target missed by at most this share of the nearer end of its range (default 0)")
-    add_backend(k, "one task per point of a rejection calibration")
+    add_backend(k, "one task per point of a rejection calibration, or ABC-SMC's candidates",
+                "workers of the local Dask cluster; smc: local processes without --backend dask")
     k.add_argument("--fresh", action="store_true", help="replace an output folder made from another spec")
     add_common(k, seed=False, engine=False)
     k.set_defaults(func=cmd_calibrate)

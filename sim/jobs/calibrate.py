@@ -73,13 +73,15 @@ def export(out: Path, folder: Path) -> None:
             shutil.copyfile(out / name, tmp)
 
 
-def write_predictive(cal, out: Path, post, sets: int, reps: int, seed: int, quiet: bool):  # type: ignore[no-untyped-def]
+def write_predictive(cal, out: Path, post, sets: int, reps: int, seed: int, quiet: bool,  # type: ignore[no-untyped-def]
+                     backend: str = "local", scheduler: str | None = None, workers: int | None = None):
     """Run the posterior predictive check; write its table and figure to ``out``."""
     from sim.calibration.figures import predictive
     from sim.calibration.predictive import predictive_table
     from sim.store import atomic_file
 
-    table = predictive_table(cal.scenario, post, sets=sets, reps=reps, seed=seed, progress=not quiet)
+    table = predictive_table(cal.scenario, post, sets=sets, reps=reps, seed=seed, progress=not quiet,
+                             backend=backend, scheduler=scheduler, workers=workers)
     with atomic_file(out / "posterior_predictive.csv") as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
     save_png(predictive(table), out / "posterior_predictive.png")
@@ -140,7 +142,8 @@ def calibrate(spec: str | Path, out: str | Path | None = None, method: str = "au
 
     options.choice(method, "--method", ("auto", "rejection", "smc"))
     if method == "smc" or (method == "auto" and is_smc_file(spec)):
-        return calibrate_smc(spec, out, fresh, export_to, predictive_sets, predictive_reps, progress, say)
+        return calibrate_smc(spec, out, fresh, export_to, predictive_sets, predictive_reps, progress, say,
+                             backend, scheduler, workers)
     if export_to is not None:
         raise InputError("--export: only with an ABC-SMC calibration (--method smc)")
     scored = calibrate_rejection(spec, out, tolerance, backend, scheduler, workers, fresh, progress, on_start)
@@ -156,8 +159,13 @@ def calibrate(spec: str | Path, out: str | Path | None = None, method: str = "au
 def calibrate_smc(spec: str | Path, out: str | Path | None = None, fresh: bool = False,
                   export_to: str | Path | None = None, predictive_sets: int = 200, predictive_reps: int = 10,
                   progress: bool | Control | None = False,
-                  say: Callable[[str], None] | None = None) -> CalibrationResult:
-    """Run (or resume) an ABC-SMC calibration, then its posterior predictive check."""
+                  say: Callable[[str], None] | None = None, backend: str = "local", scheduler: str | None = None,
+                  workers: int | None = None) -> CalibrationResult:
+    """Run (or resume) an ABC-SMC calibration, then its posterior predictive check.
+
+    ``backend``, ``scheduler``, ``workers``: where the candidates (and the predictive check's sets) are
+    simulated — this process, ``workers`` local processes, or Dask; the posterior is the same on each.
+    """
     from sim.calibration import smc
     from sim.calibration.priors import load_calibration
     from sim.extras import require
@@ -172,6 +180,9 @@ def calibrate_smc(spec: str | Path, out: str | Path | None = None, fresh: bool =
     cal = load_calibration(spec)
     folder = Path(out) if out is not None else Path("runs") / f"calibrate-{cal.id}"
     check_output_dir(folder, "--out", ("calibrate",))
+    from sim.executor import check_job_options
+
+    check_job_options(backend, scheduler, workers)
     if export_to is not None:
         check_export(Path(export_to))
     if say is not None:
@@ -182,11 +193,13 @@ def calibrate_smc(spec: str | Path, out: str | Path | None = None, fresh: bool =
     control = as_control(progress)
     if control is not None:
         control.start(None, "sim", f"calibrate {cal.id}")
-    gens = smc.run_smc(cal, folder, fresh=fresh, say=say, progress=progress if progress is not None else False)
+    gens = smc.run_smc(cal, folder, fresh=fresh, say=say, progress=progress if progress is not None else False,
+                       backend=backend, scheduler=scheduler, workers=workers)
     post = smc.write_results(cal, folder, gens)
     save_png(marginals(cal, post), folder / "posterior_marginals.png")
     table = write_predictive(cal, folder, post, predictive_sets, predictive_reps, cal.spec.smc.seed + 1,
-                             quiet=not (progress is True or (control is not None and control.watched)))
+                             quiet=not (progress is True or (control is not None and control.watched)),
+                             backend=backend, scheduler=scheduler, workers=workers)
     if export_to is not None:
         export(folder, Path(export_to))
     last = gens[-1]

@@ -73,6 +73,14 @@ class OptimiseConfig:
     world_reps: int | None = None
     confirm_worlds: int | None = None
     posterior: Path | None = None
+    batch: int = 1
+    """Trials asked and evaluated together; part of the result's identity (the same seed and batch give the same
+    result on any workers). 1, the default, is the one-at-a-time search the published figures were made with;
+    more lets ``workers`` evaluate a batch's trials side by side."""
+    backend: str = "local"
+    """``local`` (this process, or ``workers`` local processes) or ``dask``."""
+    scheduler: str | None = None
+    workers: int | None = None
 
     def checked(self) -> OptimiseConfig:
         """The configuration with its world defaults filled in; :class:`InputError` on anything out of range."""
@@ -93,6 +101,11 @@ class OptimiseConfig:
         if not 1 <= self.trials <= 1_000_000:
             raise InputError(f"--trials must be from 1 to 1000000, got {self.trials}")
         options.key(self.seed)
+        from sim.executor import check_job_options
+
+        check_job_options(self.backend, self.scheduler, self.workers)
+        if not 1 <= self.batch <= 256:
+            raise InputError(f"--batch must be from 1 to 256 trials, got {self.batch}")
         if self.risk not in RISKS:
             raise InputError(f"--risk must be one of {', '.join(RISKS)}, got {self.risk!r}")
         if not 0 <= self.worlds <= 10_000:
@@ -287,7 +300,11 @@ def optimise(cfg: OptimiseConfig, control: Control | None = None, say: Say | Non
     inp = _load(cfg)
     ctl = control if control is not None else Control()
     _claim(cfg.out)
-    with writer(cfg.out):  # the folder's claim, let go when the search ends (a notebook keeps running)
+    from sim.executor import executor, job_backend
+
+    kind = job_backend(cfg.backend, cfg.workers)
+    with writer(cfg.out), executor(kind, cfg.scheduler, cfg.workers) as ex:  # the claim: let go when it ends
+        inp.ev.use(ex, 1 if kind == "dask" else None)  # a Dask worker core runs one task single-threaded
         return _search_and_confirm(cfg, inp, ctl, say, t0)
 
 
@@ -304,8 +321,8 @@ def _search_and_confirm(cfg: OptimiseConfig, inp: _Inputs, ctl: Control, say: Sa
         say(f"fast engine ready in {secs:.1f} s")
     reps = cfg.reps if cfg.worlds == 0 else int(cfg.world_reps or 0)
     tag = _study_tag(inp)
-    searches = [Search(inp.space, inp.ev, SearchConfig(b, reps, cfg.trials, cfg.seed, cfg.kpi, tag), cfg.out / DB,
-                       inp.shipped) for b in cfg.budgets]
+    searches = [Search(inp.space, inp.ev, SearchConfig(b, reps, cfg.trials, cfg.seed, cfg.kpi, tag, cfg.batch),
+                       cfg.out / DB, inp.shipped) for b in cfg.budgets]
     done = sum(min(s.done(), cfg.trials) for s in searches)
     if done and say is not None:
         say(f"resuming: {done} of {cfg.trials * len(searches)} trials already in {cfg.out / DB}")
@@ -338,6 +355,7 @@ def _search_and_confirm(cfg: OptimiseConfig, inp: _Inputs, ctl: Control, say: Sa
                       "posterior": str(inp.posterior_path) if inp.posterior_path is not None else None}
     confirmed = {b: {**world_meta, **confirm(inp.space, fresh, results[b], b, fw)} for b in cfg.budgets}
     meta = {"seed": cfg.seed, "search_reps": reps, "confirm_reps": cfg.confirm_reps, "trials": cfg.trials,
+            "batch": cfg.batch,
             "baseline": str(inp.base_path), "window": list(inp.ev.window), "version": __version__,
             "wall_seconds": round(time.perf_counter() - t0, 1)}
     main = confirmed[cfg.budget]

@@ -5,10 +5,19 @@ replication ``r`` of a mix and of the baseline share every draw the levers do
 not touch; the per-replication difference of the KPI is the paired Δ.
 The search uses replications ``0, 1, …``; the final re-estimate uses numbers
 from :data:`FRESH_FIRST` on, never seen while choosing (the optimiser's curse).
+
+**On the executor.** What the evaluator asks the engine is a list of
+:class:`Work` items — a scenario (and a world), replication numbers, the seed —
+each run by a module-level function (:func:`run_work`), so a batch of them can
+go to any executor of :mod:`sim.executor`: this process, a pool of processes or
+a Dask cluster. Every replication is keyed by (seed, replication), so an item
+split into parts, run anywhere and in any order, gives the same values; the
+results are put back in the order asked.
 """
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,7 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.analysis.paired import COMPARED, lever_cost_myuan, window_kpis
+from sim.analysis.paired import COMPARED, lever_cost_myuan
+from sim.analysis.paired import window_kpis as kpis_over
+from sim.analysis.worlds import World
+from sim.executor import InlineExecutor
 from sim.experiment import run_records
 from sim.scenario import Scenario
 from sim.table import build_table
@@ -25,6 +37,8 @@ from sim.table import build_table
 FRESH_FIRST = 1_000_000
 #: The world key of the stated values (default parameters, every lever at its stated effect and cost).
 CENTRAL = -1
+#: Most replications in one part of a batch (so that a progress bar moves, even in this process).
+PART = 256
 #: Successive-halving reduction factor: each rung keeps the best third and triples the replications.
 REDUCTION = 3
 
@@ -45,8 +59,46 @@ def rep_rungs(reps: int) -> list[Rung]:
             Rung(REDUCTION**2, (CENTRAL,), reps)]
 
 
+@dataclass(frozen=True)
+class Work:
+    """One piece of work for a worker: ``scenario`` (in ``world``, None for the stated values) on ``reps``."""
+
+    scenario: Scenario
+    world: World | None
+    reps: tuple[int, ...]
+    seed: int
+    engine: str
+    window: tuple[int, int]
+    source: str
+    threads: int | None = None
+
+
+def window_kpis(sc: Scenario, w: Work) -> pd.DataFrame:
+    """Every KPI of ``sc`` (and ``payouts``, M yuan) in each replication of ``w.reps``, over ``w.window``."""
+    from sim.executor import limit_threads
+
+    limit_threads(w.threads)
+    rec = run_records(build_table(sc, w.source), w.seed, w.reps, w.engine)
+    first, last = w.window
+    return kpis_over(rec, first, last, lever_cost_myuan(sc, first, last)).reindex(list(w.reps))
+
+
+def run_work(w: Work) -> pd.DataFrame:
+    """The KPIs of one :class:`Work` at the stated values (runs on whichever worker gets it)."""
+    if w.world is not None:
+        raise ValueError("this evaluator has no worlds")
+    return window_kpis(w.scenario, w)
+
+
+#: A request for paired differences: (scenario, world key, replication numbers).
+Request = tuple[Scenario, int, Sequence[int]]
+
+
 class Evaluator:
     """Runs scenarios on given replication numbers and returns one KPI per replication."""
+
+    #: the function a worker runs on each :class:`Work` (module-level, so that it can be sent to a process)
+    runner: Callable[[Work], pd.DataFrame] = staticmethod(run_work)
 
     def __init__(self, baseline: Scenario, kpi: str, seed: int, engine: str = "fast") -> None:
         if kpi not in COMPARED:
@@ -58,34 +110,79 @@ class Evaluator:
         self.engine = engine
         t = baseline.params.time
         self.window = (t.policy_start_year, t.horizon_year)
-        self._base: dict[int, float] = {}
+        self._base: dict[tuple[int, int], float] = {}
         self.reps_run = 0
+        self.executor: cf.Executor = InlineExecutor()
+        #: Numba threads per task (None: the worker's own; 1 on a Dask cluster, one task per worker core)
+        self.threads: int | None = None
+
+    def use(self, ex: cf.Executor, threads: int | None = None) -> None:
+        """Run every batch of work on ``ex`` from now on (see :mod:`sim.executor`)."""
+        self.executor, self.threads = ex, threads
+
+    def work(self, sc: Scenario, world: int, reps: Sequence[int], source: str) -> Work:
+        """The :class:`Work` of ``sc`` in ``world`` (here only :data:`CENTRAL`: the stated values)."""
+        if world != CENTRAL:
+            raise ValueError("this evaluator has no worlds")
+        return Work(sc, None, tuple(reps), self.seed, self.engine, self.window, source, self.threads)
+
+    def frames(self, items: Sequence[tuple[Scenario, int, Sequence[int], str]],
+               progress: Callable[[int], None] | None = None) -> list[pd.DataFrame]:
+        """Every KPI of each (scenario, world, replications, source) item, in the items' order.
+
+        One batch on the executor: the items are cut into parts of consecutive replications so that there
+        are at least as many parts as the executor has workers, none of more than :data:`PART` replications.
+        """
+        from sim.executor import ordered, slots
+
+        total = sum(len(r) for _, _, r, _ in items)
+        if not total:
+            return [pd.DataFrame() for _ in items]
+        size = min(PART, max(1, math.ceil(total / slots(self.executor))))
+        parts: list[tuple[int, Work]] = []
+        for j, (sc, world, reps, source) in enumerate(items):
+            reps = list(reps)
+            for start in range(0, len(reps), size):
+                parts.append((j, self.work(sc, world, reps[start:start + size], source)))
+        got: list[list[pd.DataFrame]] = [[] for _ in items]
+        for (j, w), f in zip(parts, ordered(self.executor, self.runner, [w for _, w in parts]), strict=True):
+            got[j].append(f)
+            if progress is not None:
+                progress(len(w.reps))
+        self.reps_run += total
+        return [pd.concat(g) if g else pd.DataFrame() for g in got]
 
     def frame(self, sc: Scenario, reps: Sequence[int], source: str = "<mix>",
               progress: Callable[[int], None] | None = None) -> pd.DataFrame:
         """Every KPI of ``sc`` (and ``payouts``, M yuan) in each replication of ``reps``, over the policy window."""
-        reps = list(reps)
-        rec = run_records(build_table(sc, source), self.seed, reps, self.engine, progress)
-        self.reps_run += len(reps)
-        first, last = self.window
-        return window_kpis(rec, first, last, lever_cost_myuan(sc, first, last)).reindex(reps)
+        return self.frames([(sc, CENTRAL, reps, source)], progress)[0]
 
     def values(self, sc: Scenario, reps: Sequence[int], source: str = "<mix>",
                progress: Callable[[int], None] | None = None) -> np.ndarray:
         """The KPI of ``sc`` in each replication of ``reps`` (window: policy start to horizon)."""
         return self.frame(sc, reps, source, progress)[self.kpi].to_numpy(dtype=float)
 
-    def base(self, reps: Sequence[int]) -> np.ndarray:
-        """The baseline's KPI in each replication (computed once per replication number)."""
-        todo = [r for r in reps if r not in self._base]
-        if todo:
-            for r, v in zip(todo, self.values(self.baseline, todo, "<baseline>"), strict=True):
-                self._base[r] = float(v)
-        return np.array([self._base[r] for r in reps])
+    def deltas(self, requests: Sequence[Request]) -> list[np.ndarray]:
+        """Per-replication paired Δ (scenario minus baseline) of every request, run as one batch; the baseline's
+        values are computed once per (world, replication) and kept."""
+        todo: dict[int, dict[int, None]] = {}  # world → replications the baseline still needs (in order, once)
+        for _, world, reps in requests:
+            need = todo.setdefault(world, {})
+            need.update((r, None) for r in reps if (world, r) not in self._base)
+        base_items = [(self.baseline, world, list(need), "<baseline>") for world, need in todo.items() if need]
+        frames = self.frames([*base_items, *((sc, world, reps, "<mix>") for sc, world, reps in requests)])
+        for (_, world, reps, _), f in zip(base_items, frames, strict=False):
+            for r, v in zip(reps, f[self.kpi].to_numpy(dtype=float), strict=True):
+                self._base[(world, r)] = float(v)
+        out = []
+        for (_, world, reps), f in zip(requests, frames[len(base_items):], strict=True):
+            base = np.array([self._base[(world, r)] for r in reps])
+            out.append(f[self.kpi].to_numpy(dtype=float) - base if len(base) else np.empty(0))
+        return out
 
     def delta(self, sc: Scenario, reps: Sequence[int]) -> np.ndarray:
-        """Per-replication paired difference, scenario minus baseline."""
-        return self.values(sc, reps) - self.base(reps)
+        """Per-replication paired difference, scenario minus baseline, at the stated values."""
+        return self.deltas([(sc, CENTRAL, reps)])[0]
 
     def score(self, d: np.ndarray) -> float:
         """Mean paired Δ signed so that more is better (for KPIs where less is better, −Δ)."""
@@ -98,23 +195,45 @@ class Evaluator:
         return rep_rungs(reps)
 
     def world_delta(self, sc: Scenario, world: int, reps: Sequence[int]) -> np.ndarray:
-        """Per-replication paired Δ of ``sc`` in ``world`` (here only :data:`CENTRAL`: the stated values)."""
-        if world != CENTRAL:
-            raise ValueError("this evaluator has no worlds")
-        return self.delta(sc, reps)
+        """Per-replication paired Δ of ``sc`` in ``world``."""
+        return self.deltas([(sc, world, reps)])[0]
 
     def objective(self, diffs: dict[int, np.ndarray]) -> float:
         """What the search maximises, from the per-world differences gathered so far: the signed mean Δ."""
         return self.score(diffs[CENTRAL])
 
+    def gather_many(self, asks: Sequence[tuple[Scenario, dict[int, np.ndarray], Rung]]) -> list[float]:
+        """For each (scenario, diffs, rung): extend ``diffs`` (world → per-replication Δ, replications 0, 1, …)
+        to the rung, all in one batch; the objective of each, in the order asked."""
+        requests: list[Request] = []
+        where: list[tuple[int, int]] = []
+        for j, (sc, diffs, rung) in enumerate(asks):
+            for w in rung.worlds:
+                have = len(diffs.get(w, ()))
+                if rung.reps > have:
+                    requests.append((sc, w, range(have, rung.reps)))
+                    where.append((j, w))
+        for (j, w), d in zip(where, self.deltas(requests), strict=True):
+            diffs = asks[j][1]
+            diffs[w] = np.concatenate([diffs.get(w, np.empty(0)), d])
+        return [self.objective({w: diffs[w] for w in rung.worlds}) for _, diffs, rung in asks]
+
     def gather(self, sc: Scenario, diffs: dict[int, np.ndarray], rung: Rung) -> float:
         """Extend ``diffs`` (world → per-replication Δ, replications 0, 1, …) to the rung; its objective."""
-        for w in rung.worlds:
-            have = diffs.get(w, np.empty(0))
-            if rung.reps > len(have):
-                diffs[w] = np.concatenate([have, self.world_delta(sc, w, range(len(have), rung.reps))])
-        return self.objective({w: diffs[w] for w in rung.worlds})
+        return self.gather_many([(sc, diffs, rung)])[0]
+
+    def selection_worlds(self) -> tuple[int, ...]:
+        """The worlds of the selection (here the stated values only)."""
+        return (CENTRAL,)
+
+    def selection_scores(self, scs: Sequence[Scenario], reps: int) -> list[float]:
+        """The objective of each scenario on the selection replications ``reps … 2·reps − 1`` (and in the
+        selection worlds), never used by the search itself; one batch."""
+        worlds = self.selection_worlds()
+        numbers = range(reps, 2 * reps)
+        d = iter(self.deltas([(sc, w, numbers) for sc in scs for w in worlds]))
+        return [self.objective({w: next(d) for w in worlds}) for _ in scs]
 
     def selection_score(self, sc: Scenario, reps: int) -> float:
-        """The objective on the selection replications ``reps … 2·reps − 1``, never used by the search itself."""
-        return self.score(self.delta(sc, range(reps, 2 * reps)))
+        """The objective on the selection replications of one scenario (:meth:`selection_scores`)."""
+        return self.selection_scores([sc], reps)[0]

@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.worlds import World, lever_in_world, scenario_in_world
-from sim.optimise.evaluate import REDUCTION, Evaluator, Rung
+from sim.optimise.evaluate import CENTRAL, REDUCTION, Evaluator, Rung, Work, window_kpis
 from sim.params import parameter_rows
 from sim.scenario import Lever, Scenario
 from sim.table import PIDX, ceilings, channel_rates, raw_table
@@ -173,8 +173,18 @@ def in_world(sc: Scenario, world: World) -> Scenario:
     return capped(scenario_in_world(sc, world))
 
 
+def run_world_work(w: Work) -> pd.DataFrame:
+    """The KPIs of one :class:`~sim.optimise.evaluate.Work` in its world (:func:`in_world`), or at the stated
+    values; runs on whichever worker gets it."""
+    if w.world is None:
+        return window_kpis(w.scenario, w)
+    return window_kpis(in_world(w.scenario, w.world), w)
+
+
 class WorldEvaluator(Evaluator):
     """Paired Δ in each world; the objective is :func:`risk_value` over the search worlds."""
+
+    runner = staticmethod(run_world_work)
 
     def __init__(self, baseline: Scenario, kpi: str, seed: int, worlds: list[World], select: list[World],
                  risk: str, engine: str = "fast") -> None:
@@ -187,29 +197,21 @@ class WorldEvaluator(Evaluator):
         self.search_worlds = tuple(w.index for w in worlds)
         self.select_worlds = tuple(w.index for w in select)
         self.worlds: dict[int, World] = {w.index: w for w in [*worlds, *select]}
-        self._wbase: dict[tuple[int, int], float] = {}
 
     def add_worlds(self, worlds: list[World]) -> None:
         """Make more worlds known (the fresh worlds of the re-estimate)."""
         self.worlds.update({w.index: w for w in worlds})
 
+    def work(self, sc: Scenario, world: int, reps: Sequence[int], source: str) -> Work:
+        """The :class:`~sim.optimise.evaluate.Work` of ``sc`` in ``world`` (:data:`CENTRAL`: the stated values)."""
+        where = None if world == CENTRAL else self.worlds[world]
+        label = source if where is None else f"{source} (world {world})"
+        return Work(sc, where, tuple(reps), self.seed, self.engine, self.window, label, self.threads)
+
     def world_frame(self, sc: Scenario, world: int, reps: Sequence[int], source: str = "<mix>",
                     progress: Callable[[int], None] | None = None) -> pd.DataFrame:
         """Every KPI of ``sc`` in ``world`` on replications ``reps``."""
-        return self.frame(in_world(sc, self.worlds[world]), reps, f"{source} (world {world})", progress)
-
-    def world_base(self, world: int, reps: Sequence[int]) -> np.ndarray:
-        """The baseline's KPI in ``world`` (computed once per world and replication number)."""
-        todo = [r for r in reps if (world, r) not in self._wbase]
-        if todo:
-            vals = self.world_frame(self.baseline, world, todo, "<baseline>")[self.kpi].to_numpy(dtype=float)
-            for r, v in zip(todo, vals, strict=True):
-                self._wbase[(world, r)] = float(v)
-        return np.array([self._wbase[(world, r)] for r in reps])
-
-    def world_delta(self, sc: Scenario, world: int, reps: Sequence[int]) -> np.ndarray:
-        vals = self.world_frame(sc, world, reps)[self.kpi].to_numpy(dtype=float)
-        return vals - self.world_base(world, reps)
+        return self.frames([(sc, world, reps, source)], progress)[0]
 
     def rungs(self, reps: int) -> list[Rung]:
         """A third of the worlds × a third of the replications, every world × a third, every world × ``reps``."""
@@ -221,10 +223,9 @@ class WorldEvaluator(Evaluator):
     def objective(self, diffs: dict[int, np.ndarray]) -> float:
         return risk_value(np.array([self.score(d) for d in diffs.values()]), self.risk)
 
-    def selection_score(self, sc: Scenario, reps: int) -> float:
-        """The objective in the selection worlds, on replications ``reps … 2·reps − 1``."""
-        numbers = range(reps, 2 * reps)
-        return self.objective({w: self.world_delta(sc, w, numbers) for w in self.select_worlds})
+    def selection_worlds(self) -> tuple[int, ...]:
+        """The selection worlds (numbers from :data:`SELECT_WORLD_FIRST`)."""
+        return self.select_worlds
 
 
 def cost_risk(sc: Scenario, budget: float, seed: int, n: int = COST_WORLDS) -> dict[str, float]:

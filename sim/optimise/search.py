@@ -21,9 +21,22 @@ mostly spread money thin). The study lives in a journal file (Optuna's JournalSt
 interrupted search resumes where it stopped (finished trials are kept; a
 trial cut short is marked failed and not counted). A resumed search is the
 uninterrupted one, trial for trial: TPE is seeded by (seed, number of finished
-trials), so a proposal depends only on the finished trials; planned mixes are
-queued one at a time in the plan's order (the one cut short first); and the
-pruner does not see trials cut short (:class:`FinishedOnly`).
+trials, place in the batch), so a proposal depends only on the finished trials;
+planned mixes are queued one at a time in the plan's order (the one cut short
+first); and the pruner does not see trials cut short (:class:`FinishedOnly`).
+
+**Batches.** Trials are asked ``batch`` at a time (Optuna's ask/tell) and
+evaluated side by side on the evaluator's executor (:mod:`sim.executor`),
+rung by rung: every live trial of the batch runs its rung, then each, in the
+order asked, reports and is judged by the pruner (which sees the finished
+trials only, so not its batch mates); the survivors run the next rung; the
+trials are then told in the order asked. The proposals of a batch are made
+without the results of its other trials, so **the batch size is part of a
+search's identity** (it is in the study's name unless it is 1, the one-at-a-time
+search): the same seed and batch give the same trials, values and result on
+any number of workers and on any executor; another batch size gives another
+(equally valid) search. A batch ends early where a trial would need a result of
+the same batch (the greedy mixes and TPE's screening need every single lever's).
 
 With worlds (:mod:`sim.optimise.robust`) the evaluator's rungs are worlds ×
 replications and its objective the mean or 10th percentile over worlds; the
@@ -59,6 +72,8 @@ MIN_SHARE = 0.05
 STEP = 0.05
 #: Mixes re-run on the selection replications before one is chosen.
 FINALISTS = 5
+#: Trials asked and evaluated together (see the module's docstring: part of the result's identity).
+BATCH = 4
 
 
 @dataclass(frozen=True)
@@ -73,10 +88,13 @@ class SearchConfig:
     kpi: str
     #: what else identifies the study (the worlds, the risk, the posterior file); empty at the stated values
     tag: str = ""
+    #: trials asked and evaluated together (:data:`BATCH`); 1 is the one-at-a-time search
+    batch: int = BATCH
 
     @property
     def study_name(self) -> str:
-        return f"budget{self.budget:.0f}-{self.kpi}-seed{self.seed}-reps{self.reps}{self.tag}"
+        size = f"-batch{self.batch}" if self.batch != 1 else ""
+        return f"budget{self.budget:.0f}-{self.kpi}-seed{self.seed}-reps{self.reps}{self.tag}{size}"
 
 
 @dataclass(frozen=True)
@@ -94,6 +112,21 @@ class SearchResult:
     complete: int
     pruned: int
     reps_run: int
+
+
+@dataclass
+class _Outcome:
+    """One trial of a batch: its mix's key, its scenario (None when it repeats a mix already finished or asked
+    earlier in the batch), the values it reported at each step, and how it ended."""
+
+    trial: optuna.Trial
+    key: tuple[tuple[str, float], ...]
+    tag: str
+    scenario: Scenario | None
+    steps: dict[int, float]
+    value: float | None
+    pruned: bool
+    copy_of: _Outcome | None = None
 
 
 def rungs(reps: int) -> list[tuple[int, int]]:
@@ -233,16 +266,17 @@ class Search:
         self._planned = False
         #: finished mixes: their intermediate values and final value (None if pruned)
         self._seen: dict[tuple[tuple[str, float], ...], tuple[dict[int, float], float | None]] = {}
-        self._last: tuple[tuple[tuple[str, float], ...], dict[int, float]] | None = None
         for t in self.study.get_trials(deepcopy=False, states=DONE):
             if "mix" in t.user_attrs:  # Optuna files a pruned trial's last report as its value: not a result
                 value = t.value if t.state == optuna.trial.TrialState.COMPLETE else None
                 self._seen[mix_key(t.user_attrs["mix"])] = (dict(t.intermediate_values), value)
 
-    def _sampler(self, done: int = 0) -> optuna.samplers.TPESampler:
-        """TPE seeded by (seed, finished trials so far): a proposal depends on the finished trials only, never on
-        how many sessions it took to finish them (a resumed search proposes what an uninterrupted one would)."""
-        seed = int(np.random.SeedSequence([self.cfg.seed, done]).generate_state(1)[0])
+    def _sampler(self, done: int = 0, place: int = 0) -> optuna.samplers.TPESampler:
+        """TPE seeded by (seed, finished trials so far, place in the batch): a proposal depends on the finished
+        trials only, never on how many sessions it took to finish them (a resumed search proposes what an
+        uninterrupted one would); trials of one batch draw differently."""
+        key = [self.cfg.seed, done] if place == 0 else [self.cfg.seed, done, place]
+        seed = int(np.random.SeedSequence(key).generate_state(1)[0])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             return optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=10)
@@ -266,25 +300,34 @@ class Search:
             self._singles_done = out  # complete trials never change: no need to read them again
         return out
 
-    def _plan_next(self) -> None:
-        """Queue the next planned mix not yet finished, one at a time and in the plan's order (a planned trial
-        cut short by Ctrl-C is queued again first, as an uninterrupted search would run it)."""
-        if self._planned or self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,)):
-            return
+    def _plan_next(self, pending: set[str]) -> bool:
+        """Queue the next planned mix not yet finished nor ``pending`` (asked in this batch), one at a time and in
+        the plan's order (a planned trial cut short by Ctrl-C is queued again first, as an uninterrupted search
+        would run it). False when the next trial needs a single lever still pending: the batch ends there."""
+        singles_pending = any(t.startswith("single:") for t in pending)
+        if self._planned:
+            return True
+        if self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,)):
+            return True
         finished = {str(t.user_attrs.get("tag")) for t in self.study.get_trials(deepcopy=False, states=DONE)}
         for tag, mix in self.plan:
-            if tag not in finished:
+            if tag not in finished and tag not in pending:
                 self._enqueue(tag, mix)
-                return
+                return True
+        if singles_pending:  # the greedy mixes and TPE's screening are built from every single lever's result
+            return False
         singles = self._singles()
         for tag, share in (("greedy", 1.0), ("greedy_spread", 1 / 3)):
-            if tag not in finished:
+            if tag not in finished and tag not in pending:
                 self._enqueue(tag, greedy(self.space, singles, self.cfg.budget, share))
-                return
-        self._planned = True  # everything planned is finished
+                return True
+        if all(tag in finished for tag, _ in self.plan) and {"greedy", "greedy_spread"} <= finished:
+            self._planned = True  # everything planned is finished
+        return True
 
-    # -- one trial ---------------------------------------------------------------------------------------------
-    def _objective(self, trial: optuna.Trial) -> float:
+    # -- one batch of trials -----------------------------------------------------------------------------------
+    def _propose(self, trial: optuna.Trial) -> tuple[str, Mix]:
+        """The trial's mix (parameters suggested, repaired to the budget) and its tag; stored on the trial."""
         raw: Mix = {}
         tag = str(trial.user_attrs.get("tag", "tpe"))
         searched = set(screened(self.space, self._singles())) if tag == "tpe" else set(self.space.by_id)
@@ -307,53 +350,83 @@ class Search:
         trial.set_user_attr("max_yearly_cost", self.space.max_yearly_cost(mix))
         if "tag" not in trial.user_attrs:
             trial.set_user_attr("tag", tag)
-        key = mix_key(mix)
-        steps_seen: dict[int, float] = {}
-        self._last = (key, steps_seen)
-        if key in self._seen:  # the same mix again (TPE's grid, whole units): its replications would be the same
-            steps, value = self._seen[key]
-            steps_seen.update(steps)
-            for step, v in steps.items():
-                trial.report(v, step)
-            if value is None:
-                raise optuna.TrialPruned
-            return value
-        sc = self.space.scenario(mix)
-        diffs: dict[int, np.ndarray] = {}
-        value = float("nan")
+        return tag, mix
+
+    def _ask(self, n: int) -> list[optuna.Trial]:
+        """Up to ``n`` trials, in order; fewer where the next would need a result of this batch."""
+        asked: list[optuna.Trial] = []
+        pending: set[str] = set()
+        done = self.done()
+        try:
+            for place in range(n):
+                if not self._plan_next(pending):
+                    break
+                self.study.sampler = self._sampler(done, place)
+                trial = self.study.ask()
+                asked.append(trial)
+                pending.add(self._propose(trial)[0])
+        except BaseException:
+            for trial in asked:
+                self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            raise
+        return asked
+
+    def _evaluate(self, asked: list[optuna.Trial]) -> list[_Outcome]:
+        """Run the batch rung by rung; each trial reports and is judged, in the order asked, after every rung."""
+        outs: list[_Outcome] = []
+        first: dict[tuple[tuple[str, float], ...], _Outcome] = {}
+        for trial in asked:
+            mix = dict(trial.user_attrs["mix"])
+            key = mix_key(mix)
+            if key in self._seen:  # the same mix again (TPE's grid, whole units): its replications would be the same
+                steps, value = self._seen[key]
+                outs.append(_Outcome(trial, key, str(trial.user_attrs["tag"]), None, dict(steps), value,
+                                     value is None))
+            elif key in first:  # the same mix twice in this batch: the second takes the first's outcome
+                outs.append(_Outcome(trial, key, str(trial.user_attrs["tag"]), None, {}, None, False, first[key]))
+            else:
+                out = _Outcome(trial, key, str(trial.user_attrs["tag"]), self.space.scenario(mix), {}, None, False)
+                first[key] = out
+                outs.append(out)
+        diffs: dict[int, dict[int, np.ndarray]] = {id(o): {} for o in outs}
         for rung in self.ev.rungs(self.cfg.reps):
-            value = self.ev.gather(sc, diffs, rung)
-            trial.report(value, rung.step)
-            steps_seen[rung.step] = value
-            if not tag.startswith("single:") and rung.step < REDUCTION**2 and trial.should_prune():
-                raise optuna.TrialPruned
-        return value
+            live = [o for o in outs if o.scenario is not None and not o.pruned]
+            values = self.ev.gather_many([(o.scenario, diffs[id(o)], rung) for o in live])  # type: ignore[misc]
+            for o, v in zip(live, values, strict=True):
+                o.trial.report(v, rung.step)
+                o.steps[rung.step] = v
+                o.value = v
+                if not o.tag.startswith("single:") and rung.step < REDUCTION**2 and o.trial.should_prune():
+                    o.pruned, o.value = True, None
+        for o in outs:
+            if o.copy_of is not None:
+                o.steps, o.value, o.pruned = dict(o.copy_of.steps), o.copy_of.value, o.copy_of.pruned
+            if o.scenario is None:  # a repeat reports the values it takes over
+                for step, v in o.steps.items():
+                    o.trial.report(v, step)
+        return outs
 
     def run(self, progress: Callable[[int], None] | None = None) -> SearchResult:
         """Run trials until ``cfg.trials`` are finished (complete or pruned); resume what the file holds."""
         while self.done() < self.cfg.trials:
-            self._plan_next()
-            self.study.sampler = self._sampler(self.done())
-            trial = self.study.ask()
-            self._last = None
+            asked = self._ask(min(self.cfg.batch, self.cfg.trials - self.done()))
+            told = 0
             try:
-                value = self._objective(trial)
-            except optuna.TrialPruned:
-                self.study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-                self._remember(trial, None)
+                outs = self._evaluate(asked)
+                for o in outs:
+                    if o.pruned:
+                        self.study.tell(o.trial, state=optuna.trial.TrialState.PRUNED)
+                    else:
+                        self.study.tell(o.trial, o.value)
+                    told += 1
+                    self._seen[o.key] = (o.steps, None if o.pruned else o.value)
+                    if progress is not None:
+                        progress(1)
             except BaseException:
-                self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                for trial in asked[told:]:
+                    self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
                 raise
-            else:
-                self.study.tell(trial, value)
-                self._remember(trial, value)
-            if progress is not None:
-                progress(1)
         return self.result()
-
-    def _remember(self, trial: optuna.Trial, value: float | None) -> None:
-        if self._last is not None:
-            self._seen[self._last[0]] = (self._last[1], value)
 
     def result(self) -> SearchResult:
         complete = self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
@@ -369,8 +442,8 @@ class Search:
                 cands.append(t)
             if len(cands) == FINALISTS:
                 break
-        scores = {t.number: self.ev.selection_score(self.space.scenario(dict(t.user_attrs["mix"])), self.cfg.reps)
-                  for t in cands}
+        sel = self.ev.selection_scores([self.space.scenario(dict(t.user_attrs["mix"])) for t in cands], self.cfg.reps)
+        scores = {t.number: v for t, v in zip(cands, sel, strict=True)}
         best = max(cands, key=lambda t: (scores[t.number], -t.number))
         # its place among the finished trials (Optuna's number also counts trials cut short by Ctrl-C)
         order = sorted(t.number for t in (*complete, *pruned))

@@ -62,10 +62,9 @@ class FreshWorlds:
 
     def values(self, key: str, sc: Scenario) -> np.ndarray:
         """The KPI of ``sc``: one row per fresh world, one column per fresh replication."""
-        if key not in self._kpi:
-            self._kpi[key] = np.array([
-                self.ev.world_frame(sc, w.index, self.numbers, key, self.progress)[self.ev.kpi].to_numpy(float)
-                for w in self.worlds])
+        if key not in self._kpi:  # every world in one batch on the evaluator's executor
+            frames = self.ev.frames([(sc, w.index, self.numbers, key) for w in self.worlds], self.progress)
+            self._kpi[key] = np.array([f[self.ev.kpi].to_numpy(float) for f in frames])
         return self._kpi[key]
 
     def per_world(self, key: str, sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
