@@ -35,6 +35,7 @@ __all__ = [
     "calibrate",
     "compare",
     "derive",
+    "explore",
     "kpis",
     "load_scenario",
     "run",
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
     from sim.scenario import Scenario
 
 _HOMES = {"InputError": "sim.errors", "Scenario": "sim.scenario", "CompareResult": "sim.results",
-          "SweepResult": "sim.results"}
+          "SweepResult": "sim.results", "explore": "sim.explore"}
 
 
 def __getattr__(name: str) -> Any:

@@ -656,6 +656,13 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--quiet", action="store_true", help="no progress bar")
     o.set_defaults(func=cmd_optimise)
 
+    e = sub.add_parser("explore", help="the planner's scenario explorer in the browser (build a mix, run it, see "
+                       "the answer, ask for the best mix)")
+    from sim.explore.server import add_arguments, command
+
+    add_arguments(e)
+    e.set_defaults(func=command)
+
     from sim.cli_measures import add_parsers
 
     add_parsers(sub)  # convsim levers, convsim targets
