@@ -80,7 +80,7 @@ class Explorer:
                             (t("tab_optimise", L), self._optimiser_view()),
                             (t("tab_download", L), self._downloads_view()), dynamic=False,
                             sizing_mode="stretch_width")
-        self.root.objects = [pn.pane.HTML(f"<style>{CSS}</style>", height=0, margin=0), header,
+        self.root.objects = [header,
                              self.engine_note, self.message,
                              pn.Row(self._side_panel(), self.tabs, sizing_mode="stretch_width")]
         self._shown_version = -1
@@ -104,7 +104,7 @@ class Explorer:
         self.budget = pn.widgets.FloatInput(name=t("budget", L), value=300.0, start=0.0, step=10.0, width=220,
                                             css_classes=["convsim-budget"])
         self.budget.param.watch(lambda e: self._refresh_costs(), "value")
-        self.costs = pn.pane.HTML("", css_classes=["convsim-costs"])
+        self.costs = pn.pane.HTML("", css_classes=["convsim-costs"], stylesheets=[CSS])
         self.reps = pn.widgets.IntInput(name=t("reps", L), value=1000, start=2, end=100_000, step=100, width=220,
                                         css_classes=["convsim-reps"])
         self.seed = pn.widgets.IntInput(name=t("seed", L), value=0, start=0, end=2**32 - 1, width=220,
@@ -175,7 +175,8 @@ class Explorer:
         self.measures.objects = cards
 
     def _results_view(self) -> pn.Column:
-        self.answer = pn.pane.HTML("", css_classes=["convsim-answer"], sizing_mode="stretch_width")
+        self.answer = pn.pane.HTML("", css_classes=["convsim-answer"], sizing_mode="stretch_width",
+                                   stylesheets=[CSS])
         self.answer_note = pn.pane.Markdown("", css_classes=["convsim-answer-note"])
         self.figures = pn.Tabs(dynamic=False, sizing_mode="stretch_width")
         return pn.Column(pn.pane.Markdown(f"### {t('headline', self.lang)}"), self.answer, self.answer_note,
@@ -201,7 +202,7 @@ class Explorer:
             text = (f"**{name}** [{lv.report_ref}] — `{lv.param}` ({lv.mode})  \n"
                     f"{t('stated', L)}: {lv.value:g}; {t('range', L)}: {lv.effect_low:g}–{lv.effect_high:g}{flag}  \n"
                     f"{t('source', L)}: {lv.effect_source}")
-            rows.append(pn.Row(pn.pane.Markdown(text, sizing_mode="stretch_width"), value,
+            rows.append(pn.Row(pn.pane.Markdown(text, sizing_mode="stretch_width", stylesheets=[CSS]), value,
                                sizing_mode="stretch_width"))
         self.assumptions.objects = rows or [pn.pane.Markdown(t("no_assumptions", L))]
 
@@ -348,7 +349,8 @@ class Explorer:
     def optimise(self) -> None:
         self.message.alert_type = "danger"
         try:
-            frontier = [float(x) * 1e4 for x in (self.opt_frontier.value or "").replace("，", ",").split(",") if x.strip()]
+            text = (self.opt_frontier.value or "").replace("，", ",")
+            frontier = [float(x) * 1e4 for x in text.split(",") if x.strip()]
         except ValueError:
             self.say(t("error", self.lang, msg=f"{t('opt_frontier', self.lang)}: {self.opt_frontier.value!r}"))
             return
@@ -499,6 +501,9 @@ def create_app(lang: str | None = None, scenario_dir: Path | None = None, out_di
     """A new page for one session (the server calls this once per browser tab)."""
     from sim.explore.i18n import browser_lang
 
+    asked = (pn.state.session_args or {}).get("lang", [b""])[0].decode() if pn.state.curdoc else ""
+    if asked in ("zh", "en"):  # a link may name the language: http://host:port/?lang=en
+        lang = asked
     if lang is None:
         headers = getattr(pn.state, "headers", None) or {}
         lang = browser_lang(headers.get("Accept-Language"))

@@ -33,7 +33,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "seed": ("随机种子", "Seed"),
     "worlds": ("考虑不确定性(多个世界)", "Over worlds of uncertainty"),
     "n_worlds": ("世界数", "Worlds"),
-    "keep": ("保留此组合以并列比较(最多4个)", "Keep this mix to compare side by side (up to 4)"),
+    "keep": ("保留此组合以并列比较", "Keep this mix (side by side, up to 4)"),
     "clear_kept": ("清除保留的组合", "Clear kept mixes"),
     "kept": ("保留的组合", "Kept mixes"),
     "engine_preparing": ("模拟引擎正在准备(首次编译,约60秒),已用 {s:.0f} 秒;您可以继续组合措施。",

@@ -198,30 +198,40 @@ class Mix:
     # -- from a scenario ---------------------------------------------------------------------------------
     @classmethod
     def from_scenario(cls, catalogue: Catalogue, sc: be.Scenario) -> Mix:
-        """The mix a scenario stands for: each catalogue lever at the intensity its size gives (the optimiser's
-        ``best.toml``, an equal-budget variant, an exported mix); other levers are kept as they are."""
+        """The mix a scenario stands for: each catalogue lever at the intensity its cost gives (its size, for
+        levers paid per project) and, if its size differs from that intensity's, with the planner's effect
+        (the optimiser's ``best.toml``, an equal-budget variant, an exported mix); other levers are kept as
+        they are."""
         mix = cls(catalogue, params=sc.params)
         for lv in sc.levers:
             m = catalogue.by_id.get(lv.id)
-            k = _intensity(m.lever, lv, sc.params) if m is not None else None
-            if m is None or k is None or not 0 <= k <= m.k_max + 1e-9:
+            found = _intensity(m.lever, lv, sc.params) if m is not None else None
+            if m is None or found is None or not 0 <= found[0] <= m.k_max + 1e-9:
                 mix.extra.append(lv)
                 continue
-            mix.settings[lv.id] = Setting(on=k > 0, intensity=m.snap(k) if m.whole else k, start_year=lv.start_year)
+            k, effect = found
+            mix.settings[lv.id] = Setting(on=k > 0, intensity=m.snap(k) if m.whole else k, start_year=lv.start_year,
+                                          effect=effect)
         return mix
 
 
-def _intensity(ref: be.Lever, lv: be.Lever, params: Any) -> float | None:
-    """The intensity at which ``ref`` has the size of ``lv`` (None when they act differently)."""
+def _intensity(ref: be.Lever, lv: be.Lever, params: Any) -> tuple[float, float | None] | None:
+    """The intensity of ``lv`` relative to ``ref`` and the effect at intensity 1 it implies if not ``ref``'s
+    (None when they act on different parameters or in different ways)."""
     if (ref.param, ref.mode) != (lv.param, lv.mode):
         return None
-    if ref.mode == "add":
-        return lv.value / ref.value if ref.value else None
-    if ref.mode == "multiply":
-        return (lv.value - 1) / (ref.value - 1) if ref.value != 1 else None
     g, n = ref.param.split(".")
-    base = float(getattr(getattr(params, g), n))
-    return (lv.value - base) / (ref.value - base) if ref.value != base else None
+    base = {"add": 0.0, "multiply": 1.0}.get(ref.mode, float(getattr(getattr(params, g), n)))
+    if ref.yearly_cost_yuan > 0:  # the cost says how much was bought (the optimiser floors it to the fen)
+        k = float(f"{(lv.yearly_cost_yuan / ref.yearly_cost_yuan) ** (1 / (ref.cost_exponent or 1.0)):.6g}")
+    elif ref.value != base:
+        k = (lv.value - base) / (ref.value - base)
+    else:
+        return None
+    if k <= 0:
+        return (0.0, None)
+    effect = base + (lv.value - base) / k
+    return k, (None if math.isclose(effect, ref.value, rel_tol=1e-6, abs_tol=1e-9) else effect)
 
 
 def _toml_value(v: Any) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +41,10 @@ def serve(host: str = "127.0.0.1", port: int = DEFAULT_PORT, lang: str | None = 
     # on the office network the page is reached by the machine's name or address, which the server cannot list
     local = host in ("127.0.0.1", "localhost") and port
     origins = [f"localhost:{port}", f"127.0.0.1:{port}"] if local else ["*"]
-    app = partial(create_app, lang, scenario_dir, out_dir)
+
+    def app() -> Any:  # Panel calls a function once per session (it would display a partial object)
+        return create_app(lang, scenario_dir, out_dir)
+
     return pn.serve({"/": app}, address=host, port=port, show=open_browser, threaded=threaded,
                     title="convsim explore", websocket_origin=origins, start=True, verbose=False)
 
