@@ -9,17 +9,15 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("panel", reason="the explorer needs Panel: pip install -e '.[explore]'")
-
-import sim  # noqa: E402
-from sim.cli import main  # noqa: E402
-from sim.explore import backend as be  # noqa: E402
-from sim.explore.i18n import STRINGS, browser_lang  # noqa: E402
-from sim.explore.jobs import COMPARE, OPTIMISE, PREPARE, JobQueue  # noqa: E402
-from sim.explore.mix import Catalogue, Mix  # noqa: E402
-from sim.explore.results import headline, headline_html  # noqa: E402
-from sim.explore.run import Runner, stages  # noqa: E402
-from sim.scenario import LEVER_GROUPS  # noqa: E402
+import sim
+from sim.cli import main
+from sim.explore import backend as be
+from sim.explore.i18n import STRINGS, browser_lang
+from sim.explore.jobs import COMPARE, OPTIMISE, PREPARE, JobQueue
+from sim.explore.mix import Catalogue, Mix
+from sim.explore.results import headline, headline_html
+from sim.explore.run import Runner, stages
+from sim.scenario import LEVER_GROUPS
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -46,7 +44,7 @@ def test_whole_number_levers_move_in_whole_units(catalogue: Catalogue) -> None:
     assert mix.setting("certified_brokers").intensity == pytest.approx(6 / 8)
     mix.set("certified_brokers", intensity=99)  # capped at max_intensity
     assert mix.setting("certified_brokers").intensity == pytest.approx(3.0)
-    brokers = [lv for lv in mix.levers() if lv.id == "certified_brokers"][0]
+    brokers = next(lv for lv in mix.levers() if lv.id == "certified_brokers")
     assert brokers.value == 24.0
 
 
@@ -107,7 +105,8 @@ def test_an_uploaded_best_toml_finds_its_base_among_the_shipped(catalogue: Catal
     up = tmp_path / "best.toml"
     up.write_text(text.replace('base = "baseline.toml"', 'base = "../../scenarios/baseline.toml"'), encoding="utf-8")
     sc = be.load_uploaded(up, SCENARIOS)
-    assert [lv.id for lv in sc.levers] == [lv.id for lv in sim.load_scenario(SCENARIOS / "g4_intermediaries.toml").levers]
+    g4 = sim.load_scenario(SCENARIOS / "g4_intermediaries.toml")
+    assert [lv.id for lv in sc.levers] == [lv.id for lv in g4.levers]
     bad = tmp_path / "bad.toml"
     bad.write_text("[scenario\nid = 1", encoding="utf-8")
     with pytest.raises(be.InputError, match=r"bad\.toml: malformed TOML"):
