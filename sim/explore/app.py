@@ -25,7 +25,7 @@ from sim.explore import backend as be
 from sim.explore.engine import ENGINE
 from sim.explore.i18n import t
 from sim.explore.jobs import shared_queue
-from sim.explore.mix import Catalogue, Mix
+from sim.explore.mix import Catalogue, Mix, mix_names
 from sim.explore.optimiser import Optimiser
 from sim.explore.results import headline, headline_html
 from sim.explore.run import Runner
@@ -340,7 +340,6 @@ class Explorer:
             self.say(t("error", self.lang, msg=exc))
             return
         self.say("")
-        self.last_names = {sc.id: sc.id for sc in mixes}
         self.runner.start(self.catalogue.baseline, mixes, target=int(self.reps.value or 200),
                           seed=int(self.seed.value or 0), worlds=int(self.n_worlds.value or 2) if self.worlds_on.value
                           else 0, figures=be.FIGURES, lang=self.lang)
@@ -390,6 +389,7 @@ class Explorer:
         self._shown_version = snap.version
         result = snap.result
         h = headline(result)
+        self.last_names = {sid: mix_names(str(sid))[self.lang == "zh"] for sid in h.index}
         self.answer.object = headline_html(h, L, self.last_names)
         w = t("with_worlds", L, n=snap.result_worlds) if snap.result_worlds else ""
         self.answer_note.object = t("answer_reps", L, reps=snap.result_reps, seed=result.comparison.seed

@@ -149,7 +149,8 @@ class Mix:
     def scenario(self, scenario_id: str | None = None) -> be.Scenario:
         """The mix as a validated scenario (:class:`~sim.errors.InputError` naming the measure if not)."""
         sid = scenario_id or self.name
-        meta = {"id": sid, "name_en": f"Planner's mix {sid}", "name_zh": f"规划组合 {sid}", "group": "custom",
+        en, zh = mix_names(sid)
+        meta = {"id": sid, "name_en": en, "name_zh": zh, "group": "custom",
                 "description_en": self.description("en"), "description_zh": self.description("zh")}
         data = {"scenario": meta, "params": self._params().model_dump(mode="python"),
                 "levers": [lv.model_dump(mode="python") for lv in self.levers()]}
@@ -213,6 +214,15 @@ class Mix:
             mix.settings[lv.id] = Setting(on=k > 0, intensity=m.snap(k) if m.whole else k, start_year=lv.start_year,
                                           effect=effect)
         return mix
+
+
+def mix_names(sid: str) -> tuple[str, str]:
+    """English and Chinese names of a mix by its id: ``mix`` is the planner's current mix, ``mix_<n>`` a kept one."""
+    if sid.startswith("mix_") and sid[4:].isdigit():
+        return f"Kept mix {sid[4:]}", f"保留组合{sid[4:]}"
+    if sid == "mix":
+        return "Planner's mix", "规划组合"
+    return sid, sid
 
 
 def _intensity(ref: be.Lever, lv: be.Lever, params: Any) -> tuple[float, float | None] | None:

@@ -66,8 +66,12 @@ def headline_html(h: pd.DataFrame, lang: str, names: dict[str, str]) -> str:
     out = ["<table class='convsim-headline'><thead><tr>", *(f"<th>{c}</th>" for c in cols), "</tr></thead><tbody>"]
     for sid, r in h.iterrows():
         ties = [s for s in str(r["ties"]).split(", ") if s]
-        apart = t("can_tell", lang) if not ties else t("cannot_tell", lang, others=", ".join(names.get(s, s)
-                                                                                            for s in ties))
+        if len(h) == 1:
+            apart = "–"
+        elif not ties:
+            apart = t("can_tell", lang)
+        else:
+            apart = t("cannot_tell", lang, others=", ".join(names.get(s, s) for s in ties))
         cells = [f"<td>{names.get(str(sid), sid)}</td>",
                  f"<td data-kpi='industrialised' data-mean='{float(r['d_ind'])!r}'>"
                  f"{_interval(r['d_ind'], r['d_ind_lo'], r['d_ind_hi'])}</td>",
