@@ -78,7 +78,7 @@ class Explorer:
         self.tabs = pn.Tabs((t("tab_build", L), self._builder()), (t("tab_results", L), self._results_view()),
                             (t("tab_assumptions", L), self._assumptions_view()),
                             (t("tab_optimise", L), self._optimiser_view()),
-                            (t("tab_download", L), self._downloads_view()), dynamic=False,
+                            (t("tab_download", L), self._downloads_view()), dynamic=True,
                             sizing_mode="stretch_width")
         self.root.objects = [header,
                              self.engine_note, self.message,
@@ -149,7 +149,6 @@ class Explorer:
     def _fill_measures(self) -> None:
         L = self.lang
         cards: list[Any] = []
-        years = list(range(self.catalogue.first_year, self.catalogue.last_year + 1))
         for gi, g in enumerate(be.LEVER_GROUPS, start=1):
             rows = []
             for m in self.catalogue.group(g):
@@ -157,22 +156,36 @@ class Explorer:
                 name = f"{lv.name_zh} · {lv.name_en}" if L == "zh" else f"{lv.name_en} · {lv.name_zh}"
                 box = pn.widgets.Checkbox(name=f"{name} [{lv.report_ref}]", value=s.on, width=520,
                                           css_classes=["convsim-lever", f"convsim-lever-{m.id}"])
-                k = pn.widgets.FloatSlider(name=t("intensity", L), start=0.0, end=max(m.k_max, m.k_step),
-                                           step=m.k_step, value=s.intensity, width=200,
-                                           css_classes=[f"convsim-k-{m.id}"])
-                start = s.start_year if s.start_year is not None else (lv.start_year or self.catalogue.first_year)
-                y = pn.widgets.Select(name=t("start_year", L), options=years, value=start, width=90,
-                                      css_classes=[f"convsim-year-{m.id}"])
-                box.param.watch(lambda e, i=m.id: self.edit(i, on=e.new), "value")
-                k.param.watch(lambda e, i=m.id: self.edit(i, intensity=e.new), "value")
-                y.param.watch(lambda e, i=m.id: self.edit(i, start_year=e.new), "value")
-                rows.append(pn.Row(box, k, y, sizing_mode="stretch_width"))
+                row = pn.Row(box, sizing_mode="stretch_width")
+                box.param.watch(lambda e, i=m.id, r=row: self._switch(i, r, e.new), "value")
+                if s.on:
+                    row.extend(self._lever_controls(m.id))
+                rows.append(row)
             cards.append(pn.Card(*rows, title=t(f"group_{gi}", L), collapsed=False, sizing_mode="stretch_width"))
         extra = [f"`{lv.id}`" for lv in self.mix.extra]
         if extra:
             cards.append(pn.pane.Markdown(("文件中的其他措施(保持不变):" if L == "zh" else
                                            "Other levers of the loaded file (kept as they are): ") + ", ".join(extra)))
         self.measures.objects = cards
+
+    def _lever_controls(self, lever_id: str) -> list[Any]:
+        """Intensity and start year of a measure that is on (built only then: a page of every measure's
+        controls takes seconds to build)."""
+        L, m = self.lang, self.catalogue.by_id[lever_id]
+        s = self.mix.setting(lever_id)
+        k = pn.widgets.FloatSlider(name=t("intensity", L), start=0.0, end=max(m.k_max, m.k_step), step=m.k_step,
+                                   value=s.intensity, width=200, css_classes=[f"convsim-k-{lever_id}"])
+        years = list(range(self.catalogue.first_year, self.catalogue.last_year + 1))
+        start = s.start_year if s.start_year is not None else (m.lever.start_year or self.catalogue.first_year)
+        y = pn.widgets.Select(name=t("start_year", L), options=years, value=start, width=90,
+                              css_classes=[f"convsim-year-{lever_id}"])
+        k.param.watch(lambda e: self.edit(lever_id, intensity=e.new), "value")
+        y.param.watch(lambda e: self.edit(lever_id, start_year=e.new), "value")
+        return [k, y]
+
+    def _switch(self, lever_id: str, row: pn.Row, on: bool) -> None:
+        self.edit(lever_id, on=on)
+        row.objects = [row.objects[0], *(self._lever_controls(lever_id) if on else [])]
 
     def _results_view(self) -> pn.Column:
         self.answer = pn.pane.HTML("", css_classes=["convsim-answer"], sizing_mode="stretch_width",
