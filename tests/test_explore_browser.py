@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,10 @@ def test_run_shows_the_numbers_of_sim_compare_and_the_exported_file_reproduces_t
     with page.expect_download() as dl:
         page.locator(".convsim-dl-summary button").click()
     assert "delta" in Path(dl.value.path()).read_text(encoding="utf-8").splitlines()[0]
+    with page.expect_download(timeout=120_000) as dl:
+        page.locator(".convsim-dl-report button").click()
+    with zipfile.ZipFile(dl.value.path()) as z:
+        assert any(n.endswith(".html") for n in z.namelist()), z.namelist()
     page.close()
 
 

@@ -215,3 +215,21 @@ def test_the_page_shows_the_numbers_of_sim_compare(catalogue: Catalogue) -> None
         assert page.loc[sid, "d_conv"] == d.loc[(sid, "introduced_converted"), "diff"]
     html = headline_html(page, "zh", {"mix": "mix", "mix_1": "mix_1"})
     assert f"data-mean='{float(page.loc['mix', 'd_ind'])!r}'" in html and "产业化项目增量" in html
+
+
+def test_sim_explore_gives_the_page_for_a_notebook(tmp_path: Path) -> None:
+    page = sim.explore(lang="en", out_dir=tmp_path)
+    assert type(page).__name__ == "Column"
+    import sim.explore as package  # binding the package to sim.explore keeps it callable
+
+    assert callable(package) and type(sim.explore("zh", out_dir=tmp_path)).__name__ == "Column"
+    with pytest.raises(ValueError, match="lang"):
+        sim.explore(lang="fr")
+    assert not any(tmp_path.iterdir())  # nothing written before the planner does something
+
+
+def test_explore_command_refuses_bad_options(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["explore", "--port", "70000", "--no-browser"]) == 2
+    assert "--port: 0 to 65535" in capsys.readouterr().err
+    assert main(["explore", "--scenarios", str(tmp_path), "--no-browser"]) == 2
+    assert "no baseline.toml" in capsys.readouterr().err

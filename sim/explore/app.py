@@ -383,7 +383,9 @@ class Explorer:
             self.engine_note.object = f"⏳ {t('engine_preparing', L, s=ENGINE.elapsed())}"
         snap = self.runner.snapshot()
         self.progress.value = int(1000 * snap.fraction)
-        if snap.status == "waiting":
+        if snap.status == "waiting" and not ENGINE.ready and not ENGINE.error:
+            self.status.object = f"⏳ {t('engine_preparing', L, s=ENGINE.elapsed())}"
+        elif snap.status == "waiting":
             self.status.object = t("status_waiting", L, n=snap.ahead)
         elif snap.status == "running":
             self.status.object = t("status_running", L, i=snap.stage, k=snap.stages, reps=snap.reps)
