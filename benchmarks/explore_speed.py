@@ -75,6 +75,7 @@ def page_figures(rounds: int, out: Path) -> tuple[list[float], list[float]]:
                     page.locator(f"{css} input").press("Enter")
                 page.get_by_text("Within budget").or_(page.get_by_text("within budget")).first.wait_for()
                 time.sleep(3)  # the engine's preparation (loading the cached code) is over
+                page.get_by_text("Results", exact=True).first.click()  # where the answer appears
                 t1 = time.perf_counter()
                 page.locator(".convsim-run button").click()
                 page.locator("td[data-kpi='industrialised']").first.wait_for(timeout=120_000)

@@ -101,29 +101,29 @@ class Explorer:
 
     def _side_panel(self) -> pn.Column:
         L = self.lang
-        self.budget = pn.widgets.FloatInput(name=t("budget", L), value=300.0, start=0.0, step=10.0, width=220,
+        self.budget = pn.widgets.FloatInput(label=t("budget", L), value=300.0, start=0.0, step=10.0, width=220,
                                             css_classes=["convsim-budget"])
         self.budget.param.watch(lambda e: self._refresh_costs(), "value")
         self.costs = pn.pane.HTML("", css_classes=["convsim-costs"], stylesheets=[CSS])
-        self.reps = pn.widgets.IntInput(name=t("reps", L), value=1000, start=2, end=100_000, step=100, width=220,
+        self.reps = pn.widgets.IntInput(label=t("reps", L), value=1000, start=2, end=100_000, step=100, width=220,
                                         css_classes=["convsim-reps"])
-        self.seed = pn.widgets.IntInput(name=t("seed", L), value=0, start=0, end=2**32 - 1, width=220,
+        self.seed = pn.widgets.IntInput(label=t("seed", L), value=0, start=0, end=2**32 - 1, width=220,
                                         css_classes=["convsim-seed"])
-        self.worlds_on = pn.widgets.Checkbox(name=t("worlds", L), value=False, css_classes=["convsim-worlds"])
-        self.n_worlds = pn.widgets.IntInput(name=t("n_worlds", L), value=40, start=2, end=10_000, width=220)
+        self.worlds_on = pn.widgets.Checkbox(label=t("worlds", L), value=False, css_classes=["convsim-worlds"])
+        self.n_worlds = pn.widgets.IntInput(label=t("n_worlds", L), value=40, start=2, end=10_000, width=220)
         for w in (self.reps, self.seed, self.worlds_on, self.n_worlds):
             w.param.watch(lambda e: self.control_changed(), "value")
-        self.run_button = pn.widgets.Button(name=t("run", L), button_type="primary", width=220,
+        self.run_button = pn.widgets.Button(label=t("run", L), color="primary", width=220,
                                             css_classes=["convsim-run"])
         self.run_button.on_click(lambda e: self.run())
-        self.cancel_button = pn.widgets.Button(name=t("cancel", L), width=220, css_classes=["convsim-cancel"])
+        self.cancel_button = pn.widgets.Button(label=t("cancel", L), width=220, css_classes=["convsim-cancel"])
         self.cancel_button.on_click(lambda e: self.runner.cancel())
         self.progress = pn.indicators.Progress(value=0, max=1000, width=220, bar_color="primary",
                                                css_classes=["convsim-progress"])
         self.status = pn.pane.Markdown(t("status_idle", L), css_classes=["convsim-status"], width=220)
-        self.keep_button = pn.widgets.Button(name=t("keep", L), width=220, css_classes=["convsim-keep"])
+        self.keep_button = pn.widgets.Button(label=t("keep", L), width=220, css_classes=["convsim-keep"])
         self.keep_button.on_click(lambda e: self.keep())
-        self.clear_button = pn.widgets.Button(name=t("clear_kept", L), width=220)
+        self.clear_button = pn.widgets.Button(label=t("clear_kept", L), width=220)
         self.clear_button.on_click(lambda e: self.clear_kept())
         self.kept_note = pn.pane.Markdown("", width=220)
         self._refresh_kept()
@@ -134,9 +134,9 @@ class Explorer:
     def _builder(self) -> pn.Column:
         L = self.lang
         shipped = {p.stem: p for p in self.catalogue.shipped()}
-        self.start_select = pn.widgets.Select(name=t("start_from", L), options=list(shipped), value="baseline",
+        self.start_select = pn.widgets.Select(label=t("start_from", L), options=list(shipped), value="baseline",
                                               width=260, css_classes=["convsim-start"])
-        load = pn.widgets.Button(name=t("load", L), width=90, align="end", css_classes=["convsim-load"])
+        load = pn.widgets.Button(label=t("load", L), width=90, align="end", css_classes=["convsim-load"])
         load.on_click(lambda e: self.load_file(shipped[self.start_select.value]))
         self.upload = pn.widgets.FileInput(accept=".toml", css_classes=["convsim-upload"])
         self.upload.param.watch(lambda e: self.load_upload(self.upload.filename or "upload.toml", e.new), "value")
@@ -154,7 +154,7 @@ class Explorer:
             for m in self.catalogue.group(g):
                 lv, s = m.lever, self.mix.setting(m.id)
                 name = f"{lv.name_zh} · {lv.name_en}" if L == "zh" else f"{lv.name_en} · {lv.name_zh}"
-                box = pn.widgets.Checkbox(name=f"{name} [{lv.report_ref}]", value=s.on, width=520,
+                box = pn.widgets.Checkbox(label=f"{name} [{lv.report_ref}]", value=s.on, width=520,
                                           css_classes=["convsim-lever", f"convsim-lever-{m.id}"])
                 row = pn.Row(box, sizing_mode="stretch_width")
                 box.param.watch(lambda e, i=m.id, r=row: self._switch(i, r, e.new), "value")
@@ -173,11 +173,11 @@ class Explorer:
         controls takes seconds to build)."""
         L, m = self.lang, self.catalogue.by_id[lever_id]
         s = self.mix.setting(lever_id)
-        k = pn.widgets.FloatSlider(name=t("intensity", L), start=0.0, end=max(m.k_max, m.k_step), step=m.k_step,
+        k = pn.widgets.FloatSlider(label=t("intensity", L), start=0.0, end=max(m.k_max, m.k_step), step=m.k_step,
                                    value=s.intensity, width=200, css_classes=[f"convsim-k-{lever_id}"])
         years = list(range(self.catalogue.first_year, self.catalogue.last_year + 1))
         start = s.start_year if s.start_year is not None else (m.lever.start_year or self.catalogue.first_year)
-        y = pn.widgets.Select(name=t("start_year", L), options=years, value=start, width=90,
+        y = pn.widgets.Select(label=t("start_year", L), options=years, value=start, width=90,
                               css_classes=[f"convsim-year-{lever_id}"])
         k.param.watch(lambda e: self.edit(lever_id, intensity=e.new), "value")
         y.param.watch(lambda e: self.edit(lever_id, start_year=e.new), "value")
@@ -208,7 +208,7 @@ class Explorer:
         for lid in self.mix.on:
             lv, s = self.catalogue.by_id[lid].lever, self.mix.setting(lid)
             name = lv.name_zh if L == "zh" else lv.name_en
-            value = pn.widgets.FloatInput(name=t("your_value", L), value=s.effect if s.effect is not None
+            value = pn.widgets.FloatInput(label=t("your_value", L), value=s.effect if s.effect is not None
                                           else lv.value, width=140, css_classes=[f"convsim-effect-{lid}"])
             value.param.watch(lambda e, i=lid: self.edit(i, effect=e.new), "value")
             flag = f" <span class='convsim-over'>⚠ {t('outside', L)}</span>" if self.mix.outside_range(lid) else ""
@@ -221,10 +221,10 @@ class Explorer:
 
     def _optimiser_view(self) -> pn.Column:
         L = self.lang
-        self.opt_trials = pn.widgets.IntInput(name=t("opt_trials", L), value=40, start=5, end=2000, width=160)
-        self.opt_reps = pn.widgets.IntInput(name=t("opt_reps", L), value=90, start=9, end=100_000, width=160)
-        self.opt_frontier = pn.widgets.TextInput(name=t("opt_frontier", L), value="", width=300)
-        go = pn.widgets.Button(name=t("opt_run", L), button_type="primary", css_classes=["convsim-opt-run"])
+        self.opt_trials = pn.widgets.IntInput(label=t("opt_trials", L), value=40, start=5, end=2000, width=160)
+        self.opt_reps = pn.widgets.IntInput(label=t("opt_reps", L), value=90, start=9, end=100_000, width=160)
+        self.opt_frontier = pn.widgets.TextInput(label=t("opt_frontier", L), value="", width=300)
+        go = pn.widgets.Button(label=t("opt_run", L), color="primary", css_classes=["convsim-opt-run"])
         go.on_click(lambda e: self.optimise())
         self.opt_status = pn.pane.Markdown("", css_classes=["convsim-opt-status"])
         self.opt_result = pn.Column(sizing_mode="stretch_width")
@@ -236,7 +236,7 @@ class Explorer:
     def _downloads_view(self) -> pn.Column:
         L = self.lang
         mix_dl = pn.widgets.FileDownload(callback=self._mix_file, filename="mix.toml", label=t("dl_mix", L),
-                                         button_type="primary", css_classes=["convsim-dl-mix"], width=400)
+                                         color="primary", css_classes=["convsim-dl-mix"], width=400)
         self.report_dl = pn.widgets.FileDownload(callback=self._report_file, filename="convsim-report.zip",
                                                  label=t("dl_report", L), css_classes=["convsim-dl-report"],
                                                  width=400)
@@ -380,11 +380,11 @@ class Explorer:
         elif ENGINE.error:
             self.engine_note.object = t("error", L, msg=ENGINE.error)
         else:
-            self.engine_note.object = f"⏳ {t('engine_preparing', L, s=ENGINE.elapsed())}"
+            self.engine_note.object = f"{t('engine_preparing', L, s=ENGINE.elapsed())}"
         snap = self.runner.snapshot()
         self.progress.value = int(1000 * snap.fraction)
         if snap.status == "waiting" and not ENGINE.ready and not ENGINE.error:
-            self.status.object = f"⏳ {t('engine_preparing', L, s=ENGINE.elapsed())}"
+            self.status.object = f"{t('engine_preparing', L, s=ENGINE.elapsed())}"
         elif snap.status == "waiting":
             self.status.object = t("status_waiting", L, n=snap.ahead)
         elif snap.status == "running":
@@ -447,7 +447,7 @@ class Explorer:
         if r.get("best_shipped_id"):
             lines.append(f"\nvs {r['best_shipped_id']}: {r['diff_vs_best_shipped_mean']:+.2f} "
                          f"[{r['diff_vs_best_shipped_lo']:+.2f}, {r['diff_vs_best_shipped_hi']:+.2f}]")
-        load = pn.widgets.Button(name=t("opt_load", L), css_classes=["convsim-opt-load"])
+        load = pn.widgets.Button(label=t("opt_load", L), css_classes=["convsim-opt-load"])
         load.on_click(lambda e: self._load_best())
         items: list[Any] = [pn.pane.Markdown("\n".join(lines)), load]
         if o.frontier_png is not None and o.frontier_png.is_file():
