@@ -233,3 +233,17 @@ def test_explore_command_refuses_bad_options(capsys: pytest.CaptureFixture[str],
     assert "--port: 0 to 65535" in capsys.readouterr().err
     assert main(["explore", "--scenarios", str(tmp_path), "--no-browser"]) == 2
     assert "no baseline.toml" in capsys.readouterr().err
+
+
+def test_the_optimiser_panel_finds_a_mix_that_loads_into_the_builder(catalogue: Catalogue, tmp_path: Path) -> None:
+    from sim.explore.optimiser import Optimiser
+
+    opt = Optimiser(JobQueue(), catalogue, tmp_path)
+    opt.start(2_000_000.0, trials=5, reps=9)
+    snap = opt.wait(600)
+    assert snap.status == "done", snap.message
+    assert snap.result is not None and snap.result["mix"] and snap.best_toml is not None
+    best = Mix.from_scenario(catalogue, be.load_uploaded(snap.best_toml, SCENARIOS))
+    assert set(best.on) == set(snap.result["mix"]) and not best.extra
+    assert max(best.yearly_costs().values()) <= 2_000_000.0 * (1 + 1e-9)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["optimise-2000000"]

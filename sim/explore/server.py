@@ -53,6 +53,10 @@ def command(a: argparse.Namespace) -> int:
     """The ``explore`` subcommand."""
     from sim.errors import InputError
 
+    try:
+        import panel  # noqa: F401
+    except ImportError:
+        raise InputError("convsim explore needs Panel: pip install 'convsim[explore]' (or pip install panel)") from None
     if not 0 <= a.port <= 65535:
         raise InputError(f"--port: 0 to 65535, got {a.port}")
     scenario_dir = Path(a.scenarios) if a.scenarios else None
