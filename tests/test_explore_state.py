@@ -239,10 +239,13 @@ def test_the_optimiser_panel_finds_a_mix_that_loads_into_the_builder(catalogue: 
     from sim.explore.optimiser import Optimiser
 
     opt = Optimiser(JobQueue(), catalogue, tmp_path)
-    opt.start(2_000_000.0, trials=5, reps=9)
+    opt.start(2_000_000.0, trials=12, reps=9)  # two chunks: 10 trials, then 2 more resumed
     snap = opt.wait(600)
     assert snap.status == "done", snap.message
     assert snap.result is not None and snap.result["mix"] and snap.best_toml is not None
+    assert snap.trials_done == 12
+    assert snap.result["search"]["trials_complete"] + snap.result["search"]["trials_pruned"] == 12
+    assert snap.result["fresh_replications"][1] - snap.result["fresh_replications"][0] + 1 == 200
     best = Mix.from_scenario(catalogue, be.load_uploaded(snap.best_toml, SCENARIOS))
     assert set(best.on) == set(snap.result["mix"]) and not best.extra
     assert max(best.yearly_costs().values()) <= 2_000_000.0 * (1 + 1e-9)

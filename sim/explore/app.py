@@ -228,9 +228,11 @@ class Explorer:
         go.on_click(lambda e: self.optimise())
         self.opt_status = pn.pane.Markdown("", css_classes=["convsim-opt-status"])
         self.opt_result = pn.Column(sizing_mode="stretch_width")
-        note = "" if self.optimiser.cancellable else t("opt_no_cancel", L)
+        note = t("opt_no_cancel", L)
+        stop = pn.widgets.Button(label=t("opt_stop", L), css_classes=["convsim-opt-stop"])
+        stop.on_click(lambda e: self.optimiser.cancel())
         return pn.Column(pn.pane.Markdown(f"{t('opt_intro', L)}  \n<small>{note}</small>"),
-                         pn.Row(self.opt_trials, self.opt_reps, self.opt_frontier), go, self.opt_status,
+                         pn.Row(self.opt_trials, self.opt_reps, self.opt_frontier), pn.Row(go, stop), self.opt_status,
                          self.opt_result, sizing_mode="stretch_width")
 
     def _downloads_view(self) -> pn.Column:
@@ -428,7 +430,7 @@ class Explorer:
         if o.status == "waiting":
             self.opt_status.object = t("opt_waiting", L, n=o.ahead)
         elif o.status == "running":
-            self.opt_status.object = t("opt_running", L, s=o.elapsed)
+            self.opt_status.object = t("opt_running", L, s=o.elapsed, done=o.trials_done, n=o.trials)
         elif o.status == "failed":
             self.opt_status.object = t("opt_failed", L, msg=o.message)
         elif o.status == "done":

@@ -85,14 +85,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     "opt_reps": ("每个组合的重复次数", "Replications per mix"),
     "opt_frontier": ("前沿预算(万元,逗号分隔,可选)", "Frontier budgets (10k yuan, comma-separated, optional)"),
     "opt_run": ("寻找最优组合", "Find the best mix"),
-    "opt_running": ("优化运行中,已用 {s:.0f} 秒……", "Optimising: {s:.0f} s so far…"),
+    "opt_running": ("优化运行中:已完成 {done}/{n} 次尝试,已用 {s:.0f} 秒……", "Optimising: {done} of {n} mixes tried, "
+                    "{s:.0f} s so far…"),
+    "opt_stop": ("停止搜索", "Stop the search"),
     "opt_waiting": ("优化排队中:前面还有 {n} 个任务。", "Optimisation waiting: {n} job(s) ahead."),
     "opt_done": ("最优组合:", "Best mix found:"),
     "opt_load": ("载入到组合", "Load into the builder"),
     "opt_failed": ("优化失败:{msg}", "The optimisation failed: {msg}"),
-    "opt_no_cancel": ("优化一旦开始无法中途取消;结果保存在应用的输出文件夹,再次运行会继续。",
-                      "An optimisation cannot be stopped once started; its work is kept in the app's output "
-                      "folder and a new run continues it."),
+    "opt_no_cancel": ("搜索每次运行10个组合,其间其他人的比较可以插队;"
+                      "停止后已完成的尝试保存在应用的输出文件夹,再次运行会继续。",
+                      "The search runs ten mixes at a time, letting others' comparisons in between; a stopped "
+                      "search keeps its finished trials in the app's output folder and a new run continues it."),
     "dl_mix": ("下载方案文件(.toml)", "Download the mix as a scenario file (.toml)"),
     "dl_report": ("下载HTML报告(.zip)", "Download the HTML report (.zip)"),
     "dl_summary": ("下载汇总表(CSV)", "Download the summary table (CSV)"),
