@@ -134,6 +134,9 @@ def test_run_shows_the_numbers_of_sim_compare_and_the_exported_file_reproduces_t
     lib = sim.compare(catalogue.baseline, [mix.scenario("mix")], reps=200, seed=0, engine="fast")
     assert shown == float(lib.summary.loc["mix", "delta"])
 
+    page.get_by_text("Assumptions", exact=True).first.click()
+    page.locator(".convsim-effect-certified_brokers input").wait_for()  # each measure's effect, to question
+    page.screenshot(path=artefacts / "assumptions.png", full_page=True)
     page.get_by_text("Downloads", exact=True).first.click()
     with page.expect_download() as dl:
         page.locator(".convsim-dl-mix button").click()
