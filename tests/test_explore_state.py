@@ -250,3 +250,12 @@ def test_the_optimiser_panel_finds_a_mix_that_loads_into_the_builder(catalogue: 
     assert set(best.on) == set(snap.result["mix"]) and not best.extra
     assert max(best.yearly_costs().values()) <= 2_000_000.0 * (1 + 1e-9)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["optimise-2000000"]
+
+
+@pytest.mark.parametrize("module", ["sim.explore.run", "sim.explore.i18n"])
+def test_docstring_examples(module: str) -> None:
+    import doctest
+    import importlib
+
+    res = doctest.testmod(importlib.import_module(module))
+    assert res.attempted > 0 and res.failed == 0
