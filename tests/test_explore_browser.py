@@ -111,6 +111,12 @@ def test_page_loads_in_both_languages(server: tuple[str, Path], browser: Any, ar
         for w in words:
             assert page.get_by_text(w).first.is_visible(), (lang, w)
         page.screenshot(path=artefacts / f"builder-{lang}.png")
+        if lang == "en":  # switching the language keeps the mix
+            page.locator(".convsim-lever-ip_protection input").check()
+            page.get_by_text("中文", exact=True).first.click()
+            page.get_by_text("组合措施", exact=True).first.wait_for()
+            assert page.locator(".convsim-lever-ip_protection input").is_checked()
+            assert page.get_by_text("加强知识产权和商业秘密保护").first.is_visible()
         page.close()
 
 
