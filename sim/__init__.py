@@ -57,6 +57,7 @@ __all__ = [
     "compare",
     "derive",
     "discover",
+    "explore",
     "kpis",
     "levers",
     "load_scenario",
@@ -112,6 +113,8 @@ def __getattr__(name: str) -> Any:
     if name in __all__:
         import importlib
 
+        if name == "explore":  # the planner's page: a package that is also callable (``sim.explore()``)
+            return importlib.import_module("sim.explore")
         return getattr(importlib.import_module("sim.api"), name)
     raise AttributeError(f"module 'sim' has no attribute {name!r}")
 

@@ -273,11 +273,11 @@ def load_scenario(path: str | Path, _chain: tuple[Path, ...] = ()) -> Scenario:
             parent = load_scenario(base_path, chain)
         except InputError as exc:
             raise InputError(f"{p}: key 'scenario.base': {exc}") from None
-        data = _merge(parent, data)
+        data = merge_with_base(parent, data)
     return scenario_from_dict(data, p)
 
 
-def _merge(parent: Scenario, data: dict[str, Any]) -> dict[str, Any]:
+def merge_with_base(parent: Scenario, data: dict[str, Any]) -> dict[str, Any]:
     """The child's data on top of its base: parameters overridden key by key, levers appended."""
     merged = parent.model_dump(mode="python")
     params = merged["params"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sim.cli import compare, discover, files, measures, optimise, run, sweep
+from sim.cli import compare, discover, explore, files, measures, optimise, run, sweep
 from sim.cli.options import Parser
 from sim.version import __version__
 
@@ -15,6 +15,6 @@ def build_parser() -> argparse.ArgumentParser:
                                            "in Suizhou (随州科技成果转化政策模拟).")
     p.add_argument("--version", action="version", version=f"convsim {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for module in (run, compare, discover, measures, sweep, optimise, files):
+    for module in (run, compare, discover, measures, sweep, optimise, files, explore):
         module.add_parsers(sub)
     return p
