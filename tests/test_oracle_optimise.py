@@ -104,7 +104,8 @@ def test_the_largest_yearly_cost_of_a_shipped_scenario_counts_every_year_to_the_
 
 def _records(k: int, reps: list[int], last_year: int) -> pd.DataFrame:
     """Records of an arm with ``k`` extra brokers: industrialised 10 + r mod 5 + k in 2025 and 5 + k in 2030,
-    a city subsidy of k × 0.1 M in 2025 and k × 1 M in 2030, k × 9 M in 2022 (before the policy: never counted)."""
+    a city subsidy of k × 0.1 M in 2025 and k × 1 M in 2030 with k × 0.3 M of pilot matching funds, k × 9 M in
+    2022 (before the policy: never counted)."""
     rows = []
     for r in reps:
         for y in range(2015, last_year + 1):
@@ -112,7 +113,7 @@ def _records(k: int, reps: list[int], last_year: int) -> pd.DataFrame:
             if y == 2025:
                 row.update(industrialised=10.0 + r % 5 + k, yuan_subsidy_city=k * 1e5)
             elif y == 2030:
-                row.update(industrialised=5.0 + k, yuan_subsidy_city=k * 1e6)
+                row.update(industrialised=5.0 + k, yuan_subsidy_city=k * 1e6, yuan_pilot_matching=k * 3e5)
             elif y == 2022:
                 row.update(industrialised=100.0, yuan_subsidy_city=k * 9e6)
             rows.append(row)
@@ -153,9 +154,9 @@ def test_the_long_window_charges_every_lever_from_its_start_to_2032(baseline: Sc
     assert c.long.arms[0].lever_cost_myuan == pytest.approx(10.0)
     short = c.summary.set_index(["scenario", "kpi"])
     long = c.long.summary.set_index(["scenario", "kpi"])
-    # payouts: + 2 × 0.1 M in 2025 (both windows) and + 2 × 1 M in 2030 (long window only); 2022 never counts
+    # payouts: + 2 × 0.1 M in 2025 (both windows) and + 2 × (1 + 0.3) M in 2030 (long window only); 2022 never
     assert short.loc[("late", "fiscal_cost"), "diff"] == pytest.approx(3.0 + 0.2)
-    assert long.loc[("late", "fiscal_cost"), "diff"] == pytest.approx(10.0 + 0.2 + 2.0)
+    assert long.loc[("late", "fiscal_cost"), "diff"] == pytest.approx(10.0 + 0.2 + 2.6)
     assert short.loc[("late", "industrialised"), "diff"] == pytest.approx(2.0)
     assert long.loc[("late", "industrialised"), "diff"] == pytest.approx(4.0)
 
@@ -174,8 +175,8 @@ def test_no_long_window_at_the_default_horizon_and_a_short_one_a_year_beyond(bas
 def test_the_optimisers_window_is_the_whole_policy_period_with_late_levers_charged_from_their_start(
         baseline: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(evaluate, "run_records", _Runs())
-    # to 2027: the brokers in 2025–27 (3 M) + 0.2 M paid; to 2032: 10 M of levers as above + 2.2 M paid
-    for horizon, line, lever_cost, payouts in ((2027, False, 3.0, 0.2), (2032, True, 10.0, 2.2)):
+    # to 2027: the brokers in 2025–27 (3 M) + 0.2 M paid; to 2032: 10 M of levers as above + 2.8 M paid
+    for horizon, line, lever_cost, payouts in ((2027, False, 3.0, 0.2), (2032, True, 10.0, 2.8)):
         base = _horizon(baseline, horizon)
         ev = Evaluator(base, "fiscal_cost", seed=0)
         assert ev.window == (2023, horizon)

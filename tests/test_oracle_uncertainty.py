@@ -67,6 +67,16 @@ def test_value_of_information_recovers_a_planted_dependence(sign: float) -> None
     assert dict(v["kind"]) == {"effect:x1": "effect", "parameter.x2": "parameter"}
 
 
+@pytest.mark.parametrize("sign", [1.0, pytest.param(-1.0, marks=pytest.mark.xfail(strict=True, reason=(
+    "rho_leader_gain is set against the leader's raw difference, not its gain in the KPI's good direction: "
+    "for a lower-is-better KPI its sign is reversed (fix: spearmanr(X[col], sign * wide[leader]))")))])
+def test_the_leaders_gain_counts_in_the_kpis_good_direction(sign: float) -> None:
+    pw, inputs, summary = _planted(sign)
+    # the leader's gain in the good direction is margin + 1 = 2·x1 − 0.5·x2 + 11: it rises with x1 in every world
+    v = value_of_information(pw, inputs, summary, sign).set_index("input")
+    assert v.loc["effect:x1", "rho_leader_gain"] == pytest.approx(1.0)
+
+
 def test_value_of_information_reads_the_leaders_margin_over_the_runner_up_not_over_the_last() -> None:
     pw, inputs, _ = _planted(1.0)
     # a third scenario whose difference falls with x1: the margin is over the runner-up ("next"), not over it
