@@ -57,9 +57,7 @@ WORLDS_T = ("tests/test_oracle_worlds.py",)
 UNC_T = ("tests/test_oracle_uncertainty.py",)
 OPT_T = ("tests/test_oracle_optimise.py",)
 ROB_T = ("tests/test_oracle_robustness.py",)
-STORE_T = ("tests/test_your_files.py::test_a_file_added_while_running_is_not_lost",
-           "tests/test_your_files.py::test_the_working_directory_and_its_parents_are_refused",
-           "tests/test_your_files.py::test_an_empty_folder_may_be_used")
+STORE_T = OPT_T  # its last tests: the output folders the optimiser (like every command) writes into
 
 
 @dataclass(frozen=True)

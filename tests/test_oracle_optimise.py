@@ -12,12 +12,15 @@ What is specified (MODEL.md 3.7, README, docs/optimise.md and the modules' docst
   cost drawn from its triangular range, mode at the stated cost) whose largest yearly cost exceeds the budget.
 
 Every expected number is worked out here by hand (or from a textbook formula), never read from the code tested.
-Engines are replaced by hand-made records, so the file takes about a second.
+Engines are replaced by hand-made records, so the file takes about a second. The last tests check the folders
+the optimiser (like every command) writes its results into: never one holding the working directory, and a
+file a user adds meanwhile stops the swap and is kept.
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,12 +30,14 @@ import pytest
 import sim.analysis.compare as cmp
 import sim.optimise.evaluate as evaluate
 from sim.analysis.worlds import draw_worlds
+from sim.errors import InputError
 from sim.layout import RECORD_ROWS
 from sim.optimise.evaluate import CENTRAL, Evaluator, Rung
 from sim.optimise.report import max_cost
 from sim.optimise.robust import WorldEvaluator, cost_risk, risk_value
 from sim.optimise.space import Space
 from sim.scenario import Scenario
+from sim.store import atomic_folder, check_output_dir, foreign_files
 from sim.table import PIDX
 from tests.conftest import lever, variant
 
@@ -269,3 +274,30 @@ def test_the_budget_risk_is_the_triangular_chance_that_the_drawn_cost_exceeds_th
                                        "cost_low": None, "cost_high": None, "cost_source": "DOC test"}])
     assert cost_risk(fixed, 5e5, seed=7, n=50) == {"cost_world_mean_yuan": 5e5, "cost_world_p95_yuan": 5e5,
                                                    "p_cost_over_budget": 0.0, "cost_worlds": 50}
+
+
+# ---- where the optimiser's results go: folders convsim owns (sim/store.py) ---------------------------------------
+
+def test_an_output_folder_may_not_hold_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "a" / "b")
+    for folder in (tmp_path / "a" / "b", tmp_path / "a", tmp_path):  # the working directory and its parents
+        with pytest.raises(InputError, match="working in"):
+            check_output_dir(folder)
+    assert check_output_dir(tmp_path / "a" / "b" / "out") == "new"
+    (tmp_path / "a" / "b" / "empty").mkdir()
+    assert check_output_dir(tmp_path / "a" / "b" / "empty") == "empty"
+
+
+def test_a_file_a_user_adds_while_convsim_writes_stops_the_swap_and_is_kept(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    with atomic_folder(out, "optimise") as tmp:
+        (tmp / "result.json").write_text("1", encoding="utf-8")
+    assert check_output_dir(out) == "replace" and foreign_files(out) == []
+    with pytest.raises(InputError, match="did not write"), atomic_folder(out, "optimise") as tmp:
+        (tmp / "result.json").write_text("2", encoding="utf-8")
+        (out / "notes.txt").write_text("mine", encoding="utf-8")  # added meanwhile
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert (out / "result.json").read_text(encoding="utf-8") == "1"  # the earlier result, untouched
+    assert foreign_files(out) == ["notes.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]  # no temporary folder left beside it
