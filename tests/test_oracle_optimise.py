@@ -85,8 +85,10 @@ def test_a_mix_that_fits_the_budget_exactly_is_kept_and_one_above_it_is_scaled_d
     space = _space(baseline)
     mix = {"brokers": 1.0, "events": 1.0, "platform": 0.0}  # 1 M + 0.4 M from 2025: 1.4 M at most
     assert space.repair(mix, 1.4e6) == {"brokers": 1.0, "events": 1.0, "platform": 0.0}
-    # the boost at double size costs 0.6 M in 2027: a budget of exactly 0.6 M keeps it, not 1.9999 of it
-    assert space.repair({"platform": 2.0}, 6e5) == {"brokers": 0.0, "events": 0.0, "platform": 2.0}
+    # the boost at intensity 1.23456 costs 0.3 M × 1.23456 in 2027: a budget of exactly that keeps the mix as it
+    # is (a mix scaled down would have its intensities rounded down to 1e-4: 1.2345)
+    k = 1.23456
+    assert space.repair({"platform": k}, 3e5 * k) == {"brokers": 0.0, "events": 0.0, "platform": k}
     # 1.1 M: a common factor just below 1 leaves one broker and one event (whole units rounded down): 0.7 M
     fixed = space.repair(mix, 1.1e6)
     assert fixed == {"brokers": 0.5, "events": 0.5, "platform": 0.0}
