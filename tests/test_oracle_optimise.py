@@ -36,7 +36,7 @@ from sim.optimise.evaluate import CENTRAL, Evaluator, Rung
 from sim.optimise.report import max_cost
 from sim.optimise.robust import WorldEvaluator, cost_risk, risk_value
 from sim.optimise.space import Space
-from sim.scenario import Scenario
+from sim.scenario import Scenario, with_horizon
 from sim.store import atomic_folder, check_output_dir, foreign_files
 from sim.table import PIDX
 from tests.conftest import lever, variant
@@ -53,7 +53,8 @@ def _paid(param: str, mode: str, value: float, cost: float, start: int | None, l
 
 
 def _horizon(sc: Scenario, year: int) -> Scenario:
-    return variant(sc, params={"time": {"horizon_year": year}})
+    """``sc`` simulated to ``year``, as ``--horizon`` (and ``sim.compare(..., horizon=)``) sets it."""
+    return with_horizon(sc, year)
 
 
 # ---- the optimiser's budget: a mix's cost in every policy year ---------------------------------------------------

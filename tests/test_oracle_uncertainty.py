@@ -29,7 +29,7 @@ import pytest
 from sim.analysis.uncertainty import SURVIVES, over_worlds, survives, value_of_information, world_tasks
 from sim.analysis.worlds import draw_worlds, lever_in_world, triangular, world_inputs
 from sim.calibration.model import band_distances, centres, distance, particle_seed, scoring_bands, split_key, target_key
-from sim.scenario import Lever, Scenario
+from sim.scenario import Lever, Scenario, with_horizon
 from tests.conftest import lever, variant
 
 # ---- value of information on a planted dependence ------------------------------------------------------------
@@ -113,7 +113,7 @@ def variant_lever() -> Lever:
 
 
 def test_world_tasks_charge_the_short_window_and_levers_from_their_start(baseline: Scenario) -> None:
-    base = variant(baseline, params={"time": {"horizon_year": 2032}})
+    base = with_horizon(baseline, 2032)
     sc = variant(base, levers=[lever("meeting.brokers", "add", 2.0, start=2025, cost=1e6, lid="late")])
     tasks = world_tasks(base, [sc], draw_worlds(2, 0, None), reps=3, seed=0)
     assert [(t.world, t.arm) for t in tasks] == [(0, 0), (0, 1), (1, 0), (1, 1)]
