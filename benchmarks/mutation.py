@@ -52,6 +52,12 @@ REPORT_T = ("tests/test_report.py::test_figures_draw_one_row_or_panel_per_scenar
             "tests/test_report.py::test_each_dot_sits_on_its_scenarios_row_at_its_value")
 # equal-budget variants and sim.derive() both resize a lever with sim.derived.scaled_lever
 DERIVE_T = ACCOUNT_T + CLI_T + ("tests/test_api.py::test_derive_changes_only_what_it_is_told",)
+# the layers above the rules: worlds, value of information, regret, the optimiser, the calibration's scoring
+WORLDS_T = ("tests/test_oracle_worlds.py",)
+UNC_T = ("tests/test_oracle_uncertainty.py",)
+OPT_T = ("tests/test_oracle_optimise.py",)
+ROB_T = ("tests/test_oracle_robustness.py",)
+STORE_T = OPT_T  # its last tests: the output folders the optimiser (like every command) writes into
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,10 @@ KPI, CMP, REP = "sim/analysis/kpi.py", "sim/analysis/compare.py", "sim/analysis/
 PAIRED = "sim/analysis/paired.py"  # paired statistics, window KPIs and lever costs (moved out of compare.py)
 BUD, RUN, SCN, TAB = "sim/budget.py", "sim/sweep/runner.py", "sim/scenario.py", "sim/table.py"
 DER = "sim/derived.py"
+PAIRED = "sim/analysis/paired.py"
+WOR, UNC, ROB = "sim/analysis/worlds.py", "sim/analysis/uncertainty.py", "sim/analysis/robustness.py"
+SPACE, ROBUST, OREP = "sim/optimise/space.py", "sim/optimise/robust.py", "sim/optimise/report.py"
+CAL, KER, STORE = "sim/calibration/model.py", "sim/calibration/kernel.py", "sim/store.py"
 
 MUTANTS: tuple[Mutant, ...] = (
     # ---- the seven planted bugs the suite missed (issue 14, "Why") ----
@@ -259,8 +269,8 @@ MUTANTS: tuple[Mutant, ...] = (
     M("lock_ignored", "sim/store.py", "    lock = _claim(full, Path(path), option)\n",  # a held lock: write anyway
       "    lock = _claim(full, Path(path), option) if False else __import__('types').SimpleNamespace(holds=0)\n",
       ("tests/test_sweep.py::test_a_folder_being_written_by_another_run_is_refused",)),
-    M("interrupt_not_130", "sim/cli/sweep.py", '        return _interrupted(out, "generation" if smc else "point")',
-      '        return 0', CLI_T),
+    M("interrupt_not_130", "sim/cli/sweep.py", "again to resume\",\n          file=sys.stderr)\n    return 130",
+      "again to resume\",\n          file=sys.stderr)\n    return 0", CLI_T),
     # ---- a second batch, picked after run 1 from code the oracle tests were not written for ----
     M("fans_not_cumulative", CMP, "return np.cumsum(w.to_numpy(), axis=1)", "return w.to_numpy()", ANALYSIS_T),
     M("share_better_counts_ties", PAIRED, "np.mean(sign * d > 0)", "np.mean(sign * d >= 0)", ANALYSIS_T),
@@ -288,6 +298,85 @@ MUTANTS: tuple[Mutant, ...] = (
       "frac = min(1.0, (y - start) / lv.phase_in_years)", ACCOUNT_T),
     M("multiply_not_phased", TAB, "P[i, y_idx] = base * (1.0 + frac * (lv.value - 1.0))",
       "P[i, y_idx] = base * lv.value", ACCOUNT_T),
+    # ---- a third batch (issue 22): the layers above the rules, each killed by an oracle test on hand-made inputs ----
+    # worlds of uncertainty
+    M("world_cost_mode_mid_range", WOR,
+      'triangular(qc, lv.cost_low, lv.yearly_cost_yuan, lv.cost_high)',
+      'triangular(qc, lv.cost_low, (lv.cost_low + lv.cost_high) / 2, lv.cost_high)', OPT_T + UNC_T),
+    M("world_inputs_cost_as_effect", WOR, 'row[f"effect:{lid}"] = qe', 'row[f"effect:{lid}"] = qc', UNC_T),
+    M("world_weights_ignored", WOR, "k = int(rng.choice(len(sets), p=weights))", "k = int(rng.choice(len(sets)))",
+      WORLDS_T),
+    M("world_lever_draw_same_everywhere", WOR, "[self._seed, self.index, _LEVER, key]", "[self._seed, 0, _LEVER, key]",
+      WORLDS_T),
+    # statistics over worlds and value of information
+    M("world_p05_is_p10", UNC, 'g["diff"].quantile(0.05)', 'g["diff"].quantile(0.10)', UNC_T),
+    M("p_gain_by_mean_sign", UNC, '"p_gain": g["gain"].mean(),',
+      '"p_gain": g["diff"].apply(lambda d: float(np.mean(d > 0))),', UNC_T),
+    M("pairwise_tie_wins", UNC, "float(np.mean(sign * (wide[r] - wide[c]) > 0))",
+      "float(np.mean(sign * (wide[r] - wide[c]) >= 0))", UNC_T + WORLDS_T),
+    M("world_rank_ignores_direction", UNC, 'rank(ascending=not better, method="min")',
+      'rank(ascending=False, method="min")', WORLDS_T),
+    M("voi_margin_ignores_direction", UNC, "margin = sign * (wide[leader] -", "margin = (wide[leader] -", UNC_T),
+    M("voi_margin_over_last", UNC, "runner = summary.index[1] if len(summary) > 1 else None",
+      "runner = summary.index[-1] if len(summary) > 1 else None", UNC_T),
+    M("voi_src_not_standardised", UNC, "((margin - margin.mean()) / margin.std(ddof=0)).to_numpy()",
+      "(margin - margin.mean()).to_numpy()", UNC_T),
+    M("voi_regression_with_too_few_worlds", UNC, "if len(X) > len(X.columns) + 2 and",
+      "if len(X) >= len(X.columns) + 2 and", UNC_T),
+    M("survives_strict", UNC, '"survives": p >= SURVIVES', '"survives": p > SURVIVES', UNC_T),
+    M("world_tasks_long_window", UNC, "last = min(t.horizon_year, first + SHORT_YEARS - 1)",
+      "last = t.horizon_year", UNC_T),
+    # regret and satisficing
+    M("regret_without_doing_nothing", ROB, "best = np.maximum(wide.max(axis=1), 0.0)", "best = wide.max(axis=1)",
+      ROB_T),
+    M("regret_p90_is_p80", ROB, '"regret_p90": r.quantile(0.9)', '"regret_p90": r.quantile(0.8)', ROB_T),
+    M("goal_strict", ROB, "return wide >= goal.value", "return wide > goal.value", ROB_T),
+    # the fiscal cost of the windows
+    M("payouts_without_pilot_matching", PAIRED, '\n                    + k["yuan_pilot_matching"])', ")", OPT_T),
+    M("long_window_lever_cost_short", CMP, "lever_cost_myuan(arm.scenario, first, horizon))",
+      "lever_cost_myuan(arm.scenario, first, last))", OPT_T),
+    M("long_window_kpis_short", CMP, "window_kpis(rec, first, long_last, twin.lever_cost_myuan)",
+      "window_kpis(rec, first, last, twin.lever_cost_myuan)", OPT_T),
+    M("long_window_at_the_default_horizon", CMP, "if horizon > last:", "if horizon >= last:", OPT_T),
+    M("short_window_six_years", CMP, "last = min(horizon, first + SHORT_YEARS - 1)",
+      "last = min(horizon, first + SHORT_YEARS)", OPT_T),
+    # the optimiser's budget and its statistics over worlds
+    M("mix_cost_from_the_year_after_start", SPACE, "if y >= start:\n                    total += d.cost(",
+      "if y > start:\n                    total += d.cost(", OPT_T),
+    M("mix_cost_without_the_horizon", SPACE, "for y in range(p.policy_start_year, p.horizon_year + 1):",
+      "for y in range(p.policy_start_year, p.horizon_year):", OPT_T),
+    M("repair_budget_strict", SPACE, "if self.max_yearly_cost(m) <= budget:", "if self.max_yearly_cost(m) < budget:",
+      OPT_T),
+    M("max_cost_without_the_horizon", OREP, "range(t.policy_start_year, t.horizon_year + 1)), default=0.0)",
+      "range(t.policy_start_year, t.horizon_year)), default=0.0)", OPT_T),
+    M("p10_is_p90", ROBUST, "return float(np.quantile(g, P10))", "return float(np.quantile(g, 1 - P10))", OPT_T),
+    M("risk_keeps_missing_worlds", ROBUST, "g = g[np.isfinite(g)]", "g = g", OPT_T),
+    M("world_objective_ignores_direction", ROBUST, "[self.score(d) for d in diffs.values()]",
+      "[float(np.nanmean(d)) for d in diffs.values()]", OPT_T),
+    M("first_rung_every_world", ROBUST, "part = w[:math.ceil(len(w) / REDUCTION)]", "part = w", OPT_T),
+    M("selection_on_search_replications", "sim/optimise/evaluate.py", "numbers = range(reps, 2 * reps)",
+      "numbers = range(reps)", OPT_T),
+    M("cost_draws_one_world", ROBUST, "World(FRESH_WORLD_FIRST + i, -1, {}, seed)",
+      "World(FRESH_WORLD_FIRST, -1, {}, seed)", OPT_T),
+    M("cost_p95_is_p90", ROBUST, "np.quantile(peak, 0.95)", "np.quantile(peak, 0.90)", OPT_T),
+    # the calibration's scoring and proposal
+    M("floor_strict", CAL, "0.0 if v >= lo else", "0.0 if v > lo else", UNC_T),
+    M("floor_shortfall_in_hundredths", CAL, "(lo - v) / (0.1 * abs(lo) or 1.0)", "(lo - v) / (0.01 * abs(lo) or 1.0)",
+      UNC_T),
+    M("band_full_width", CAL, "half = (hi - lo) / 2 or 1e-12", "half = (hi - lo) or 1e-12", UNC_T),
+    M("cap_at_the_top_not_mirrored", CAL, "lo < cap <= hi:", "lo < cap < hi:", UNC_T),
+    M("distance_mean_not_max", CAL, "return float(max(band_distances(x, bands).values()))",
+      "return float(np.mean(list(band_distances(x, bands).values())))", UNC_T),
+    M("particle_seed_by_order", CAL, "for name in sorted(values):", "for name in values:", UNC_T),
+    M("proposal_mean_unweighted", KER, "self.mean = np.average(z, axis=0, weights=w)",
+      "self.mean = np.average(z, axis=0)", UNC_T),
+    M("proposal_without_jacobian", KER, "dens = np.atleast_1d(self.normal.pdf(z)) * jacobian",
+      "dens = np.atleast_1d(self.normal.pdf(z))", UNC_T),
+    # output folders
+    M("swap_without_recheck", STORE,
+      "                    _refuse_foreign(out, option, shown)\n                _swap(tmp, out)",
+      "                    pass\n                _swap(tmp, out)", STORE_T),
+    M("parent_of_cwd_allowed", STORE, "if full == cwd or full in cwd.parents:", "if full == cwd:", STORE_T),
 )
 
 
@@ -297,6 +386,9 @@ def check(root: Path) -> None:
     assert len(ids) == len(set(ids)), "duplicate mutant ids"
     problems = []
     for m in MUTANTS:
+        if not (root / m.file).is_file():
+            problems.append(f"{m.id}: no file {m.file}")
+            continue
         n = (root / m.file).read_text(encoding="utf-8").count(m.old)
         if n != 1:
             problems.append(f"{m.id}: snippet occurs {n} times in {m.file}")

@@ -201,7 +201,7 @@ def value_of_information(per_world: pd.DataFrame, inputs: pd.DataFrame, summary:
     rows = []
     for col in X.columns:
         rho_m = stats.spearmanr(X[col], margin).statistic if margin.std() > 0 else np.nan
-        rho_g = stats.spearmanr(X[col], wide[leader]).statistic if wide[leader].std() > 0 else np.nan
+        rho_g = stats.spearmanr(X[col], sign * wide[leader]).statistic if wide[leader].std() > 0 else np.nan
         kind = "effect" if col.startswith("effect:") else ("cost" if col.startswith("cost:") else "parameter")
         rows.append({"input": col, "kind": kind, "rho_margin": float(rho_m), "rho_leader_gain": float(rho_g)})
     out = pd.DataFrame(rows)
