@@ -39,7 +39,8 @@ def test_sweep_page_example_is_a_valid_sweep_file(tmp_path) -> None:  # type: ig
 #: The user guide's page for each command (params, validate and variants share one).
 PAGES = {"run": "run.md", "trace": "trace.md", "compare": "compare.md", "levers": "levers.md",
          "targets": "targets.md", "sweep": "sweep.md", "calibrate": "calibrate.md", "optimise": "optimise.md",
-         "params": "params.md", "validate": "params.md", "variants": "params.md", "discover": "discover.md"}
+         "params": "params.md", "validate": "params.md", "variants": "params.md", "discover": "discover.md",
+         "explore": "explorer.md"}
 
 
 def _subcommands() -> dict[str, argparse.ArgumentParser]:

@@ -233,11 +233,14 @@ def test_successive_halving_over_worlds_and_the_selection_replications(baseline:
     assert ev.rungs(9) == [Rung(1, (0, 1, 2, 3), 3), Rung(3, tuple(range(10)), 3), Rung(9, tuple(range(10)), 9)]
     asked: list[tuple[int, list[int]]] = []
 
-    def delta(sc: Scenario, world: int, reps: Any) -> np.ndarray:
-        asked.append((world, list(reps)))
-        return np.full(len(list(reps)), 2.0 if world == 500_000 else 4.0)
+    def deltas(requests: Any) -> list[np.ndarray]:  # the evaluator's one batched way to the engine
+        out = []
+        for _sc, world, reps in requests:
+            asked.append((world, list(reps)))
+            out.append(np.full(len(list(reps)), 2.0 if world == 500_000 else 4.0))
+        return out
 
-    monkeypatch.setattr(ev, "world_delta", delta)
+    monkeypatch.setattr(ev, "deltas", deltas)
     assert ev.selection_score(baseline, 3) == pytest.approx(3.0)  # mean of the two selection worlds' 2 and 4
     assert asked == [(500_000, [3, 4, 5]), (500_001, [3, 4, 5])]  # never the search's replications 0–2
 

@@ -32,11 +32,13 @@ WORLD_FIGURES = ("worlds", "voi")
 
 
 def default_scenario_dir() -> Path:
-    """The shipped scenarios: ``scenarios/`` of the working folder, else of the source checkout."""
+    """``scenarios/`` of the working folder when it holds a baseline, else the shipped scenarios (package data)."""
+    from sim.resources import shipped_scenarios
+
     here = Path.cwd() / "scenarios"
     if (here / "baseline.toml").is_file():
         return here
-    return Path(__file__).resolve().parents[2] / "scenarios"
+    return shipped_scenarios()
 
 
 def load_scenario(path: str | Path) -> Scenario:
