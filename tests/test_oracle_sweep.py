@@ -119,7 +119,9 @@ def test_a_crash_mid_point_keeps_the_finished_points_and_no_half_file(finished: 
         return real(self, path, *args, **kwargs)
 
     monkeypatch.setattr(pd.DataFrame, "to_parquet", dies_on_third)
-    with pytest.raises(OSError, match="disk full"):
+    from sim.store import WriteError
+
+    with pytest.raises(WriteError, match="disk full"):  # the write's OS error, as one line naming the file
         run_sweep(load_sweep(spec), out)
     monkeypatch.undo()
     parts = sorted(p.parent.parent.name for p in (out / "records").glob("*/*/part.parquet"))
