@@ -153,3 +153,16 @@ def test_regret_and_goal_over_the_worlds_of_a_comparison(tmp_path: Path) -> None
     assert "Regret (how far below" in r.text()
     with pytest.raises(sim.InputError, match="--goal"):
         sim.compare(base, [g4], reps=4, worlds=0, goal="10%")
+
+
+def test_few_worlds_are_flagged_and_the_page_claims_no_certainty(tmp_path: Path) -> None:
+    from sim.analysis.page import probability
+
+    assert probability(1.0) == "> 0.999" and probability(0.0) == "< 0.001" and probability(0.5) == "0.500"
+    r = sim.compare(BASELINE, [SCEN / "g4_intermediaries.toml"], reps=4, worlds=2, world_reps=3, seed=1)
+    page = (r.write_report(tmp_path / "rep") / "report.html").read_text(encoding="utf-8")
+    assert "Few worlds" in page and "only 2 worlds" in page and "Tie group" in page
+    assert f"Model version: convsim {sim.__version__}" in page and ">1.000<" not in page
+    assert "only 2 worlds" in r.text()
+    many = sim.compare(BASELINE, [SCEN / "g4_intermediaries.toml"], reps=4, worlds=20, world_reps=2, seed=1)
+    assert "Few worlds" not in (many.write_report(tmp_path / "rep20") / "report.html").read_text(encoding="utf-8")

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.compare import COMPARED, HEADLINE, Comparison, label, names, pairwise, unit
+from sim.version import __version__
 
 #: Units in the reader's language.
 UNITS_ZH = {"projects": "项", "share": "百分点", "M yuan": "百万元", "years": "年", "contracts": "项",
@@ -148,6 +149,17 @@ def summary_sentences(c: Comparison, lang: str = "en") -> list[str]:
     return out
 
 
+def probability(p: float) -> str:
+    """A probability to three decimals, without claiming certainty: ``> 0.999`` rather than ``1.000``."""
+    if not np.isfinite(p):
+        return "–"
+    if p >= 0.9995:
+        return "> 0.999"
+    if p < 0.0005:
+        return "< 0.001"
+    return f"{p:.3f}"
+
+
 def _ranking_rows(c: Comparison, lang: str) -> list[dict[str, Any]]:
     nm = names(c, lang)
     s = c.summary.set_index(["scenario", "kpi"])
@@ -158,7 +170,7 @@ def _ranking_rows(c: Comparison, lang: str) -> list[dict[str, Any]]:
         pc = h["cost_per_extra_industrialisation_myuan"]
         rows.append({"rank": int(r["rank"]), "name": nm[r["scenario"]], "diff": f"{h['diff']:+.2f}",
                      "interval": f"[{_num(h['lo'], 'projects')}, {_num(h['hi'], 'projects')}]",
-                     "p_beat": "–" if not np.isfinite(h["p_beat"]) else f"{h['p_beat']:.3f}",
+                     "p_beat": probability(h["p_beat"]),
                      "verdict": verdict(h, lang), "cls": "gain" if h["gain"] else ("loss" if h["loss"] else ""),
                      "group": int(r["group"]), "tied": bool(r["tied_with_previous"]),
                      "cost": _num(f["diff"], "M yuan"), "per": _num(pc, "M yuan", signed=False)})
@@ -174,7 +186,7 @@ def _kpi_rows(c: Comparison, lang: str) -> list[dict[str, Any]]:
         for k in COMPARED:
             r = s.loc[(sid, k)]
             u = str(r["unit"])
-            p = "–" if not np.isfinite(r["p_beat"]) else f"{r['p_beat']:.3f}"
+            p = probability(r["p_beat"])
             cells.append({"diff": _num(r["diff"], u), "lo": _num(r["lo"], u), "hi": _num(r["hi"], u),
                           "cls": "gain" if r["gain"] else ("loss" if r["loss"] else ""),
                           "title": f"P({_t(lang, '更好', 'better')}) = {p}; {verdict(r, lang)}"})
@@ -246,6 +258,7 @@ def context(c: Comparison, lang: str, figs: dict[str, bytes]) -> dict[str, Any]:
     nm = names(c, lang)
     return {
         "lang": lang, "zh": lang == "zh", "window": f"{c.window[0]}–{c.window[1]}", "reps": c.reps,
+        "version": __version__,
         "seed": c.seed, "baseline": nm[c.baseline.scenario.id], "summary": summary_sentences(c, lang),
         "caveat": caveat(c, lang), "ranking": _ranking_rows(c, lang),
         "kpis": [{"label": label(k, lang), "unit": unit_text(k, lang)} for k in COMPARED],
@@ -262,7 +275,7 @@ def _worlds(c: Comparison, lang: str) -> dict[str, Any] | None:
     if c.worlds is None:
         return None
     from sim.analysis.uncertainty import survives
-    from sim.analysis.worlds_report import input_label
+    from sim.analysis.worlds_report import FEW_WORLDS, input_label
 
     w = c.worlds
     nm = names(c, lang)
@@ -289,7 +302,7 @@ def _worlds(c: Comparison, lang: str) -> dict[str, Any] | None:
                            else f"{r['regret_per_myuan_mean']:.3g}",
                            "goal": f"{r['p_goal']:.0%}" if w.goal is not None else ""})
     return {"n": len(w.worlds), "reps": w.reps, "rows": rows, "voi": voi, "leader": nm.get(leader, leader),
-            "runner": nm.get(runner, runner), "robust": robust,
+            "runner": nm.get(runner, runner), "robust": robust, "few": len(w.worlds) < FEW_WORLDS,
             "goal": w.goal.label() if w.goal is not None else None}
 
 

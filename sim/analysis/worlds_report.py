@@ -14,6 +14,9 @@ from sim.analysis.compare import Comparison, label
 from sim.analysis.figures import dot_rows, figure_builder, new_figure, short_labels
 from sim.analysis.uncertainty import SURVIVES, survives
 
+#: Fewer worlds than this and the text says its spreads over worlds are rough (as the page does).
+FEW_WORLDS = 20
+
 
 def _t(lang: str, zh: str, en: str) -> str:
     return zh if lang == "zh" else en
@@ -119,6 +122,11 @@ def worlds_text(c: Comparison, lang: str = "en") -> str:
         lines.append(f"{sid:<24} {r['world_mean']:>+8.2f} [{r['world_p05']:>+8.2f}, {r['world_p95']:>+8.2f}] "
                      f"{r['p_gain']:>8.2f} {r['p_best']:>8.2f} {r['mean_rank']:>9.2f}  {s['p_beats_next']:.2f} vs "
                      f"{nxt} {mark}")
+    if len(w.worlds) < FEW_WORLDS:
+        lines.append(_t(lang, f"注意:只有 {len(w.worlds)} 个世界,以上范围、P(最优)和排序判断都很粗略;"
+                              "请用 --worlds 40 或更多。",
+                        f"Note: only {len(w.worlds)} worlds; the ranges, P(best) and the orderings above are rough; "
+                        "use --worlds 40 or more."))
     lines.append(_t(lang, f"✓ = 在至少 {SURVIVES:.0%} 的世界中优于下一名(在不确定性下仍成立);? = 不确定。",
                     f"✓ = beats the next in at least {SURVIVES:.0%} of worlds (survives the uncertainty); "
                     "? = the order is not sure."))
