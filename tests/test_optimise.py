@@ -322,3 +322,20 @@ def test_batch_is_part_of_the_study(tmp_path: Path) -> None:
     assert one.cfg.study_name != a.cfg.study_name and one.done() == 0
     one.run()
     assert one.done() == 8 and a.done() == 8
+
+
+def test_a_budget_that_buys_no_lever_is_said_plainly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The smallest purchase is one whole unit of a whole-number lever or an intensity of 1e-4 of a continuous one
+    (the finest the optimiser writes): a budget below every lever's is refused, naming the cheapest, before any
+    work; a frontier point likewise."""
+    from sim.jobs.optimise import STEP
+
+    base = str(BASELINE)
+    assert main(["optimise", "--budget", "1", "--baseline", base, "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "--budget: 1 yuan a year buys no lever at all" in err and f"intensity {STEP:g}" in err
+    assert not (tmp_path / "o").exists()
+    assert main(["optimise", "--budget", "3e6", "--frontier", "5,1e6", "--baseline", base, "--out",
+                 str(tmp_path / "f"), "--quiet"]) == 2
+    assert "--frontier: 5 yuan a year buys no lever at all" in capsys.readouterr().err
+    assert not (tmp_path / "f").exists()

@@ -209,6 +209,16 @@ def check_out(out: Path) -> None:
         claim(out)  # one writer: a second optimiser on the same folder is refused, naming the first
 
 
+#: The finest intensity of a continuous lever the optimiser buys and writes (its repair rounds down to it);
+#: a lever bought in whole units needs one unit.
+STEP = 1e-4
+
+
+def _step(dim: Any) -> float:
+    """The smallest purchase of a lever: one whole unit, or :data:`STEP` of a continuous intensity."""
+    return float(1.0 / dim.lever.value) if dim.whole else STEP
+
+
 @dataclass
 class _Inputs:
     """Everything read and checked before the first replication."""
@@ -249,8 +259,13 @@ def _load(cfg: OptimiseConfig) -> _Inputs:
     space = Space(groups, baseline, str(base_path))
     space.check_maxima()
     for b in cfg.budgets:
-        if not any(space.single(dim.id, b)[dim.id] > 0 for dim in space.dims):
-            raise InputError(f"budget {b:,.0f} yuan a year buys no lever at all")
+        if not any(space.single(dim.id, b)[dim.id] >= _step(dim) for dim in space.dims):
+            cheapest = min(space.dims, key=lambda d: space.max_yearly_cost({d.id: _step(d)}))
+            cost = space.max_yearly_cost({cheapest.id: _step(cheapest)})
+            what = "--budget" if b == cfg.budget else "--frontier"
+            raise InputError(f"{what}: {b:,.0f} yuan a year buys no lever at all (the smallest purchase, "
+                             f"{'one unit' if cheapest.whole else f'intensity {STEP:g}'} of {cheapest.id}, costs "
+                             f"{cost:,.0f} yuan a year)")
     ev: Evaluator
     if cfg.worlds == 0:
         ev = Evaluator(baseline, cfg.kpi, cfg.seed)
