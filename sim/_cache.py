@@ -3,7 +3,8 @@
 Numba's own cache checks only the file a compiled function lives in, so a
 change to a rule in ``sim/rules/`` would leave the fast engine's cached loop
 (in ``sim/engines/fast.py``) calling the old rule. Keying the cache folder by a
-hash of every source file of the package makes any edit start a fresh cache:
+hash of every source file compiled code can depend on (all but the layers above
+the run layer) makes any such edit start a fresh cache:
 ``~/.cache/convsim/numba-<digest>`` (``$XDG_CACHE_HOME`` if set; the temp
 folder if the home is read-only).
 
@@ -36,11 +37,21 @@ def _package() -> Path:
     return package_folder().resolve()
 
 
+#: The packages and modules above the run layer (front ends, jobs, analysis, optimiser, calibration, sweeps):
+#: compiled code can never reach them — tests/test_layers.py forbids the engines, the rules and the model data
+#: to import them — so an edit there must not throw the compiled engine away (a minute's compile).
+ABOVE_COMPILED_CODE = ("cli", "explore", "jobs", "analysis", "optimise", "calibration", "sweep", "api.py",
+                       "results.py")
+
+
 def source_digest(root: Path | None = None) -> str:
-    """A short hash of every ``.py`` file of the package (names and contents)."""
+    """A short hash of every ``.py`` file compiled code can depend on (names and contents): the package but the
+    layers of :data:`ABOVE_COMPILED_CODE`."""
     root = root or _package()
     h = hashlib.sha256()
     for p in sorted(root.rglob("*.py")):
+        if p.relative_to(root).parts[0] in ABOVE_COMPILED_CODE:
+            continue
         h.update(str(p.relative_to(root)).encode())
         h.update(p.read_bytes())
     return h.hexdigest()[:16]

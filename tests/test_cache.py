@@ -18,6 +18,35 @@ def test_digest_changes_with_any_source_file(tmp_path: Path) -> None:
     rule = copy / "rules" / "meeting.py"
     rule.write_text(rule.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     assert source_digest(copy) != before
+    # the layers above the run layer cannot reach compiled code: editing them keeps the compiled engine
+    edited = source_digest(copy)
+    for name in ("jobs/compare.py", "cli/run.py", "analysis/report.py"):
+        f = copy / name
+        f.write_text(f.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert source_digest(copy) == edited
+
+
+def test_the_layers_left_out_of_the_digest_are_above_every_compiled_module() -> None:
+    """What the digest leaves out is what the layer test keeps out of reach of the engines and the rules."""
+    from sim._cache import ABOVE_COMPILED_CODE
+    from tests.test_layers import LAYERS, graph, layer
+
+    engines = next(i for i, group in enumerate(LAYERS) if "sim.engines" in group)
+    for name in ABOVE_COMPILED_CODE:
+        module = "sim." + name.removesuffix(".py")
+        assert layer(module) < engines, module  # above the engines: nothing compiled may import it
+    g = graph()
+    compiled = [m for m in g if m.startswith(("sim.engines", "sim.rules"))]
+    reach = set(compiled)
+    todo = list(compiled)
+    while todo:
+        for dep in g[todo.pop()]:
+            if dep not in reach:
+                reach.add(dep)
+                todo.append(dep)
+    left_out = {m for m in reach if m.split(".")[1] + ("" if m.count(".") > 1 else ".py") in ABOVE_COMPILED_CODE
+                or m.split(".")[1] in ABOVE_COMPILED_CODE}
+    assert not left_out, left_out
 
 
 #: In a fresh process: define the package's compiled code (no compiling) and a function of the user's own,
