@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 # re-exported names are imported `as` themselves; the public list is ``sim.__all__`` (sim/__init__.py)
 from sim.checks import check_window
@@ -150,21 +150,11 @@ def best_mix(budget: float, out: str | Path = "runs/optimise", kpi: str = "indus
     if isinstance(progress, Control):
         return optimise(cfg, progress)
     if progress is True:
-        from sim.progress import bar
+        from sim.jobs.control import StageBar
 
-        state: dict[str, Any] = {"bar": None, "desc": None, "done": 0}
-
-        def show(ev: ProgressEvent) -> None:
-            if state["desc"] != ev.desc:
-                if state["bar"] is not None:
-                    state["bar"].close()
-                state.update(bar=bar(ev.total, ev.desc, unit=ev.unit), desc=ev.desc, done=0)
-            state["bar"].update(ev.done - state["done"])
-            state["done"] = ev.done
-
+        bar = StageBar(quiet=False)
         try:
-            return optimise(cfg, Control(show))
+            return optimise(cfg, Control(bar))
         finally:
-            if state["bar"] is not None:
-                state["bar"].close()
+            bar.close()
     return optimise(cfg)

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim.jobs.control import Control, ProgressEvent
+from sim.jobs.control import Control, StageBar
 
 
 def say(quiet: bool) -> Any:
@@ -16,42 +16,11 @@ def say(quiet: bool) -> Any:
     return lambda msg: print(msg, file=sys.stderr)
 
 
-class Bar:
-    """A tqdm bar on stderr for each stage of a job (a new bar when the stage's description changes)."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self._bar: Any = None
-        self._desc: str | None = None
-        self._done = 0
-
-    def __call__(self, ev: ProgressEvent) -> None:
-        if self.quiet:
-            return
-        from sim.progress import bar
-
-        if self._bar is None or ev.desc != self._desc or ev.done < self._done:
-            self.close()
-            self._bar = bar(ev.total, ev.desc, unit=ev.unit)
-            self._desc, self._done = ev.desc, 0
-        if ev.total is not None and self._bar.total != ev.total:
-            self._bar.total = ev.total
-            self._bar.refresh()
-        if ev.done > self._done:
-            self._bar.update(ev.done - self._done)
-            self._done = ev.done
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
-
-
 class Watched:
     """``with Watched(quiet) as control:`` a job's :class:`Control` with a bar on stderr, closed at the end."""
 
     def __init__(self, quiet: bool) -> None:
-        self.bar = Bar(quiet)
+        self.bar = StageBar(quiet)
         self.control = Control(self.bar)
 
     def __enter__(self) -> Control:

@@ -147,6 +147,38 @@ class Control:
                 listener(ev)
 
 
+class StageBar:
+    """A listener for :class:`Control`: a tqdm bar on stderr for each stage of a job (a new bar when the
+    stage's description changes); ``quiet`` shows nothing. Call :meth:`close` when the job ends."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self._bar: Any = None
+        self._desc: str | None = None
+        self._done = 0
+
+    def __call__(self, ev: ProgressEvent) -> None:
+        if self.quiet:
+            return
+        from sim.progress import bar
+
+        if self._bar is None or ev.desc != self._desc or ev.done < self._done:
+            self.close()
+            self._bar = bar(ev.total, ev.desc, unit=ev.unit)
+            self._desc, self._done = ev.desc, 0
+        if ev.total is not None and self._bar.total != ev.total:
+            self._bar.total = ev.total
+            self._bar.refresh()
+        if ev.done > self._done:
+            self._bar.update(ev.done - self._done)
+            self._done = ev.done
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
 def as_control(progress: Any) -> Control | None:
     """The :class:`Control` behind a ``progress`` argument, if it is one."""
     return progress if isinstance(progress, Control) else None

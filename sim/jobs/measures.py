@@ -71,6 +71,19 @@ def levers(baseline: Scenario | str | Path = "scenarios/baseline.toml", reps: in
     return LeversResult(df, reps, seed)
 
 
+def _records(table: Table, seed: int, n: int, engine: str, control: Control | None,
+             say: Callable[[str], None] | None, desc: str) -> pd.DataFrame:
+    """Replications 0 … n − 1 at the scenario's own parameters, the memory checked and the engine readied first."""
+    from sim.experiment import resolve_engine, run_records
+
+    options.memory(n, table.n_years, 1)
+    eng = resolve_engine(engine, n)
+    _ready(eng, table, say)
+    if control is not None:
+        control.start(n, "rep", f"{desc} ({eng})")
+    return run_records(table, seed, range(n), eng, progress=control)
+
+
 def _ready(engine: str, table: Table, say: Callable[[str], None] | None) -> None:
     from sim.experiment import engine_ready
 
@@ -177,15 +190,8 @@ def targets(scenario: Scenario | str | Path = "scenarios/baseline.toml", reps: i
         watched = control is not None and control.watched
         res = predictive_table(sc, post, sets=n_sets, reps=n_reps, seed=seed, progress=watched)
         return TargetsResult(res, n_reps, seed, Path(posterior))
-    from sim.experiment import resolve_engine, run_records
-
     n = options.reps(reps if reps is not None else 300)
-    options.memory(n, table.n_years, 1)
-    eng = resolve_engine(engine, n)
-    _ready(eng, table, say)
-    if control is not None:
-        control.start(n, "rep", f"targets {sc.id} ({eng})")
-    records = run_records(table, seed, range(n), eng, progress=control)
+    records = _records(table, seed, n, engine, control, say, f"targets {sc.id}")
     return TargetsResult(evaluate(records, wanted), n, seed)
 
 
@@ -196,7 +202,7 @@ def _observed(scenario: Scenario | str | Path, path: Path, reps: int | None, see
     import pandas as pd
 
     from sim.analysis.observed import evaluate_observed, last_year, load_observed
-    from sim.experiment import resolve_engine, run_records
+    from sim.experiment import run_records
     from sim.scenario import with_horizon
     from sim.table import build_table
 
@@ -214,12 +220,7 @@ def _observed(scenario: Scenario | str | Path, path: Path, reps: int | None, see
         if sets is not None:
             raise InputError("--sets: only with --posterior")
         n = options.reps(reps if reps is not None else 300)
-        options.memory(n, table.n_years, 1)
-        eng = resolve_engine(engine, n)
-        _ready(eng, table, say)
-        if control is not None:
-            control.start(n, "rep", f"observed figures, {sc.id} ({eng})")
-        records = run_records(table, seed, range(n), eng, progress=control)
+        records = _records(table, seed, n, engine, control, say, f"observed figures, {sc.id}")
         return TargetsResult(evaluate_observed(records, figures), n, seed, None, path, records)
     from sim.analysis.worlds import draw_worlds, read_posterior, scenario_in_world
 

@@ -25,8 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.analysis.paired import COMPARED, lever_cost_myuan
-from sim.analysis.paired import window_kpis as kpis_over
+from sim.analysis.paired import COMPARED, lever_cost_myuan, window_kpis
 from sim.analysis.worlds import World
 from sim.executor import InlineExecutor
 from sim.experiment import run_records
@@ -73,21 +72,21 @@ class Work:
     threads: int | None = None
 
 
-def window_kpis(sc: Scenario, w: Work) -> pd.DataFrame:
+def work_kpis(sc: Scenario, w: Work) -> pd.DataFrame:
     """Every KPI of ``sc`` (and ``payouts``, M yuan) in each replication of ``w.reps``, over ``w.window``."""
     from sim.executor import limit_threads
 
     limit_threads(w.threads)
     rec = run_records(build_table(sc, w.source), w.seed, w.reps, w.engine)
     first, last = w.window
-    return kpis_over(rec, first, last, lever_cost_myuan(sc, first, last)).reindex(list(w.reps))
+    return window_kpis(rec, first, last, lever_cost_myuan(sc, first, last)).reindex(list(w.reps))
 
 
 def run_work(w: Work) -> pd.DataFrame:
     """The KPIs of one :class:`Work` at the stated values (runs on whichever worker gets it)."""
     if w.world is not None:
         raise ValueError("this evaluator has no worlds")
-    return window_kpis(w.scenario, w)
+    return work_kpis(w.scenario, w)
 
 
 #: A request for paired differences: (scenario, world key, replication numbers).

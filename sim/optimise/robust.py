@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.worlds import World, lever_in_world, scenario_in_world
-from sim.optimise.evaluate import CENTRAL, REDUCTION, Evaluator, Rung, Work, window_kpis
+from sim.optimise.evaluate import CENTRAL, REDUCTION, Evaluator, Rung, Work, work_kpis
 from sim.params import parameter_rows
 from sim.scenario import Lever, Scenario
 from sim.table import PIDX, ceilings, channel_rates, raw_table
@@ -177,8 +177,8 @@ def run_world_work(w: Work) -> pd.DataFrame:
     """The KPIs of one :class:`~sim.optimise.evaluate.Work` in its world (:func:`in_world`), or at the stated
     values; runs on whichever worker gets it."""
     if w.world is None:
-        return window_kpis(w.scenario, w)
-    return window_kpis(in_world(w.scenario, w.world), w)
+        return work_kpis(w.scenario, w)
+    return work_kpis(in_world(w.scenario, w.world), w)
 
 
 class WorldEvaluator(Evaluator):
