@@ -134,8 +134,9 @@ def best_mix(budget: float, out: str | Path = "runs/optimise", kpi: str = "indus
     fresh replications with its interval, the best shipped scenario within the budget and the paired
     difference from it), ``.best()`` the mix as a scenario, ``.plot_frontier()`` the frontier's figure.
 
-    ``worlds`` > 0 judges every mix in that many worlds of uncertainty and maximises ``risk``
-    (``"mean"`` or ``"p10"``, the 10th percentile over worlds); the result then also holds
+    ``worlds`` > 0 judges every mix in that many worlds of uncertainty and optimises ``risk``
+    (``"mean"``, ``"p10"``, the 10th percentile over worlds, or ``"regret"``, the 90th-percentile regret
+    against the shipped scenarios and single levers within the budget); the result then also holds
     ``world_delta_mean``, ``delta_world_p10``, ``delta_world_p90``, ``p_gain``,
     ``p_beats_best_shipped``, ``p_beats_best_single`` (fresh worlds) and the budget's risk under cost
     uncertainty (``p_cost_over_budget``, ``cost_world_p95_yuan``).

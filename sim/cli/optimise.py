@@ -68,7 +68,8 @@ def add_parsers(sub: Any) -> None:
                    help="judge every mix in N worlds of uncertainty (a calibrated parameter set and a draw of every "
                    "lever's effect and cost), the same N for every mix (default 0: the stated values only)")
     o.add_argument("--risk", default="mean", help="with --worlds: maximise the mean over worlds, or p10, the 10th "
-                   "percentile (the bad tail; needs --worlds 10 or more) (default mean)")
+                   "percentile (the bad tail), or minimise regret, its 90th percentile against the shipped scenarios "
+                   "and single levers within the budget (p10 and regret need --worlds 10 or more) (default mean)")
     o.add_argument("--world-reps", type=int, default=None, help="with --worlds: paired replications per world of a "
                    "mix that survives every rung, and per fresh world (default 50)")
     o.add_argument("--confirm-worlds", type=int, default=None, help="with --worlds: fresh worlds of the "

@@ -118,8 +118,9 @@ class OptimiseConfig:
             if self.risk != "mean":
                 raise InputError(f"--risk {self.risk}: only with --worlds N (N ≥ {MIN_P10_WORLDS})")
             return self
-        if self.risk == "p10" and self.worlds < MIN_P10_WORLDS:
-            raise InputError(f"--risk p10 needs --worlds {MIN_P10_WORLDS} or more (the 10th percentile of fewer "
+        if self.risk in ("p10", "regret") and self.worlds < MIN_P10_WORLDS:
+            q = "10th percentile" if self.risk == "p10" else "90th-percentile regret"
+            raise InputError(f"--risk {self.risk} needs --worlds {MIN_P10_WORLDS} or more (the {q} of fewer "
                              f"worlds is little more than the worst one), got --worlds {self.worlds}")
         if self.world_reps is not None and not 3 <= self.world_reps <= 100_000:
             raise InputError(f"--world-reps must be from 3 to 100000 (three rungs of successive halving), "
@@ -288,6 +289,17 @@ def _study_tag(inp: _Inputs) -> str:
     return f"-worlds{inp.cfg.worlds}-{inp.cfg.risk}-posterior{digest}"
 
 
+def _judge(inp: _Inputs, budget: float) -> Evaluator:
+    """The evaluator of one budget's search: with ``--risk regret`` measuring regret against that budget's
+    comparison set (:func:`sim.optimise.robust.comparison_set`), else the shared one."""
+    if inp.cfg.risk != "regret":
+        return inp.ev
+    from sim.optimise.robust import WorldEvaluator, comparison_set
+
+    assert isinstance(inp.ev, WorldEvaluator)
+    return inp.ev.against(comparison_set(inp.space, inp.shipped, budget))
+
+
 def _claim(out: Path) -> None:
     """Mark the folder as this job's (once): other jobs then recognise it and what in it is convsim's."""
     from sim.optimise.report import write_json
@@ -336,7 +348,8 @@ def _search_and_confirm(cfg: OptimiseConfig, inp: _Inputs, ctl: Control, say: Sa
         say(f"fast engine ready in {secs:.1f} s")
     reps = cfg.reps if cfg.worlds == 0 else int(cfg.world_reps or 0)
     tag = _study_tag(inp)
-    searches = [Search(inp.space, inp.ev, SearchConfig(b, reps, cfg.trials, cfg.seed, cfg.kpi, tag, cfg.batch),
+    searches = [Search(inp.space, _judge(inp, b), SearchConfig(b, reps, cfg.trials, cfg.seed, cfg.kpi, tag,
+                                                               cfg.batch),
                        cfg.out / DB, inp.shipped) for b in cfg.budgets]
     done = sum(min(s.done(), cfg.trials) for s in searches)
     if done and say is not None:
@@ -350,9 +363,14 @@ def _search_and_confirm(cfg: OptimiseConfig, inp: _Inputs, ctl: Control, say: Sa
     if not cfg.frontier:
         shipped = [sc for sc in shipped if max_cost(sc) <= cfg.budget * (1 + 1e-9)]
     arms = 1 + 2 * len(cfg.budgets) + len(shipped)
+    world_arms = arms
+    if cfg.risk == "regret":  # the fresh worlds also run every single lever of the comparison set
+        from sim.optimise.robust import single_levers
+
+        world_arms += sum(len(single_levers(inp.space, b)) - 1 for b in cfg.budgets)
     world_reps = int(cfg.world_reps or 0)
     confirm_worlds = int(cfg.confirm_worlds or 0)
-    ctl.start(cfg.confirm_reps * arms + (confirm_worlds * world_reps * arms if cfg.worlds else 0), "rep",
+    ctl.start(cfg.confirm_reps * arms + (confirm_worlds * world_reps * world_arms if cfg.worlds else 0), "rep",
               "fresh replications")
     fresh = Fresh(inp.ev, cfg.confirm_reps, shipped, ctl)
     fw = None

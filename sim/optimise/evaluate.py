@@ -197,8 +197,9 @@ class Evaluator:
         """Per-replication paired Δ of ``sc`` in ``world``."""
         return self.deltas([(sc, world, reps)])[0]
 
-    def objective(self, diffs: dict[int, np.ndarray]) -> float:
-        """What the search maximises, from the per-world differences gathered so far: the signed mean Δ."""
+    def objective(self, diffs: dict[int, np.ndarray], first: int = 0) -> float:
+        """What the search maximises, from the per-world differences gathered so far (each on replications
+        ``first``, ``first + 1``, …): the signed mean Δ."""
         return self.score(diffs[CENTRAL])
 
     def gather_many(self, asks: Sequence[tuple[Scenario, dict[int, np.ndarray], Rung]]) -> list[float]:
@@ -231,7 +232,7 @@ class Evaluator:
         worlds = self.selection_worlds()
         numbers = range(reps, 2 * reps)
         d = iter(self.deltas([(sc, w, numbers) for sc in scs for w in worlds]))
-        return [self.objective({w: next(d) for w in worlds}) for _ in scs]
+        return [self.objective({w: next(d) for w in worlds}, reps) for _ in scs]
 
     def selection_score(self, sc: Scenario, reps: int) -> float:
         """The objective on the selection replications of one scenario (:meth:`selection_scores`)."""

@@ -27,7 +27,7 @@ from sim.analysis.paired import paired
 from sim.budget import scenario_toml
 from sim.optimise.evaluate import FRESH_FIRST, Evaluator
 from sim.optimise.search import SearchResult
-from sim.optimise.space import Mix, Space
+from sim.optimise.space import Mix, Space, max_cost
 from sim.scenario import LEVER_GROUPS, LEVER_GROUPS_ZH, Scenario, ScenarioMeta
 from sim.store import atomic_file
 
@@ -35,12 +35,6 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from sim.optimise.world_confirm import FreshWorlds
-
-
-def max_cost(sc: Scenario) -> float:
-    """A scenario's largest yearly lever cost over its policy years (yuan)."""
-    t = sc.params.time
-    return max((sc.yearly_cost(y) for y in range(t.policy_start_year, t.horizon_year + 1)), default=0.0)
 
 
 @dataclass

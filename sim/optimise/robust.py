@@ -1,4 +1,4 @@
-"""Mixes judged over worlds of uncertainty (``convsim optimise --worlds N --risk mean|p10``).
+"""Mixes judged over worlds of uncertainty (``convsim optimise --worlds N --risk mean|p10|regret``).
 
 A world (:mod:`sim.analysis.worlds`) is one calibrated parameter set and one
 draw of every lever's effect and cost from its range, keyed by (seed, world,
@@ -19,7 +19,20 @@ world's drawn cost all the same (the money is spent, the extra buys nothing).
 The search's objective is the **mean** or the **10th percentile** (``p10``: the
 bad tail, numpy's linear interpolation between order statistics) over the
 search worlds of each world's mean paired Δ against the baseline (signed so
-that more is better). Every mix runs in the same worlds on the same
+that more is better), or the **90th-percentile regret** (``regret``, minimised:
+the search maximises its negative). A mix's regret in a world is the best
+outcome among the *comparison set* in that world minus the mix's own: the
+comparison set is doing nothing more (gain 0), every shipped scenario within
+the budget at its stated costs and every single lever at the largest
+intensity the budget affords (:func:`comparison_set`), as fixed alternatives a
+planner could pick instead. Regret is measured *against* that set, the mix not
+in it, so it is negative where the mix beats every alternative (a choice
+that is itself in the set has regret ≥ 0, exactly its ``regret`` of
+:mod:`sim.analysis.robustness`); the search therefore keeps improving past the
+point where the mix beats them all. Each alternative runs once per (world,
+replication), on the same replication numbers as every trial (common random
+numbers), and is kept: its cost is that of as many extra trials run to the
+last rung. Every mix runs in the same worlds on the same
 replication numbers, so differences between mixes are paired within each
 world. Successive halving runs over worlds × replications: a third of the worlds
 with a third of the replications, then every world with a third of the
@@ -34,8 +47,9 @@ choose (the optimiser's curse applies to worlds as much as to replications).
 
 from __future__ import annotations
 
+import copy
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 
 import numpy as np
@@ -43,14 +57,17 @@ import pandas as pd
 
 from sim.analysis.worlds import World, lever_in_world, scenario_in_world
 from sim.optimise.evaluate import CENTRAL, REDUCTION, Evaluator, Rung, Work, work_kpis
+from sim.optimise.space import Space, max_cost
 from sim.params import parameter_rows
 from sim.scenario import Lever, Scenario
 from sim.table import PIDX, ceilings, channel_rates, raw_table
 
-#: What the search may maximise over worlds.
-RISKS = ("mean", "p10")
+#: What the search may optimise over worlds.
+RISKS = ("mean", "p10", "regret")
 #: Quantile of the ``p10`` objective.
 P10 = 0.10
+#: Quantile of the ``regret`` objective (as ``regret_p90`` of ``convsim compare --worlds``).
+REGRET_Q = 0.90
 #: World numbers of the selection worlds (finalists) and of the fresh worlds (re-estimate).
 SELECT_WORLD_FIRST = 500_000
 FRESH_WORLD_FIRST = 1_000_000
@@ -63,7 +80,8 @@ COST_WORLDS = 2000
 WORLD_REPS = 50
 #: Fresh worlds of the re-estimate, at least (ASM: as ``convsim compare --worlds``; shares of worlds to ±8 %).
 CONFIRM_WORLDS = 40
-#: Fewest worlds for ``--risk p10`` (ASM: below 10 the 10th percentile is an interpolation towards the minimum).
+#: Fewest worlds for ``--risk p10`` and ``--risk regret`` (ASM: below 10 the 10th or 90th percentile is an
+#: interpolation towards the smallest or largest world).
 MIN_P10_WORLDS = 10
 
 
@@ -78,6 +96,40 @@ def risk_value(gains: np.ndarray, risk: str) -> float:
     if risk == "p10":
         return float(np.quantile(g, P10))
     raise ValueError(f"risk must be one of {RISKS}, got {risk!r}")
+
+
+def regret_value(gains: np.ndarray, best: np.ndarray) -> float:
+    """The 90th percentile over worlds of ``best − gains`` (both signed so that more is better; a world where
+    either is missing is left out)."""
+    r = np.asarray(best, dtype=float) - np.asarray(gains, dtype=float)
+    r = r[np.isfinite(r)]
+    return float(np.quantile(r, REGRET_Q)) if r.size else float("nan")
+
+
+def reported(value: float, risk: str, higher_is_better: bool) -> float:
+    """The search's objective (more is better) as reported: for ``mean`` and ``p10`` in the KPI's own
+    direction, for ``regret`` the 90th-percentile regret itself (in the KPI's unit; less is better)."""
+    if risk == "regret":
+        return -value
+    return value if higher_is_better else -value
+
+
+def single_levers(space: Space, budget: float) -> list[tuple[str, Scenario]]:
+    """Every lever alone at the largest intensity ``budget`` affords (those it affords at all), keyed
+    ``single:<lever id>:<budget>``."""
+    out = []
+    for d in space.dims:
+        mix = space.single(d.id, budget)
+        if mix[d.id] > 0:
+            out.append((f"single:{d.id}:{budget:.0f}", space.scenario(mix)))
+    return out
+
+
+def comparison_set(space: Space, shipped: Sequence[Scenario], budget: float) -> list[tuple[str, Scenario]]:
+    """The alternatives the ``regret`` objective measures a mix against: every shipped scenario whose largest
+    yearly cost at its stated costs is within ``budget`` (keyed by its id), then :func:`single_levers`."""
+    within = [(sc.id, sc) for sc in shipped if max_cost(sc) <= budget * (1 + 1e-9)]
+    return [*within, *single_levers(space, budget)]
 
 
 _RANGES = {r["parameter"]: (r["min"], r["max"]) for r in parameter_rows()}
@@ -182,7 +234,8 @@ def run_world_work(w: Work) -> pd.DataFrame:
 
 
 class WorldEvaluator(Evaluator):
-    """Paired Δ in each world; the objective is :func:`risk_value` over the search worlds."""
+    """Paired Δ in each world; the objective is :func:`risk_value` over the search worlds, or minus
+    :func:`regret_value` against a comparison set (:meth:`against`)."""
 
     runner = staticmethod(run_world_work)
 
@@ -197,6 +250,17 @@ class WorldEvaluator(Evaluator):
         self.search_worlds = tuple(w.index for w in worlds)
         self.select_worlds = tuple(w.index for w in select)
         self.worlds: dict[int, World] = {w.index: w for w in [*worlds, *select]}
+        #: the alternatives of the ``regret`` objective (key, scenario); set by :meth:`against`
+        self.comparison: tuple[tuple[str, Scenario], ...] = ()
+        #: each alternative's paired Δ, by (key, world, replication): run once, shared by every budget
+        self._ref: dict[tuple[str, int, int], float] = {}
+
+    def against(self, comparison: Sequence[tuple[str, Scenario]]) -> WorldEvaluator:
+        """This evaluator measuring regret against ``comparison`` (one budget's :func:`comparison_set`); it
+        shares the baseline's and the alternatives' values, the worlds and the executor with this one."""
+        out = copy.copy(self)
+        out.comparison = tuple(comparison)
+        return out
 
     def add_worlds(self, worlds: list[World]) -> None:
         """Make more worlds known (the fresh worlds of the re-estimate)."""
@@ -220,8 +284,35 @@ class WorldEvaluator(Evaluator):
         r1 = math.ceil(reps / REDUCTION)
         return [Rung(1, part, r1), Rung(REDUCTION, w, r1), Rung(REDUCTION**2, w, reps)]
 
-    def objective(self, diffs: dict[int, np.ndarray]) -> float:
-        return risk_value(np.array([self.score(d) for d in diffs.values()]), self.risk)
+    def objective(self, diffs: dict[int, np.ndarray], first: int = 0) -> float:
+        gains = np.array([self.score(d) for d in diffs.values()])
+        if self.risk != "regret":
+            return risk_value(gains, self.risk)
+        reps = {w: range(first, first + len(d)) for w, d in diffs.items()}
+        return -regret_value(gains, self.best_alternative(reps))
+
+    def best_alternative(self, reps: Mapping[int, Sequence[int]]) -> np.ndarray:
+        """Per world of ``reps`` (in its order): the best outcome among doing nothing more (0) and the
+        comparison set, each alternative's mean paired Δ on that world's replications ``reps[w]``, signed so
+        that more is better. What is not yet known runs in one batch, once per (alternative, world,
+        replication)."""
+        if not self.comparison:
+            raise ValueError("the regret objective needs a comparison set (WorldEvaluator.against)")
+        requests: list[tuple[Scenario, int, Sequence[int]]] = []
+        keys: list[tuple[str, int, list[int]]] = []
+        for key, sc in self.comparison:
+            for w, r in reps.items():
+                need = [i for i in r if (key, w, i) not in self._ref]
+                if need:
+                    requests.append((sc, w, need))
+                    keys.append((key, w, need))
+        for (key, w, need), d in zip(keys, self.deltas(requests) if requests else [], strict=True):
+            self._ref.update({(key, w, i): float(v) for i, v in zip(need, d, strict=True)})
+        best = []
+        for w, r in reps.items():
+            scores = [self.score(np.array([self._ref[(key, w, i)] for i in r])) for key, _ in self.comparison]
+            best.append(float(np.nanmax([0.0, *scores])))
+        return np.array(best)
 
     def selection_worlds(self) -> tuple[int, ...]:
         """The selection worlds (numbers from :data:`SELECT_WORLD_FIRST`)."""

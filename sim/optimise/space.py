@@ -33,6 +33,12 @@ TINY = 1e-9
 Mix = dict[str, float]
 
 
+def max_cost(sc: Scenario) -> float:
+    """A scenario's largest yearly lever cost over its policy years (yuan)."""
+    t = sc.params.time
+    return max((sc.yearly_cost(y) for y in range(t.policy_start_year, t.horizon_year + 1)), default=0.0)
+
+
 @dataclass(frozen=True)
 class Dim:
     """One lever of the search space."""
