@@ -11,12 +11,17 @@ each::
     kpi = "hightech_stock"        # any KPI of `convsim run` (a stock is read at the year's end)
     year = 2024                   # or first_year / last_year for a window (flows are summed over it)
     value = 190.0                 # or low / high: a band (a figure given as a range)
+    tolerance = 10.0              # optional, with value: the band value ± tolerance (needed to calibrate on it)
     source = "随州市2024年国民经济和社会发展统计公报"   # where the figure was published
 
 :func:`evaluate_observed` gives, for each figure, the model's predictive mean
 and 90 % interval for that year or window (over replications, or over
 parameter sets drawn from a posterior and their replications), whether the
 interval covers the figure and by how much the mean misses it.
+
+``convsim calibrate --observed FILE`` scores the same figures as extra
+targets (:func:`sim.calibration.model.observed_bands`): each needs a band,
+``low``/``high`` or ``value`` with a ``tolerance``.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ class Observed(BaseModel):
     value: float | None = None
     low: float | None = None
     high: float | None = None
+    tolerance: float | None = Field(None, ge=0)
     source: str = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -71,7 +77,9 @@ class Observed(BaseModel):
             raise ValueError(f"figure {self.id}: give `value`, or `low` and `high` (a band)")
         if self.value is None and (self.low is None or self.high is None or self.low > self.high):
             raise ValueError(f"figure {self.id}: a band needs `low` ≤ `high`")
-        for v in (self.value, self.low, self.high):
+        if self.tolerance is not None and self.value is None:
+            raise ValueError(f"figure {self.id}: `tolerance` goes with `value` (a band has `low` and `high`)")
+        for v in (self.value, self.low, self.high, self.tolerance):
             if v is not None and not math.isfinite(v):
                 raise ValueError(f"figure {self.id}: values must be finite numbers")
         return self
@@ -85,8 +93,10 @@ class Observed(BaseModel):
 
     @property
     def band(self) -> tuple[float, float]:
+        """(low, high): the band as given, or value ± tolerance (a single point without a tolerance)."""
         if self.value is not None:
-            return self.value, self.value
+            tol = self.tolerance or 0.0
+            return self.value - tol, self.value + tol
         assert self.low is not None and self.high is not None
         return self.low, self.high
 

@@ -1,8 +1,13 @@
 """The simulator as ABC sees it: parameters in, the report's figures (target means) out, and a distance.
 
 * :func:`window_scenario`: the calibrated scenario with some parameters set,
-  simulated only to the end of the report's window (2022): nothing after it
-  enters a target, so the years 2023–2027 are not run.
+  simulated only to the end of the report's window (2022), or to the last year
+  an observed figure needs: nothing after it enters a target, so later years
+  are not run.
+* :func:`observed_bands`: figures published after the report (or any year of
+  the run's horizon) as extra targets, ``convsim calibrate --observed FILE``:
+  keyed ``kpi@first-last#id``, so that one may score the same KPI and years as
+  a report target and both count.
 * :func:`targets`: the report's figures for 2018–2022 as (low, high) bands per
   target key (``calibration/targets.toml`` through :mod:`sim.analysis.targets`):
   the KPI for a target over the whole window, ``kpi@first-last`` for a shorter
@@ -32,13 +37,18 @@ from __future__ import annotations
 import hashlib
 import math
 import struct
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.errors import InputError
 from sim.params import Params
 from sim.scenario import Scenario, scenario_from_dict
+
+if TYPE_CHECKING:
+    from sim.analysis.observed import Observed
 
 #: The report's window ("five years").
 WINDOW = (2018, 2022)
@@ -50,8 +60,9 @@ def target_key(kpi: str, first: int, last: int) -> str:
 
 
 def split_key(key: str) -> tuple[str, int, int]:
-    """(kpi, first year, last year) of a summary statistic's name (:func:`target_key`)."""
-    kpi, _, span = key.partition("@")
+    """(kpi, first year, last year) of a summary statistic's name (:func:`target_key`, or an observed figure's
+    ``kpi@first-last#id``)."""
+    kpi, _, span = key.partition("#")[0].partition("@")
     if not span:
         return kpi, *WINDOW
     first, _, last = span.partition("-")
@@ -103,8 +114,14 @@ def scoring_bands(bands: Mapping[str, tuple[float, float]],
     return out
 
 
-def window_scenario(base: Scenario, values: Mapping[str, float]) -> Scenario:
-    """``base`` with each ``values[param]`` set, simulated to the end of the report's window only."""
+def last_year(keys: Sequence[str]) -> int:
+    """The last year the summary statistics ``keys`` need simulated (the report's window at least)."""
+    return max([WINDOW[1], *(split_key(k)[2] for k in keys)])
+
+
+def window_scenario(base: Scenario, values: Mapping[str, float], last: int = WINDOW[1]) -> Scenario:
+    """``base`` with each ``values[param]`` set, simulated to the end of the report's window only (or to
+    ``last``, the last year an observed figure needs: :func:`last_year`)."""
     data = base.model_dump(mode="python")
     for param, v in values.items():
         g, n = param.split(".", 1)
@@ -114,8 +131,10 @@ def window_scenario(base: Scenario, values: Mapping[str, float]) -> Scenario:
     if t["start_year"] != WINDOW[0] or t["horizon_year"] < WINDOW[1]:
         raise InputError(f"{base.id}: calibration compares 2018–2022 with the report; the scenario must start in "
                          f"{WINDOW[0]} and run to {WINDOW[1]} at least")
-    t["horizon_year"] = WINDOW[1]
-    data["levers"] = [lv for lv in data["levers"] if (lv.get("start_year") or t["policy_start_year"]) <= WINDOW[1]]
+    if t["horizon_year"] < last:
+        raise InputError(f"{base.id}: a target needs {last} simulated; the scenario runs to {t['horizon_year']}")
+    t["horizon_year"] = last
+    data["levers"] = [lv for lv in data["levers"] if (lv.get("start_year") or t["policy_start_year"]) <= last]
     return scenario_from_dict(data, f"<{base.id} for calibration>")
 
 
@@ -149,7 +168,7 @@ def summaries(base: Scenario, values: Mapping[str, float], reps: int, seed: int,
     from sim.table import build_table
 
     keys = keys if keys is not None else list(targets())
-    table = build_table(window_scenario(base, values))
+    table = build_table(window_scenario(base, values, last_year(keys)))
     mean = mean_records(table, particle_seed(seed, values), range(reps))
     coef = linear_kpis(tuple(keys), int(table.first_year), int(table.n_years))
     return {key: float(np.sum(coef[j] * mean)) for j, key in enumerate(keys)}
@@ -188,6 +207,36 @@ def linear_kpis(keys: tuple[str, ...], first_year: int, n_years: int) -> np.ndar
             raise ValueError(f"KPI {keys[j]!r} is not linear in the records; calibration cannot score its mean")
     _LINEAR[cache] = coef
     return coef
+
+
+def observed_bands(figures: Sequence[Observed], path: str | Path, base: Scenario) -> dict[str, tuple[float, float]]:
+    """Observed figures (:mod:`sim.analysis.observed`) as extra targets: key ``kpi@first-last#id`` → (low, high).
+
+    Each must be a band (``low``/``high``, or ``value`` with a ``tolerance``: the distance counts a miss in
+    half-widths, and a single point has none), on a KPI linear in the records (a count, a sum or a year-end
+    stock; :func:`linear_kpis`), in years from 2018 to the scenario's horizon. One :class:`InputError` line
+    naming ``path`` and the figure otherwise.
+    """
+    horizon = base.params.time.horizon_year
+    out: dict[str, tuple[float, float]] = {}
+    for f in figures:
+        first, last = f.window
+        lo, hi = f.band
+        if not hi > lo:
+            raise InputError(f"{path}: figure {f.id}: a calibration target needs a band: give `tolerance` with "
+                             f"`value` (the band value ± tolerance), or `low` and `high`")
+        if last > horizon:
+            raise InputError(f"{path}: figure {f.id}: {last} lies beyond the scenario's horizon ({horizon}); "
+                             f"allowed years {WINDOW[0]}–{horizon}")
+        key = f"{f.kpi}@{first}-{last}#{f.id}"
+        try:
+            linear_kpis((key,), WINDOW[0], last - WINDOW[0] + 1)
+        except ValueError:
+            raise InputError(f"{path}: figure {f.id}: kpi {f.kpi!r} is a ratio; a calibration target must be a "
+                             "count, a sum or a year-end stock (its mean over replications is then the mean "
+                             "records' value)") from None
+        out[key] = (lo, hi)
+    return out
 
 
 def band_distances(x: Mapping[str, float], bands: Mapping[str, tuple[float, float]]) -> dict[str, float]:

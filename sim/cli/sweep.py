@@ -74,7 +74,8 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
         with Watched(a.quiet) as control:
             res = calibrate(a.spec, a.out, a.method, a.tolerance, a.backend, a.scheduler, a.workers, a.fresh,
                             a.export, a.predictive_sets, a.predictive_reps,
-                            progress=control if not a.quiet else None, say=say(a.quiet), on_start=start)
+                            progress=control if not a.quiet else None, say=say(a.quiet), on_start=start,
+                            observed=a.observed)
     except (KeyboardInterrupt, Cancelled):
         return _interrupted(out, "generation" if smc else "point")
     print(res.text())
@@ -104,6 +105,9 @@ def add_parsers(sub: Any) -> None:
                    help="smc: parameter sets drawn from the posterior for the predictive check (default 200)")
     k.add_argument("--predictive-reps", type=POSITIVE, default=10,
                    help="smc: replications per set in the predictive check (default 10)")
+    k.add_argument("--observed", help="figures published after the report (calibration/observed.toml's format) as "
+                   "extra targets: each a band (low and high, or value with tolerance) of a KPI in a year or window "
+                   "of the scenario's horizon")
     k.add_argument("--tolerance", type=TOLERANCE, default=0.0,
                    help="accept a target missed by at most this share of the nearer end of its range (default 0)")
     add_backend(k, "one task per point of a rejection calibration, or ABC-SMC's candidates",

@@ -1,5 +1,8 @@
 """Calibration to the report's 2018–2022 figures: ABC-SMC (a posterior) or rejection over a sweep.
 
+``observed``: a file of figures published after the report (``calibration/observed.toml``'s format,
+:mod:`sim.analysis.observed`), scored as further targets, so that each year's statistics update the posterior.
+
 :func:`calibrate` checks the file and the output folder before any work, runs
 (or resumes) the generations, writes the posterior, the generations table,
 the marginals figure and the posterior predictive check into the output
@@ -128,7 +131,8 @@ def calibrate(spec: str | Path, out: str | Path | None = None, method: str = "au
               fresh: bool = False, export_to: str | Path | None = None, predictive_sets: int = 200,
               predictive_reps: int = 10, progress: bool | Control | None = False,
               say: Callable[[str], None] | None = None,
-              on_start: Callable[[int, int], None] | None = None) -> CalibrationResult:
+              on_start: Callable[[int, int], None] | None = None,
+              observed: str | Path | None = None) -> CalibrationResult:
     """Calibrate to the report's 2018–2022 figures: ABC-SMC (a posterior) or rejection over a sweep (an ensemble).
 
     ``method="auto"`` follows the file: a file with ``[smc]`` and ``[[priors]]`` (``calibration/smc.toml``) runs
@@ -136,37 +140,44 @@ def calibrate(spec: str | Path, out: str | Path | None = None, method: str = "au
     again with the same file continues from the last finished generation or point (also after a cancel through
     a :class:`~sim.jobs.Control` passed as ``progress``); ``on_start(runs, runs_to_do)`` is told the size of a
     rejection calibration's work before it starts. ``export_to``: ABC-SMC only, also write the posterior
-    and its checks there, replacing only files convsim wrote.
+    and its checks there, replacing only files convsim wrote. ``observed``: a file of observed figures
+    (``calibration/observed.toml``'s format) whose figures join the report's as targets: in ABC-SMC's distance
+    (each needs a band: ``low``/``high``, or ``value`` with ``tolerance``), in the rejection's acceptance.
     """
     from sim.jobs.sweep import calibrate_rejection
 
     options.choice(method, "--method", ("auto", "rejection", "smc"))
     if method == "smc" or (method == "auto" and is_smc_file(spec)):
         return calibrate_smc(spec, out, fresh, export_to, predictive_sets, predictive_reps, progress, say,
-                             backend, scheduler, workers)
+                             backend, scheduler, workers, observed)
     if export_to is not None:
         raise InputError("--export: only with an ABC-SMC calibration (--method smc)")
-    scored = calibrate_rejection(spec, out, tolerance, backend, scheduler, workers, fresh, progress, on_start)
+    scored = calibrate_rejection(spec, out, tolerance, backend, scheduler, workers, fresh, progress, on_start,
+                                 observed)
+    from sim.analysis.observed import load_observed
     from sim.sweep import load_sweep
     from sim.sweep.calibrate import calibration_text
 
     sw = load_sweep(spec)
     folder = Path(out) if out is not None else Path("runs") / f"calibrate-{sw.id}"
+    figures = load_observed(observed) if observed is not None else None
     return CalibrationResult("rejection", folder, scored=scored,
-                             text_body=calibration_text(sw, scored, folder, tolerance))
+                             text_body=calibration_text(sw, scored, folder, tolerance, figures))
 
 
 def calibrate_smc(spec: str | Path, out: str | Path | None = None, fresh: bool = False,
                   export_to: str | Path | None = None, predictive_sets: int = 200, predictive_reps: int = 10,
                   progress: bool | Control | None = False,
                   say: Callable[[str], None] | None = None, backend: str = "local", scheduler: str | None = None,
-                  workers: int | None = None) -> CalibrationResult:
+                  workers: int | None = None, observed: str | Path | None = None) -> CalibrationResult:
     """Run (or resume) an ABC-SMC calibration, then its posterior predictive check.
 
     ``backend``, ``scheduler``, ``workers``: where the candidates (and the predictive check's sets) are
     simulated — this process, ``workers`` local processes, or Dask; the posterior is the same on each.
+    ``observed``: observed figures as further targets (:func:`sim.calibration.model.observed_bands`); they are
+    part of the run's identity (another file starts another run, refused in a folder holding the first).
     """
-    from sim.calibration import smc
+    from sim.calibration import model, smc
     from sim.calibration.priors import load_calibration
     from sim.extras import require
     from sim.store import check_output_dir
@@ -178,6 +189,12 @@ def calibrate_smc(spec: str | Path, out: str | Path | None = None, fresh: bool =
     predictive_sets = options.whole(predictive_sets, "--predictive-sets", 1, 1_000_000)
     predictive_reps = options.whole(predictive_reps, "--predictive-reps", 1, 1_000_000)
     cal = load_calibration(spec)
+    bands = model.targets()
+    if observed is not None:
+        from sim.analysis.observed import load_observed
+
+        extra = model.observed_bands(load_observed(observed), observed, cal.scenario)
+        bands.update(extra)
     folder = Path(out) if out is not None else Path("runs") / f"calibrate-{cal.id}"
     check_output_dir(folder, "--out", ("calibrate",))
     from sim.executor import check_job_options
@@ -189,12 +206,14 @@ def calibrate_smc(spec: str | Path, out: str | Path | None = None, fresh: bool =
         s = cal.spec.smc
         say(f"calibrate {cal.id} (ABC-SMC, pyabc): {len(cal.names)} parameters, {s.population} particles × "
             f"{s.reps} replications, at most {s.generations} generations, stop at ε ≤ {s.min_epsilon:g}; "
-            f"history {folder / smc.DB}")
+            f"history {folder / smc.DB}"
+            + (f"; {len(bands) - len(model.targets())} observed figure(s) from {observed} as extra targets"
+               if observed is not None else ""))
     control = as_control(progress)
     if control is not None:
         control.start(None, "sim", f"calibrate {cal.id}")
     gens = smc.run_smc(cal, folder, fresh=fresh, say=say, progress=progress if progress is not None else False,
-                       backend=backend, scheduler=scheduler, workers=workers)
+                       bands=bands, backend=backend, scheduler=scheduler, workers=workers)
     post = smc.write_results(cal, folder, gens)
     save_png(marginals(cal, post), folder / "posterior_marginals.png")
     table = write_predictive(cal, folder, post, predictive_sets, predictive_reps, cal.spec.smc.seed + 1,

@@ -102,18 +102,23 @@ def run_sweep(spec: str | Path, out: str | Path | None = None, backend: str = "l
 def calibrate_rejection(spec: str | Path, out: str | Path | None = None, tolerance: float = 0.0,
                         backend: str = "local", scheduler: str | None = None, workers: int | None = None,
                         fresh: bool = False, progress: bool | Progress | Control | None = False,
-                        on_start: Callable[[int, int], None] | None = None) -> pd.DataFrame:
-    """Run a calibration sweep over 2018–2022 and score every point against the report's figures.
+                        on_start: Callable[[int, int], None] | None = None,
+                        observed: str | Path | None = None) -> pd.DataFrame:
+    """Run a calibration sweep over 2018–2022 and score every point against the report's figures (and the
+    observed figures of the file ``observed``, :mod:`sim.analysis.observed`, as further targets).
 
     Returns one row per point: its parameter values, each target's miss and
     ``accepted`` (every target within its range widened by ``tolerance``);
     ``calibration.csv``, ``accepted.csv`` and ``calibration.png`` are written
     to the folder (default runs/calibrate-<id>).
     """
-    from sim.sweep.calibrate import check_window, write_calibration
+    from sim.analysis.observed import load_observed
+    from sim.sweep.calibrate import check_observed, check_window, write_calibration
 
     tolerance = options.number(tolerance, "--tolerance", 0.0, 10.0)
     sw, folder = load_checked(spec, out, "calibrate", backend, scheduler, workers)
     check_window(sw)
+    figures = load_observed(observed) if observed is not None else []
+    check_observed(sw, figures, observed or "")
     run_points(sw, folder, backend, scheduler, workers, fresh, progress, on_start)
-    return write_calibration(sw, folder, tolerance)
+    return write_calibration(sw, folder, tolerance, figures)

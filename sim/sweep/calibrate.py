@@ -11,6 +11,12 @@ comparison can be repeated over every parameter set the data allow
 (approximate Bayesian computation by rejection, Pritchard et al. 1999, with
 uniform priors and a 0/1 kernel).
 
+Observed figures (``--observed FILE``, :mod:`sim.analysis.observed`) are
+further targets: each figure's KPI over its year or window (any years the
+sweep simulated), its mean over a point's replications, scored as the report's
+(the band, or the value, widened by ``tolerance``); columns ``observed:<id>``
+and ``miss_observed:<id>``.
+
 Writes into the sweep folder: ``calibration.csv`` (every point: factors,
 target means, each target's relative miss, the largest miss, accepted),
 ``accepted.csv`` and ``calibration.png`` (priors and accepted values per
@@ -20,6 +26,7 @@ factor, Chinese and English labels).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -32,6 +39,9 @@ from sim.scenario import InputError
 from sim.store import atomic_file
 from sim.sweep.analysis import replace_csv
 from sim.sweep.spec import Sweep
+
+if TYPE_CHECKING:
+    from sim.analysis.observed import Observed
 
 WINDOW = (2018, 2022)
 
@@ -53,11 +63,39 @@ def miss(mean: float, lo: float, hi: float) -> float:
     return 0.0
 
 
-def score(sw: Sweep, summ: pd.DataFrame, tolerance: float) -> pd.DataFrame:
+def check_observed(sw: Sweep, figures: list[Observed], path: str | Path) -> None:
+    """Before any point runs: every figure's years lie within the years the sweep simulates."""
+    first, last = sw.scenario.params.first_year, sw.scenario.params.time.horizon_year
+    for f in figures:
+        if f.window[0] < first or f.window[1] > last:
+            raise InputError(f"{path}: figure {f.id}: {f.window[0]}–{f.window[1]} lies outside the years the sweep "
+                             f"simulates, {first}–{last}")
+
+
+def observed_means(sw: Sweep, out: Path, figures: list[Observed]) -> pd.DataFrame:
+    """Per point (index), each figure's KPI over its years, averaged over the point's replications (columns: the
+    figures' ids), from the records of the sweep's scenario."""
+    from sim.sweep.analysis import point_kpis
+    from sim.sweep.folder import read_points
+
+    _, records, _ = read_points(out)
+    rec = records[records["arm"] == sw.scenario.id]
+    cols: dict[str, pd.Series] = {}
+    for window in dict.fromkeys(f.window for f in figures):
+        means = point_kpis(rec, *window).groupby(level="point").mean()
+        for f in figures:
+            if f.window == window:
+                cols[f.id] = means[f.kpi]
+    return pd.DataFrame(cols)
+
+
+def score(sw: Sweep, summ: pd.DataFrame, tolerance: float, figures: list[Observed] | None = None,
+          observed: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every point's target means, relative misses, largest miss and acceptance.
 
     ``summ`` is the sweep's ``summary.csv``: per point, the factors and the mean
-    of every KPI over the sweep's window (which :func:`check_window` made 2018–2022).
+    of every KPI over the sweep's window (which :func:`check_window` made 2018–2022);
+    ``observed`` (:func:`observed_means`) the points' means of ``figures``, scored as further targets.
     """
     means = summ.rename(columns={f"{sw.spec.sweep.kpi}_mean": sw.spec.sweep.kpi})
     out = summ[[f.param for f in sw.spec.factors]].copy()
@@ -66,6 +104,13 @@ def score(sw: Sweep, summ: pd.DataFrame, tolerance: float) -> pd.DataFrame:
         out[key] = means[key].to_numpy()
         m = np.array([miss(v, lo, hi) for v in out[key]])
         out[f"miss_{key}"] = m
+        worst = np.maximum(worst, m)
+    for f in figures or []:
+        assert observed is not None
+        lo, hi = f.band
+        out[f"observed:{f.id}"] = observed[f.id].reindex(out.index).to_numpy(dtype=float)
+        m = np.array([miss(v, lo, hi) if np.isfinite(v) else np.inf for v in out[f"observed:{f.id}"]])
+        out[f"miss_observed:{f.id}"] = m
         worst = np.maximum(worst, m)
     out["worst_miss"] = worst
     out["accepted"] = worst <= tolerance
@@ -104,9 +149,11 @@ def _default(sw: Sweep, param: str) -> float:
     return float(getattr(getattr(sw.scenario.params, g), n))
 
 
-def write_calibration(sw: Sweep, out: Path, tolerance: float) -> pd.DataFrame:
-    """Score a finished calibration sweep; write calibration.csv, accepted.csv and calibration.png."""
-    scored = score(sw, pd.read_csv(out / "summary.csv", index_col="point"), tolerance)
+def write_calibration(sw: Sweep, out: Path, tolerance: float, figures: list[Observed] | None = None) -> pd.DataFrame:
+    """Score a finished calibration sweep (with ``figures``, observed figures as further targets); write
+    calibration.csv, accepted.csv and calibration.png."""
+    obs = observed_means(sw, out, figures) if figures else None
+    scored = score(sw, pd.read_csv(out / "summary.csv", index_col="point"), tolerance, figures, obs)
     names = [f.param for f in sw.spec.factors]
     replace_csv(out, "calibration.csv", scored, index=True)
     replace_csv(out, "accepted.csv", scored.loc[scored["accepted"], names], index=False)
@@ -115,7 +162,8 @@ def write_calibration(sw: Sweep, out: Path, tolerance: float) -> pd.DataFrame:
     return scored
 
 
-def calibration_text(sw: Sweep, scored: pd.DataFrame, out: Path, tolerance: float) -> str:
+def calibration_text(sw: Sweep, scored: pd.DataFrame, out: Path, tolerance: float,
+                     figures: list[Observed] | None = None) -> str:
     """What the command line prints: how many points pass each target, and the accepted ranges."""
     lines = [f"calibration {sw.id}: {int(scored['accepted'].sum())} of {len(scored)} points reproduce every target "
              f"(tolerance {tolerance:.0%} beyond the report's ranges, 2018–2022)", "",
@@ -123,6 +171,12 @@ def calibration_text(sw: Sweep, scored: pd.DataFrame, out: Path, tolerance: floa
     for key, (lo, hi) in report_targets().items():
         ok = int((scored[f"miss_{key}"] <= tolerance).sum())
         lines.append(f"{KPI_BY_KEY[key].en:<40} {lo:>7.4g}–{hi:<7.4g} {ok:>8} / {len(scored)}")
+    for fig in figures or []:
+        lo, hi = fig.band
+        ok = int((scored[f"miss_observed:{fig.id}"] <= tolerance).sum())
+        first, last = fig.window
+        name = f"observed {fig.id} ({first}{'' if first == last else f'–{last}'})"
+        lines.append(f"{name:<40} {lo:>7.4g}–{hi:<7.4g} {ok:>8} / {len(scored)}")
     acc = scored[scored["accepted"]]
     if len(acc):
         lines += ["", "accepted values (min – max; default):"]
