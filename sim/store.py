@@ -450,8 +450,10 @@ def prepare_journal(path: Path, say: Callable[[str], None] | None = None) -> Non
     """Make an append-only journal (the optimiser's study) safe to continue after a crash or power loss.
 
     A last line cut short by a kill is removed (it is an unfinished record; appending after it would join two
-    records into one unreadable line), and said. A lock file ``<journal>.lock`` left by a killed process is
-    removed at once — only when this process holds the folder's writer lock, so no other writer can hold it.
+    records into one unreadable line), and said. Optuna's lock, ``<journal>.lock`` (a symbolic link it makes
+    while appending, and waits 30 s on before taking it over), left by a killed process is removed at once, and
+    so is ``<journal>.lock<uuid>.rename``, what a kill in the middle of Optuna's two-step release leaves — only
+    when this process holds the folder's writer lock, so no other writer can hold them.
     """
     say = say or (lambda m: print(f"convsim: {m}", file=sys.stderr))
     if path.is_file() and path.stat().st_size > 0:
@@ -464,9 +466,13 @@ def prepare_journal(path: Path, say: Callable[[str], None] | None = None) -> Non
                 f.truncate(keep)
                 say(f"{path}: its last record was cut short ({len(data) - keep} bytes, a run killed while "
                     "writing?); removed, the trial will run again")
-    stale = path.with_name(path.name + ".lock")
-    if os.path.lexists(stale) and holds(path.parent):
-        stale.unlink()
+    if not holds(path.parent):
+        return
+    lock = path.name + ".lock"
+    released = re.compile(re.escape(lock) + r"[0-9a-f-]{36}\.rename")
+    for q in path.parent.iterdir():
+        if (q.name == lock or released.fullmatch(q.name)) and (q.is_symlink() or q.is_file()):
+            q.unlink()
 
 
 @contextmanager

@@ -712,3 +712,142 @@ def test_a_second_optimiser_on_the_same_folder_is_refused(workdir: Path, monkeyp
         hold.kill()
         hold.wait()
     assert main(["optimise", "--budget", "3e6", "--out", "o"]) == 0
+
+
+# -- an optimisation killed with SIGKILL, resumed: the uninterrupted study, trial for trial ---------------------------
+
+
+OPTIMISE = ["optimise", "--budget", "3e6", "--reps", "9", "--trials", "40", "--confirm-reps", "2", "--quiet"]
+
+KILL_OPTIMISER = textwrap.dedent("""
+    import os, signal, sys
+    from sim.optimise.evaluate import Evaluator
+    what, n = sys.argv[1], int(sys.argv[2])
+    def killing(cls, name):
+        real = getattr(cls, name)
+        def call(*a, **k):
+            global n
+            n -= 1
+            if n == 0:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return real(*a, **k)
+        setattr(cls, name, call)
+    if what == "rung":  # the n-th rung of a trial, evaluated: a trial under way
+        killing(Evaluator, "gather_many")
+    else:  # inside Optuna's lock, appending to the journal: the lock left behind
+        from optuna.storages.journal import JournalFileBackend
+        real_append = JournalFileBackend.append_logs
+        def append(self, logs):
+            global n
+            n -= 1
+            if n == 0:
+                self._lock.acquire()
+                os.kill(os.getpid(), signal.SIGKILL)
+            return real_append(self, logs)
+        JournalFileBackend.append_logs = append
+    from sim.cli import main
+    sys.exit(main(sys.argv[3:]))
+""")
+
+
+def _study(folder: Path) -> list[tuple[object, ...]]:
+    """The finished trials of the folder's study, in order: tag, parameters, reported values, state."""
+    import optuna
+    from optuna.storages.journal import JournalFileBackend
+
+    storage = optuna.storages.JournalStorage(JournalFileBackend(str(folder / "study.optuna.log")))
+    (name,) = optuna.get_all_study_names(storage)
+    trials = optuna.load_study(study_name=name, storage=storage).get_trials(
+        states=(optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED))
+    return [(t.user_attrs["tag"], t.params, t.intermediate_values, t.value, t.state) for t in trials]
+
+
+def test_an_optimisation_killed_and_resumed_is_the_uninterrupted_one(workdir: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """SIGKILL in a planned trial, in a TPE trial, and while holding Optuna's journal lock; each resumed run gives
+    the uninterrupted study trial for trial (the same trial counts) and the same answer, without waiting on the
+    lock the killed process left (Optuna would wait 30 s, sleeping: here a sleep fails the test)."""
+    from optuna.storages.journal import _file
+
+    assert main([*OPTIMISE, "--out", "whole"]) == 0
+    whole, answer = _study(workdir / "whole"), json.loads((workdir / "whole" / "result.json").read_text("utf-8"))
+    assert {s for *_, s in whole} == {_state("COMPLETE"), _state("PRUNED")}  # successive halving at work
+    for what, n in (("rung", 30), ("rung", 100), ("append", 150)):
+        out = f"cut-{what}-{n}"
+        done = subprocess.run([sys.executable, "-c", KILL_OPTIMISER, what, str(n), *OPTIMISE, "--out", out],
+                              cwd=workdir, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                              timeout=600)
+        assert done.returncode == -signal.SIGKILL, done.stderr
+        assert not (workdir / out / "result.json").exists()
+        if what == "append":
+            assert os.path.lexists(workdir / out / "study.optuna.log.lock")
+        with monkeypatch.context() as m:
+            m.setattr(_file.time, "sleep", _no_wait)
+            assert main([*OPTIMISE, "--out", out]) == 0
+        assert _study(workdir / out) == whole, (what, n)
+        again = json.loads((workdir / out / "result.json").read_text("utf-8"))
+        for key in ("mix", "search", "delta_mean", "delta_lo", "delta_hi", "best_shipped_id"):
+            assert again[key] == answer[key], (what, n, key)
+        assert not [p.name for p in (workdir / out).iterdir() if ".lock" in p.name]
+
+
+def _state(name: str) -> object:
+    import optuna
+
+    return optuna.trial.TrialState[name]
+
+
+def _no_wait(seconds: float) -> None:
+    raise AssertionError(f"waited {seconds} s on the journal's lock")
+
+
+KILL_TOY_SEARCH = textwrap.dedent("""
+    import os, signal, sys
+    from pathlib import Path
+    import optuna
+    from sim.optimise.search import Search, SearchConfig
+    from tests.test_optimise import ToyEvaluator, _toy_space
+    n = int(sys.argv[1])
+    real = optuna.Study.tell
+    def tell(self, *a, **k):
+        global n
+        n -= 1
+        if n == 0:  # between two tells of one batch: some of its trials told, the rest left running
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(self, *a, **k)
+    optuna.Study.tell = tell
+    sp = _toy_space()
+    Search(sp, ToyEvaluator(sp), SearchConfig(2e6, 27, 40, 0, "industrialised", batch=4), Path(sys.argv[2])).run()
+""")
+
+
+@pytest.mark.parametrize("tell", [7, 23])
+def test_a_batch_killed_between_its_tells_is_finished_with_the_same_trials(workdir: Path, tell: int) -> None:
+    """Batches of 4 (toy objective): a kill after some of a batch's trials were told leaves the rest running; the
+    resumed search evaluates that rest with the same parameters, judged as then, before asking anything new."""
+    import optuna
+
+    from sim.optimise.search import Search, SearchConfig
+    from tests.test_optimise import ToyEvaluator, _toy_space
+
+    def search(folder: Path) -> Search:
+        folder.mkdir(exist_ok=True)
+        sp = _toy_space()
+        return Search(sp, ToyEvaluator(sp), SearchConfig(2e6, 27, 40, 0, "industrialised", batch=4),
+                      folder / "study.log")
+
+    done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    whole = search(workdir / "whole")
+    answer = whole.run()
+    (workdir / "cut").mkdir()
+    killed = subprocess.run([sys.executable, "-c", KILL_TOY_SEARCH, str(tell), str(workdir / "cut" / "study.log")],
+                            cwd=workdir, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            timeout=600)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    again = search(workdir / "cut")
+    assert again.study.get_trials(states=(optuna.trial.TrialState.RUNNING,)) == []  # the killed process's: failed
+    resumed = again.run()
+    assert ([(t.params, t.intermediate_values, t.state) for t in again.study.get_trials(states=done)]
+            == [(t.params, t.intermediate_values, t.state) for t in whole.study.get_trials(states=done)])
+    assert (resumed.best_mix, resumed.complete, resumed.pruned, resumed.best_trial) == (
+        answer.best_mix, answer.complete, answer.pruned, answer.best_trial)
