@@ -267,15 +267,111 @@ def _mount_tmpfs(where: Path, size: str) -> None:
         pytest.skip(f"cannot mount a tmpfs here ({done.stderr.decode().strip() or 'not root'})")
 
 
-def test_a_mount_point_is_refused_and_a_folder_inside_it_works(workdir: Path,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
+def _working(m: Path) -> list[str]:
+    """convsim's working entries inside a mount point (staging and old folders, the swap's record)."""
+    return sorted(n for n in os.listdir(m) if n.startswith((".convsim-swap", "..convsim-swap")))
+
+
+def test_an_earlier_output_on_a_mount_point_is_replaced_by_swapping_its_contents(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     m = workdir / "m"
     _mount_tmpfs(m, "8m")
-    assert main([*RUN, "--out", "m"]) == 2
-    _one_line(capsys.readouterr().err, "m", "mount point", "m/out")
-    assert list(m.iterdir()) == [] and _hidden(workdir) == []
-    assert main([*RUN, "--out", "m/out"]) == 0 and main([*RUN, "--out", "m/out"]) == 0
-    assert _hidden(m) == []
+    assert main([*RUN, "--out", "m"]) == 0  # an empty mount point: the output is written into it
+    (workdir / "elsewhere").mkdir()
+    (m / "notes.txt").write_text("mine", encoding="utf-8")
+    (m / "mine").mkdir()
+    (m / "mine" / "data.csv").write_text("a,b\n", encoding="utf-8")
+    (m / "my_link").symlink_to("../elsewhere")
+    (m / "lost+found").mkdir()
+    users = {k: v for k, v in _tree(m).items() if k.startswith(("notes", "mine", "my_link", "lost+found"))}
+    capsys.readouterr()
+    assert main(["run", "scenarios/baseline.toml", "--reps", "3", "--quiet", "--out", "m"]) == 0
+    assert "replacing the earlier convsim output in m" in capsys.readouterr().err
+    assert os.path.ismount(m) and pd.read_parquet(m / "records.parquet")["rep"].nunique() == 3
+    assert {k: v for k, v in _tree(m).items() if k in users} == users  # the user's things stayed, untouched
+    assert _working(m) == [] and foreign_files(m) == ["lost+found/", "mine/data.csv", "my_link", "notes.txt"]
+    assert main([*RUN, "--out", "m/out"]) == 0 and main([*RUN, "--out", "m/out"]) == 0  # a folder inside it too
+    assert _hidden(m) == [MARKER]
+
+
+def test_a_mount_point_swap_refuses_what_would_move_or_replace_a_users_file(workdir: Path) -> None:
+    m = workdir / "m"
+    _mount_tmpfs(m, "8m")
+    with atomic_folder(m, kind="sweep", patterns=["parts/p[0-9]*"]) as tmp:
+        (tmp / "parts").mkdir()
+        (tmp / "parts" / "p1").write_text("1", encoding="utf-8")
+    (m / "parts" / "my_notes.md").write_text("mine", encoding="utf-8")  # inside convsim's own folder
+    before = _tree(m)
+    with pytest.raises(InputError, match=r"parts/ holds convsim's files and things convsim did not write"), \
+            atomic_folder(m, kind="sweep", patterns=["parts/p[0-9]*"]) as tmp:
+        (tmp / "design.csv").write_text("new", encoding="utf-8")
+    assert _tree(m) == before and _working(m) == []
+    (m / "parts" / "my_notes.md").unlink()
+    (m / "design.csv").write_text("the user's own design", encoding="utf-8")  # a name the new output also has
+    before = _tree(m)
+    with pytest.raises(InputError, match=r"design\.csv there is not convsim's.*nothing was replaced"), \
+            atomic_folder(m, kind="sweep", patterns=["parts/p[0-9]*"]) as tmp:
+        (tmp / "design.csv").write_text("new", encoding="utf-8")
+    assert _tree(m) == before and _working(m) == []
+    with pytest.raises(InputError, match="convsim sweep"), atomic_folder(m, kind="run") as tmp:
+        (tmp / "records.parquet").write_text("new", encoding="utf-8")
+    assert _tree(m) == before and _working(m) == []
+
+
+KILL_IN_A_MOUNT_SWAP = textwrap.dedent("""
+    import os, shutil, signal, sys
+    import sim.store as s
+    n = int(sys.argv[1])
+    def killing(f):
+        def step(*a, **k):
+            global n
+            n -= 1
+            if n == 0:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return f(*a, **k)
+        return step
+    s._move, s._write_swap, shutil.rmtree = killing(s._move), killing(s._write_swap), killing(shutil.rmtree)
+    with s.atomic_folder("m", kind="run") as tmp:
+        (tmp / "a.txt").write_text("new a", encoding="utf-8")
+        (tmp / "b").mkdir()
+        (tmp / "b" / "c.txt").write_text("new c", encoding="utf-8")
+""")
+
+
+def _ours(m: Path) -> dict[str, object]:
+    """convsim's entries in ``m``: files with their bytes, and the marker's list (its time stamp left out)."""
+    out: dict[str, object] = {k: v for k, v in _tree(m).items() if k not in (MARKER, "notes.txt")}
+    out[MARKER] = sorted(json.loads((m / MARKER).read_text(encoding="utf-8"))["files"])
+    return out
+
+
+#: The steps of a swap: its record (aside), three entries aside, the record (in), three entries in, the record
+#: (done), the two hidden folders removed; a kill at each, and one after the last.
+@pytest.mark.parametrize("step", range(1, 13))
+def test_a_mount_point_swap_killed_at_any_step_is_finished_or_undone_by_the_next_command(
+        workdir: Path, step: int, capsys: pytest.CaptureFixture[str]) -> None:
+    from sim.store import writer
+
+    m = workdir / "m"
+    _mount_tmpfs(m, "8m")
+    with atomic_folder(m, kind="run") as tmp:
+        (tmp / "a.txt").write_text("old a", encoding="utf-8")
+        (tmp / "d.txt").write_text("old d", encoding="utf-8")
+    (m / "notes.txt").write_text("mine", encoding="utf-8")
+    old = _ours(m)
+    new = {"a.txt": ("file", b"new a"), "b": ("dir", ""), "b/c.txt": ("file", b"new c"),
+           MARKER: ["a.txt", "b/c.txt"]}
+    done = subprocess.run([sys.executable, "-c", KILL_IN_A_MOUNT_SWAP, str(step)], cwd=workdir, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=600)
+    assert done.returncode == (0 if step == 12 else -signal.SIGKILL), done.stderr
+    capsys.readouterr()
+    with writer(m):
+        assert check_output_dir(m, "--out", ("run",)) == "replace"  # the next command on it repairs it first
+    assert _ours(m) == (old if step == 1 else new)  # the record not yet written: the old output; else the new one
+    assert (m / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert _working(m) == []
+    if 2 <= step <= 8:
+        assert "completed the replacement of the output in" in capsys.readouterr().err
 
 
 # -- a full disk, other I/O errors --------------------------------------------------------------------------------
@@ -307,6 +403,22 @@ def test_a_full_disk_is_one_line_exit_74_and_the_earlier_output_intact(workdir: 
     _one_line(capsys.readouterr().err, "could not write", "t.csv", "No space left on device")
     (m / "filler").unlink()
     assert _tree(m) == earlier and _hidden(m) == []
+
+
+def test_a_new_output_that_does_not_fit_beside_the_old_one_on_a_mount_point_keeps_the_old(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    m = workdir / "m"
+    _mount_tmpfs(m, "4m")
+    assert main([*RUN, "--out", "m"]) == 0
+    (m / "notes.txt").write_text("mine", encoding="utf-8")
+    earlier = _tree(m)
+    _fill(m, 8192)
+    capsys.readouterr()
+    assert main(["run", "scenarios/baseline.toml", "--reps", "6", "--engine", "simpy", "--quiet", "--out",
+                 "m"]) == EX_IOERR
+    _one_line(_after_note(capsys.readouterr().err), "could not write m", "No space left on device", "unchanged")
+    (m / "filler").unlink()
+    assert _tree(m) == earlier and _working(m) == []
 
 
 def test_an_injected_write_error_is_one_line_exit_74(workdir: Path, monkeypatch: pytest.MonkeyPatch,
