@@ -801,6 +801,9 @@ def _finish_swap(out: Path, record: dict, shown: Path, say: Callable[[str], None
                 _write_swap(out, record)
             finally:
                 _undo_swap(out, record, shown)
+            if isinstance(exc, FileExistsError):
+                raise WriteError(f"could not put the new output in {shown}: {exc.filename} appeared there meanwhile "
+                                 "and is not convsim's; the earlier output is back, nothing was replaced") from None
             raise _write_error(exc, shown) from None
     if record["phase"] == "back":
         _undo_swap(out, record, shown)

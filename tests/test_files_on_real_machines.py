@@ -318,6 +318,34 @@ def test_a_mount_point_swap_refuses_what_would_move_or_replace_a_users_file(work
     assert _tree(m) == before and _working(m) == []
 
 
+def test_a_users_file_appearing_mid_swap_on_a_mount_point_undoes_it(workdir: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Something of the user's takes a new entry's name between the check and the move: the swap goes back, the
+    earlier output is restored, the user's file is untouched, and the message says so."""
+    import sim.store
+
+    m = workdir / "m"
+    _mount_tmpfs(m, "8m")
+    with atomic_folder(m, kind="run") as tmp:
+        (tmp / "a.txt").write_text("old a", encoding="utf-8")
+        (tmp / "d.txt").write_text("old d", encoding="utf-8")
+    old = _ours(m)
+    real = sim.store._move
+
+    def move(a: Path, b: Path) -> None:
+        if b == m / "b.txt":  # the last new entry: the old ones are aside, two new ones already in
+            b.write_text("the user's, just now", encoding="utf-8")
+        real(a, b)
+
+    monkeypatch.setattr(sim.store, "_move", move)
+    with pytest.raises(WriteError, match=r"b\.txt appeared there meanwhile.*earlier output is back"), \
+            atomic_folder(m, kind="run") as tmp:
+        (tmp / "a.txt").write_text("new a", encoding="utf-8")
+        (tmp / "b.txt").write_text("new b", encoding="utf-8")
+    assert {k: v for k, v in _ours(m).items() if k != "b.txt"} == old
+    assert (m / "b.txt").read_text(encoding="utf-8") == "the user's, just now" and _working(m) == []
+
+
 KILL_IN_A_MOUNT_SWAP = textwrap.dedent("""
     import os, shutil, signal, sys
     import sim.store as s
@@ -963,3 +991,36 @@ def test_a_batch_killed_between_its_tells_is_finished_with_the_same_trials(workd
             == [(t.params, t.intermediate_values, t.state) for t in whole.study.get_trials(states=done)])
     assert (resumed.best_mix, resumed.complete, resumed.pruned, resumed.best_trial) == (
         answer.best_mix, answer.complete, answer.pruned, answer.best_trial)
+
+
+KILL_RUN_IN_A_MOUNT_SWAP = textwrap.dedent("""
+    import os, signal, sys
+    import sim.store as s
+    real, n = s._move, [4]
+    def move(a, b):
+        n[0] -= 1
+        if n[0] == 0:  # the old output's three entries are aside: the first new one is about to go in
+            os.kill(os.getpid(), signal.SIGKILL)
+        real(a, b)
+    s._move = move
+    from sim.cli import main
+    sys.exit(main(["run", "scenarios/baseline.toml", "--reps", "3", "--quiet", "--out", "m"]))
+""")
+
+
+def test_a_run_killed_mid_swap_on_a_mount_point_then_the_next_run(workdir: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    m = workdir / "m"
+    _mount_tmpfs(m, "8m")
+    assert main([*RUN, "--out", "m"]) == 0
+    (m / "notes.txt").write_text("mine", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", KILL_RUN_IN_A_MOUNT_SWAP], cwd=workdir, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=600)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert not (m / "records.parquet").exists() and (m / ".convsim-swap.json").is_file()  # caught in between
+    capsys.readouterr()
+    assert main(["run", "scenarios/baseline.toml", "--reps", "4", "--quiet", "--out", "m"]) == 0
+    err = capsys.readouterr().err
+    assert "completed the replacement of the output in" in err and "replacing the earlier convsim output" in err
+    assert pd.read_parquet(m / "records.parquet")["rep"].nunique() == 4
+    assert (m / "notes.txt").read_text(encoding="utf-8") == "mine" and _hidden(m) == [MARKER]
