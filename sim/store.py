@@ -722,11 +722,23 @@ def _mount_entries(full: Path, option: str, shown: Path) -> tuple[list[str], lis
 
 
 def _write_swap(out: Path, record: dict) -> None:
+    """Record a swap's progress: written in full, renamed into place, and the rename itself made durable."""
     with atomic_file(out / SWAP_RECORD) as tmp:
         with tmp.open("w", encoding="utf-8") as f:
             json.dump(record, f)
             f.flush()
             os.fsync(f.fileno())
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _plain(names: object) -> bool:
+    """Whether ``names`` is a list of plain entry names (a record never moves anything outside its folder)."""
+    return isinstance(names, list) and all(isinstance(n, str) and n not in ("", ".", "..") and "/" not in n
+                                           and "\0" not in n for n in names)
 
 
 def _sync_tree(folder: Path) -> None:
@@ -844,7 +856,8 @@ def _recover_mount(full: Path, say: Callable[[str], None]) -> None:
         try:
             record = json.loads(rec.read_text(encoding="utf-8"))
             ok = isinstance(record, dict) and record.get("phase") in ("aside", "in", "done", "back") and all(
-                isinstance(record.get(k), str) and _SWAP_DIR.match(record[k]) for k in ("new", "old"))
+                isinstance(record.get(k), str) and _SWAP_DIR.match(record[k]) for k in ("new", "old")) and all(
+                _plain(record.get(k)) for k in ("old_entries", "new_entries"))
         except (OSError, ValueError):
             ok = False
         if not ok:

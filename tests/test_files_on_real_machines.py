@@ -1024,3 +1024,22 @@ def test_a_run_killed_mid_swap_on_a_mount_point_then_the_next_run(workdir: Path,
     assert "completed the replacement of the output in" in err and "replacing the earlier convsim output" in err
     assert pd.read_parquet(m / "records.parquet")["rep"].nunique() == 4
     assert (m / "notes.txt").read_text(encoding="utf-8") == "mine" and _hidden(m) == [MARKER]
+
+
+@pytest.mark.parametrize("record", ["{\"phase\": \"in\", \"new\": ", json.dumps(
+    {"phase": "in", "new": ".convsim-swap.new.abcdefgh", "old": ".convsim-swap.old.abcdefgh",
+     "old_entries": ["../elsewhere"], "new_entries": []})])
+def test_a_swap_record_that_cannot_be_trusted_is_one_line_and_nothing_moves(workdir: Path, record: str,
+                                                                           no_work: None,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    m = workdir / "m"
+    _mount_tmpfs(m, "8m")
+    with atomic_folder(m, kind="run") as tmp:
+        (tmp / "records.parquet").write_text("old", encoding="utf-8")
+    (m / ".convsim-swap.json").write_text(record, encoding="utf-8")
+    (workdir / "elsewhere").write_text("not convsim's", encoding="utf-8")
+    before = _tree(workdir)
+    capsys.readouterr()
+    assert main([*RUN, "--out", "m"]) == 2
+    _one_line(capsys.readouterr().err, ".convsim-swap.json", "cannot be read", "will not guess")
+    assert _tree(workdir) == before
