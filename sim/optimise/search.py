@@ -31,7 +31,7 @@ proposal away from those "zombies". So a search opening its journal marks every
 unfinished trial failed first — it holds the folder's writer lock, so no live
 process owns them — and re-evaluates the untold rest of a batch that was cut
 between its tells, with the same parameters, before asking anything new
-(:meth:`Search._redo`).
+(:meth:`Search._left_by_a_kill`).
 
 **Batches.** Trials are asked ``batch`` at a time (Optuna's ask/tell) and
 evaluated side by side on the evaluator's executor (:mod:`sim.executor`),
