@@ -902,6 +902,7 @@ def _study(folder: Path) -> list[tuple[object, ...]]:
     return [(t.user_attrs["tag"], t.params, t.intermediate_values, t.value, t.state) for t in trials]
 
 
+@pytest.mark.slow  # 11–18 s measured on the shared 2-core machine: at the edge of the quick path's 20 s
 def test_an_optimisation_killed_and_resumed_is_the_uninterrupted_one(workdir: Path, monkeypatch: pytest.MonkeyPatch,
                                                                      capsys: pytest.CaptureFixture[str]) -> None:
     """SIGKILL in a planned trial, in a TPE trial, and while holding Optuna's journal lock; each resumed run gives
