@@ -11,6 +11,7 @@ background runs' progress and answers onto the page.
 
 from __future__ import annotations
 
+import html
 import io
 import itertools
 import shutil
@@ -192,7 +193,11 @@ class Explorer:
                                    stylesheets=[CSS])
         self.answer_note = pn.pane.Markdown("", css_classes=["convsim-answer-note"])
         self.figures = pn.Tabs(dynamic=False, sizing_mode="stretch_width")
+        # one "how sure" section, after the ranking it qualifies: what the intervals cover, and the worlds
+        self.sure_note = pn.pane.Markdown(t("sure_none", self.lang), css_classes=["convsim-sure"])
+        self.sure_figure = pn.Column(sizing_mode="stretch_width")
         return pn.Column(pn.pane.Markdown(f"### {t('headline', self.lang)}"), self.answer, self.answer_note,
+                         pn.pane.Markdown(f"### {t('sure_title', self.lang)}"), self.sure_note, self.sure_figure,
                          self.figures, sizing_mode="stretch_width")
 
     def _assumptions_view(self) -> pn.Column:
@@ -212,7 +217,8 @@ class Explorer:
                                           else lv.value, width=140, css_classes=[f"convsim-effect-{lid}"])
             value.param.watch(lambda e, i=lid: self.edit(i, effect=e.new), "value")
             flag = f" <span class='convsim-over'>⚠ {t('outside', L)}</span>" if self.mix.outside_range(lid) else ""
-            text = (f"**{name}** [{lv.report_ref}] — `{lv.param}` ({lv.mode})  \n"
+            what = be.size_text(lv, self.catalogue.baseline.params, L)
+            text = (f"**{name}** [{lv.report_ref}] — {what} <small><code>{lv.param} {lv.mode}</code></small>  \n"
                     f"{t('stated', L)}: {lv.value:g}; {t('range', L)}: {lv.effect_low:g}–{lv.effect_high:g}{flag}  \n"
                     f"{t('source', L)}: {lv.effect_source}")
             rows.append(pn.Row(pn.pane.Markdown(text, sizing_mode="stretch_width", stylesheets=[CSS]), value,
@@ -414,15 +420,33 @@ class Explorer:
         figs = dict(snap.figures)
         if redraw:
             figs = {name: be.figure(result, name, L) for name in figs}
+        def pane(n: str, f: Any) -> Any:
+            return pn.pane.Matplotlib(f, dpi=90, tight=True, format="png", name=t(f"fig_{n}", L),
+                                      sizing_mode="stretch_width", max_width=900)
+
         if figs:
-            self.figures.objects = [pn.pane.Matplotlib(f, dpi=90, tight=True, format="png", name=t(f"fig_{n}", L),
-                                                       sizing_mode="stretch_width", max_width=900)
-                                    for n, f in figs.items()]
+            self.figures.objects = [pane(n, f) for n, f in figs.items() if n not in be.WORLD_FIGURES]
+            self.sure_figure.objects = [pane(n, f) for n, f in figs.items() if n == "worlds"]
+        self.sure_note.object = (t("sure_worlds", L, reps=snap.result_reps, n=snap.result_worlds)
+                                 if snap.result_worlds else t("sure_mc", L, reps=snap.result_reps))
         voi = be.voi_table(result)
         if voi is not None and len(voi):
-            self.voi.objects = [pn.pane.DataFrame(voi.head(12), index=False, float_format="{:.3f}".format,
-                                                  css_classes=["convsim-voi"])]
+            self.voi.objects = [pn.pane.HTML(self._voi_html(voi.head(12)), css_classes=["convsim-voi"],
+                                             stylesheets=[CSS])]
         self.dl_note.object = ""
+
+    def _voi_html(self, voi: Any) -> str:
+        """The value-of-information table: each input by its human name, the key in small print beside it."""
+        L = self.lang
+        levers = {m: (c.lever.name_zh, c.lever.name_en) for m, c in self.catalogue.by_id.items()}
+        rows = []
+        for _, r in voi.iterrows():
+            human, key = be.input_name(str(r["input"]), L, levers)
+            rho = r["rho_margin"]
+            rows.append(f"<tr><td>{html.escape(human)} <small><code>{html.escape(key)}</code></small></td>"
+                        f"<td>{'–' if rho != rho else f'{rho:+.2f}'}</td></tr>")
+        return (f"<table class='convsim-headline convsim-voi-table'><thead><tr><th>{t('voi_input', L)}</th>"
+                f"<th>{t('voi_rho', L)}</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
     def _poll_optimiser(self) -> None:
         L = self.lang
