@@ -144,10 +144,11 @@ def summary_sentences(c: Comparison, lang: str = "en") -> list[str]:
     if losses:
         out.append(_t(lang, f"产业化项目反而减少:{_quoted(losses, nm, lang)}。",
                       f"Fewer industrialised projects: {_quoted(losses, nm, lang)}."))
-    out.append(_t(lang, f"以上区间只包含 {c.reps} 次重复的蒙特卡洛噪声;参数、措施效果和成本的不确定性见排名之后的"
-                        "“结论有多可靠”一节。",
-                  f"These intervals hold only the Monte Carlo noise of {c.reps} replications; for the uncertainty "
-                  "in the parameters and in the levers' effects and costs, see 'How sure are we?' after the ranking."))
+    out.append(_t(lang, f"以上区间只包含 {c.reps} 次重复的蒙特卡洛噪声,且是在默认参数下;参数、措施效果和成本的不确定性"
+                        "见排名之后的“结论有多可靠”一节。",
+                  f"These intervals hold only the Monte Carlo noise of {c.reps} replications, at the default "
+                  "parameters; for the uncertainty in the parameters and in the levers' effects and costs, see "
+                  "'How sure are we?' after the ranking."))
     return out
 
 
