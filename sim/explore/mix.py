@@ -126,6 +126,10 @@ class Mix:
     def _params(self) -> Any:
         return self.params if self.params is not None else self.catalogue.baseline.params
 
+    def params_or_default(self) -> Any:
+        """The parameters the mix runs with (a loaded file's, else the baseline's)."""
+        return self._params()
+
     def levers(self) -> list[be.Lever]:
         """The mix's levers: each catalogue lever at its intensity, from its start year, with its effect."""
         out = []
