@@ -60,6 +60,19 @@ def test_a_mix_at_another_intensity_states_its_size() -> None:
     assert lv["ip_protection"].rationale_en == Catalogue(SCEN).by_id["ip_protection"].lever.rationale_en
 
 
+def test_an_optimised_mix_lever_states_its_size() -> None:
+    from sim.optimise.space import resized
+
+    g4 = sim.load_scenario(SCEN / "g4_intermediaries.toml")
+    brokers = next(lv for lv in g4.levers if lv.id == "certified_brokers")
+    half = resized(brokers, 0.5, g4.params, "g4_intermediaries.toml")
+    assert half.value == 4 and half.rationale_en.startswith("Technology brokers: 4 more (8 → 12).")
+    assert "optimised mix, intensity 0.5" in half.rationale_en and "Eight" not in half.rationale_en
+    assert half.rationale_zh.startswith("技术经纪人数量增加4 (8 → 12)") and "新增8名" not in half.rationale_zh
+    same = resized(brokers, 1.0, g4.params, "g4_intermediaries.toml")  # at its size its own words are right
+    assert same.rationale_en.startswith(brokers.rationale_en)
+
+
 # -- human names -----------------------------------------------------------------------------------------------
 def test_every_lever_parameter_and_every_calibrated_parameter_has_a_name_in_both_languages() -> None:
     keys = {lv.param for p in SCEN.glob("*.toml") for lv in sim.load_scenario(p).levers}
