@@ -126,6 +126,7 @@ def test_one_how_sure_section_after_the_ranking_holding_the_worlds(pages: dict[s
         for what in ("data:image/png;base64,Vw==", "data:image/png;base64,Vg==", "caveat"):
             assert what in section, (lang, what)  # the worlds figure, what to measure next, what intervals cover
         assert page.count("data:image/png;base64,Vw==") == 1  # the worlds figure once, in that section
+        assert "<td>1.00</td>" not in page and "<td>0.00</td>" not in page  # no certainty claimed pairwise
         summary = page.split("</section>")[0]
         assert "How sure:" not in summary and "有多确定" not in summary
 
@@ -173,3 +174,20 @@ def test_the_page_headline_gives_the_yearly_cost_and_the_window_total(compared: 
         assert r["d_cost_myuan_total"] == pytest.approx(cost[sid])
     html = headline_html(h, "en", {})
     assert "Δ fiscal cost (10k yuan a year)" in html and f"{n}-year total (10k yuan)" in html
+
+
+def test_the_pages_value_of_information_table_names_inputs(tmp_path: Path) -> None:
+    from sim.explore.app import Explorer
+
+    voi = pd.DataFrame({"input": ["meeting.efficiency_broker", "effect:certified_brokers", "cost:ip_protection"],
+                        "rho_margin": [0.61, -0.42, float("nan")]})
+    for lang, words in (("en", ("matching efficiency with a broker", "effect of “Train a corps of certified "
+                                "technology brokers”", "cost of “Stronger IP and trade-secret protection”")),
+                        ("zh", ("经纪人撮合效率", "措施效果:大力培育技术经纪人队伍",
+                                "措施成本:加强知识产权和商业秘密保护"))):
+        html = Explorer(lang, SCEN, tmp_path)._voi_html(voi)
+        for w in words:
+            assert w in html, (lang, w)
+        for key in voi["input"]:
+            assert f"<code>{key}</code>" in html
+        assert "+0.61" in html and "–" in html

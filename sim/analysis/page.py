@@ -211,7 +211,7 @@ def _pairwise(c: Comparison, lang: str) -> dict[str, Any]:
     order = [c.baseline.scenario.id, *c.ranking["scenario"]]
     tags = {sid: str(i) for i, sid in enumerate(order)}  # 0 = baseline, then the rank
     rows = [{"tag": tags[r], "name": nm[r],
-             "cells": ["–" if r == k or not np.isfinite(pw.loc[r, k]) else f"{pw.loc[r, k]:.2f}" for k in order]}
+             "cells": ["–" if r == k else probability(pw.loc[r, k]) for k in order]}
             for r in order]
     return {"tags": [tags[s] for s in order], "rows": rows}
 
@@ -223,11 +223,18 @@ def _levers(c: Comparison, lang: str) -> list[dict[str, Any]]:
         sc = {a.scenario.id: a.scenario for a in c.arms}[sid]
         out.append({"name": nm[sid], "levers": [
             {"name": lv.name_zh if lang == "zh" else lv.name_en,
-             "size": size_text(lv, sc.params, lang), "key": f"{lv.param} {lv.mode} {lv.value:g}",
+             "size": _size_unless_said(lv, sc.params, lang), "key": f"{lv.param} {lv.mode} {lv.value:g}",
              "detail": f"{lv.yearly_cost_yuan / 1e6:.2f} {_t(lang, '百万元/年', 'M yuan a year')} "
                        f"({lv.cost_source}); {lv.report_ref}",
              "why": lv.rationale_zh if lang == "zh" else lv.rationale_en} for lv in sc.levers]})
     return out
+
+
+def _size_unless_said(lv: Any, params: Any, lang: str) -> str:
+    """What the lever does at its size, unless its own text already opens with it (a resized lever's does)."""
+    size = size_text(lv, params, lang)
+    why = lv.rationale_zh if lang == "zh" else lv.rationale_en
+    return "" if why.lower().startswith(size.lower()) else size
 
 
 #: Figure file → (zh, en) heading and (zh, en) how to read it.

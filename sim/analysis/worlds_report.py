@@ -6,6 +6,8 @@ Figures are built like the report's (:mod:`sim.analysis.figures`: a
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -55,8 +57,8 @@ def fig_worlds(c: Comparison, lang: str = "en") -> Figure:
                                f"gain {row['p_gain']:.0%} · best {row['p_best']:.0%}"),
                             (1.0, y), xycoords=("axes fraction", "data"), xytext=(4, 0), textcoords="offset points",
                             va="center", fontsize=7, color="#555555")
-    fig.suptitle(_t(lang, "结论有多可靠:参数与措施效果不确定时的差异",
-                    "How sure: the difference when parameters and the measures' effects are uncertain"))
+    fig.suptitle(_t(lang, "参数与措施效果不确定时的差异",
+                    "The difference when parameters and the measures' effects are uncertain"))
     return fig
 
 
@@ -66,18 +68,21 @@ def fig_voi(c: Comparison, lang: str = "en", top: int = 12) -> Figure:
     w = c.worlds
     assert w is not None
     v = w.voi.head(top).iloc[::-1]
-    fig, axes = new_figure(8.0, 0.35 * len(v) + 1.8)
+    fig, axes = new_figure(10.0, 0.45 * len(v) + 1.8)
     ax = axes[0][0]
     colors = {"parameter": "#1f77b4", "effect": "#2ca02c", "cost": "#ff7f0e"}
     ax.barh(range(len(v)), v["rho_margin"].fillna(0.0), color=[colors[k] for k in v["kind"]])
-    ax.set_yticks(range(len(v)), [input_label(i, lang, lever_names(c)) for i in v["input"]], fontsize=8)
+    # the names alone (wrapped): the list beside the figure gives each key
+    ax.set_yticks(range(len(v)), [textwrap.fill(input_name(i, lang, lever_names(c))[0], 24 if lang == "zh" else 48)
+                                  for i in v["input"]], fontsize=8)
     ax.axvline(0, color="grey", lw=0.8)
     leader, runner = str(w.voi.attrs.get("leader")), str(w.voi.attrs.get("runner_up"))
     nm = _names(c, lang)
-    ax.set_xlabel(_t(lang, f"与领先幅度的秩相关({nm.get(leader, leader)} 减 {nm.get(runner, runner)})",
-                     f"rank correlation with the leader's margin ({nm.get(leader, leader)} minus "
-                     f"{nm.get(runner, runner)})"), fontsize=8)
-    ax.set_title(_t(lang, "下一步该测量什么:对决策影响最大的不确定输入",
+    xlabel = _t(lang, f"与领先幅度的秩相关({nm.get(leader, leader)} 减 {nm.get(runner, runner)})",
+                f"rank correlation with the leader's margin ({nm.get(leader, leader)} minus "
+                f"{nm.get(runner, runner)})")
+    ax.set_xlabel(textwrap.fill(xlabel, 40 if lang == "zh" else 80), fontsize=8)
+    fig.suptitle(_t(lang, "下一步该测量什么:对决策影响最大的不确定输入",
                     "What to measure next: the uncertain inputs that move the decision most"))
     for kind, col in colors.items():
         ax.bar([0], [0], color=col, label={"parameter": _t(lang, "模型参数", "model parameter"),
