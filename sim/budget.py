@@ -29,6 +29,9 @@ from sim.scenario import LEVER_GROUPS, LEVER_GROUPS_ZH, Lever, Scenario, Scenari
 
 #: Parameters that only take whole numbers where a lever adds to them.
 WHOLE_NUMBER_PARAMS = (*CAPACITIES, "supply.events_per_year", "supply.offers_per_event")
+#: The recommendation groups' English names, in the order of ``LEVER_GROUPS`` (the page's words).
+LEVER_GROUPS_EN = ("firms' awareness of innovation", "innovation platforms", "talent", "intermediary services",
+                   "fiscal and financial support")
 #: Default extra budget of the equal-budget variants, yuan a year (ASM: about a third of today's fund).
 DEFAULT_BUDGET = 3_000_000.0
 
@@ -118,7 +121,7 @@ def variant_texts(groups: list[Scenario], params: Params, budget: float) -> dict
         except ValueError as exc:
             raise InputError(f"--budget {budget:,.0f}: {exc}") from None
         m = ScenarioMeta(id=f"eq_{sc.scenario.group}", base="baseline.toml", group="equal_budget",
-                         name_en=f"Equal budget ({budget / 1e6:g} M yuan/year): {sc.scenario.group}",
+                         name_en=f"Equal budget ({budget / 1e6:g} M yuan a year): {LEVER_GROUPS_EN[gi]}",
                          name_zh=f"等额投入(每年{budget / 1e4:g}万元):{LEVER_GROUPS_ZH[gi]}",
                          description_en=f"The paid levers of {sc.id}, resized to cost {budget:,.0f} yuan a year "
                                         "in total (sizes scaled with cost).",

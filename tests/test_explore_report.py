@@ -39,6 +39,8 @@ def test_equal_budget_levers_state_the_size_they_have_not_the_group_files() -> N
     for lv in (brokers, agencies):  # the group file's words ("Eight more…", "Three more…") are not repeated
         assert not re.search(r"\b(Eight|Three)\b", lv.rationale_en), lv.rationale_en
         assert "新增8名" not in lv.rationale_zh and "新增3家" not in lv.rationale_zh
+    name = sim.load_scenario(SCEN / "eq_intermediaries.toml").scenario.name_en
+    assert name == "Equal budget (3 M yuan a year): intermediary services"  # a name, not the group's key
     for g in GROUPS:  # every resized lever of every variant: its text names its size, not the group file's text
         group = _levers(SCEN / f"g{GROUPS.index(g) + 1}_{g}.toml")
         for lid, lv in _levers(SCEN / f"eq_{g}.toml").items():
