@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sim.rules",),
     ("sim.params", "sim.scenario", "sim.table", "sim.derived", "sim.layout", "sim.streams", "sim.rng",
      "sim.errors", "sim.version", "sim.budget", "sim._cache", "sim._numba_start", "sim.resources", "sim.checks",
-     "sim.extras",
+     "sim.extras", "sim.labels",
      "sim.fonts"),
 )
 

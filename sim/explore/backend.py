@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.errors import InputError
 from sim.jobs.control import Cancelled, Control, ProgressEvent, background
+from sim.labels import param_label, sized_rationale
 from sim.scenario import LEVER_GROUPS, LEVER_GROUPS_ZH, Lever, Scenario, ScenarioMeta
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from sim.results import CompareResult
 
 __all__ = ["LEVER_GROUPS", "LEVER_GROUPS_ZH", "Cancelled", "Control", "InputError", "Lever", "ProgressEvent",
-           "Scenario", "ScenarioMeta", "background"]
+           "Scenario", "ScenarioMeta", "background", "param_label", "sized_rationale"]
 
 #: The report's five recommendation groups, as scenario files in the scenario folder, in the report's order.
 GROUP_FILES = ("g1_awareness.toml", "g2_platforms.toml", "g3_talent.toml", "g4_intermediaries.toml",
@@ -130,6 +131,20 @@ def voi_table(result: CompareResult) -> Any:
     """The value-of-information table of a comparison with worlds (None without worlds)."""
     w = result.comparison.worlds
     return None if w is None else w.voi
+
+
+def input_name(name: str, lang: str, levers: dict[str, tuple[str, str]]) -> tuple[str, str]:
+    """(human name, key) of an uncertain input of the value-of-information table (as the report names it)."""
+    from sim.analysis.worlds_report import input_name as _input_name
+
+    return _input_name(name, lang, levers)
+
+
+def size_text(lv: Lever, params: Params, lang: str) -> str:
+    """What a lever does at its size, from the status quo's value, in ``lang`` (as the report says it)."""
+    from sim.labels import size_text as _size_text
+
+    return _size_text(lv, params, lang)
 
 
 def write_report(result: CompareResult, folder: Path, lang: str) -> Path:
