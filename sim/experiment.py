@@ -366,7 +366,7 @@ def _run_one(plan: RunPlan, run: Run, progress: Callable[[int], None] | None) ->
     return out if plan.reduce is None else plan.reduce(run, out, plan.window)
 
 
-def run_task(how: RunPlan, runs: tuple[Run, ...], progress: Callable[[int], None] | None = None) -> list[Any]:
+def _run_task(how: RunPlan, runs: tuple[Run, ...], progress: Callable[[int], None] | None = None) -> list[Any]:
     """One task of a plan on whichever worker gets it: ``runs`` in order, with the plan's settings ``how``."""
     from sim.executor import limit_threads
 
@@ -394,7 +394,7 @@ def execute(plan: RunPlan, executor: cf.Executor | None = None,
     here = isinstance(ex, InlineExecutor)
     how = replace(plan, runs=())
     tasks = [plan.runs[i:i + plan.batch] for i in range(0, len(plan.runs), plan.batch)]
-    fn = partial(run_task, how, progress=progress if here else None)
+    fn = partial(_run_task, how, progress=progress if here else None)
     inner: Iterator[Any]
     done: Iterator[tuple[tuple[Run, ...], list[Any]]]
     if plan.in_order or here:
