@@ -108,8 +108,11 @@ def publish(name: str, reps: int = REPS) -> float:
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         try:
+            # --matplotlib=inline is ``%matplotlib inline`` at the kernel's start: a Figure built without pyplot
+            # (every figure of the package) then shows as a PNG when a cell ends with it, as it does in Jupyter
+            # once pyplot has been imported
             client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=CELL_TIMEOUT_S,
-                                             record_timing=False,
+                                             record_timing=False, extra_arguments=["--matplotlib=inline"],
                                              resources={"metadata": {"path": str(src.parent)}})
             client.execute()
         finally:
