@@ -61,8 +61,7 @@ def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
     import sim.experiment
 
     monkeypatch.setattr(sim.experiment, "engine_ready", _stop)
-    monkeypatch.setattr(sim.experiment, "run_record_arrays", _stop)
-    monkeypatch.setattr(sim.analysis.compare, "run_records", _stop)
+    monkeypatch.setattr(sim.experiment, "_run_arrays", _stop)
     monkeypatch.setattr(sim.engines.reference, "trace_reference", _stop)
 
 
@@ -782,7 +781,7 @@ def test_fuzzed_output_paths_are_used_or_one_line_and_nothing_moves(
 
     monkeypatch.chdir(fuzz_dir)
     monkeypatch.setattr(sim.experiment, "engine_ready", _stop)
-    monkeypatch.setattr(sim.experiment, "run_record_arrays", _stop)
+    monkeypatch.setattr(sim.experiment, "_run_arrays", _stop)
     monkeypatch.setattr(sim.engines.reference, "trace_reference", _stop)
     out = "/".join(parts) + suffix
     before = _tree(fuzz_dir)

@@ -26,9 +26,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis.uncertainty import SURVIVES, over_worlds, survives, value_of_information, world_tasks
+from sim.analysis.uncertainty import SURVIVES, over_worlds, survives, value_of_information, world_plan
 from sim.analysis.worlds import draw_worlds, lever_in_world, triangular, world_inputs
 from sim.calibration.model import band_distances, centres, distance, particle_seed, scoring_bands, split_key, target_key
+from sim.experiment import RecordArrays
+from sim.layout import RECORD_ROWS
 from sim.scenario import Lever, Scenario, with_horizon
 from tests.conftest import lever, variant
 
@@ -110,13 +112,18 @@ def variant_lever() -> Lever:
                                  "effect_low": 1.0, "effect_high": 5.0, "cost_low": 1e6, "cost_high": 3e6})
 
 
-def test_world_tasks_charge_the_short_window_and_levers_from_their_start(baseline: Scenario) -> None:
+def test_world_plans_charge_the_short_window_and_levers_from_their_start(baseline: Scenario) -> None:
     base = with_horizon(baseline, 2032)
     sc = variant(base, levers=[lever("meeting.brokers", "add", 2.0, start=2025, cost=1e6, lid="late")])
-    tasks = world_tasks(base, [sc], draw_worlds(2, 0, None), reps=3, seed=0)
-    assert [(t.world, t.arm) for t in tasks] == [(0, 0), (0, 1), (1, 0), (1, 1)]
-    assert all((t.first, t.last) == (2023, 2027) for t in tasks)  # the comparison's main window
-    assert [t.lever_cost_myuan for t in tasks] == pytest.approx([0.0, 3.0, 0.0, 3.0])  # 2025–27 at 1 M
+    plan = world_plan(base, [sc], draw_worlds(2, 0, None), reps=3, seed=0)
+    assert [r.key for r in plan.runs] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert plan.window == (2023, 2027)  # the comparison's main window
+    assert all(r.reps == range(3) for r in plan.runs)
+    # the reduction (where each run runs) charges its levers over the window: 2025–27 at 1 M; no payouts here
+    zero = RecordArrays(np.array([0]), np.arange(2018, 2033), np.zeros((1, len(RECORD_ROWS), 15))).frame()
+    assert plan.reduce is not None
+    cost = [plan.reduce(r, zero, plan.window)["fiscal_cost"].iloc[0] for r in plan.runs]
+    assert cost == pytest.approx([0.0, 3.0, 0.0, 3.0])
 
 
 # ---- statistics over worlds -------------------------------------------------------------------------------------

@@ -17,15 +17,14 @@ from __future__ import annotations
 import concurrent.futures as cf
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from sim.analysis.kpi import KPI_BY_KEY
 from sim.analysis.paired import COMPARED, HEADLINE, SHORT_YEARS, higher_is_better, lever_cost_myuan, paired, window_kpis
-from sim.executor import as_finished
-from sim.experiment import run_records
+from sim.experiment import Run, RunPlan, results
 from sim.scenario import InputError, Scenario
 from sim.table import Table, build_table
 
@@ -137,41 +136,20 @@ def _cumulative(rec: pd.DataFrame, first: int, last: int) -> np.ndarray:
     return np.cumsum(w.to_numpy(), axis=1)
 
 
-@dataclass(frozen=True)
-class ArmTask:
-    """One batch of one arm's replications (picklable, for a Dask worker)."""
+def batch_plan(arms: list[Arm], seed: int, reps: list[int], engine: str, remote: bool) -> RunPlan:
+    """The run plan of one batch: every arm on replications ``reps``, as tidy records.
 
-    scenario: dict[str, Any]
-    source: str
-    seed: int
-    reps: tuple[int, ...]
-    engine: str
-
-
-def run_arm_task(task: ArmTask) -> pd.DataFrame:
-    """The records of one batch, on whichever worker gets it (one thread: a Dask worker core runs one task)."""
-    import numba
-
-    from sim.scenario import scenario_from_dict
-
-    numba.set_num_threads(1)
-    table = build_table(scenario_from_dict(task.scenario, task.source), task.source)
-    return run_records(table, task.seed, list(task.reps), task.engine)
+    ``remote``: for an executor of other processes or a cluster, each arm is sent as its scenario (built into
+    its table there) and runs single-threaded (a Dask worker core runs one task); here, on its table.
+    """
+    runs = tuple(Run(arm.scenario if remote else arm.table, tuple(reps), k, arm.source) for k, arm in enumerate(arms))
+    return RunPlan(runs, seed, engine, threads=1 if remote else None, in_order=not remote)
 
 
 def _batch_records(arms: list[Arm], seed: int, reps: list[int], engine: str,
                    progress: Callable[[int], None] | None, ex: cf.Executor | None) -> list[pd.DataFrame]:
     """Every arm's records of one batch: here one arm after another, or side by side on the executor."""
-    if ex is None:
-        return [run_records(arm.table, seed, reps, engine, progress) for arm in arms]
-    tasks = [ArmTask(arm.scenario.model_dump(mode="python"), arm.source, seed, tuple(reps), engine) for arm in arms]
-    out: dict[int, pd.DataFrame] = {}
-    index = {id(t): i for i, t in enumerate(tasks)}
-    for task, rec in as_finished(ex, run_arm_task, tasks):
-        out[index[id(task)]] = rec
-        if progress is not None:
-            progress(len(task.reps))
-    return [out[i] for i in range(len(tasks))]
+    return results(batch_plan(arms, seed, reps, engine, ex is not None), ex, progress)
 
 
 def _add_batch(arm: Arm, rec: pd.DataFrame, first: int, last: int, long: tuple[Arm, int] | None = None) -> None:

@@ -20,6 +20,7 @@ from sim.analysis.kpi import KPI_BY_KEY, kpis
 if TYPE_CHECKING:
     import pandas as pd
 
+    from sim.experiment import Run
     from sim.scenario import Scenario
 
 #: KPIs of the comparison and whether more is better.
@@ -82,6 +83,17 @@ def window_kpis(rec: pd.DataFrame, first: int, last: int, lever_cost: float) -> 
                     + k["yuan_pilot_matching"])
     k["fiscal_cost"] = lever_cost + k["payouts"]
     return k
+
+
+def run_kpis(run: Run, rec: pd.DataFrame, window: tuple[int, int] | None) -> pd.DataFrame:
+    """A run plan's reduction to KPIs (:class:`sim.experiment.RunPlan`): :func:`window_kpis` of one run's
+    records over the plan's window, the levers of the run's scenario (as placed in its world) charged over it."""
+    from sim.scenario import Scenario
+
+    if window is None or not isinstance(run.model, Scenario):
+        raise ValueError("KPIs of a run need the plan's window and the run's scenario")
+    first, last = window
+    return window_kpis(rec, first, last, lever_cost_myuan(run.model, first, last))
 
 
 def paired(a: np.ndarray, b: np.ndarray, higher_is_better: bool) -> dict[str, float]:

@@ -26,45 +26,22 @@ from __future__ import annotations
 import concurrent.futures as cf
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.analysis.paired import SHORT_YEARS, higher_is_better, lever_cost_myuan, paired, window_kpis
+from sim.analysis.paired import SHORT_YEARS, higher_is_better, paired, run_kpis
 from sim.analysis.robustness import Goal, robustness
 from sim.analysis.worlds import World, scenario_in_world, world_inputs
 from sim.scenario import Scenario
 
+if TYPE_CHECKING:
+    from sim.experiment import RunPlan
+
 #: P(row beats the next scenario) at or above which an ordering "survives the uncertainty" (ASM convention).
 SURVIVES = 0.95
-
-
-@dataclass(frozen=True)
-class WorldTask:
-    """One unit of work: one scenario in one world (picklable, for Dask)."""
-
-    world: int
-    arm: int
-    scenario: dict[str, Any]
-    seed: int
-    reps: int
-    first: int
-    last: int
-    lever_cost_myuan: float
-    engine: str
-
-
-def run_world_task(task: WorldTask, progress: Callable[[int], None] | None = None) -> pd.DataFrame:
-    """The per-replication KPIs of one scenario in one world."""
-    from sim.experiment import run_records
-    from sim.scenario import scenario_from_dict
-    from sim.table import build_table
-
-    table = build_table(scenario_from_dict(task.scenario))
-    rec = run_records(table, task.seed, range(task.reps), task.engine, progress)
-    return window_kpis(rec, task.first, task.last, task.lever_cost_myuan)
 
 
 @dataclass
@@ -83,46 +60,44 @@ class WorldComparison:
     goal: Goal | None = None
 
 
-def world_tasks(baseline: Scenario, scenarios: Sequence[Scenario], worlds: list[World], reps: int, seed: int,
-                engine: str = "auto") -> list[WorldTask]:
-    """Every (world, scenario) to run, each scenario built and range-checked in its world: input errors first."""
+def world_plan(baseline: Scenario, scenarios: Sequence[Scenario], worlds: list[World], reps: int, seed: int,
+               engine: str = "auto") -> RunPlan:
+    """The run plan of a comparison over worlds: every (world, scenario) on replications 0 … reps − 1, keyed
+    ``(world, arm)``, reduced to its KPIs over the comparison's main window where it runs. Each scenario is
+    placed and range-checked in its world here: input errors come before anything runs."""
+    from sim.experiment import Run, RunPlan
     from sim.table import build_table
 
     t = baseline.params.time
     first = t.policy_start_year
     last = min(t.horizon_year, first + SHORT_YEARS - 1)  # the comparison's main window
-    tasks = []
+    runs = []
     for w in worlds:
         for a, sc in enumerate([baseline, *scenarios]):
             sw = scenario_in_world(sc, w)
             build_table(sw, f"{sc.source} (world {w.index})")
-            tasks.append(WorldTask(w.index, a, sw.model_dump(mode="python"), seed, reps, first, last,
-                                   lever_cost_myuan(sw, first, last), engine))
-    return tasks
+            runs.append(Run(sw, range(reps), (w.index, a)))
+    return RunPlan(tuple(runs), seed, engine, window=(first, last), reduce=run_kpis, in_order=False)
 
 
-def compare_worlds(baseline: Scenario, scenarios: Sequence[Scenario], worlds: list[World], tasks: list[WorldTask],
+def compare_worlds(baseline: Scenario, scenarios: Sequence[Scenario], worlds: list[World], plan: RunPlan,
                    kpi: str, backend: str = "local", scheduler: str | None = None,
                    progress: Callable[[int], None] | None = None,
                    ex: cf.Executor | None = None, goal: Goal | None = None) -> WorldComparison:
-    """Run the tasks of :func:`world_tasks` (paired within each world) and summarise over worlds.
+    """Run the plan of :func:`world_plan` (paired within each world) and summarise over worlds.
 
     ``ex``: an executor already open for ``backend`` (the comparison's own), else one is opened here.
     """
     from contextlib import nullcontext
-    from functools import partial
 
-    from sim.executor import as_finished, executor
+    from sim.executor import executor
+    from sim.experiment import execute
 
-    reps = tasks[0].reps
+    reps = len(plan.runs[0].reps)
     results: dict[tuple[int, int], pd.DataFrame] = {}
     with (nullcontext(ex) if ex is not None else executor(backend, scheduler)) as ex:
-        local = backend == "local"
-        fn = partial(run_world_task, progress=progress) if local else run_world_task
-        for task, k in as_finished(ex, fn, tasks):
-            results[(task.world, task.arm)] = k
-            if progress is not None and not local:
-                progress(task.reps)
+        for run, k in execute(plan, ex, progress):
+            results[run.key] = k
     better = higher_is_better(kpi)
     rows = []
     for w in worlds:

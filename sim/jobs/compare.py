@@ -134,9 +134,9 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
                    "--reps" if precision is None else "--max-reps")
     drawn = _worlds(base, worlds, seed, posterior)
     if drawn:
-        from sim.analysis.uncertainty import world_tasks
+        from sim.analysis.uncertainty import world_plan
 
-        tasks = world_tasks(base, arms, drawn, world_reps, seed, engine)
+        plan = world_plan(base, arms, drawn, world_reps, seed, engine)
     n = (reps if precision is None else min(200, max_reps)) * n_arms + worlds * world_reps * n_arms
     control = as_control(progress)
     if control is not None:
@@ -164,7 +164,7 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
             from sim.analysis.uncertainty import compare_worlds
 
             total(c.reps * n_arms + worlds * world_reps * n_arms)
-            c.worlds = compare_worlds(base, arms, drawn, tasks, c.kpi, backend, scheduler, progress=tick, ex=ex,
+            c.worlds = compare_worlds(base, arms, drawn, plan, c.kpi, backend, scheduler, progress=tick, ex=ex,
                                       goal=target)
     return CompareResult(c, precision=precision, max_reps=max_reps if precision is not None else None)
 
