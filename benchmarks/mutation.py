@@ -64,7 +64,11 @@ REGRET_T = tuple(f"tests/test_optimise_regret.py::{t}" for t in (
     "test_the_objective_is_minus_the_regret_against_the_set_on_the_same_replications",
     "test_a_lower_is_better_kpi_counts_its_regret_downwards",
     "test_the_search_chooses_the_least_regret_where_the_mean_chooses_the_best_average",
-    "test_the_comparison_set_is_the_shipped_scenarios_within_budget_and_every_single_lever"))
+    "test_the_comparison_set_is_the_shipped_scenarios_within_budget_and_every_single_lever",
+    "test_doing_nothing_is_an_alternative_in_every_world",
+    "test_a_shipped_scenario_costing_exactly_the_budget_is_an_alternative",
+    "test_each_frontier_budget_is_judged_against_its_own_comparison_set",
+    "test_fresh_worlds_regret_and_the_best_shipped_scenario_by_hand"))
 OBS_T = ("tests/test_observed.py", *(f"tests/test_calibrate_observed.py::{t}" for t in (
     "test_figures_become_bands_keyed_by_kpi_years_and_id", "test_a_figure_that_cannot_be_a_target_is_refused",
     "test_a_tolerance_goes_with_a_value", "test_a_bad_observed_file_is_one_line_and_nothing_is_written")))
