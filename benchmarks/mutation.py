@@ -75,6 +75,7 @@ OBS_T = ("tests/test_observed.py", *(f"tests/test_calibrate_observed.py::{t}" fo
 MOUNT_T = tuple(f"tests/test_files_on_real_machines.py::{t}" for t in (
     "test_an_earlier_output_on_a_mount_point_is_replaced_by_swapping_its_contents",
     "test_a_mount_point_swap_refuses_what_would_move_or_replace_a_users_file",
+    "test_a_mount_point_holding_only_its_lost_and_found_is_written_into",
     "test_a_users_file_appearing_mid_swap_on_a_mount_point_undoes_it",
     "test_a_mount_point_swap_killed_at_any_step_is_finished_or_undone_by_the_next_command",
     "test_a_run_killed_mid_swap_on_a_mount_point_then_the_next_run",
