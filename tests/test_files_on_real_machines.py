@@ -317,6 +317,18 @@ def test_a_mount_point_swap_refuses_what_would_move_or_replace_a_users_file(work
     assert _tree(m) == before and _working(m) == []
 
 
+def test_a_mount_point_holding_only_its_lost_and_found_is_written_into(workdir: Path) -> None:
+    """A fresh ext4 file system holds ``lost+found``: the output goes in beside it, which stays untouched."""
+    m = workdir / "m"
+    _mount_tmpfs(m, "8m")
+    (m / "lost+found").mkdir()
+    (m / "lost+found" / "#12").write_text("recovered", encoding="utf-8")
+    with atomic_folder(m, kind="run") as tmp:
+        (tmp / "a.txt").write_text("new a", encoding="utf-8")
+    assert (m / "a.txt").read_text(encoding="utf-8") == "new a"
+    assert (m / "lost+found" / "#12").read_text(encoding="utf-8") == "recovered" and _working(m) == []
+
+
 def test_a_users_file_appearing_mid_swap_on_a_mount_point_undoes_it(workdir: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Something of the user's takes a new entry's name between the check and the move: the swap goes back, the
