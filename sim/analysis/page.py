@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.compare import COMPARED, HEADLINE, Comparison, label, names, pairwise, unit
+from sim.analysis.compare import HEADLINE, Comparison, label, names, pairwise, unit
+from sim.analysis.paired import REPORTED
 from sim.version import __version__
 
 #: Units in the reader's language.
@@ -183,11 +184,14 @@ def _kpi_rows(c: Comparison, lang: str) -> list[dict[str, Any]]:
     rows = []
     for sid in c.ranking["scenario"]:
         cells = []
-        for k in COMPARED:
+        for k in REPORTED:
             r = s.loc[(sid, k)]
             u = str(r["unit"])
             p = probability(r["p_beat"])
-            cells.append({"diff": _num(r["diff"], u), "lo": _num(r["lo"], u), "hi": _num(r["hi"], u),
+            # a headline measure (转化, 产业化, the cohort rate) carries the rank it alone gives
+            rank = c.rankings.get(k)
+            ranked = "" if rank is None else f" (#{int(rank.set_index('scenario').loc[sid, 'rank'])})"
+            cells.append({"diff": _num(r["diff"], u) + ranked, "lo": _num(r["lo"], u), "hi": _num(r["hi"], u),
                           "cls": "gain" if r["gain"] else ("loss" if r["loss"] else ""),
                           "title": f"P({_t(lang, '更好', 'better')}) = {p}; {verdict(r, lang)}"})
         rows.append({"name": nm[sid], "cells": cells})
@@ -261,7 +265,7 @@ def context(c: Comparison, lang: str, figs: dict[str, bytes]) -> dict[str, Any]:
         "version": __version__,
         "seed": c.seed, "baseline": nm[c.baseline.scenario.id], "summary": summary_sentences(c, lang),
         "caveat": caveat(c, lang), "ranking": _ranking_rows(c, lang),
-        "kpis": [{"label": label(k, lang), "unit": unit_text(k, lang)} for k in COMPARED],
+        "kpis": [{"label": label(k, lang), "unit": unit_text(k, lang)} for k in REPORTED],
         "kpi_rows": _kpi_rows(c, lang), "pairwise": _pairwise(c, lang), "scenarios": _levers(c, lang),
         "worlds": _worlds(c, lang),
         "figures": [{"file": f, "title": FIGURE_TEXT[f][0][0 if lang == "zh" else 1],
