@@ -6,9 +6,12 @@ Every expected count below is worked out by hand from the offers' dates, not by 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim import layout as L
+from sim.analysis.kpi import kpis
+from sim.analysis.paired import higher_is_better, paired
 from sim.rules import finalise
 
 N_YEARS = 8
@@ -172,3 +175,53 @@ def test_k_year_rows_zero_exactly_when_followup_is_short(k: int) -> None:
     short = R[ROW["cohort_followup_years"]] < k + 1
     for s in L.COHORT_OFFER_STAGES:
         assert not R[ROW[f"cohort_offers_{s}_{k}y"], short].any()
+
+
+def hand_records(cohort: dict[int, tuple[float, float]], followup_end: float) -> pd.DataFrame:
+    """Records of two replications over 2023–2025: per year, results offered into the cohort and those of them
+    industrialised within 5 years (replication 1 has twice replication 0's cohort, same successes)."""
+    rows = []
+    for rep in (0, 1):
+        for year, (size, ind) in cohort.items():
+            r = dict.fromkeys(L.RECORD_ROWS, 0.0)
+            r.update({"rep": rep, "year": year, "cohort_offers": size * (1 + rep),
+                      "cohort_offers_industrialised_5y": ind, "cohort_offers_industrialised_horizon": ind,
+                      "cohort_offers_time_to_production_years": 2.0 * ind,
+                      "cohort_followup_years": followup_end + 2025 - year})
+            rows.append(r)
+    return pd.DataFrame(rows)
+
+
+def test_cohort_share_pools_the_window_cohorts_per_replication() -> None:
+    rec = hand_records({2023: (10, 1), 2024: (20, 2), 2025: (10, 2)}, followup_end=6)
+    k = kpis(rec, 2023, 2025)
+    # replication 0: (1 + 2 + 2) / (10 + 20 + 10), not the mean of the yearly shares (0.1 + 0.1 + 0.2) / 3
+    assert k["cohort_industrialised_5y"].tolist() == pytest.approx([5 / 40, 5 / 80])
+    assert k["cohort_industrialised_horizon"].tolist() == pytest.approx([5 / 40, 5 / 80])
+    assert k["cohort_time_to_production"].tolist() == pytest.approx([2.0, 2.0])
+    # a window's first years alone: its last cohort (2024) is followed 7 years
+    assert kpis(rec, 2023, 2024)["cohort_industrialised_5y"].tolist() == pytest.approx([3 / 30, 3 / 60])
+
+
+def test_cohort_share_censored_when_the_last_cohort_is_followed_too_little() -> None:
+    rec = hand_records({2023: (10, 1), 2024: (20, 3), 2025: (10, 2)}, followup_end=5)  # 2025 followed 5 years
+    k = kpis(rec, 2023, 2025)
+    assert k["cohort_industrialised_5y"].isna().all()
+    assert k["cohort_industrialised_horizon"].notna().all()  # by the horizon is never censored, only unequal
+    assert kpis(rec, 2023, 2024)["cohort_industrialised_5y"].notna().all()  # 2024 is followed 6 years
+
+
+def test_cohort_share_paired_between_scenarios() -> None:
+    """Δ = the mean over replications of (scenario's share − baseline's share), the t interval around it."""
+    base = kpis(hand_records({2023: (10, 1), 2024: (20, 3)}, followup_end=6), 2023, 2024)
+    arm = kpis(hand_records({2023: (10, 2), 2024: (20, 5)}, followup_end=6), 2023, 2024)
+    st = paired(base["cohort_industrialised_5y"].to_numpy(), arm["cohort_industrialised_5y"].to_numpy(),
+                higher_is_better("cohort_industrialised_5y"))
+    d = np.array([7 / 30 - 4 / 30, 7 / 60 - 4 / 60])
+    assert st["diff"] == pytest.approx(d.mean())
+    half = 12.706204736174707 * d.std(ddof=1) / np.sqrt(2)  # t(0.975, 1 degree of freedom)
+    assert (st["lo"], st["hi"]) == pytest.approx((d.mean() - half, d.mean() + half))
+    assert st["n"] == 2 and not higher_is_better("cohort_time_to_production")
+    censored = kpis(hand_records({2023: (10, 1), 2024: (20, 3)}, followup_end=4), 2023, 2024)
+    none = paired(censored["cohort_industrialised_5y"].to_numpy(), arm["cohort_industrialised_5y"].to_numpy(), True)
+    assert none["n"] == 0 and np.isnan(none["diff"])  # no verdict on a censored share, never a 0
