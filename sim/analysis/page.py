@@ -278,7 +278,7 @@ def _worlds(c: Comparison, lang: str) -> dict[str, Any] | None:
     """The rows of the 'How sure are we?' section: each scenario over worlds, and what to measure next."""
     if c.worlds is None:
         return None
-    from sim.analysis.uncertainty import survives
+    from sim.analysis.uncertainty import named_inputs, survives
     from sim.analysis.worlds_report import FEW_WORLDS, input_label
 
     w = c.worlds
@@ -294,8 +294,9 @@ def _worlds(c: Comparison, lang: str) -> dict[str, Any] | None:
                      "p_best": f"{r['p_best']:.0%}", "rank": f"{r['mean_rank']:.1f}",
                      "beats_next": f"{beats[sid]:.0%}", "next": nm.get(nxt, nxt),
                      "survives": bool(sv.at[sid, "survives"])})
+    named = named_inputs(w.voi)  # only inputs above the noise floor are named
     voi = [{"input": input_label(i, lang), "rho": f"{r:+.2f}"}
-           for i, r in zip(w.voi["input"].head(8), w.voi["rho_margin"].head(8), strict=True)]
+           for i, r in zip(named["input"].head(8), named["rho_margin"].head(8), strict=True)]
     leader, runner = str(w.voi.attrs.get("leader")), str(w.voi.attrs.get("runner_up"))
     robust = []
     if w.robustness is not None:
