@@ -296,13 +296,13 @@ def compare(baseline: Scenario, scenarios: Sequence[Scenario | tuple[Scenario, s
     last = min(horizon, first + SHORT_YEARS - 1)
     baseline_source = baseline_source or baseline.source
 
-    def arm(sc: Scenario, src: str, upto: int) -> Arm:
+    def new_arm(sc: Scenario, src: str) -> Arm:
         run = with_horizon(sc, sc.params.time.horizon_year + follow_up, src) if follow_up else sc
-        return Arm(sc, build_table(run, src), src, lever_cost_myuan(sc, first, upto), run)
+        return Arm(sc, build_table(run, src), src, lever_cost_myuan(sc, first, last), run)
 
-    base = arm(baseline, baseline_source, last)
+    base = new_arm(baseline, baseline_source)
     pairs = [item if isinstance(item, tuple) else (item, item.source) for item in scenarios]
-    arms = [arm(sc, src, last) for sc, src in pairs]
+    arms = [new_arm(sc, src) for sc, src in pairs]
     twins: dict[int, Arm] = {}
     if horizon > last:
         for a in [base, *arms]:

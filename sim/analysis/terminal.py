@@ -15,7 +15,7 @@ _HEAD = {"introduced_converted": ("Δ 转化 introduced", "Δ 引进转化"),
 
 def _rank(c: Comparison, key: str, sid: str) -> str:
     r = c.rankings.get(key)
-    return "–" if r is None else str(int(r.set_index("scenario").loc[sid, "rank"]))
+    return "–" if r is None else str(r.set_index("scenario")["rank"].astype(int)[sid])
 
 
 def ranking_text(c: Comparison, lang: str = "en") -> str:
