@@ -5,6 +5,8 @@ Every expected count below is worked out by hand from the offers' dates, not by 
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -225,3 +227,36 @@ def test_cohort_share_paired_between_scenarios() -> None:
     censored = kpis(hand_records({2023: (10, 1), 2024: (20, 3)}, followup_end=4), 2023, 2024)
     none = paired(censored["cohort_industrialised_5y"].to_numpy(), arm["cohort_industrialised_5y"].to_numpy(), True)
     assert none["n"] == 0 and np.isnan(none["diff"])  # no verdict on a censored share, never a 0
+
+
+@pytest.mark.parametrize("name", ["baseline", "firm_turnover"])
+def test_cohorts_of_a_run_account_for_every_flow(name: str, baseline) -> None:
+    """Over a whole run, the cohorts hold every offer, contract and industrialisation the flow rows count once:
+    a result enters its offer cohort at arrival and its contract cohort at signing, whatever the years between."""
+    from sim.engines.fast import run_fast
+    from sim.table import build_table
+    from tests.conftest import variant
+    from tests.test_engine_agreement import SCENARIOS
+
+    params, levers = SCENARIOS[name]
+    rec, _ = run_fast(build_table(variant(baseline, params=params, levers=levers)), 5, range(4))
+    total = rec.sum(axis=2)
+    for flow, cohort in (("offers", "cohort_offers"), ("contracts", "cohort_contracts"),
+                         ("meetings", "cohort_offers_met_horizon"), ("contracts", "cohort_offers_contracted_horizon"),
+                         ("financed", "cohort_offers_financed_horizon"),
+                         ("industrialised", "cohort_offers_industrialised_horizon"),
+                         ("industrialised", "cohort_contracts_industrialised_horizon"),
+                         ("time_to_production_years", "cohort_offers_time_to_production_years")):
+        assert total[:, ROW[flow]] == pytest.approx(total[:, ROW[cohort]]), (flow, cohort)
+    # passing the pilot stage: tests passed, and mature results that went on to finance (at most the contracts)
+    assert (total[:, ROW["cohort_offers_piloted_horizon"]] >= total[:, ROW["pilots_succeeded"]]).all()
+    for c in ("offers", "contracts"):
+        stages = L.COHORT_OFFER_STAGES if c == "offers" else L.COHORT_CONTRACT_STAGES
+        for a, b in itertools.pairwise(stages):
+            for w in ("3y", "5y", "horizon"):
+                assert (rec[:, ROW[f"cohort_{c}_{a}_{w}"]] >= rec[:, ROW[f"cohort_{c}_{b}_{w}"]]).all()
+        full = rec[0, ROW["cohort_followup_years"]] >= 6  # cohort years followed 5 years: none censored
+        assert full.any()
+        assert (rec[:, ROW[f"cohort_{c}_industrialised_3y"]][:, full]
+                <= rec[:, ROW[f"cohort_{c}_industrialised_5y"]][:, full]).all()
+        assert (rec[:, ROW[f"cohort_{c}_industrialised_5y"]] <= rec[:, ROW[f"cohort_{c}_industrialised_horizon"]]).all()
