@@ -6,6 +6,7 @@ Every expected count below is worked out by hand from the offers' dates, not by 
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -260,3 +261,29 @@ def test_cohorts_of_a_run_account_for_every_flow(name: str, baseline) -> None:
         assert (rec[:, ROW[f"cohort_{c}_industrialised_3y"]][:, full]
                 <= rec[:, ROW[f"cohort_{c}_industrialised_5y"]][:, full]).all()
         assert (rec[:, ROW[f"cohort_{c}_industrialised_5y"]] <= rec[:, ROW[f"cohort_{c}_industrialised_horizon"]]).all()
+
+
+def test_compare_follows_the_cohorts_without_changing_the_window() -> None:
+    """With follow-up the 5-year cohort share exists and is ranked; without it, it is censored (NaN, no rank);
+    every other KPI of the window is the same bit for bit, and 转化 and 产业化 each carry their own rank."""
+    from sim.analysis.compare import compare
+    from sim.analysis.terminal import ranking_text
+    from sim.scenario import load_scenario
+
+    here = Path(__file__).resolve().parents[1] / "scenarios"
+    base = load_scenario(here / "baseline.toml")
+    arms = [load_scenario(here / f) for f in ("g4_intermediaries.toml", "g5_finance.toml")]
+    with_fu = compare(base, arms, reps=4, seed=1, engine="fast")
+    without = compare(base, arms, reps=4, seed=1, engine="fast", follow_up=0)
+    for a, b in zip([with_fu.baseline, *with_fu.arms], [without.baseline, *without.arms], strict=True):
+        fa, fb = a.frame(), b.frame()
+        assert fa["cohort_industrialised_5y"].notna().all() and fb["cohort_industrialised_5y"].isna().all()
+        for k in fa.columns:
+            if not k.startswith("cohort_"):
+                assert np.array_equal(fa[k].to_numpy(), fb[k].to_numpy(), equal_nan=True), k
+    assert set(with_fu.rankings) == {"introduced_converted", "industrialised", "cohort_industrialised_5y"}
+    assert "cohort_industrialised_5y" not in without.rankings
+    assert "cohort rates censored" in ranking_text(without) and "censored" not in ranking_text(with_fu)
+    conv = with_fu.rankings["introduced_converted"].set_index("scenario")["rank"]
+    d = with_fu.summary[with_fu.summary.kpi == "introduced_converted"].set_index("scenario")["diff"]
+    assert list(conv.sort_values().index) == list(d.sort_values(ascending=False).index)
