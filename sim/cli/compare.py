@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.cli.common import Watched, check_out, report_compile, say_replacing
-from sim.cli.options import AT_LEAST_TWO, FINITE_POSITIVE, NONNEG, RANKABLE, YEAR, add_common, worlds_type
+from sim.cli.options import AT_LEAST_TWO, FINITE_POSITIVE, FOLLOW_UP, RANKABLE, YEAR, add_common, worlds_type
 from sim.errors import InputError
 
 
@@ -33,7 +33,8 @@ def cmd_compare(a: argparse.Namespace) -> int:
     reps = a.reps if a.reps is not None else (None if a.precision is not None else 500)
     from sim.jobs import options
 
-    options.memory(reps or a.max_reps, base.params.n_years, len(scenarios) + 1, "--reps" if reps else "--max-reps")
+    options.memory(reps or a.max_reps, base.params.n_years + a.follow_up, len(scenarios) + 1,
+                   "--reps" if reps else "--max-reps")
     if a.posterior is not None:
         from sim.analysis.worlds import read_posterior
 
@@ -70,7 +71,7 @@ def add_parsers(sub: Any) -> None:
     c.add_argument("--horizon", type=YEAR, default=None,
                    help="last simulated year (default the baseline's, 2027); beyond 2027 the policy period is "
                    "also judged as a whole (e.g. 2023–2032)")
-    c.add_argument("--follow-up", type=NONNEG, default=6, metavar="YEARS",
+    c.add_argument("--follow-up", type=FOLLOW_UP, default=6, metavar="YEARS",
                    help="years every run goes on past the horizon so that the window's cohorts of offers and "
                    "contracts are followed 5 years (the cohort KPIs, docs/kpis.md); 0 leaves their 3- and 5-year "
                    "shares censored and runs faster (default 6)")

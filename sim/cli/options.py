@@ -66,6 +66,7 @@ FINITE_POSITIVE = checked(options.number, 0.0, float("inf"), True, kind=float)
 BUDGET = checked(options.budget, kind=float)
 TOLERANCE = checked(options.number, 0.0, 10.0, kind=float)
 YEAR = checked(options.whole, 2018, 2060)
+FOLLOW_UP = checked(options.whole, 0, 30)
 """A horizon year (the time parameters check it again with the scenario)."""
 
 

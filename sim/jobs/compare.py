@@ -133,7 +133,7 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
     for sc in [base, *arms]:
         build_table(sc, sc.source)
     n_arms = len(arms) + 1
-    options.memory(reps if precision is None else max_reps, base.params.n_years, n_arms,
+    options.memory(reps if precision is None else max_reps, base.params.n_years + follow_up, n_arms,
                    "--reps" if precision is None else "--max-reps")
     drawn = _worlds(base, worlds, seed, posterior)
     if drawn:
