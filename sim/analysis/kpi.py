@@ -96,15 +96,16 @@ COHORT_KPIS: dict[str, tuple[str, str, str]] = {
     "cohort_signed_industrialised_5y": ("contracts", "industrialised", "5y"),
     "cohort_signed_industrialised_horizon": ("contracts", "industrialised", "horizon"),
 }
-_SPAN_EN = {"3y": "within 3 years", "5y": "within 5 years", "horizon": "by the horizon"}
+_SPAN_EN = {"3y": "≤ 3 y", "5y": "≤ 5 y", "horizon": "by horizon"}
+_STAGE_EN = {"contracted": "contract", "industrialised": "production"}
 _SPAN_ZH = {"3y": "3年内", "5y": "5年内", "horizon": "至模拟期末"}
 _COHORT_ZH = {"offers": "供给成果", "contracts": "签约项目", "contracted": "签约", "industrialised": "产业化"}
 KPIS = (*KPIS, *(
-    KPI(key, f"Cohort share {'offered' if c == 'offers' else 'signed'} → {st} {_SPAN_EN[w]}",
+    KPI(key, f"Cohort {'offered' if c == 'offers' else 'signed'}→{_STAGE_EN[st]} {_SPAN_EN[w]}",
         f"{_COHORT_ZH[c]}队列{_SPAN_ZH[w]}{_COHORT_ZH[st]}比例", "share") for key, (c, st, w) in COHORT_KPIS.items()),
-    KPI("cohort_time_to_production", "Cohort: offer to production (industrialised by the horizon)",
+    KPI("cohort_time_to_production", "Cohort years: offer → production",
         "供给成果队列从成果到量产时间", "years", better=False),
-    KPI("cohort_signed_time_to_production", "Cohort: contract to production (industrialised by the horizon)",
+    KPI("cohort_signed_time_to_production", "Cohort years: contract → production",
         "签约项目队列从签约到量产时间", "years", better=False),
 )
 KPI_BY_KEY = {k.key: k for k in KPIS}
