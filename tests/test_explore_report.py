@@ -13,6 +13,7 @@ import pytest
 import sim
 from sim.analysis.discovery import Box
 from sim.analysis.page import context, render_html
+from sim.analysis.uncertainty import named_inputs
 from sim.analysis.worlds_report import input_label, lever_names, worlds_text
 from sim.explore.mix import Catalogue, Mix
 from sim.explore.results import headline, headline_html
@@ -140,14 +141,16 @@ def test_inputs_and_levers_by_their_names_in_the_report_and_the_printed_text(com
     assert w is not None and len(w.voi)
     page = pages["en"]
     what_next = page.split("What to measure next</h3>")[1].split("</ul>")[0]
-    for key in w.voi["input"].head(8):
+    named = named_inputs(w.voi)  # the page lists only inputs above the noise floor
+    assert len(named)
+    for key in named["input"].head(8):
         assert f"<code>{key}</code>" in what_next  # the key in small print …
     items = re.findall(r"<li>(.*?) <small>", what_next)
     assert items and not any(re.fullmatch(r"[a-z_]+\.[a-z_]+|(effect|cost):[a-z_]+", i) for i in items), items
     assert "Technology brokers: 7 more (8 → 15)" in page and "<code>meeting.brokers add 7</code>" in page
     text = worlds_text(c, "en")
     top = text.splitlines()[-1]
-    first = str(w.voi["input"].iloc[0])
+    first = str(named["input"].iloc[0])
     assert f"{input_label(first, 'en', lever_names(c))} (ρ" in top and f": {first} (ρ" not in top
 
 

@@ -217,7 +217,7 @@ def test_the_report_files_carry_the_comparison(baseline: Scenario, monkeypatch: 
     wide = pd.read_csv(out / "summary.csv")
     assert list(wide["scenario"]) == ["k2", "k1"] and list(wide["rank"]) == [1, 2] and (wide["reps"] == 6).all()
     s = pd.read_csv(out / "details.csv")
-    assert len(s) == 2 * len(cmp.COMPARED) and set(s["kpi"]) == set(cmp.COMPARED)
+    assert len(s) == 2 * len(cmp.SUMMARISED) and set(s["kpi"]) == set(cmp.SUMMARISED)
     assert (s["reps"] == 6).all() and (s["seed"] == 4).all() and (s["window"] == "2023-2027").all()
     ranks = s[s.kpi == HEADLINE].set_index("scenario")["rank"]
     assert dict(ranks) == {"k2": 1, "k1": 2}

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.compare import COMPARED, HEADLINE, Comparison, label, names, pairwise, unit
+from sim.analysis.compare import HEADLINE, Comparison, label, names, pairwise, unit
+from sim.analysis.paired import REPORTED
 from sim.labels import size_text
 from sim.version import __version__
 
@@ -192,12 +193,15 @@ def _kpi_rows(c: Comparison, lang: str) -> list[dict[str, Any]]:
     rows = []
     for sid in c.ranking["scenario"]:
         cells = []
-        for k in COMPARED:
+        for k in REPORTED:
             r = s.loc[(sid, k)]
             u = str(r["unit"])
             p = probability(r["p_beat"])
             per = years(c) if k in YEARLY else 1  # budgets are yearly: so is a cost beside them
-            cells.append({"diff": _num(r["diff"] / per, u), "lo": _num(r["lo"] / per, u),
+            # a headline measure (转化, 产业化, the cohort rate) carries the rank it alone gives
+            rank = c.rankings.get(k)
+            ranked = "" if rank is None else f" (#{int(rank.set_index('scenario').loc[sid, 'rank'])})"
+            cells.append({"diff": _num(r["diff"] / per, u) + ranked, "lo": _num(r["lo"] / per, u),
                           "hi": _num(r["hi"] / per, u),
                           "cls": "gain" if r["gain"] else ("loss" if r["loss"] else ""),
                           "title": f"P({_t(lang, '更好', 'better')}) = {p}; {verdict(r, lang)}"})
@@ -281,7 +285,7 @@ def context(c: Comparison, lang: str, figs: dict[str, bytes]) -> dict[str, Any]:
         "seed": c.seed, "baseline": nm[c.baseline.scenario.id], "summary": summary_sentences(c, lang),
         "caveat": caveat(c, lang), "ranking": _ranking_rows(c, lang),
         "kpis": [{"label": label(k, lang), "unit": unit_text(k, lang) + (_t(lang, "/年", " a year") if k in YEARLY
-                                                                          else "")} for k in COMPARED],
+                                                                          else "")} for k in REPORTED],
         "years": years(c),
         "kpi_rows": _kpi_rows(c, lang), "pairwise": _pairwise(c, lang), "scenarios": _levers(c, lang),
         "worlds": _worlds(c, lang),
@@ -305,7 +309,7 @@ def _worlds(c: Comparison, lang: str) -> dict[str, Any] | None:
     """The rows of the 'How sure are we?' section: each scenario over worlds, and what to measure next."""
     if c.worlds is None:
         return None
-    from sim.analysis.uncertainty import survives
+    from sim.analysis.uncertainty import named_inputs, survives
     from sim.analysis.worlds_report import FEW_WORLDS, input_name, lever_names
 
     w = c.worlds
@@ -322,8 +326,9 @@ def _worlds(c: Comparison, lang: str) -> dict[str, Any] | None:
                      "beats_next": f"{beats[sid]:.0%}", "next": nm.get(nxt, nxt),
                      "survives": bool(sv.at[sid, "survives"])})
     levers = lever_names(c)
+    named = named_inputs(w.voi)  # only inputs above the noise floor are named
     voi = [{"input": input_name(i, lang, levers)[0], "key": i, "rho": f"{r:+.2f}"}
-           for i, r in zip(w.voi["input"].head(8), w.voi["rho_margin"].head(8), strict=True)]
+           for i, r in zip(named["input"].head(8), named["rho_margin"].head(8), strict=True)]
     leader, runner = str(w.voi.attrs.get("leader")), str(w.voi.attrs.get("runner_up"))
     robust = []
     if w.robustness is not None:

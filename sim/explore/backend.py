@@ -18,6 +18,8 @@ from sim.labels import param_label, sized_rationale
 from sim.scenario import LEVER_GROUPS, LEVER_GROUPS_ZH, Lever, Scenario, ScenarioMeta
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.params import Params
     from sim.results import CompareResult
 
@@ -114,12 +116,35 @@ def default_params() -> Params:
 
 
 def compare(baseline: Scenario, mixes: Sequence[Scenario], reps: int, seed: int, control: Control,
-            worlds: int = 0, world_reps: int = 50) -> CompareResult:
-    """The paired comparison on the fast engine, cancellable through ``control``."""
+            worlds: int = 0, world_reps: int = 50, follow_up: int = 6) -> CompareResult:
+    """The paired comparison on the fast engine, cancellable through ``control``; ``follow_up``: years the runs
+    go on past the horizon for the cohort rates (0: censored, faster)."""
     import sim
 
     return sim.compare(baseline, list(mixes), reps=reps, seed=seed, progress=control, worlds=worlds,
-                       world_reps=world_reps, engine="fast")
+                       world_reps=world_reps, engine="fast", follow_up=follow_up)
+
+
+def headline_table(result: CompareResult) -> pd.DataFrame:
+    """The headline measures side by side, one row per scenario: for the report's 转化 (``introduced_converted``),
+    产业化 (``industrialised``) and the cohort conversion rate (``cohort_industrialised_5y``, a share) the paired
+    difference from the baseline (``<key>``), its 95 % interval (``<key>_lo``, ``<key>_hi``) and the rank that
+    measure alone gives (``<key>_rank``; NaN for a cohort rate censored for want of follow-up)."""
+    import pandas as pd
+
+    from sim.analysis.paired import HEADLINES
+
+    c = result.comparison
+    s = c.summary.set_index(["kpi", "scenario"])
+    order = list(c.ranking["scenario"])
+    out = pd.DataFrame(index=pd.Index(order, name="scenario"))
+    for key in HEADLINES:
+        rows = s.loc[key].reindex(order)
+        out[key], out[f"{key}_lo"], out[f"{key}_hi"] = rows["diff"], rows["lo"], rows["hi"]
+        r = c.rankings.get(key)
+        out[f"{key}_rank"] = r.set_index("scenario")["rank"].reindex(order).astype(float) if r is not None \
+            else float("nan")
+    return out
 
 
 def figure(result: CompareResult, name: str, lang: str) -> Any:
