@@ -170,6 +170,22 @@ def test_costs_are_yearly_beside_the_window_total(compared: Any, pages: dict[str
     assert kpi_cost and kpi_cost[0]["unit"] == "M yuan a year"
 
 
+def test_the_printed_ranking_gives_the_yearly_cost_and_claims_no_certainty(compared: Any) -> None:
+    from sim.analysis.terminal import ranking_text
+
+    c = compared.comparison
+    n = c.window[1] - c.window[0] + 1
+    cost = c.summary.query("kpi == 'fiscal_cost'").set_index("scenario")["diff"]
+    p = c.summary.query(f"kpi == '{c.kpi}'").set_index("scenario")["p_beat"]
+    lines = ranking_text(c, "en").splitlines()
+    assert "Δ fiscal M¥/yr" in lines[1]
+    for sid in cost.index:
+        row = next(line for line in lines[3:] if line.split()[1:2] == [sid])
+        assert f"{cost[sid] / n:+.2f}" in row.split()  # a year's cost, not the window's total
+        if p[sid] >= 0.9995:
+            assert "> 0.999" in row and " 1.00 " not in row
+
+
 def test_the_page_headline_gives_the_yearly_cost_and_the_window_total(compared: Any) -> None:
     h = headline(compared)
     n = compared.window[1] - compared.window[0] + 1
