@@ -242,10 +242,11 @@ class Subsidy(Group):
     fund_yuan_per_year: float = param(10_000_000.0, "yuan/year", "DOC report 一(二)1", ge=0, le=1e11)
     city_rate: float = param(0.20, "share of value", "DOC report 一(一)2", ge=0, le=1)
     county_rate: float = param(0.10, "share of value", "DOC report 一(一)2 (随县, 广水, 曾都)", ge=0, le=1)
-    claim_prob: float = param(0.42, "probability", "ASM calibrated to T5 (80 subsidised of ≈180)", ge=0, le=1)
-    claim_publicity: float = param(0.0, "share", "ASM share of contracting firms that would not claim who claim "
-                                   "once publicity reaches them (report 三(一)一: 享受成果转化补贴); 0 today",
-                                   ge=0, le=1)
+    claim_prob: float = param(0.42, "probability", "ASM calibrated to T5 (80 subsidised of ≈180); a firm that "
+                              "claims counts on the subsidy when it decides, the others do not", ge=0, le=1)
+    claim_publicity: float = param(0.0, "share", "ASM share of negotiating firms that would not claim who learn of "
+                                   "the subsidy, count on it and claim once publicity reaches them (report 三(一)一: "
+                                   "享受成果转化补贴); 0 today", ge=0, le=1)
     pilot_matching_share: float = param(0.0, "share of pilot cost", "ASM matching funds (配套资金) from the city "
                                         "fund: share of a public-base pilot's cost the fund pays while it holds "
                                         "it; none today (report 三(五)一)", ge=0, le=1)
