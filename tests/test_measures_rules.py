@@ -147,7 +147,8 @@ def _with_stocks(arm):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(("lever_id", "kpi", "sign"), [
     ("subsidy_publicity", "subsidised", 1), ("exchange_visits", "introduced_converted", 1),
     ("demand_led_results", "introduced_converted", 1), ("institute_maturation", "industrialised", 1),
-    ("agency_matching", "meetings", 1), ("more_fiscal_money", "fund_unspent", 1), ("transfer_agencies", "meetings", 1), ("county_topup", "pilots", 1),
+    ("pilot_matching", "yuan_pilot_matching", 1), ("pilot_matching", "pilots", 1),
+    ("more_fiscal_money", "fund_unspent", 1), ("transfer_agencies", "meetings", 1), ("county_topup", "pilots", 1),
     ("pilot_bases", "pilots_public", 1), ("platform_review", "rd_working_end", 1),
     ("platform_support", "rd_working_end", 1), ("vp_problem_oriented", "vp_on_problem", 1),
     ("more_vice_presidents", "industrialised", 1),
