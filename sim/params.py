@@ -225,6 +225,10 @@ class Contract(Group):
                          "(Dimos & Pugh 2016, DOC)", ge=-10, le=10)
     evaluation_level: float = param(0.2, "0–1", "ASM evaluation services are uneven today (report 二(四))",
                                 ge=0, le=1)
+    institute_evaluation: float = param(0.0, "0–1", "ASM evaluation level added for results that pass through "
+                                        "the three industry institutes (their patent-value evaluation, report "
+                                        "三(二)二); none today; the sum with evaluation_level is capped at 1",
+                                        ge=0, le=1)
     imitation_prob: float = param(0.5, "probability", "ASM an imitator copies instead of contracting when "
                               "unprotected", ge=0, le=1)
     need_fit: float = param(0.1, "0–1", "ASM share of meetings where the firm's need was pinned down beforehand "

@@ -581,6 +581,25 @@ def test_an_exhausted_fund_and_publicity_change_the_decision(rules: Callable[...
         assert contract.decide_contract(Pp, F, O, W, R, 0, T, N_YEARS, RK) == signed
 
 
+@pytest.mark.parametrize(("channel", "inst", "level"), [
+    (L.CH_INSTITUTE, 0.3, 0.5),     # the institutes evaluate the results that pass through them
+    (L.CH_PLATFORM, 0.3, 0.2),      # not a negotiation of another channel: the city-wide level only
+    (L.CH_INSTITUTE, 0.0, 0.2),     # none today
+    (L.CH_INSTITUTE, 0.9, 1.0),     # the sum is capped at 1
+])
+def test_institute_evaluation_acts_on_the_institutes_results_only(rules: Callable[..., Draws], channel: int,
+                                                                  inst: float, level: float) -> None:
+    """MODEL.md 1.3 step 3: contract.institute_evaluation adds to the evaluation level of institute results."""
+    P = params({"contract.institute_evaluation": inst})
+    base = contract_logit(P, 0, 0, 0, 0, 250_000.0, 0.0) - p(P, "contract.b_evaluation") * 0.2
+    chance = 1 / (1 + math.exp(-(base + p(P, "contract.b_evaluation") * level)))
+    for u, signed in ((chance - 1e-9, 1), (chance + 1e-9, 0)):
+        F = make_firms(firm(0, county=3))
+        W, O, R = world(F), offer(channel=channel), record()
+        rules({S.D_CONTRACT: u, S.D_SUBSIDY_CLAIM: 0.9})
+        assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, RK) == signed
+
+
 @pytest.mark.parametrize(("working", "demand_led"), [(1, 0), (0, 0), (0, 1), (1, 1)])
 def test_only_a_working_rd_institution_and_need_fit_enter_the_contract_logit(
         rules: Callable[..., Draws], working: int, demand_led: int) -> None:

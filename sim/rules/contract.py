@@ -29,6 +29,7 @@ from sim.rules.pidx import (
     DISCOURAGE,
     EVAL,
     IMIT_PROB,
+    INST_EVAL,
     IP,
     NEED_FIT,
     NEGO_MED,
@@ -55,7 +56,10 @@ def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
 
     The logit holds the result's fit to the firm's need: 1 for a demand-led
     result, else the share of meetings where exchange visits pinned the need
-    down beforehand (``contract.need_fit``, report 三(一)二), and the subsidy
+    down beforehand (``contract.need_fit``, report 三(一)二), the evaluation
+    level (city-wide ``contract.evaluation_level``, plus
+    ``contract.institute_evaluation`` for results from the three institutes,
+    whose patent-value evaluation 三(二)二 names), and the subsidy
     the firm *expects*. A firm knows of and claims the subsidy with
     ``claim_prob``, and publicity brings a share of the others to claim
     (``subsidy.claim_publicity``, 三(一)一: 享受成果转化补贴); a firm that does
@@ -94,8 +98,12 @@ def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
                                  else 0.0)
     vp = 1.0 if F[f, L.F_VP_UNTIL] > t else 0.0
     fit = 1.0 if O[i, L.O_DEMAND_LED] > 0.0 else P[NEED_FIT, y]
+    # The institutes evaluate the results that pass through them, not every negotiation in the city.
+    evaluation = P[EVAL, y]
+    if int(O[i, L.O_CHANNEL]) == L.CH_INSTITUTE:
+        evaluation = min(1.0, evaluation + P[INST_EVAL, y])
     x = (P[B0, y] + P[B_RD, y] * F[f, L.F_RD_WORKING] + P[B_TALENT, y] * F[f, L.F_TALENT]
-         + P[B_VP, y] * vp + P[B_EVAL, y] * P[EVAL, y] + P[B_PATENT, y] * O[i, L.O_PATENT]
+         + P[B_VP, y] * vp + P[B_EVAL, y] * evaluation + P[B_PATENT, y] * O[i, L.O_PATENT]
          - P[B_VALUE, y] * math.log(O[i, L.O_VALUE] / P[VALUE_MED, y]) + P[B_SUBSIDY, y] * rate
          + P[B_NEED_FIT, y] * fit)
     if draw(rk, S.D_CONTRACT, key, 0) >= sigmoid(x):
