@@ -43,6 +43,8 @@ PARAM_LABELS: dict[str, tuple[str, str]] = {
     "meeting.efficiency_event": ("对接活动撮合效率", "matching efficiency at events"),
     "contract.base_logit": ("签约基准倾向", "baseline propensity to sign a contract"),
     "contract.evaluation_level": ("成果评价服务水平", "level of evaluation services"),
+    "contract.institute_evaluation": ("三家研究院成果的评价服务水平", "evaluation level of the three institutes' results"),
+    "subsidy.fund_yuan_per_year": ("市级成果转化专项资金(元/年)", "city conversion fund (yuan a year)"),
     "contract.need_fit": ("事先找准企业需求的对接占比", "share of meetings with the firm's need pinned down"),
     "contract.ip_protection": ("仿制行为被阻止的比例", "share of imitation prevented"),
     "subsidy.county_rate": ("县级补贴比例", "county top-up rate"),
