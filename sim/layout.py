@@ -50,7 +50,8 @@ F_RD_WORKING = 11    # its R&D institution works (1) or holds a title only (0; �
 F_SME = 12           # a science-based SME below designated size (1) or a firm above designated size (0)
 F_ID = 13            # the firm's serial number (initial firms 0 … n − 1, entrants after): keys its own draws
 F_HT_SINCE = 14      # date (years) of its current high-tech certificate, valid hightech.validity_years from then
-N_FCOL = 15
+F_PROJECTS = 15      # projects under way (met, not done) at the last year's end plus those it took since
+N_FCOL = 16
 
 # ---- offers ----------------------------------------------------------------
 O_KEY = 0
@@ -212,6 +213,7 @@ R_HT_REAPPLIED = _row("hightech_reapplications")        # of those, firms that r
 R_HT_RENEWED = _row("hightech_renewed")                 # re-applications approved: a new three-year certificate
 R_HT_EXITED = _row("hightech_exited")                   # certified firms that exited (their certificate with them)
 R_PROJECTS_FIRM_EXIT = _row("projects_of_exited_firms")  # projects under way when their firm exited
+R_FIRM_FULL = _row("meetings_turned_away_firm_full")     # meetings that failed: the firm met carried all it could
 
 RECORD_ROWS: tuple[str, ...] = tuple(_rows)
 N_ROWS = len(RECORD_ROWS)

@@ -367,6 +367,31 @@ class Platforms(Group):
     idle_years: float = param(3.0, "years", "ASM no contract for this long counts as idle", ge=0.5, le=50)
 
 
+class Absorption(Group):
+    """Firms' absorptive capacity (吸收能力), the report's bottleneck: whom a result meets and how many it can carry.
+
+    The report (二(二)二, 二(三), 三(二), 三(三)) names firms' weak R&D institutions and lack of technical talent
+    as what keeps results from being taken up. A firm's capacity factor is 1 + ``weight_rd`` (a working R&D
+    institution) + ``weight_talent`` (a technical team) + ``weight_vp`` (a vice-president in post); the firm a
+    result meets is drawn in proportion to awareness × that factor. A firm carries at most ``slots_base`` +
+    ``slots_rd`` (working institution) + ``slots_talent`` (team) projects under way at once.
+    """
+
+    weight_rd: float = param(1.0, "× awareness", "ASM report 二(二)二 and 三(二): a working R&D institution is "
+                             "where outside results land (a title-only one counts for nothing); at equal awareness "
+                             "a firm with one is 1 + this times as likely to be the firm a result meets", ge=0, le=20)
+    weight_talent: float = param(1.0, "× awareness", "ASM report 二(三) and 三(三): a technical team can read and "
+                                 "judge a result; adds this to the firm's capacity factor", ge=0, le=20)
+    weight_vp: float = param(1.0, "× awareness", "ASM report 三(三)三: a vice-president in post (科技副总) brings "
+                             "their university's contacts; adds this to the firm's capacity factor", ge=0, le=20)
+    slots_base: float = param(2.0, "projects", "ASM projects under way (met, not done) a firm without a working R&D "
+                              "institution or team can carry at once; a meeting with a full firm fails", ge=1, le=1000)
+    slots_rd: float = param(2.0, "projects", "ASM more projects a firm with a working R&D institution carries "
+                            "(report 二(二)二: the institution is the firm's absorptive capacity)", ge=0, le=1000)
+    slots_talent: float = param(1.0, "projects", "ASM more projects a firm with a technical team carries "
+                                "(report 二(三): talent is the bottleneck)", ge=0, le=1000)
+
+
 class HighTech(Group):
     """High-tech enterprise (高企) certification: applications, approval, three-year validity, renewal."""
 
@@ -407,6 +432,7 @@ class Params(Group):
     industry: Industry = Field(default_factory=Industry)
     talent: Talent = Field(default_factory=Talent)
     platforms: Platforms = Field(default_factory=Platforms)
+    absorb: Absorption = Field(default_factory=Absorption)
     hightech: HighTech = Field(default_factory=HighTech)
 
     @property

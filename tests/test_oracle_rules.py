@@ -311,17 +311,21 @@ def test_search_time_and_retry_gap(rules: Callable[..., Draws]) -> None:
 
 
 def test_pick_firm_is_proportional_to_awareness_by_rejection(rules: Callable[..., Draws]) -> None:
-    """A uniformly proposed firm of the sector is accepted with probability awareness / the sector's top."""
+    """A uniformly proposed firm of the sector is accepted with probability awareness / the sector's top.
+
+    With every capacity weight 0 the weight is awareness alone (the capacity factor: tests/test_oracle_absorb.py).
+    """
+    P = params({"absorb.weight_rd": 0.0, "absorb.weight_talent": 0.0, "absorb.weight_vp": 0.0})
     F = sector_firms()
     W = world(F)
     # try 1: proposes firm 0 (0.1·3 → 0), accepts if 0.5·0.9 < 0.2: no; try 2: firm 1, 0.45 < 0.5: yes
     d = rules({S.D_FIRM_PICK: [0.1, 0.5, 0.5, 0.5]})
-    assert meeting.pick_firm(F, W, 0, RK, 42, 1) == 1
+    assert meeting.pick_firm(P, F, W, 0, Y, T, RK, 42, 1) == 1
     assert len(set(d.log)) == 4  # every try has its own keyed pair of draws
     rules({S.D_FIRM_PICK: [0.99, 0.999]})  # sector 1: proposes its second firm (row 4); 0.3996 < 0.4
-    assert meeting.pick_firm(F, W, 1, RK, 42, 0) == 4
+    assert meeting.pick_firm(P, F, W, 1, Y, T, RK, 42, 0) == 4
     rules()
-    assert meeting.pick_firm(F, W, 2, RK, 42, 0) == -1  # an empty sector
+    assert meeting.pick_firm(P, F, W, 2, Y, T, RK, 42, 0) == -1  # an empty sector
 
 
 @pytest.mark.parametrize(("mode", "mu_name"), [(L.MM_BROKER, "meeting.efficiency_broker"),

@@ -9,7 +9,7 @@ from sim import layout as L
 from sim import streams as S
 from sim.rng import Word, draw, poisson
 from sim.rules.common import encourage_sector, mapped, sector_rows
-from sim.rules.firms import rd_working
+from sim.rules.firms import count_projects, rd_working
 from sim.rules.meeting import broker_capacity
 from sim.rules.pidx import (
     AWARD_YUAN,
@@ -127,8 +127,9 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
     1. industrialisation awards (up to ``awards_per_year`` of the year's
        successes, while the fund lasts); 2. the firm population: exits,
        graduation, entries (sim/rules/population.py; the projects of firms that
-       exit are marked); 3. high-tech certificates that expire and their renewal,
-       then new applications, approvals and rewards; 4. talent turnover and
+       exit are marked), every firm's projects under way counted anew;
+       3. high-tech certificates that expire and their renewal, then new
+       applications, approvals and rewards; 4. talent turnover and
        inflow, new vice-president placements; 5. R&D institutions: support,
        review on conversion, new ones; 6. publicity raises awareness; 7. other
        technology contracts; 8. stocks are recorded; 9. the fund's remainder is
@@ -146,6 +147,7 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
     W[L.W_IND_THIS_YEAR] = 0.0
     # 2. firms exit, SMEs graduate, new firms enter: the steps below see the firms alive after it
     firm_population(P, F, O, W, R, y, t, rk)
+    count_projects(F, O, W)  # the projects each firm carries into the new year (places freed during the year)
     n = int(W[L.W_SECTOR_START + L.N_SECTORS])
     # Who may change this year, from the states before any change (each firm is considered once
     # per step, as a per-firm coin would): five lists of firm rows, in row order. In the same pass, step 3's
