@@ -33,6 +33,9 @@ CH_EVENT, CH_PLATFORM, CH_WORKSTATION, CH_AGENCY, CH_COMMISSIONER, CH_INSTITUTE 
 EVENT_SLOTS = 24
 EVENT_SLOT_ORDER = (0, 12, 6, 18, 3, 15, 9, 21, 1, 13, 7, 19, 4, 16, 10, 22, 2, 14, 8, 20, 5, 17, 11, 23)
 MAX_OFFERS_PER_EVENT = 128
+#: Placements of a year that may bring a result (vice-presidents, year_end.py); later ones bring none (the
+#: default places ≈ 15 a year). Their offers' keys and the offer table's room are sized by it.
+MAX_VP_RESULTS = 256
 
 # ---- firms -----------------------------------------------------------------
 F_SECTOR = 0
@@ -214,6 +217,8 @@ R_HT_RENEWED = _row("hightech_renewed")                 # re-applications approv
 R_HT_EXITED = _row("hightech_exited")                   # certified firms that exited (their certificate with them)
 R_PROJECTS_FIRM_EXIT = _row("projects_of_exited_firms")  # projects under way when their firm exited
 R_FIRM_FULL = _row("meetings_turned_away_firm_full")     # meetings that failed: the firm met carried all it could
+R_VP_RESULTS = _row("offers_brought_by_vice_presidents")  # results a placed vice-president brought to the host firm
+R_VP_ON_NO_TEAM = _row("vp_placed_without_team")        # placements in a firm without a technical team
 
 RECORD_ROWS: tuple[str, ...] = tuple(_rows)
 N_ROWS = len(RECORD_ROWS)

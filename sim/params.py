@@ -390,6 +390,13 @@ class Absorption(Group):
                             "(report 二(二)二: the institution is the firm's absorptive capacity)", ge=0, le=1000)
     slots_talent: float = param(1.0, "projects", "ASM more projects a firm with a technical team carries "
                                 "(report 二(三): talent is the bottleneck)", ge=0, le=1000)
+    vp_to_no_team: float = param(1.0, "share", "ASM report 三(三)三 and 一(三)2: the plan sends university experts "
+                                 "to firms short of technical staff; this share of the placements not oriented to a "
+                                 "technical problem goes to a firm without a technical team (the rest at random)",
+                                 ge=0, le=1)
+    vp_result_prob: float = param(0.3, "probability", "ASM report 三(三)三: a placed vice-president brings a result "
+                                  "of their university to the host firm (a direct meeting, demand-led: it answers the "
+                                  "host's need); no count published", ge=0, le=1)
 
 
 class HighTech(Group):

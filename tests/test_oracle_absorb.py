@@ -117,3 +117,76 @@ def test_the_year_end_counts_projects_under_way() -> None:
     O[3, L.O_NEXT_LIVE], O[2, L.O_NEXT_LIVE], O[1, L.O_NEXT_LIVE], O[0, L.O_NEXT_LIVE] = 3, 2, 1, 0
     firms.count_projects.py_func(F, O, W)
     assert F[:, L.F_PROJECTS].tolist() == [2.0, 0.0, 0.0]
+
+
+# ---- vice-presidents (科技副总): where they go and what they bring (MODEL.md 3.3.2) ----------------------------
+
+VP_Y = 4
+VP_T = float(VP_Y + 1)
+PK = VP_Y * 100000  # placement j's entity: y · 100000 + j
+NEW = VP_Y + 1  # a result brought arrives on 1 January: it, its meeting and its end count in the new year
+
+
+def test_a_placement_not_aimed_at_a_problem_goes_to_a_firm_without_a_team(rules: Callable[..., Draws]) -> None:
+    """Rows 0–3 have a team, row 4 none: proposals 0.1 (row 0), then 0.3, 0.5 (rows 1, 2), then 0.9 (row 4)."""
+    P = params({"talent.vp_targeting": 0.0, "absorb.vp_to_no_team": 0.6})
+    F = make_firms(*(firm(0, talent=1) for _ in range(4)), firm(0))
+    W, R = world(F), record()
+    rules({S.D_VP_FIRM: lambda e, o: [0.1, 0.3, 0.5, 0.9][o], S.D_VP_NEED: 0.59})
+    assert meeting_year_end().place_vice_president(P, F, W, R, VP_Y, VP_T, 0, RK) == 4
+    assert R[L.R_VP_ON_NO_TEAM, VP_Y] == 1
+    R = record()
+    d = rules({S.D_VP_FIRM: 0.1, S.D_VP_NEED: 0.61})  # the other 40 %: the firm proposed, at random
+    assert meeting_year_end().place_vice_president(P, F, W, R, VP_Y, VP_T, 0, RK) == 0
+    assert R.sum() == 0 and d.log == [(S.D_VP_FIRM, PK, 0), (S.D_VP_NEED, PK, 0)]
+
+
+def meeting_year_end():  # type: ignore[no-untyped-def]
+    import importlib
+
+    return importlib.import_module("sim.rules.year_end")
+
+
+OFFER_DRAWS = {S.D_OFFER_SECTOR: 0.99, S.D_OFFER_TRL: 0.5, S.D_OFFER_VALUE: 0.5, S.D_OFFER_PATENT: 0.5}
+
+
+@pytest.mark.parametrize(("u", "carried", "met"), [(0.29, 0.0, True), (0.29, 2.0, False), (0.31, 0.0, None)])
+def test_a_vice_president_brings_a_result_that_meets_the_host(rules: Callable[..., Draws], u: float, carried: float,
+                                                              met: bool | None) -> None:
+    """With absorb.vp_result_prob (0.3) the placement brings a result of the university channel in the host's
+    sector (sector 2, whatever the offer's own sector draw), demand-led, met by the host at once (no search);
+    a host carrying all it can (2 places: no institution, no team) turns it away: the offer ends as no match.
+    Placed at the end of year 4, the result arrives at t = 5: everything is counted in year 5."""
+    ye = meeting_year_end()
+    P = params({**SLOTS, "absorb.vp_result_prob": 0.3})
+    F = make_firms(firm(0), firm(2, aware=0.1))
+    F[1, L.F_PROJECTS] = carried
+    F[1, L.F_ID] = 77
+    W, R = world(F), record()
+    O = np.zeros((2, L.N_OCOL))
+    rules({S.D_VP_RESULT: u, **OFFER_DRAWS})
+    i = ye.vp_brings_result(P, F, O, W, R, 1, VP_Y, 3, VP_T, N_YEARS, RK)
+    if met is None:  # no result brought: nothing created
+        assert i == -1 and W[L.W_N_OFFERS] == 0 and R.sum() == 0
+        return
+    assert W[L.W_N_OFFERS] == 1 and R[L.R_VP_RESULTS, NEW] == 1 and R[L.R_OFFERS_CH + L.CH_WORKSTATION, NEW] == 1
+    assert O[0, L.O_KEY] == L.CH_WORKSTATION * (1 << 30) + (1 << 29) + VP_Y * L.MAX_VP_RESULTS + 3
+    assert O[0, L.O_SECTOR] == 2 and O[0, L.O_DEMAND_LED] == 1 and O[0, L.O_T_ARRIVE] == VP_T
+    if met:
+        assert i == 0 and O[0, L.O_FIRM] == 1 and O[0, L.O_FIRM_ID] == 77 and O[0, L.O_STAGE] == L.ST_NEGOTIATION
+        assert O[0, L.O_T_MEET] == VP_T and F[1, L.F_PROJECTS] == 1 and R[L.R_MEETINGS, NEW] == 1
+        assert W[L.W_LIVE_HEAD] == 1  # on the list of projects under way
+        assert W[L.W_OPEN + 2] == 0  # it never searched
+    else:
+        assert i == -1 and O[0, L.O_STAGE] == L.ST_DONE and O[0, L.O_REASON] == L.RE_NO_MATCH
+        assert R[L.R_FIRM_FULL, NEW] == 1 and R[L.R_MEETINGS, NEW] == 0 and F[1, L.F_PROJECTS] == 2
+
+
+def test_only_the_first_placements_of_a_year_bring_results(rules: Callable[..., Draws]) -> None:
+    P = params({"absorb.vp_result_prob": 1.0})
+    F = make_firms(firm(0))
+    W, R = world(F), record()
+    d = rules()
+    assert meeting_year_end().vp_brings_result(P, F, np.zeros((1, L.N_OCOL)), W, R, 0, VP_Y, L.MAX_VP_RESULTS,
+                                               VP_T, N_YEARS, RK) == -1
+    assert d.log == [] and R.sum() == 0

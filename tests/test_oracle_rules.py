@@ -928,6 +928,8 @@ def test_year_end_in_order(rules: Callable[..., Draws]) -> None:
         S.D_VP_COUNT: 0.5,  # Poisson(2) at its median: 2 placements
         S.D_VP_FIRM: lambda e, o: {vp: 0.5, vp + 1: 0.6}[e],  # ⌊0.5 · 7⌋ = 3, ⌊0.6 · 7⌋ = 4
         S.D_VP_PROBLEM: lambda e, o: {(vp, 0): 0.3, (vp, 1): 0.75, (vp + 1, 0): 0.6}[(e, o)],  # oriented; not
+        S.D_VP_NEED: lambda e, o: {vp + 1: 0.5}[e],  # < absorb.vp_to_no_team (1): to a firm without a team
+        S.D_VP_RESULT: 0.9,  # ≥ absorb.vp_result_prob: neither brings a result (tests/test_oracle_absorb.py)
         S.D_RD_SUPPORT: lambda e, o: {0: binomial_u(1, 2, 0.1), 1: 0.75}[e],   # position 1: firm 4
         S.D_DELIST: lambda e, o: {0: binomial_u(2, 2, 0.5), 1: 0.3, 2: 0.3}[e],  # both idle ones reviewed
         S.D_REVIEW: lambda e, o: {1: 0.6}[e],  # firm 1 title-only: 0.6 ≥ review_upgrade → delisted
@@ -942,11 +944,11 @@ def test_year_end_in_order(rules: Callable[..., Draws]) -> None:
     assert list(F[:, L.F_HIGHTECH]) == [1, 1, 1, 0, 0, 0, 1]
     # 3. talent: firm 2 loses its team, firm 3 gains one, firm 5 is trained by its vice-president;
     # placements: Poisson(2) at u = 0.5 is 2; the oriented one skips firm 3 (its contract is too old) for firm 5,
-    # the other goes to firm 4 at random
+    # the other goes to a firm without a team: the first proposed, firm 4, has none
     assert int(stats.poisson.ppf(0.5, 2.0)) == 2
     assert list(F[:, L.F_TALENT]) == [0, 0, 0, 1, 0, 1, 0]
     assert list(F[:, L.F_VP_UNTIL]) == [-1, t - 1, -1, -1, t + 2, t + 2, -1]
-    assert R[L.R_VP_ON_PROBLEM, y] == 1
+    assert R[L.R_VP_ON_PROBLEM, y] == 1 and R[L.R_VP_ON_NO_TEAM, y] == 1 and R[L.R_VP_RESULTS, y] == 0
     # 4. R&D institutions: firm 4 supported (works now), firm 1 reviewed and delisted, firm 6 reviewed and kept,
     # firm 5 founds a title-only one (and is not idle)
     assert list(F[:, L.F_RD]) == [1, 0, 0, 0, 1, 1, 1]

@@ -8,10 +8,12 @@ import numpy as np
 from sim import layout as L
 from sim import streams as S
 from sim.rng import Word, draw, poisson
-from sim.rules.common import encourage_sector, mapped, sector_rows
-from sim.rules.firms import count_projects, rd_working
+from sim.rules.common import encourage_sector, end_offer, mapped, sector_rows, year_of
+from sim.rules.firms import count_projects, project_slots, rd_working
 from sim.rules.meeting import broker_capacity
 from sim.rules.pidx import (
+    ABS_VP_NO_TEAM,
+    ABS_VP_RESULT,
     AWARD_YUAN,
     AWARDS,
     COMMISSIONERS,
@@ -40,6 +42,7 @@ from sim.rules.pidx import (
 from sim.rules.pilot import public_capacity
 from sim.rules.population import firm_population
 from sim.rules.sample import chosen
+from sim.rules.supply import create_offer, offer_key
 
 _HT, _LEAVE, _JOIN, _DELIST, _ADOPT, _SUPPORT = range(6)  # the year's candidate lists (_DELIST: idle, reviewed)
 
@@ -49,22 +52,74 @@ def place_vice_president(P: np.ndarray, F: np.ndarray, W: np.ndarray, R: np.ndar
                          rk: Word) -> int:
     """The firm where placement ``j`` of year ``y`` goes (科技副总, report 三(三)三).
 
-    A share ``talent.vp_targeting`` of placements is oriented to solving a firm's technical problem
-    (以解决企业技术难题为导向): a firm that signed a contract within ``talent.vp_problem_years`` (it has a
-    result to absorb), found by proposing firms at random (keyed draws) and accepting the first with such a
-    problem (50 tries, then the last proposed). The others go to a firm at random, as today.
+    Where the report says: a share ``talent.vp_targeting`` of placements is oriented to solving a firm's
+    technical problem (以解决企业技术难题为导向): a firm that signed a contract within
+    ``talent.vp_problem_years`` (it has a result to absorb). Of the others, a share ``absorb.vp_to_no_team``
+    goes to a firm without a technical team (the plan sends experts to firms short of technical staff), the
+    rest to a firm at random. A wanted firm is found by proposing firms at random (keyed draws) and accepting
+    the first that fits (50 tries, then the last proposed).
     """
     n = int(W[L.W_SECTOR_START + L.N_SECTORS])
-    f = min(int(draw(rk, S.D_VP_FIRM, y * 100000 + j, 0) * n), n - 1)
-    if P[VP_TARGET, y] <= 0.0 or draw(rk, S.D_VP_PROBLEM, y * 100000 + j, 0) >= P[VP_TARGET, y]:
+    pk = y * 100000 + j
+    f = min(int(draw(rk, S.D_VP_FIRM, pk, 0) * n), n - 1)
+    if P[VP_TARGET, y] > 0.0 and draw(rk, S.D_VP_PROBLEM, pk, 0) < P[VP_TARGET, y]:
+        for k in range(50):
+            g = f if k == 0 else min(int(draw(rk, S.D_VP_PROBLEM, pk, k) * n), n - 1)
+            if F[g, L.F_LAST_USE] > 0.0 and t - F[g, L.F_LAST_USE] <= P[VP_PROBLEM, y]:
+                R[L.R_VP_ON_PROBLEM, y] += 1.0
+                return g
+            f = g
         return f
-    for k in range(50):
-        g = f if k == 0 else min(int(draw(rk, S.D_VP_PROBLEM, y * 100000 + j, k) * n), n - 1)
-        if F[g, L.F_LAST_USE] > 0.0 and t - F[g, L.F_LAST_USE] <= P[VP_PROBLEM, y]:
-            R[L.R_VP_ON_PROBLEM, y] += 1.0
-            return g
-        f = g
+    if P[ABS_VP_NO_TEAM, y] > 0.0 and draw(rk, S.D_VP_NEED, pk, 0) < P[ABS_VP_NO_TEAM, y]:
+        for k in range(50):
+            g = f if k == 0 else min(int(draw(rk, S.D_VP_FIRM, pk, k) * n), n - 1)
+            if F[g, L.F_TALENT] <= 0.0:
+                R[L.R_VP_ON_NO_TEAM, y] += 1.0
+                return g
+            f = g
     return f
+
+
+@nb.njit(cache=True)
+def vp_offer_key(y: int, j: int) -> int:
+    """Key of the result placement ``j`` of year ``y`` brings: the university channel's keys above its arrivals'."""
+    return offer_key(L.CH_WORKSTATION, (1 << 29) + y * L.MAX_VP_RESULTS + j)
+
+
+@nb.njit(cache=True)
+def vp_brings_result(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, f: int, y: int,
+                     j: int, t: float, n_years: int, rk: Word) -> int:
+    """A placed vice-president may bring a result of their university to host firm ``f`` (report 三(三)三).
+
+    With ``absorb.vp_result_prob`` (a keyed draw per placement; only the first ``MAX_VP_RESULTS`` placements
+    of a year) a result of the university channel (workstations) arrives now, in the host's sector and
+    demand-led (it answers the host's need: fit 1 at the contract), and meets the host directly: no search,
+    no broker. A host already carrying all the projects it can turns it away (the offer ends as no match,
+    counted in ``meetings_turned_away_firm_full``). The offer, its meeting and these counts fall in the year
+    that begins (the result arrives on 1 January, ``t``). Returns the offer's row if it met the host, else −1;
+    the engine then starts its negotiation.
+    """
+    if j >= L.MAX_VP_RESULTS or draw(rk, S.D_VP_RESULT, y * 100000 + j, 0) >= P[ABS_VP_RESULT, y]:
+        return -1
+    i = create_offer(P, O, W, R, vp_offer_key(y, j), L.CH_WORKSTATION, t, n_years, rk)
+    yr = year_of(t, n_years)  # it arrives on 1 January: counted in the new year, as its offer is
+    O[i, L.O_SECTOR] = F[f, L.F_SECTOR]
+    O[i, L.O_DEMAND_LED] = 1.0
+    R[L.R_VP_RESULTS, yr] += 1.0
+    if F[f, L.F_PROJECTS] >= project_slots(P, F, f, yr):
+        R[L.R_FIRM_FULL, yr] += 1.0
+        end_offer(O, R, i, t, L.RE_NO_MATCH, n_years)
+        return -1
+    O[i, L.O_FIRM] = f
+    O[i, L.O_FIRM_ID] = F[f, L.F_ID]
+    O[i, L.O_NEXT_LIVE] = W[L.W_LIVE_HEAD]  # on the list of projects under way, as at any meeting
+    W[L.W_LIVE_HEAD] = i + 1
+    O[i, L.O_T_MEET] = t
+    O[i, L.O_STAGE] = L.ST_NEGOTIATION
+    O[i, L.O_ATTEMPT] = 1.0
+    F[f, L.F_PROJECTS] += 1.0
+    R[L.R_MEETINGS, yr] += 1.0
+    return i
 
 
 @nb.njit(cache=True)
@@ -130,7 +185,8 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
        exit are marked), every firm's projects under way counted anew;
        3. high-tech certificates that expire and their renewal, then new
        applications, approvals and rewards; 4. talent turnover and
-       inflow, new vice-president placements; 5. R&D institutions: support,
+       inflow, new vice-president placements (each may bring a result that
+       meets its host: the engine starts its negotiation); 5. R&D institutions: support,
        review on conversion, new ones; 6. publicity raises awareness; 7. other
        technology contracts; 8. stocks are recorded; 9. the fund's remainder is
        recorded and the next year's fund is put in (MODEL.md 1.3).
@@ -205,6 +261,8 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
     for j in range(n_vp):
         f = place_vice_president(P, F, W, R, y, t, j, rk)
         F[f, L.F_VP_UNTIL] = t + P[VP_TENURE, y]
+        if k < n_years:  # at the horizon nothing is simulated after: no result is brought
+            vp_brings_result(P, F, O, W, R, f, y, j, t, n_years, rk)
     # 5. platforms (研发机构)
     # support turns title-only ones into working ones (引导企业加强平台软硬件投入), then the review judged on
     # conversion reaches idle ones (see review_platform), then new ones are founded (title-only or working)
