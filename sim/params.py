@@ -363,7 +363,8 @@ class Platforms(Group):
     review_prob_idle: float = param(0.0, "1/year", "ASM chance a year that an idle institution is reviewed on "
                                     "conversion (report 三(二)三); no performance review today", ge=0, le=1)
     review_upgrade: float = param(0.5, "share", "ASM reviewed title-only institutions whose firms invest to keep "
-                                  "the title (they start to work); the others are delisted", ge=0, le=1)
+                                  "the title (they start to work; more with a team or a vice-president, fewer the "
+                                  "longer idle: absorb.review_*); the others are delisted", ge=0, le=1)
     idle_years: float = param(3.0, "years", "ASM no contract for this long counts as idle", ge=0.5, le=50)
 
 
@@ -397,6 +398,18 @@ class Absorption(Group):
     vp_result_prob: float = param(0.3, "probability", "ASM report 三(三)三: a placed vice-president brings a result "
                                   "of their university to the host firm (a direct meeting, demand-led: it answers the "
                                   "host's need); no count published", ge=0, le=1)
+    review_team_bonus: float = param(0.2, "probability", "ASM report 三(二)三 and 二(三): at the performance review a "
+                                     "firm with a technical team is this much likelier to make a title-only "
+                                     "institution work (the rest are delisted)", ge=0, le=1)
+    review_vp_bonus: float = param(0.1, "probability", "ASM a vice-president in post helps a reviewed firm revive "
+                                   "its institution", ge=0, le=1)
+    review_idle_half_life_years: float = param(3.0, "years", "ASM the chance that a reviewed title-only "
+                                               "institution improves halves for every this many years it has been "
+                                               "idle beyond platforms.idle_years (recent use: a live one revives)",
+                                               ge=0.1, le=100)
+    review_upgrade_yuan: float = param(500_000.0, "yuan", "ASM what a firm invests in equipment and staff (软硬件投入, "
+                                       "report 三(二)三) to make a reviewed title-only institution work; the firm's "
+                                       "R&D money", ge=0, le=1e9)
 
 
 class HighTech(Group):

@@ -190,3 +190,48 @@ def test_only_the_first_placements_of_a_year_bring_results(rules: Callable[..., 
     assert meeting_year_end().vp_brings_result(P, F, np.zeros((1, L.N_OCOL)), W, R, 0, VP_Y, L.MAX_VP_RESULTS,
                                                VP_T, N_YEARS, RK) == -1
     assert d.log == [] and R.sum() == 0
+
+
+# ---- the platform review: improve (a chance, a cost) or be delisted (MODEL.md 3.3.2) --------------------------
+
+REVIEW = {"platforms.review_upgrade": 0.4, "platforms.idle_years": 3.0, "absorb.review_team_bonus": 0.2,
+          "absorb.review_vp_bonus": 0.1, "absorb.review_idle_half_life_years": 2.0,
+          "absorb.review_upgrade_yuan": 300_000.0}
+
+
+@pytest.mark.parametrize(("kw", "chance"), [
+    ({}, 0.4),                                             # idle exactly idle_years, nothing else
+    ({"talent": 1}, 0.6),                                  # + a team
+    ({"talent": 1, "vp_until": VP_T + 1.0}, 0.7),          # + a vice-president in post
+    ({"vp_until": VP_T - 0.5}, 0.4),                       # a vice-president who left counts for nothing
+    ({"last_use": VP_T - 5.0}, 0.4 * 0.5),                 # idle 2 years beyond: one half-life
+    ({"talent": 1, "last_use": VP_T - 7.0}, 0.6 * 0.25),   # idle 4 years beyond: two half-lives
+])
+def test_a_reviewed_title_only_institution_improves_with_a_chance_that_depends_on_the_firm(
+        rules: Callable[..., Draws], kw: dict[str, float], chance: float) -> None:
+    """Improves if the draw (keyed by the firm's serial and the year) falls below the chance: the firm pays
+    absorb.review_upgrade_yuan (its R&D money) and the institution works; otherwise it is delisted."""
+    ye = meeting_year_end()
+    P = params(REVIEW)
+    args = {"last_use": VP_T - 3.0, **kw}
+    for u, improved in ((chance - 1e-9, True), (chance + 1e-9, False)):
+        F = make_firms(firm(0, rd=1, working=0, **args))  # type: ignore[arg-type]
+        F[0, L.F_ID] = 41
+        R = record()
+        d = rules({S.D_REVIEW: u})
+        assert ye.review_chance(P, F, 0, VP_Y, VP_T) == pytest.approx(chance, rel=1e-12)
+        ye.review_platform(P, F, R, 0, VP_Y, VP_T, RK)
+        assert d.log == [(S.D_REVIEW, 41, VP_Y)]
+        if improved:
+            assert F[0, L.F_RD] == 1 and F[0, L.F_RD_WORKING] == 1 and R[L.R_RD_UPGRADED, VP_Y] == 1
+            assert R[L.R_M_FIRM_RD, VP_Y] == 300_000.0 and R[L.R_DELISTED].sum() == 0
+        else:
+            assert F[0, L.F_RD] == 0 and R[L.R_DELISTED, VP_Y] == 1 and R[L.R_M_FIRM_RD].sum() == 0
+
+
+def test_a_reviewed_working_institution_is_kept_and_costs_nothing(rules: Callable[..., Draws]) -> None:
+    F = make_firms(firm(0, rd=1, last_use=0.0))
+    R = record()
+    d = rules()
+    meeting_year_end().review_platform(params(REVIEW), F, R, 0, VP_Y, VP_T, RK)
+    assert F[0, L.F_RD_WORKING] == 1 and R.sum() == 0 and d.log == []

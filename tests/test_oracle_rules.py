@@ -912,6 +912,7 @@ def test_year_end_in_order(rules: Callable[..., Draws]) -> None:
         #                                                     reviewed and kept
     )
     n = 7
+    F[:, L.F_ID] = np.arange(n)  # serial numbers: the review's draw is keyed by the firm's
     W = world(F, fund=1_200_000.0)
     W[L.W_IND_THIS_YEAR] = 7
     R = record()
@@ -932,7 +933,8 @@ def test_year_end_in_order(rules: Callable[..., Draws]) -> None:
         S.D_VP_RESULT: 0.9,  # ≥ absorb.vp_result_prob: neither brings a result (tests/test_oracle_absorb.py)
         S.D_RD_SUPPORT: lambda e, o: {0: binomial_u(1, 2, 0.1), 1: 0.75}[e],   # position 1: firm 4
         S.D_DELIST: lambda e, o: {0: binomial_u(2, 2, 0.5), 1: 0.3, 2: 0.3}[e],  # both idle ones reviewed
-        S.D_REVIEW: lambda e, o: {1: 0.6}[e],  # firm 1 title-only: 0.6 ≥ review_upgrade → delisted
+        # firm 1 title-only, no team, idle 1.5 years beyond idle_years: 0.6 ≥ 0.5 · 0.5^(1.5/3) → delisted
+        S.D_REVIEW: lambda e, o: {1: 0.6}[e],
         S.D_RD_ADOPT: lambda e, o: {0: binomial_u(1, 3, 0.1), 1: 0.8}[e],  # ⌊0.8 · 3⌋ = 2: firm 5
         S.D_RD_WORKING: lambda e, o: {(5, y + 1): 0.3}[(e, o)],  # < title_only_share: title only
         S.D_OTHER_CONTRACTS: 0.5})
@@ -954,6 +956,7 @@ def test_year_end_in_order(rules: Callable[..., Draws]) -> None:
     assert list(F[:, L.F_RD]) == [1, 0, 0, 0, 1, 1, 1]
     assert list(F[:, L.F_RD_WORKING]) == [1, 0, 0, 0, 1, 0, 1]
     assert R[L.R_DELISTED, y] == 1 and R[L.R_RD_UPGRADED, y] == 1 and F[5, L.F_LAST_USE] == t
+    assert R[L.R_M_FIRM_RD, y] == 0  # support (firm 4) costs the firm nothing here; no review improved one
     # 5. publicity: every firm closes 10 % of its gap to 1, written into the firms
     aware = [0.55, 0.28, 0.46, 0.64, 0.1, 0.37, 0.19]
     assert F[:, L.F_AWARE] == pytest.approx(aware, rel=1e-12)

@@ -12,6 +12,10 @@ from sim.rules.common import encourage_sector, end_offer, mapped, sector_rows, y
 from sim.rules.firms import count_projects, project_slots, rd_working
 from sim.rules.meeting import broker_capacity
 from sim.rules.pidx import (
+    ABS_REVIEW_HALF,
+    ABS_REVIEW_TEAM,
+    ABS_REVIEW_VP,
+    ABS_REVIEW_YUAN,
     ABS_VP_NO_TEAM,
     ABS_VP_RESULT,
     AWARD_YUAN,
@@ -123,19 +127,41 @@ def vp_brings_result(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray,
 
 
 @nb.njit(cache=True)
-def review_platform(P: np.ndarray, F: np.ndarray, R: np.ndarray, f: int, y: int, rk: Word) -> None:
+def review_chance(P: np.ndarray, F: np.ndarray, f: int, y: int, t: float) -> float:
+    """The chance that firm ``f``'s reviewed title-only institution improves (starts to work).
+
+    ``platforms.review_upgrade`` for a firm without a team or a vice-president whose institution has been idle
+    just ``platforms.idle_years``; plus ``absorb.review_team_bonus`` with a technical team and
+    ``absorb.review_vp_bonus`` with a vice-president in post (at most 1); halved for every
+    ``absorb.review_idle_half_life_years`` it has been idle beyond that (an institution long unused is rarely
+    revived).
+    """
+    p = P[REVIEW_UP, y]
+    if F[f, L.F_TALENT] > 0.0:
+        p += P[ABS_REVIEW_TEAM, y]
+    if F[f, L.F_VP_UNTIL] > t:
+        p += P[ABS_REVIEW_VP, y]
+    over = max(t - F[f, L.F_LAST_USE] - P[IDLE, y], 0.0)
+    return min(p, 1.0) * 0.5 ** (over / P[ABS_REVIEW_HALF, y])
+
+
+@nb.njit(cache=True)
+def review_platform(P: np.ndarray, F: np.ndarray, R: np.ndarray, f: int, y: int, t: float, rk: Word) -> None:
     """The performance review of an idle R&D institution, judged on conversion (report 三(二)三).
 
     将科技成果转化作为重要指标: an institution with no contract for ``platforms.idle_years`` is reviewed
     (with ``platforms.review_prob_idle`` a year, chosen in :func:`year_end`). A working one is kept;
-    a title-only one (重申报、轻发展) either starts to work — its firm invests to keep the title
-    (``platforms.review_upgrade``) — or is delisted (及时摘牌).
+    a title-only one (重申报、轻发展) either improves — its firm invests ``absorb.review_upgrade_yuan``
+    in equipment and staff (软硬件投入, counted as the firm's R&D money) and the institution starts to
+    work — with :func:`review_chance`, which depends on the firm (its team, a vice-president, how long the
+    institution has been idle), or is delisted (及时摘牌). The draw is keyed by the firm's serial number.
     """
     if F[f, L.F_RD_WORKING] > 0.0:
         return
-    if draw(rk, S.D_REVIEW, f, y) < P[REVIEW_UP, y]:
+    if draw(rk, S.D_REVIEW, int(F[f, L.F_ID]), y) < review_chance(P, F, f, y, t):
         F[f, L.F_RD_WORKING] = 1.0
         R[L.R_RD_UPGRADED, y] += 1.0
+        R[L.R_M_FIRM_RD, y] += P[ABS_REVIEW_YUAN, y]
     else:
         F[f, L.F_RD] = 0.0
         R[L.R_DELISTED, y] += 1.0
@@ -270,7 +296,7 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
         F[lists[_SUPPORT, j], L.F_RD_WORKING] = 1.0
         R[L.R_RD_UPGRADED, y] += 1.0
     for j in range(chosen(lists[_DELIST], n_delist, P[REVIEW, y], rk, S.D_DELIST, y)):
-        review_platform(P, F, R, lists[_DELIST, j], y, rk)
+        review_platform(P, F, R, lists[_DELIST, j], y, t, rk)
     for j in range(chosen(lists[_ADOPT], n_adopt, P[RD_ADOPT, y], rk, S.D_RD_ADOPT, y)):
         f = lists[_ADOPT, j]
         F[f, L.F_RD] = 1.0
