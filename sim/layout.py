@@ -54,7 +54,8 @@ F_SME = 12           # a science-based SME below designated size (1) or a firm a
 F_ID = 13            # the firm's serial number (initial firms 0 … n − 1, entrants after): keys its own draws
 F_HT_SINCE = 14      # date (years) of its current high-tech certificate, valid hightech.validity_years from then
 F_PROJECTS = 15      # projects under way (met, not done) at the last year's end plus those it took since
-N_FCOL = 16
+F_AWARE_BASE = 16    # its awareness as drawn at its founding: what awareness fades back to without renewal
+N_FCOL = 17
 
 # ---- offers ----------------------------------------------------------------
 O_KEY = 0

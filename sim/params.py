@@ -410,6 +410,10 @@ class Absorption(Group):
     review_upgrade_yuan: float = param(500_000.0, "yuan", "ASM what a firm invests in equipment and staff (软硬件投入, "
                                        "report 三(二)三) to make a reviewed title-only institution work; the firm's "
                                        "R&D money", ge=0, le=1e9)
+    awareness_fade: float = param(0.1, "share of excess awareness/year", "ASM report 二(一) and 三(一): awareness "
+                                  "raised by publicity, role models and contact fades without renewal; each year a "
+                                  "firm without a contract in the past year or a vice-president in post loses this "
+                                  "share of its awareness above its own level at founding", ge=0, le=1)
 
 
 class HighTech(Group):

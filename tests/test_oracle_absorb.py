@@ -235,3 +235,42 @@ def test_a_reviewed_working_institution_is_kept_and_costs_nothing(rules: Callabl
     d = rules()
     meeting_year_end().review_platform(params(REVIEW), F, R, 0, VP_Y, VP_T, RK)
     assert F[0, L.F_RD_WORKING] == 1 and R.sum() == 0 and d.log == []
+
+
+# ---- awareness fades without renewal (MODEL.md 3.3.2) ---------------------------------------------------------
+
+QUIET = {"firms.entry_rate_above": 0.0, "firms.exit_rate_above": 0.0, "firms.entry_rate_sme": 0.0,
+         "firms.exit_rate_sme": 0.0, "firms.sme_graduation_rate": 0.0, "hightech.validity_years": 50.0,
+         "derived.hightech_apply": 0.0, "talent.vice_presidents_per_year": 0.0, "talent.turnover": 0.0,
+         "talent.inflow": 0.0, "talent.vp_training": 0.0, "platforms.rd_adoption_rate": 0.0,
+         "hightech.other_contracts_per_year": 0.0, "absorb.awareness_fade": 0.25}
+
+
+@pytest.mark.parametrize("pub", [0.0, 0.1])
+def test_awareness_fades_toward_its_base_unless_renewed(rules: Callable[..., Draws], pub: float) -> None:
+    """At the year's end t = 5, after publicity's push (a ↦ a + pub·(1 − a)), a firm without contact loses 25 % of
+    its awareness above its level at founding; a contract within the past year or a vice-president in post
+    renews it; awareness at or below the base does not move. Sums and maxima are those of the new values."""
+    ye = meeting_year_end()
+    P = params({**QUIET, "talent.publicity_rate": pub})
+    t = 5.0
+    F = make_firms(firm(0, aware=0.6), firm(0, aware=0.6, last_use=t - 0.5), firm(0, aware=0.6, vp_until=t + 1),
+                   firm(0, aware=0.6, last_use=t - 1.5), firm(1, aware=0.1))
+    F[:, L.F_AWARE_BASE] = [0.2, 0.2, 0.2, 0.2, 0.3]
+    W, R = world(F), record()
+    rules(default=0.5)
+    ye.year_end(P, F, np.zeros((1, L.N_OCOL)), W, R, 5, N_YEARS, RK)
+    pushed = [a + pub * (1 - a) for a in (0.6, 0.6, 0.6, 0.6, 0.1)]
+    faded = [pushed[0] - 0.25 * (pushed[0] - 0.2), pushed[1], pushed[2], pushed[3] - 0.25 * (pushed[3] - 0.2),
+             pushed[4] if pushed[4] <= 0.3 else pushed[4] - 0.25 * (pushed[4] - 0.3)]
+    assert F[:, L.F_AWARE] == pytest.approx(faded, rel=1e-12)
+    assert W[L.W_AWARE_SUM] == pytest.approx(sum(faded[:4])) and W[L.W_AWARE_MAX] == pytest.approx(max(faded[:4]))
+    assert R[L.R_AWARENESS, 4] == pytest.approx(sum(faded) / 5)
+
+
+def test_a_firm_keeps_its_awareness_at_founding_as_its_base(rules: Callable[..., Draws]) -> None:
+    P = params()
+    F = np.zeros((1, L.N_FCOL))
+    rules(default=0.7)
+    firms.draw_firm(P, F, 0, 3, 0.0, 0, 0.0, RK)
+    assert F[0, L.F_AWARE_BASE] == F[0, L.F_AWARE] > 0

@@ -895,7 +895,8 @@ def test_year_end_in_order(rules: Callable[..., Draws]) -> None:
                 2.0, "talent.vp_training": 0.5, "talent.vp_targeting": 0.5, "talent.vp_problem_years": 1.0,
                 "platforms.support_rate": 0.1, "platforms.review_prob_idle": 0.5, "platforms.review_upgrade": 0.5,
                 "platforms.idle_years": 3.0, "platforms.rd_adoption_rate": 0.1, "platforms.title_only_share": 0.5,
-                "talent.publicity_rate": 0.1, "hightech.other_contracts_per_year": 10.0})
+                "talent.publicity_rate": 0.1, "hightech.other_contracts_per_year": 10.0,
+                "absorb.awareness_fade": 0.0})  # fading awareness: tests/test_oracle_absorb.py
     P[PIDX["subsidy.fund_yuan_per_year"], k] = 7_000_000.0
     F = make_firms(
         firm(0, rd=1, hightech=1, aware=0.5, last_use=4.5),  # 0: high-tech already; R&D in use

@@ -63,6 +63,7 @@ def draw_firm(P: np.ndarray, F: np.ndarray, row: int, fid: int, sme: float, y: i
     mu = math.log(P[AWARE_MED, y] / (1.0 - P[AWARE_MED, y]))
     z = normal_ppf(draw(rk, S.D_FIRM_AWARE, fid, 0))
     F[row, L.F_AWARE] = sigmoid(mu + P[AWARE_SD, y] * z)
+    F[row, L.F_AWARE_BASE] = F[row, L.F_AWARE]
     F[row, L.F_LIQUID] = 1.0 if draw(rk, S.D_FIRM_LIQUID, fid, 0) < P[LIQUID, y] else 0.0
     F[row, L.F_COLLATERAL] = 1.0 if draw(rk, S.D_FIRM_COLLATERAL, fid, 0) < P[COLLATERAL, y] else 0.0
     F[row, L.F_IMITATOR] = 1.0 if draw(rk, S.D_FIRM_IMITATOR, fid, 0) < P[IMITATOR, y] else 0.0

@@ -12,6 +12,7 @@ from sim.rules.common import encourage_sector, end_offer, mapped, sector_rows, y
 from sim.rules.firms import count_projects, project_slots, rd_working
 from sim.rules.meeting import broker_capacity
 from sim.rules.pidx import (
+    ABS_FADE,
     ABS_REVIEW_HALF,
     ABS_REVIEW_TEAM,
     ABS_REVIEW_VP,
@@ -214,7 +215,7 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
        inflow, new vice-president placements (each may bring a result that
        meets its host: the engine starts its negotiation); 5. R&D institutions: support,
        review on conversion, new ones; 6. publicity raises awareness; 7. other
-       technology contracts; 8. stocks are recorded; 9. the fund's remainder is
+       technology contracts; 8. awareness not renewed fades, stocks are recorded; 9. the fund's remainder is
        recorded and the next year's fund is put in (MODEL.md 1.3).
     """
     y = k - 1
@@ -318,6 +319,7 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
     # The stocks are summed in locals too (the record's cells for year y are still 0: only this pass writes
     # them; sums of 0s and 1s are exact in any grouping).
     aware = ht = rd_n = working = talent_n = vp = sme_n = 0.0
+    fade = P[ABS_FADE, y]
     for s in range(L.N_SECTORS):
         lo, hi = sector_rows(W, s)
         mul = W[L.W_AWARE_MUL + s]
@@ -326,6 +328,10 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
         s_max = 0.0
         for f in range(lo, hi):
             a = mapped(mul, add, F[f, L.F_AWARE])  # awareness(F, W, f), the sector's map read once
+            # awareness fades toward the firm's own level at founding unless renewed by contact: a contract in
+            # the past year or a vice-president in post (publicity renews it by its own push, step 6)
+            if (fade > 0.0) & (a > F[f, L.F_AWARE_BASE]) & (t - F[f, L.F_LAST_USE] > 1.0) & (F[f, L.F_VP_UNTIL] <= t):
+                a -= fade * (a - F[f, L.F_AWARE_BASE])
             F[f, L.F_AWARE] = a
             s_sum += a
             if a > s_max:
