@@ -58,6 +58,35 @@ UNC_T = ("tests/test_oracle_uncertainty.py",)
 OPT_T = ("tests/test_oracle_optimise.py",)
 ROB_T = ("tests/test_oracle_robustness.py",)
 STORE_T = OPT_T  # its last tests: the output folders the optimiser (like every command) writes into
+# the code added after session 7: each runs the quick tests of its own file (the slow end-to-end runs left out)
+REGRET_T = tuple(f"tests/test_optimise_regret.py::{t}" for t in (
+    "test_the_90th_percentile_regret_by_hand",
+    "test_the_objective_is_minus_the_regret_against_the_set_on_the_same_replications",
+    "test_a_lower_is_better_kpi_counts_its_regret_downwards",
+    "test_the_search_chooses_the_least_regret_where_the_mean_chooses_the_best_average",
+    "test_the_comparison_set_is_the_shipped_scenarios_within_budget_and_every_single_lever",
+    "test_doing_nothing_is_an_alternative_in_every_world",
+    "test_a_shipped_scenario_costing_exactly_the_budget_is_an_alternative",
+    "test_each_frontier_budget_is_judged_against_its_own_comparison_set",
+    "test_fresh_worlds_regret_and_the_best_shipped_scenario_by_hand"))
+OBS_T = ("tests/test_observed.py", *(f"tests/test_calibrate_observed.py::{t}" for t in (
+    "test_figures_become_bands_keyed_by_kpi_years_and_id", "test_a_figure_that_cannot_be_a_target_is_refused",
+    "test_a_tolerance_goes_with_a_value", "test_a_bad_observed_file_is_one_line_and_nothing_is_written",
+    "test_the_calibration_run_keeps_the_levers_that_start_by_the_last_year_a_figure_needs")))
+MOUNT_T = tuple(f"tests/test_files_on_real_machines.py::{t}" for t in (
+    "test_an_earlier_output_on_a_mount_point_is_replaced_by_swapping_its_contents",
+    "test_a_mount_point_swap_refuses_what_would_move_or_replace_a_users_file",
+    "test_a_mount_point_holding_only_its_lost_and_found_is_written_into",
+    "test_a_users_file_appearing_mid_swap_on_a_mount_point_undoes_it",
+    "test_a_mount_point_swap_killed_at_any_step_is_finished_or_undone_by_the_next_command",
+    "test_a_run_killed_mid_swap_on_a_mount_point_then_the_next_run",
+    "test_a_swap_record_that_cannot_be_trusted_is_one_line_and_nothing_moves"))
+KILL_T = ("tests/test_files_on_real_machines.py::"
+          "test_a_batch_killed_between_its_tells_is_finished_with_the_same_trials",)
+LABEL_T = tuple(f"tests/test_explore_report.py::{t}" for t in (
+    "test_equal_budget_levers_state_the_size_they_have_not_the_group_files",
+    "test_a_mix_at_another_intensity_states_its_size", "test_an_optimised_mix_lever_states_its_size",
+    "test_every_lever_parameter_and_every_calibrated_parameter_has_a_name_in_both_languages"))
 
 
 @dataclass(frozen=True)
@@ -92,6 +121,8 @@ PAIRED = "sim/analysis/paired.py"
 WOR, UNC, ROB = "sim/analysis/worlds.py", "sim/analysis/uncertainty.py", "sim/analysis/robustness.py"
 SPACE, ROBUST, OREP = "sim/optimise/space.py", "sim/optimise/robust.py", "sim/optimise/report.py"
 CAL, KER, STORE = "sim/calibration/model.py", "sim/calibration/kernel.py", "sim/store.py"
+WCONF, SEARCH, OBS, LAB = ("sim/optimise/world_confirm.py", "sim/optimise/search.py", "sim/analysis/observed.py",
+                         "sim/labels.py")
 
 MUTANTS: tuple[Mutant, ...] = (
     # ---- the seven planted bugs the suite missed (issue 14, "Why") ----
@@ -278,7 +309,7 @@ MUTANTS: tuple[Mutant, ...] = (
       ANALYSIS_T),
     M("pairwise_swapped", CMP, "paired(vals[col], vals[r], better)", "paired(vals[r], vals[col], better)",
       ANALYSIS_T),
-    M("calendar_check_off", CMP, "if arm.table.n_years != base.table.n_years or", "if False and",
+    M("calendar_check_off", CMP, "if a.table.n_years != base.table.n_years or", "if False and",
       ("tests/test_compare.py::test_compare_refuses_a_different_calendar",)),
     M("fiscal_cost_without_levers", PAIRED, 'k["fiscal_cost"] = lever_cost + k["payouts"]',
       'k["fiscal_cost"] = k["payouts"]', ANALYSIS_T),
@@ -321,8 +352,8 @@ MUTANTS: tuple[Mutant, ...] = (
       "runner = summary.index[-1] if len(summary) > 1 else None", UNC_T),
     M("voi_src_not_standardised", UNC, "((margin - margin.mean()) / margin.std(ddof=0)).to_numpy()",
       "(margin - margin.mean()).to_numpy()", UNC_T),
-    M("voi_regression_with_too_few_worlds", UNC, "if len(X) > len(X.columns) + 2 and",
-      "if len(X) >= len(X.columns) + 2 and", UNC_T),
+    M("voi_regression_with_too_few_worlds", UNC, "if len(X) > len(real) + 2 and",
+      "if len(X) >= len(real) + 2 and", UNC_T),
     M("survives_strict", UNC, '"survives": p >= SURVIVES', '"survives": p > SURVIVES', UNC_T),
     M("world_tasks_long_window", UNC, "last = min(t.horizon_year, first + SHORT_YEARS - 1)",
       "last = t.horizon_year", UNC_T),
@@ -333,8 +364,8 @@ MUTANTS: tuple[Mutant, ...] = (
     M("goal_strict", ROB, "return wide >= goal.value", "return wide > goal.value", ROB_T),
     # the fiscal cost of the windows
     M("payouts_without_pilot_matching", PAIRED, '\n                    + k["yuan_pilot_matching"])', ")", OPT_T),
-    M("long_window_lever_cost_short", CMP, "lever_cost_myuan(arm.scenario, first, horizon))",
-      "lever_cost_myuan(arm.scenario, first, last))", OPT_T),
+    M("long_window_lever_cost_short", CMP, "lever_cost_myuan(a.scenario, first, horizon),",
+      "lever_cost_myuan(a.scenario, first, last),", OPT_T),
     M("long_window_kpis_short", CMP, "window_kpis(rec, first, long_last, twin.lever_cost_myuan)",
       "window_kpis(rec, first, last, twin.lever_cost_myuan)", OPT_T),
     M("long_window_at_the_default_horizon", CMP, "if horizon > last:", "if horizon >= last:", OPT_T),
@@ -347,7 +378,7 @@ MUTANTS: tuple[Mutant, ...] = (
       "for y in range(p.policy_start_year, p.horizon_year):", OPT_T),
     M("repair_budget_strict", SPACE, "if self.max_yearly_cost(m) <= budget:", "if self.max_yearly_cost(m) < budget:",
       OPT_T),
-    M("max_cost_without_the_horizon", OREP, "range(t.policy_start_year, t.horizon_year + 1)), default=0.0)",
+    M("max_cost_without_the_horizon", SPACE, "range(t.policy_start_year, t.horizon_year + 1)), default=0.0)",
       "range(t.policy_start_year, t.horizon_year)), default=0.0)", OPT_T),
     M("p10_is_p90", ROBUST, "return float(np.quantile(g, P10))", "return float(np.quantile(g, 1 - P10))", OPT_T),
     M("risk_keeps_missing_worlds", ROBUST, "g = g[np.isfinite(g)]", "g = g", OPT_T),
@@ -377,6 +408,73 @@ MUTANTS: tuple[Mutant, ...] = (
       "                    _refuse_foreign(out, option, shown)\n                _swap(tmp, out)",
       "                    pass\n                _swap(tmp, out)", STORE_T),
     M("parent_of_cwd_allowed", STORE, "if full == cwd or full in cwd.parents:", "if full == cwd:", STORE_T),
+    # ---- a fourth batch (issue 22 item 5, 2026-12-04): the code added since — the optimiser's regret risk,
+    # calibration on observed figures, a mount point's swap, the optimiser's resume after a kill, resized levers'
+    # wording ----
+    # the optimiser's --risk regret
+    M("regret_p90_is_p10", ROBUST, "np.quantile(r, REGRET_Q)) if r.size", "np.quantile(r, 1 - REGRET_Q)) if r.size",
+      REGRET_T),
+    M("regret_sign", ROBUST, "r = np.asarray(best, dtype=float) - np.asarray(gains, dtype=float)",
+      "r = np.asarray(gains, dtype=float) - np.asarray(best, dtype=float)", REGRET_T),
+    M("regret_keeps_missing_worlds", ROBUST, "    r = r[np.isfinite(r)]\n", "    r = r\n", REGRET_T),
+    M("alternatives_without_doing_nothing", ROBUST, "best.append(float(np.nanmax([0.0, *scores])))",
+      "best.append(float(np.nanmax(scores)))", REGRET_T),
+    M("alternatives_on_search_replications", ROBUST, "reps = {w: range(first, first + len(d))",
+      "reps = {w: range(len(d))", REGRET_T),
+    M("alternatives_without_single_levers", ROBUST, "return [*within, *single_levers(space, budget)]",
+      "return within", REGRET_T),
+    M("shipped_at_the_budget_left_out", ROBUST, "if max_cost(sc) <= budget * (1 + 1e-9)]",
+      "if max_cost(sc) < budget]", REGRET_T),
+    M("regret_reported_negated", ROBUST, '    if risk == "regret":\n        return -value',
+      '    if risk == "regret":\n        return value', REGRET_T),
+    M("frontier_regret_against_main_budget", "sim/jobs/optimise.py",
+      "inp.ev.against(comparison_set(inp.space, inp.shipped, budget))",
+      "inp.ev.against(comparison_set(inp.space, inp.shipped, inp.cfg.budget))", REGRET_T),
+    M("fresh_regret_without_doing_nothing", WCONF, "np.vstack([np.zeros(len(fw.worlds)), *gains])",
+      "np.vstack([*gains])", REGRET_T),
+    M("fresh_regret_ignores_direction", WCONF, "objective = regret_value(sign * d, best)",
+      "objective = regret_value(d, best)", REGRET_T),
+    M("best_shipped_most_regret", WCONF, 'good = -1.0 if ev.risk == "regret" else sign', "good = sign", REGRET_T),
+    # calibration on observed figures, and their check against the model
+    M("observed_key_id_not_split", CAL, 'kpi, _, span = key.partition("#")[0].partition("@")',
+      'kpi, _, span = key.partition("@")', OBS_T),
+    M("observed_years_not_simulated", CAL, "place=partial(place_at_values, last=last_year(keys))",
+      "place=place_at_values", OBS_T),
+    M("late_levers_dropped_from_window", CAL, 'or t["policy_start_year"]) <= last]',
+      'or t["policy_start_year"]) <= WINDOW[1]]', OBS_T),
+    M("observed_tolerance_dropped", OBS, "tol = self.tolerance or 0.0", "tol = 0.0", OBS_T),
+    M("observed_year_off_by_one", OBS, "            return self.year, self.year\n",
+      "            return self.year - 1, self.year\n", OBS_T),
+    M("covered_only_if_band_inside", OBS, "covered = bool(high >= p05 and low <= p95)",
+      "covered = bool(low >= p05 and high <= p95)", OBS_T),
+    M("miss_to_the_far_end", OBS, "(low - mean if mean < low else high - mean)",
+      "(high - mean if mean < low else low - mean)", OBS_T),
+    # a mount point's swap of contents
+    M("rename_may_replace", STORE, "_RENAME_NOREPLACE = 1", "_RENAME_NOREPLACE = 0", MOUNT_T),
+    M("swap_in_recorded_before_aside", STORE,
+      '        if record["phase"] == "aside":\n            for e in record["old_entries"]:',
+      '        if record["phase"] == "aside":\n            record["phase"] = "in"\n'
+      '            _write_swap(out, record)\n'
+      '            for e in record["old_entries"]:', MOUNT_T),
+    M("undo_restores_the_new_side", STORE,
+      "                _move(old / e, out / e)\n            except FileExistsError:",
+      "                _move(new / e, out / e)\n            except FileExistsError:", MOUNT_T),
+    M("completion_unsaid_after_aside", STORE, 'if before in ("aside", "in"):', 'if before == "aside":', MOUNT_T),
+    M("lost_found_is_the_users", STORE, 'elif [u for u in users if u != "lost+found"]:', "elif users:", MOUNT_T),
+    # the optimiser resumed after a kill
+    M("kill_left_trial_not_failed", SEARCH,
+      "            self.study._storage.set_trial_state_values(t._trial_id, optuna.trial.TrialState.FAIL)\n",
+      "            pass\n", KILL_T),
+    M("redo_with_new_parameters", SEARCH, "self.study.enqueue_trial(dict(old.params), user_attrs={",
+      "self.study.enqueue_trial({}, user_attrs={", KILL_T),
+    M("redo_in_reverse", SEARCH, "return [untold[p] for p in sorted(untold)]",
+      "return [untold[p] for p in sorted(untold, reverse=True)]", KILL_T),
+    # resized levers' wording and human names
+    M("sized_text_of_the_original", LAB, 'en = size_text(sized, params, "en")',
+      'en = size_text(original, params, "en")', LABEL_T),
+    M("size_from_zero", LAB, "        new = base + lv.value\n", "        new = lv.value\n", LABEL_T),
+    M("labels_languages_swapped", LAB, 'return names[0] if lang == "zh" else names[1]',
+      'return names[1] if lang == "zh" else names[0]', LABEL_T),
 )
 
 

@@ -1,8 +1,9 @@
 """How to parallelise: one executor interface for this machine and for a Dask cluster.
 
-Work is a list of *tasks* — (scenario or point, replications) — and a
-function that runs one; results come back as each task finishes. Two
-executors, one interface (:class:`concurrent.futures.Executor`):
+The run layer (:func:`sim.experiment.execute`) cuts a job's run plan into
+*tasks* — runs of a scenario on blocks of replications — and hands them, with
+the function that runs one, to an executor; results come back as each task
+finishes. Three executors, one interface (:class:`concurrent.futures.Executor`):
 
 - **local** (:class:`InlineExecutor`): tasks run one after another in this
   process. Each task already uses every core (the fast engine runs

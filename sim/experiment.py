@@ -10,8 +10,19 @@ renamed into place so an interrupted run never leaves half a result
 
 The engines' output is first held as :class:`RecordArrays` (NumPy only);
 ``convsim run`` writes and summarises it without pandas, whose import alone
-takes ≈ 0.2 s of a one-second start. :func:`run_records` gives the pandas
+takes ≈ 0.2 s of a one-second start; ``output="records"`` gives the pandas
 table every analysis uses.
+
+**The run layer.** Every job hands the run layer one :class:`RunPlan` — *what* to
+run: a list of :class:`Run` (a scenario, already placed in its world, or its
+parameter table, on a block of replication numbers), the window the results are
+read over; *how*: engine, seed, what comes back, threads per task, runs per task
+— and :func:`execute` alone calls the engines, here or on an executor of
+:mod:`sim.executor` (local processes or a Dask cluster). Compare's arms, the
+worlds, the sweep points, the optimiser's trials, the calibration's particles
+and its predictive check, ``run`` and ``trace`` all go through it. Because every
+random number is keyed by (seed, replication, …), a plan's results never depend
+on the executor, the number of workers or the order in which tasks finish.
 """
 
 from __future__ import annotations
@@ -20,23 +31,25 @@ import hashlib
 import json
 import platform
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from sim.layout import RECORD_ROWS
 from sim.scenario import Scenario
 from sim.store import atomic_folder
-from sim.table import Table
+from sim.table import Table, build_table
 from sim.version import __version__
 
 if TYPE_CHECKING:
+    import concurrent.futures as cf
+
     import pandas as pd
 
 ENGINES = ("simpy", "fast")
@@ -157,11 +170,17 @@ def interrupt_between_chunks() -> Iterator[Callable[[], None]]:
 
 def run_records(table: Table, seed: int, reps: Iterable[int], engine: str = "auto",
                 progress: Callable[[int], None] | None = None) -> pd.DataFrame:
-    """Run replications ``reps`` of a prepared scenario and return the tidy records (pandas)."""
-    return run_record_arrays(table, seed, reps, engine, progress).frame()
+    """The tidy records (pandas) of replications ``reps`` of a prepared scenario: the plan of one table, for a
+    notebook or a test (the library's jobs build their own :class:`RunPlan`)."""
+    return results(RunPlan.single(table, reps, seed, engine=engine), progress=progress)[0]
 
 
-def run_record_arrays(table: Table, seed: int, reps: Iterable[int], engine: str = "auto",
+def _records(table: Table, seed: int, reps: Iterable[int], engine: str = "auto",
+             progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+    return _run_arrays(table, seed, reps, engine, progress).frame()
+
+
+def _run_arrays(table: Table, seed: int, reps: Iterable[int], engine: str = "auto",
                       progress: Callable[[int], None] | None = None) -> RecordArrays:
     """Run replications ``reps`` of a prepared scenario and return their records as arrays.
 
@@ -195,7 +214,7 @@ def run_record_arrays(table: Table, seed: int, reps: Iterable[int], engine: str 
     return RecordArrays.stack(out, table.years)
 
 
-def mean_records(table: Table, seed: int, reps: Iterable[int]) -> np.ndarray:
+def _mean_records(table: Table, seed: int, reps: Iterable[int]) -> np.ndarray:
     """The mean over replications ``reps`` of the raw records ``[row, year]`` (fast engine, in one call).
 
     For a caller that needs only linear functions of the records (the calibration's targets): no
@@ -218,11 +237,188 @@ def engine_ready(engine: str, table: Table) -> float:
     return compile_time(table)
 
 
-def trace_run(table: Table, seed: int, rep: int) -> pd.DataFrame:
+def _trace(table: Table, seed: int, rep: int) -> pd.DataFrame:
     """Every step of every offer in one replication (the reference engine's trace)."""
     from sim.engines import reference
 
     return reference.trace_reference(table, seed, rep)[1]
+
+
+#: What a plan's runs give back: the tidy records (pandas), :class:`RecordArrays`, the mean records over the
+#: replications (:class:`MeanRecords`, fast engine, no table built), or the event trace of one replication.
+Output = Literal["records", "arrays", "mean", "trace"]
+OUTPUTS: tuple[str, ...] = ("records", "arrays", "mean", "trace")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One unit of a :class:`RunPlan`: one scenario on a block of replication numbers.
+
+    ``model`` is the scenario — already placed in its world, at its sweep point or at a particle's parameter
+    values by the job that built the plan — or its parameter table when the job has built it already.
+    ``key`` is the job's own label (arm, (world, arm), (point, arm), candidate…), handed back with the result.
+    ``seed`` overrides the plan's seed for this run (a calibration particle's own seed). ``at``: where the
+    plan's ``place`` puts the scenario before it runs (a world, a particle's parameter values), so that the
+    placing — which can take longer than it is worth sending — happens on the worker.
+    """
+
+    model: Scenario | Table
+    reps: range | tuple[int, ...]
+    key: Any = None
+    source: str | None = None
+    seed: int | None = None
+    at: Any = None
+
+    def table(self) -> Table:
+        """The parameter table this run simulates."""
+        if isinstance(self.model, Table):
+            return self.model
+        return build_table(self.model, self.source) if self.source is not None else build_table(self.model)
+
+
+@dataclass(frozen=True)
+class MeanRecords:
+    """The mean over a run's replications of the raw records ``values[row, year]`` (rows as
+    :data:`sim.layout.RECORD_ROWS`, years ``first_year …``)."""
+
+    values: np.ndarray
+    first_year: int
+    n_years: int
+
+
+#: A plan's reduction, applied where the run ran (a worker): ``reduce(run, output, window)``, ``run`` as it ran
+#: (placed). Like ``place``, a module-level function (or a :func:`functools.partial` of one), so that it can be
+#: sent to a process.
+Reduce = Callable[[Run, Any, "tuple[int, int] | None"], Any]
+#: A plan's placing of a run's scenario (in its world, at its parameter values), where the run runs.
+Place = Callable[[Run], "Scenario | Table"]
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """One run configuration: what to run and how, handed by every job to :func:`execute`.
+
+    What: ``runs`` (scenarios × worlds × blocks of replications, one :class:`Run` each) and ``window``, the
+    calendar years the job reads (given to ``reduce``; the runs themselves always simulate the scenario's
+    whole horizon, so that records stay identical whatever the window).
+    How: ``engine`` (``auto``, ``simpy``, ``fast``; ``auto`` resolved per run from its replications), ``seed``,
+    ``output`` (:data:`OUTPUTS`), ``place`` (puts each run's scenario at its ``at`` first), ``reduce`` (turns a
+    run's output into what the job keeps, on the worker, so only that travels back), ``threads`` (Numba
+    threads per task; None: the worker's own — a Dask worker core runs one task single-threaded), ``batch``
+    (runs sent to a worker as one task: fewer, larger tasks cost less to send) and ``in_order`` (results in
+    the runs' order, else as they finish).
+    """
+
+    runs: tuple[Run, ...]
+    seed: int
+    engine: str = "auto"
+    output: Output = "records"
+    window: tuple[int, int] | None = None
+    reduce: Reduce | None = None
+    place: Place | None = None
+    threads: int | None = None
+    batch: int = 1
+    in_order: bool = True
+
+    def __post_init__(self) -> None:
+        if self.output not in OUTPUTS:
+            raise ValueError(f"output {self.output!r}: one of {', '.join(OUTPUTS)}")
+        if self.engine not in ("auto", *ENGINES):
+            raise ValueError(f"unknown engine {self.engine!r}; available: auto, {', '.join(ENGINES)}")
+        if self.batch < 1:
+            raise ValueError(f"batch must be 1 or more, got {self.batch}")
+        if self.output == "trace" and any(len(r.reps) != 1 for r in self.runs):
+            raise ValueError("a trace is of one replication per run")
+
+    @classmethod
+    def single(cls, model: Scenario | Table, reps: Iterable[int], seed: int, source: str | None = None,
+               **how: Any) -> RunPlan:
+        """The plan of one scenario (or table) on replications ``reps``."""
+        return cls((Run(model, _reps(reps), None, source),), seed, **how)
+
+    @property
+    def replications(self) -> int:
+        """Replications the plan runs in all (what a progress bar counts)."""
+        return sum(len(r.reps) for r in self.runs)
+
+
+def _reps(reps: Iterable[int]) -> range | tuple[int, ...]:
+    return reps if isinstance(reps, range) else tuple(int(r) for r in reps)
+
+
+def _run_one(plan: RunPlan, run: Run, progress: Callable[[int], None] | None) -> Any:
+    """One run of ``plan``: the engines are called here and nowhere else."""
+    if plan.place is not None:
+        run = replace(run, model=plan.place(run))
+    table = run.table()
+    seed = plan.seed if run.seed is None else run.seed
+    out: Any
+    if plan.output == "trace":
+        out = _trace(table, seed, run.reps[0])
+    elif plan.output == "mean":
+        out = MeanRecords(_mean_records(table, seed, run.reps), int(table.first_year), int(table.n_years))
+    elif plan.output == "records":
+        out = _records(table, seed, run.reps, plan.engine, progress)
+    else:
+        out = _run_arrays(table, seed, run.reps, plan.engine, progress)
+    if progress is not None and plan.output in ("mean", "trace"):
+        progress(len(run.reps))
+    return out if plan.reduce is None else plan.reduce(run, out, plan.window)
+
+
+def _run_task(how: RunPlan, runs: tuple[Run, ...], progress: Callable[[int], None] | None = None) -> list[Any]:
+    """One task of a plan on whichever worker gets it: ``runs`` in order, with the plan's settings ``how``."""
+    from sim.executor import limit_threads
+
+    limit_threads(how.threads)
+    return [_run_one(how, run, progress) for run in runs]
+
+
+def execute(plan: RunPlan, executor: cf.Executor | None = None,
+            progress: Callable[[int], None] | None = None) -> Generator[tuple[Run, Any], None, None]:
+    """Run ``plan``; yields ``(run, result)`` for every run, in the runs' order or as they finish
+    (``plan.in_order``). The only function that calls the engines.
+
+    ``executor``: where the tasks run (:func:`sim.executor.executor`); None runs them here, one after another,
+    each over every core. ``progress`` counts replications: here it moves within a run (between chunks of
+    the fast engine, which is also where Ctrl-C or a cancellation is taken), elsewhere when a run comes back.
+    With this process's executor a task runs only when its result is asked for, so a job that stops reading
+    (it has enough particles, it was cancelled) simulates nothing more; closing the iterator cancels the
+    tasks not yet started.
+    """
+    from functools import partial
+
+    from sim.executor import InlineExecutor, as_finished, ordered
+
+    ex = executor if executor is not None else InlineExecutor()
+    here = isinstance(ex, InlineExecutor)
+    how = replace(plan, runs=())
+    tasks = [plan.runs[i:i + plan.batch] for i in range(0, len(plan.runs), plan.batch)]
+    fn = partial(_run_task, how, progress=progress if here else None)
+    inner: Iterator[Any]
+    done: Iterator[tuple[tuple[Run, ...], list[Any]]]
+    if plan.in_order or here:
+        each: Generator[list[Any], None, None] = ordered(ex, fn, tasks)
+        inner, done = each, zip(tasks, each, strict=True)
+    else:
+        inner = done = as_finished(ex, fn, tasks)
+    try:
+        for task, got in done:
+            for run, result in zip(task, got, strict=True):
+                if progress is not None and not here:
+                    progress(len(run.reps))
+                yield run, result
+    finally:
+        close = getattr(inner, "close", None)
+        if close is not None:
+            close()  # cancels the tasks not yet started
+
+
+def results(plan: RunPlan, executor: cf.Executor | None = None,
+            progress: Callable[[int], None] | None = None) -> list[Any]:
+    """Every run's result of :func:`execute`, in the runs' order (whatever order they finish in)."""
+    got = {id(run): result for run, result in execute(plan, executor, progress)}
+    return [got[id(run)] for run in plan.runs]
 
 
 def package_versions() -> dict[str, str]:

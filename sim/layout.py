@@ -221,6 +221,35 @@ R_FIRM_FULL = _row("meetings_turned_away_firm_full")     # meetings that failed:
 R_VP_RESULTS = _row("offers_brought_by_vice_presidents")  # results a placed vice-president brought to the host firm
 R_VP_ON_NO_TEAM = _row("vp_placed_without_team")        # placements in a firm without a technical team
 
+# Cohorts, filled at the horizon by ``finalise`` from every offer's times (so both engines agree by
+# construction). Column ``y`` of a cohort row is the cohort of year ``y``: the offers that arrived in it
+# (``cohort_offers_*``) or the contracts signed in it (``cohort_contracts_*``), however late their later
+# stages came. ``*_{k}y`` counts the cohort's members that reached a stage within k years of entering the
+# cohort (arrival, or contract); ``*_horizon`` those that reached it by the horizon. A cohort's k-year
+# counts are complete only if the run follows every member k years: ``cohort_followup_years`` (the years
+# from the cohort year's start to the horizon) must be at least k + 1, else the k-year counts are censored
+# and left 0 (see COHORT_K and docs/kpis.md).
+#: Follow-up lengths (years) of the cohort rows.
+COHORT_K: tuple[int, ...] = (3, 5)
+#: Later stages of an offer cohort, in pipeline order ("piloted": pilot test passed, or none was needed).
+COHORT_OFFER_STAGES: tuple[str, ...] = ("met", "contracted", "piloted", "financed", "industrialised")
+#: Later stages of a contract cohort.
+COHORT_CONTRACT_STAGES: tuple[str, ...] = COHORT_OFFER_STAGES[2:]
+_COHORT_SPANS = (*(f"{k}y" for k in COHORT_K), "horizon")
+R_COHORT_FOLLOWUP = _row("cohort_followup_years")
+R_COH_OFFERS = _row("cohort_offers")
+#: ``R_COH_OFFERS_STAGE + len(_COHORT_SPANS) · stage + span`` (span: the k of COHORT_K in order, then the horizon).
+R_COH_OFFERS_STAGE = _rows_block("cohort_offers_", tuple(f"{s}_{w}" for s in COHORT_OFFER_STAGES
+                                                          for w in _COHORT_SPANS))
+R_COH_OFFERS_TTP = _row("cohort_offers_time_to_production_years")  # arrival → production, by the horizon
+R_COH_CONTRACTS = _row("cohort_contracts")
+R_COH_CONTRACTS_STAGE = _rows_block("cohort_contracts_", tuple(f"{s}_{w}" for s in COHORT_CONTRACT_STAGES
+                                                                for w in _COHORT_SPANS))
+R_COH_CONTRACTS_TTP = _row("cohort_contracts_time_to_production_years")  # contract → production
+N_COHORT_SPANS = len(_COHORT_SPANS)
+#: Record rows before the cohort rows: the rows whose values must not change when cohorts are added.
+N_FLOW_ROWS = R_COHORT_FOLLOWUP
+
 RECORD_ROWS: tuple[str, ...] = tuple(_rows)
 N_ROWS = len(RECORD_ROWS)
 

@@ -225,6 +225,10 @@ class Contract(Group):
                          "(Dimos & Pugh 2016, DOC)", ge=-10, le=10)
     evaluation_level: float = param(0.2, "0–1", "ASM evaluation services are uneven today (report 二(四))",
                                 ge=0, le=1)
+    institute_evaluation: float = param(0.0, "0–1", "ASM evaluation level added for results that pass through "
+                                        "the three industry institutes (their patent-value evaluation, report "
+                                        "三(二)二); none today; the sum with evaluation_level is capped at 1",
+                                        ge=0, le=1)
     imitation_prob: float = param(0.5, "probability", "ASM an imitator copies instead of contracting when "
                               "unprotected", ge=0, le=1)
     need_fit: float = param(0.1, "0–1", "ASM share of meetings where the firm's need was pinned down beforehand "
@@ -242,10 +246,11 @@ class Subsidy(Group):
     fund_yuan_per_year: float = param(10_000_000.0, "yuan/year", "DOC report 一(二)1", ge=0, le=1e11)
     city_rate: float = param(0.20, "share of value", "DOC report 一(一)2", ge=0, le=1)
     county_rate: float = param(0.10, "share of value", "DOC report 一(一)2 (随县, 广水, 曾都)", ge=0, le=1)
-    claim_prob: float = param(0.42, "probability", "ASM calibrated to T5 (80 subsidised of ≈180)", ge=0, le=1)
-    claim_publicity: float = param(0.0, "share", "ASM share of contracting firms that would not claim who claim "
-                                   "once publicity reaches them (report 三(一)一: 享受成果转化补贴); 0 today",
-                                   ge=0, le=1)
+    claim_prob: float = param(0.42, "probability", "ASM calibrated to T5 (80 subsidised of ≈180); a firm that "
+                              "claims counts on the subsidy when it decides, the others do not", ge=0, le=1)
+    claim_publicity: float = param(0.0, "share", "ASM share of negotiating firms that would not claim who learn of "
+                                   "the subsidy, count on it and claim once publicity reaches them (report 三(一)一: "
+                                   "享受成果转化补贴); 0 today", ge=0, le=1)
     pilot_matching_share: float = param(0.0, "share of pilot cost", "ASM matching funds (配套资金) from the city "
                                         "fund: share of a public-base pilot's cost the fund pays while it holds "
                                         "it; none today (report 三(五)一)", ge=0, le=1)

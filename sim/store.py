@@ -18,8 +18,16 @@ per-point parts. A pattern is matched one path component at a time, so
 - any other existing folder (the working directory, ``runs`` holding other
   runs, a folder of the user's) is refused, and so is a path that contains
   the working directory, lies below an existing file, is a dangling symbolic
-  link or a mount point, cannot be written, or has a name longer than the
-  file system allows.
+  link, cannot be written, or has a name longer than the file system allows.
+
+A **mount point** cannot be renamed, so an earlier output there is replaced
+by swapping its *contents* (:func:`_mount_swap`): the new output is built in a
+hidden staging folder inside the mount, then convsim's old entries are moved
+aside into another hidden folder and the new ones moved in, each step recorded
+in ``.convsim-swap.json`` so that the next command on the same output finishes
+an interrupted swap (or undoes it), never leaving neither output. Only entries
+convsim wrote are moved: the user's own things beside them (and a file
+system's ``lost+found``) stay where they are.
 
 A symbolic link is followed: the output goes where it points and the link
 itself is never moved. :func:`check_output_dir` says all this *before* any
@@ -252,8 +260,9 @@ def check_output_dir(path: str | Path, option: str = "--out", kinds: Iterable[st
     of which convsim wrote). ``kinds``: the commands whose earlier output may
     be replaced (``None``: any kind). Raises :class:`InputError` otherwise: the
     path is a file, lies below a file, contains the working directory, is a
-    dangling link or a mount point, cannot be written, has too long a name,
-    holds another command's output or things convsim did not write. With
+    dangling link, cannot be written, has too long a name, holds another
+    command's output or things convsim did not write (in a mount point: inside
+    convsim's own folders; the user's entries beside them stay). With
     ``claim`` the folder is also claimed for this process (:func:`writer`);
     another process writing it makes this an :class:`InputError`.
     """
@@ -270,10 +279,9 @@ def check_output_dir(path: str | Path, option: str = "--out", kinds: Iterable[st
         if existing == full:
             raise InputError(f"{p}: {option} must be a folder, and this is an existing file")
         raise InputError(f"{p}: {option} lies below {existing}, which is a file, not a folder")
-    if existing == full and os.path.ismount(full):
-        raise InputError(f"{p}: {option} is a mount point, which convsim cannot replace atomically; give a folder "
-                         f"inside it, e.g. {p / 'out'}")
-    _probe_writable(existing if existing != full else full.parent, p, option)
+    # where convsim will make its temporary folder: beside the output, or inside it if it is a mount point
+    inside = existing == full and os.path.ismount(full)
+    _probe_writable(full if inside else existing if existing != full else full.parent, p, option)
     newly = claim and full not in _LOCKS
     if claim:
         _claim(full, p, option)
@@ -290,7 +298,8 @@ def _state(full: Path, p: Path, option: str, kinds: Iterable[str] | None, recove
         _recover(full)
     if not full.exists():
         return "new"
-    if not any(full.iterdir()):
+    mount = os.path.ismount(full)
+    if _is_empty(full, mount):
         return "empty"
     _probe_writable(full, p, option)
     m = _marker(full)
@@ -302,8 +311,16 @@ def _state(full: Path, p: Path, option: str, kinds: Iterable[str] | None, recove
         raise InputError(f"{p}: {option} holds the output of `convsim {m.get('kind')}`, which "
                          f"`convsim {'/'.join(sorted(allowed))}` never replaces; choose another folder, or delete "
                          "it yourself if you no longer need it")
-    _refuse_foreign(full, option, p)
+    if mount:
+        _mount_entries(full, option, p)
+    else:
+        _refuse_foreign(full, option, p)
     return "replace"
+
+
+def _is_empty(full: Path, mount: bool) -> bool:
+    """Whether a folder holds nothing (a mount point: nothing but its file system's ``lost+found``)."""
+    return not any(q for q in full.iterdir() if not (mount and q.name == "lost+found"))
 
 
 def check_output_file(path: str | Path, option: str, is_ours: Callable[[Path], bool] | None = None) -> None:
@@ -450,8 +467,10 @@ def prepare_journal(path: Path, say: Callable[[str], None] | None = None) -> Non
     """Make an append-only journal (the optimiser's study) safe to continue after a crash or power loss.
 
     A last line cut short by a kill is removed (it is an unfinished record; appending after it would join two
-    records into one unreadable line), and said. A lock file ``<journal>.lock`` left by a killed process is
-    removed at once — only when this process holds the folder's writer lock, so no other writer can hold it.
+    records into one unreadable line), and said. Optuna's lock, ``<journal>.lock`` (a symbolic link it makes
+    while appending, and waits 30 s on before taking it over), left by a killed process is removed at once, and
+    so is ``<journal>.lock<uuid>.rename``, what a kill in the middle of Optuna's two-step release leaves — only
+    when this process holds the folder's writer lock, so no other writer can hold them.
     """
     say = say or (lambda m: print(f"convsim: {m}", file=sys.stderr))
     if path.is_file() and path.stat().st_size > 0:
@@ -464,9 +483,13 @@ def prepare_journal(path: Path, say: Callable[[str], None] | None = None) -> Non
                 f.truncate(keep)
                 say(f"{path}: its last record was cut short ({len(data) - keep} bytes, a run killed while "
                     "writing?); removed, the trial will run again")
-    stale = path.with_name(path.name + ".lock")
-    if os.path.lexists(stale) and holds(path.parent):
-        stale.unlink()
+    if not holds(path.parent):
+        return
+    lock = path.name + ".lock"
+    released = re.compile(re.escape(lock) + r"[0-9a-f-]{36}\.rename")
+    for q in path.parent.iterdir():
+        if (q.name == lock or released.fullmatch(q.name)) and (q.is_symlink() or q.is_file()):
+            q.unlink()
 
 
 @contextmanager
@@ -527,6 +550,8 @@ def _recover(full: Path, say: Callable[[str], None] | None = None) -> None:
     """Undo what an interrupted command left beside ``full``: restore an earlier output hidden by a two-step swap
     cut between its steps, and remove temporary folders convsim made. Call with the folder's writer lock held."""
     say = say or (lambda m: print(f"convsim: {m}", file=sys.stderr))
+    if os.path.ismount(full):
+        _recover_mount(full, say)
     parent = full.parent
     if not parent.is_dir():
         return
@@ -575,8 +600,10 @@ def atomic_folder(out_dir: str | Path, kind: str = "run", patterns: Iterable[str
     out = shown.resolve()
     with writer(shown, option):
         _recover(out)
+        mount = os.path.ismount(out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{_short(out.name)}.new.", dir=out.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=f"{SWAP}.new." if mount else f".{_short(out.name)}.new.",
+                                    dir=out if mount else out.parent))
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the result should look like any new folder
@@ -587,7 +614,9 @@ def atomic_folder(out_dir: str | Path, kind: str = "run", patterns: Iterable[str
             except OSError as exc:
                 raise _write_error(exc, shown, tmp, shown) from None
             allowed = set(replaces) if replaces is not None else {kind}
-            if os.path.lexists(out):
+            if mount:
+                _mount_swap(tmp, out, shown, option, kind, allowed)
+            elif os.path.lexists(out):
                 if not out.is_dir():
                     raise InputError(f"{shown}: {option} is an existing file")
                 if any(out.iterdir()):
@@ -630,6 +659,226 @@ def _swap(tmp: Path, out: Path) -> None:
         os.replace(out, old)
         os.rename(tmp, out)
     shutil.rmtree(old)
+
+
+# -- replacing an output in a mount point: swapping the contents ----------------------------------------------------
+
+
+#: Prefix of the hidden working folders convsim makes inside a mount point it writes (``.convsim-swap.new.*``,
+#: ``.convsim-swap.old.*``); ``.convsim-swap.json`` records a swap's progress.
+SWAP = ".convsim-swap"
+SWAP_RECORD = f"{SWAP}.json"
+_SWAP_DIR = re.compile(re.escape(SWAP) + r"\.(new|old)\.[A-Za-z0-9_]{8}$")
+#: The record's temporary file while it is written (:func:`atomic_file`), left by a kill at that moment.
+_SWAP_TEMP = re.compile(re.escape(f".{SWAP}.") + r"[0-9]+\.tmp\.json$")
+_RENAME_NOREPLACE = 1
+
+
+def _working(name: str) -> bool:
+    """Whether ``name`` is one of convsim's working entries inside a mount point."""
+    return name == SWAP_RECORD or _SWAP_DIR.match(name) is not None or _SWAP_TEMP.match(name) is not None
+
+
+def _move(a: Path, b: Path) -> None:
+    """Rename ``a`` to ``b`` in one step, never replacing anything at ``b`` (``FileExistsError`` instead)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        fn = None
+    if fn is not None:
+        fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+        if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_NOREPLACE) == 0:
+            return
+        err = ctypes.get_errno()
+        if err not in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+            raise OSError(err, os.strerror(err), str(b))
+    if os.path.lexists(b):  # where the system cannot refuse for us: a look first (a moment's race remains)
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(b))
+    os.rename(a, b)
+
+
+def _mount_entries(full: Path, option: str, shown: Path) -> tuple[list[str], list[str]]:
+    """The top-level entries of the earlier output in the mount point ``full``: (convsim's, the user's).
+
+    A top-level entry is the user's if it, or everything below it, is not listed by the marker; a folder that
+    holds both convsim's files and the user's cannot be moved aside without the user's, and is refused.
+    """
+    tops = sorted(q.name for q in full.iterdir() if not _working(q.name))
+    foreign: dict[str, list[Entry]] = {}
+    for e in foreign_entries(full):
+        top = e.rel.split("/")[0]
+        if top in tops:
+            foreign.setdefault(top, []).append(e)
+    users = []
+    for top, mine in foreign.items():
+        if any(e.rel == top for e in mine) or len(mine) == sum(1 for _ in _entries(full / top)):
+            users.append(top)
+        else:
+            raise InputError(f"{shown}: {option}: {top}/ holds convsim's files and things convsim did not write "
+                             f"({mine[0]}); convsim never moves them: move them out of {top}/ or choose another "
+                             "folder")
+    return [t for t in tops if t not in users], sorted(users)
+
+
+def _write_swap(out: Path, record: dict) -> None:
+    """Record a swap's progress: written in full, renamed into place, and the rename itself made durable."""
+    with atomic_file(out / SWAP_RECORD) as tmp:
+        with tmp.open("w", encoding="utf-8") as f:
+            json.dump(record, f)
+            f.flush()
+            os.fsync(f.fileno())
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _plain(names: object) -> bool:
+    """Whether ``names`` is a list of plain entry names (a record never moves anything outside its folder)."""
+    return isinstance(names, list) and all(isinstance(n, str) and n not in ("", ".", "..") and "/" not in n
+                                           and "\0" not in n for n in names)
+
+
+def _sync_tree(folder: Path) -> None:
+    """Every file below ``folder`` on disk before the swap is recorded (a power cut cannot empty a moved file)."""
+    for e in _entries(folder):
+        if e.what == "file":
+            fd = os.open(folder / e.rel, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+def _mount_swap(tmp: Path, out: Path, shown: Path, option: str, kind: str, allowed: set[str]) -> None:
+    """Put the finished output ``tmp`` (a folder inside the mount point ``out``) in place of convsim's entries.
+
+    Checked again at this moment: an earlier output must be of a kind in ``allowed``, hold no folder mixing
+    convsim's files with the user's, and no entry of the user's may bear the name of a new one. Then: convsim's
+    old entries are moved into a hidden folder, the new ones moved in, the hidden folders removed — every step
+    recorded in :data:`SWAP_RECORD`, so that :func:`_recover_mount` finishes (or undoes) a swap cut anywhere.
+    """
+    m = _marker(out)
+    ours: list[str] = []
+    users = [q.name for q in out.iterdir() if not _working(q.name)]
+    if m is not None:
+        if m.get("kind") not in allowed:
+            raise InputError(f"{shown}: {option} holds the output of `convsim {m.get('kind')}`, which "
+                             f"`convsim {kind}` never replaces; nothing was replaced")
+        ours, users = _mount_entries(out, option, shown)
+    elif [u for u in users if u != "lost+found"]:
+        raise InputError(f"{shown}: {option} is a folder that holds files convsim did not write; nothing was "
+                         "replaced")
+    new = sorted(q.name for q in tmp.iterdir())
+    clash = sorted(set(new) & set(users))
+    if clash:
+        raise InputError(f"{shown}: {option}: {clash[0]} there is not convsim's, and the new output has one of that "
+                         "name; convsim never replaces it: move it, or choose another folder; nothing was replaced")
+    _sync_tree(tmp)
+    old = Path(tempfile.mkdtemp(prefix=f"{SWAP}.old.", dir=out))
+    record = {"new": tmp.name, "old": old.name, "old_entries": ours, "new_entries": new, "phase": "aside"}
+    try:
+        _write_swap(out, record)
+    except BaseException:
+        old.rmdir()
+        raise
+    with _uninterrupted():
+        _finish_swap(out, record, shown)
+
+
+def _finish_swap(out: Path, record: dict, shown: Path, say: Callable[[str], None] | None = None) -> None:
+    """Carry the swap ``record`` in the mount point ``out`` on from its phase to the end: forward (old entries
+    aside, new ones in), or — if that cannot be done without replacing something that is not convsim's, or the
+    file system fails — back to the earlier output, said in a :class:`WriteError`."""
+    new, old = out / record["new"], out / record["old"]
+    try:
+        if record["phase"] == "aside":
+            for e in record["old_entries"]:
+                if os.path.lexists(out / e) and not os.path.lexists(old / e):
+                    _move(out / e, old / e)
+            record["phase"] = "in"
+            _write_swap(out, record)
+        if record["phase"] == "in":
+            for e in record["new_entries"]:
+                if os.path.lexists(new / e):
+                    _move(new / e, out / e)
+            record["phase"] = "done"
+            _write_swap(out, record)
+    except OSError as exc:
+        if record["phase"] != "done":
+            record["phase"] = "back"
+            try:
+                _write_swap(out, record)
+            finally:
+                _undo_swap(out, record, shown)
+            if isinstance(exc, FileExistsError):
+                raise WriteError(f"could not put the new output in {shown}: {exc.filename} appeared there meanwhile "
+                                 "and is not convsim's; the earlier output is back, nothing was replaced") from None
+            raise _write_error(exc, shown) from None
+    if record["phase"] == "back":
+        _undo_swap(out, record, shown)
+        if say is not None:
+            say(f"restored the earlier output in {shown} from an interrupted replacement")
+        return
+    shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(new, ignore_errors=True)
+    (out / SWAP_RECORD).unlink(missing_ok=True)
+
+
+def _undo_swap(out: Path, record: dict, shown: Path) -> None:
+    """Move the new entries back into the staging folder and the old ones back in place; remove what is left."""
+    new, old = out / record["new"], out / record["old"]
+    for e in reversed(record["new_entries"]):
+        if os.path.lexists(out / e) and not os.path.lexists(new / e) and new.is_dir():
+            _move(out / e, new / e)
+    kept = []
+    for e in record["old_entries"]:
+        if os.path.lexists(old / e):
+            try:
+                _move(old / e, out / e)
+            except FileExistsError:
+                kept.append(e)
+    if kept:  # something not convsim's took an old entry's name meanwhile: the old one stays aside, and is said
+        raise WriteError(f"could not restore {shown / kept[0]} of the earlier output: something else is there now; "
+                         f"the earlier one is kept in {old}")
+    shutil.rmtree(new, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
+    (out / SWAP_RECORD).unlink(missing_ok=True)
+
+
+def _recover_mount(full: Path, say: Callable[[str], None]) -> None:
+    """Finish (or undo) a swap of contents cut short in the mount point ``full``; remove working folders an
+    interrupted command left (a staging folder it never finished, an empty folder for the old output)."""
+    rec = full / SWAP_RECORD
+    if os.path.lexists(rec):
+        try:
+            record = json.loads(rec.read_text(encoding="utf-8"))
+            ok = isinstance(record, dict) and record.get("phase") in ("aside", "in", "done", "back") and all(
+                isinstance(record.get(k), str) and _SWAP_DIR.match(record[k]) for k in ("new", "old")) and all(
+                _plain(record.get(k)) for k in ("old_entries", "new_entries"))
+        except (OSError, ValueError):
+            ok = False
+        if not ok:
+            raise InputError(f"{rec}: the record of an interrupted replacement cannot be read; convsim will not "
+                             f"guess: look at the hidden {SWAP}.* folders in {full}, keep what you need, remove them")
+        before = record["phase"]
+        _finish_swap(full, record, full, say)
+        if before in ("aside", "in"):
+            say(f"completed the replacement of the output in {full}, interrupted earlier")
+    for q in sorted(full.iterdir()):
+        if _SWAP_TEMP.match(q.name) and q.is_file() and not q.is_symlink():
+            q.unlink()  # the record's temporary file, cut by a kill before its rename
+        if not _SWAP_DIR.match(q.name) or q.is_symlink() or not q.is_dir():
+            continue
+        if q.name.startswith(f"{SWAP}.old."):
+            if not any(q.iterdir()):
+                q.rmdir()
+        else:
+            unfinished = _marker(q) is None and all(e.what == "file" for e in _entries(q))
+            if unfinished or (_marker(q) is not None and not foreign_entries(q)):
+                shutil.rmtree(q, ignore_errors=True)
 
 
 # -- markers ------------------------------------------------------------------------------------------------------

@@ -146,3 +146,17 @@ def test_a_bad_observed_file_is_one_line_and_nothing_is_written(method: str, tmp
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "observed.toml" in err and "meetings_2024" in err, err
     assert not out.exists()
+
+
+def test_the_calibration_run_keeps_the_levers_that_start_by_the_last_year_a_figure_needs() -> None:
+    """Scored up to 2024, a scenario's levers starting in 2023 (the policy year) and 2024 act; one starting in
+    2025 cannot change any figure up to 2024 and is left out, as are all of them when only 2018–2022 is scored."""
+    g4 = load_scenario(BASELINE.parent / "g4_intermediaries.toml")
+    first, *rest = g4.levers
+    sc = g4.model_copy(update={"levers": [first.model_copy(update={"start_year": 2025}),
+                                          rest[0].model_copy(update={"start_year": 2024}), *rest[1:]]})
+    sc._source = g4.source
+    assert model.window_scenario(sc, {}).levers == []
+    run = model.window_scenario(sc, {}, 2024)
+    assert run.params.time.horizon_year == 2024
+    assert [lv.id for lv in run.levers] == [lv.id for lv in g4.levers[1:]]

@@ -39,9 +39,8 @@ def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
     import sim.engines.reference
     import sim.experiment
 
-    monkeypatch.setattr(sim.experiment, "run_records", _stop)
-    monkeypatch.setattr(sim.experiment, "run_record_arrays", _stop)
-    monkeypatch.setattr(sim.analysis.compare, "run_records", _stop)
+    monkeypatch.setattr(sim.experiment, "_records", _stop)
+    monkeypatch.setattr(sim.experiment, "_run_arrays", _stop)
     monkeypatch.setattr(sim.engines.reference, "trace_reference", _stop)
 
 

@@ -131,12 +131,13 @@ def test_precision_adds_replications_until_reached(baseline) -> None:
 def test_chinese_labels_have_glyphs_in_the_report_font() -> None:
     from matplotlib.ft2font import FT2Font
 
-    from sim.analysis.compare import COMPARED, label
+    from sim.analysis.compare import label
+    from sim.analysis.paired import REPORTED
     from sim.resources import cjk_font_path
 
     font = FT2Font(str(cjk_font_path()))
     cmap = font.get_charmap()
-    texts = [label(k, "zh") for k in COMPARED] + ["配对差异及95%置信区间", "累计产业化项目", "瓶颈在哪里", "随州"]
+    texts = [label(k, "zh") for k in REPORTED] + ["配对差异及95%置信区间", "累计产业化项目", "瓶颈在哪里", "随州"]
     for p in SCEN.glob("*.toml"):
         sc = load_scenario(p)
         texts += [sc.scenario.name_zh] + [lv.name_zh for lv in sc.levers]

@@ -42,10 +42,10 @@ def test_prim_recovers_a_planted_box() -> None:
     assert b.cases == round(b.density * b.worlds) and b.cases <= int(y.sum())
     text = b.sentence("the leader loses", bounds(x), "en")
     hi_b, lo_p = b.limits["effect:brokers"][1], b.limits["pilot.success"][0]
-    assert text.startswith(f"When effect: brokers ≤ {hi_b:.3g} of its range and pilot.success ≥ {lo_p:.3g}, "
-                           "the leader loses:")
+    assert text.startswith(f"When effect of “brokers” (effect:brokers) ≤ {hi_b:.3g} of its range and "
+                           f"pilot.success ≥ {lo_p:.3g}, the leader loses:")
     assert f"it happens in {b.cases} of the {b.worlds} worlds" in text and f"density {b.density:.0%}" in text
-    assert "效果:brokers" in b.sentence("领先者失去位置", bounds(x), "zh")
+    assert "措施效果:brokers" in b.sentence("领先者失去位置", bounds(x), "zh")
 
 
 def test_no_box_when_the_outcome_never_or_always_happens() -> None:

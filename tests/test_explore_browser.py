@@ -7,6 +7,7 @@ test opens its own page. Screenshots of the main views go to
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -88,7 +89,7 @@ def _page(browser: Any, url: str, lang: str) -> Any:
     return page
 
 
-def _set_number(page: Any, css: str, value: int) -> None:
+def _set_number(page: Any, css: str, value: float) -> None:
     box = page.locator(f"{css} input")
     box.fill(str(value))
     box.press("Enter")
@@ -210,3 +211,65 @@ def test_two_users_keep_their_own_state(server: tuple[str, Path], browser: Any, 
     b.screenshot(path=artefacts / "user-b.png")
     ctx_a.close()
     ctx_b.close()
+
+
+def test_the_optimiser_tab_finds_a_mix_that_loads_into_the_builder(server: tuple[str, Path], browser: Any,
+                                                                   artefacts: Path) -> None:
+    url, out = server
+    page = _page(browser, url, "en")
+    _set_number(page, ".convsim-budget", 100)  # 10k yuan: 1 M yuan a year
+    page.get_by_text("Best mix", exact=True).first.click()
+    _set_number(page, ".convsim-opt-trials", 5)  # the fewest the page allows
+    _set_number(page, ".convsim-opt-reps", 9)
+    page.locator(".convsim-opt-run button").click()
+    page.get_by_text("Best mix found:").wait_for(timeout=TIMEOUT_MS)
+    time.sleep(0.5)
+    page.screenshot(path=artefacts / "optimiser.png", full_page=True)
+    found = json.loads((out / "optimise-1000000" / "result.json").read_text(encoding="utf-8"))
+    assert found["mix"] and found["max_yearly_cost_yuan"] <= 1_000_000 * (1 + 1e-9)
+    catalogue = Catalogue(ROOT / "scenarios")
+    for lid in found["mix"]:  # the mix on the page is the optimiser's, by the measures' names and sizes
+        page.get_by_text(catalogue.by_id[lid].lever.name_en, exact=False).first.wait_for()
+    assert page.get_by_text("Δ industrialised projects").first.is_visible()
+    page.locator(".convsim-opt-load button").click()
+    page.get_by_text("Loaded: best.toml").wait_for()
+    page.get_by_text("Build a mix", exact=True).first.click()
+    for lid in catalogue.by_id:
+        assert page.locator(f".convsim-lever-{lid} input").is_checked() == (lid in found["mix"]), lid
+    for lid in found["mix"]:  # each measure says what it does at the intensity found
+        assert page.locator(f".convsim-size-{lid}").first.is_visible(), lid
+    assert page.get_by_text("within budget").first.is_visible()
+    page.screenshot(path=artefacts / "optimiser-loaded.png", full_page=True)
+    page.close()
+
+
+def test_your_value_outside_the_range_is_marked_and_changes_the_answer(server: tuple[str, Path], browser: Any,
+                                                                      artefacts: Path) -> None:
+    url, _ = server
+    page = _page(browser, url, "en")
+    page.locator(".convsim-lever-ip_protection input").check()  # stated 0.6, plausible 0.4–0.8
+    _set_number(page, ".convsim-reps", 200)
+    stated = _run_and_wait(page)
+    assert page.get_by_text("How sure are we?").first.is_visible()  # after the headline it qualifies
+    page.get_by_text("Assumptions", exact=True).first.click()
+    text = page.locator(".convsim-assumption-ip_protection")
+    text.get_by_text("share of imitation prevented: 30 % → 60 %").first.wait_for()
+    assert not text.get_by_text("outside the plausible range").first.is_visible()
+    _set_number(page, ".convsim-effect-ip_protection", 0.95)
+    text.get_by_text("outside the plausible range").first.wait_for()
+    text.get_by_text("share of imitation prevented: 30 % → 95 %").first.wait_for()  # the size it runs at
+    page.screenshot(path=artefacts / "your-value.png", full_page=True)
+    page.get_by_text("Results", exact=True).first.click()
+    page.locator(".convsim-run button").click()
+    cell = page.locator(f"td[data-kpi='industrialised']:not([data-mean='{stated}'])").first
+    cell.wait_for(timeout=TIMEOUT_MS)
+    page.get_by_text("Done:").first.wait_for(timeout=TIMEOUT_MS)
+    shown = float(str(cell.get_attribute("data-mean")))
+    time.sleep(1)  # the figures' images load
+    page.screenshot(path=artefacts / "results-how-sure.png", full_page=True)
+    catalogue = Catalogue(ROOT / "scenarios")
+    mix = Mix(catalogue)
+    mix.set("ip_protection", on=True, effect=0.95)
+    lib = sim.compare(catalogue.baseline, [mix.scenario("mix")], reps=200, seed=0, engine="fast")
+    assert shown == float(lib.summary.loc["mix", "delta"]) and shown != float(stated)
+    page.close()

@@ -229,10 +229,9 @@ def test_options_are_checked_before_any_work(tree: Path, argv: list[str], monkey
     before = _snapshot(tree)
     out, err = io.StringIO(), io.StringIO()
     with (mock.patch.object(sim.experiment, "engine_ready", _stop),
-          mock.patch.object(sim.experiment, "run_records", _stop),
-          mock.patch.object(sim.experiment, "mean_records", _stop),
-          mock.patch.object(sim.experiment, "run_record_arrays", _stop),
-          mock.patch.object(sim.analysis.compare, "run_records", _stop),
+          mock.patch.object(sim.experiment, "_records", _stop),
+          mock.patch.object(sim.experiment, "_mean_records", _stop),
+          mock.patch.object(sim.experiment, "_run_arrays", _stop),
           mock.patch.object(sim.engines.reference, "trace_reference", _stop),
           mock.patch.object(sim.sweep.runner, "run_sweep", _stop),
           mock.patch.object(sim.calibration.smc, "run_smc", _stop),

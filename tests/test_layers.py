@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sim.rules",),
     ("sim.params", "sim.scenario", "sim.table", "sim.derived", "sim.layout", "sim.streams", "sim.rng",
      "sim.errors", "sim.version", "sim.budget", "sim._cache", "sim._numba_start", "sim.resources", "sim.checks",
-     "sim.extras",
+     "sim.extras", "sim.labels",
      "sim.fonts"),
 )
 
@@ -129,3 +129,70 @@ def test_command_modules_are_short() -> None:
     long = {p.name: n for p in (SIM / "cli").glob("*.py") if (n := len(p.read_text(encoding="utf-8").splitlines()))
             > 300}
     assert not long, long
+
+
+def _functions(path: Path) -> dict[str, set[str]]:
+    """Every module-level function of ``path`` and the names it refers to (calls, references, imports)."""
+    out: dict[str, set[str]] = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.FunctionDef):
+            refs: set[str] = set()
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Name):
+                    refs.add(sub.id)
+                elif isinstance(sub, ast.ImportFrom) and (sub.module or "").startswith("sim.engines"):
+                    refs.add("<engine>")
+                elif isinstance(sub, ast.Import) and any(a.name.startswith("sim.engines") for a in sub.names):
+                    refs.add("<engine>")
+            out[node.name] = refs
+    return out
+
+
+def _reaching(funcs: dict[str, set[str]], target: str, without: str | None = None) -> set[str]:
+    """The functions that reach ``target`` through references, not passing through ``without``."""
+    reach = {target}
+    grew = True
+    while grew:
+        grew = False
+        for name, refs in funcs.items():
+            if name != without and name not in reach and refs & reach:
+                reach.add(name)
+                grew = True
+    return reach - {target}
+
+
+def test_only_the_run_layers_entry_point_calls_the_engines() -> None:
+    """Inside the run layer, every way from a public function to an engine that runs replications goes through
+    ``execute``; only ``engine_ready`` (which compiles, and runs nothing) reaches an engine another way."""
+    funcs = _functions(SIM / "experiment.py")
+    direct = {n for n, refs in funcs.items() if "<engine>" in refs}
+    assert direct == {"_run_arrays", "_mean_records", "_trace", "engine_ready"}, direct
+    through = _reaching(funcs, "<engine>", without="execute")
+    public = sorted(n for n in through if not n.startswith("_"))
+    assert public == ["engine_ready"], public
+    assert {"execute", "results", "run_records"} <= _reaching(funcs, "<engine>")
+    # the one function a worker runs is only handed out by execute
+    assert [n for n, refs in funcs.items() if "_run_task" in refs] == ["execute"]
+
+
+def test_every_job_reaches_the_engines_through_a_run_plan() -> None:
+    """Every job hands a RunPlan to the run layer: the modules that run replications take ``execute`` or
+    ``results`` and build a plan; none sends tasks to an executor itself, and none uses the one-table shorthand
+    ``run_records`` (for notebooks and tests)."""
+    known = modules()
+    runs = {"sim.jobs.run", "sim.jobs.measures", "sim.analysis.compare", "sim.analysis.uncertainty",
+            "sim.sweep.runner", "sim.optimise.evaluate", "sim.calibration.model", "sim.calibration.smc",
+            "sim.calibration.predictive"}
+    taken: dict[str, set[str]] = {n: set() for n in known}
+    for n, p in known.items():
+        for mod, names, _ in imports(n, p, known):
+            taken[n].update(f"{mod}.{x}" for x in names)
+    for n in sorted(runs):
+        assert {"sim.experiment.execute", "sim.experiment.results"} & taken[n], f"{n} runs nothing through a plan"
+        text = (known[n]).read_text(encoding="utf-8")
+        assert "RunPlan" in text or "set_plan" in text, f"{n} builds no RunPlan"
+    tasks = {"sim.executor.ordered", "sim.executor.as_finished", "sim.executor.map_ordered"}
+    senders = sorted(n for n, names in taken.items() if names & tasks)
+    assert senders == ["sim.experiment"], senders
+    shorthand = sorted(n for n, names in taken.items() if "sim.experiment.run_records" in names)
+    assert not shorthand, shorthand

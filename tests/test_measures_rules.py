@@ -131,7 +131,7 @@ def alone(baseline: Scenario):  # type: ignore[no-untyped-def]
 
 
 def _with_stocks(arm):  # type: ignore[no-untyped-def]
-    """The arm's KPIs plus two counts of the year's-end measures, from its records (2027)."""
+    """The arm's KPIs plus two counts of the year's-end measures (2027) and the fund left unspent (2023–27)."""
     from sim.experiment import run_records
 
     k = arm.frame()
@@ -140,14 +140,15 @@ def _with_stocks(arm):  # type: ignore[no-untyped-def]
     win = rec[rec["year"] >= 2023].groupby("rep").sum(numeric_only=True).sort_index()
     k["rd_working_end"] = last["firms_with_working_rd"].to_numpy()
     k["vp_on_problem"] = win["vp_placed_on_problem"].to_numpy()
+    k["fund_unspent"] = win["yuan_fund_unspent"].to_numpy()
     return k
 
 
 @pytest.mark.parametrize(("lever_id", "kpi", "sign"), [
     ("subsidy_publicity", "subsidised", 1), ("exchange_visits", "introduced_converted", 1),
     ("demand_led_results", "introduced_converted", 1), ("institute_maturation", "industrialised", 1),
-    ("more_fiscal_money", "yuan_pilot_matching", 1), ("more_fiscal_money", "pilots", 1),
-    ("agency_matching", "meetings", 1), ("transfer_agencies", "meetings", 1), ("county_topup", "pilots", 1),
+    ("pilot_matching", "yuan_pilot_matching", 1), ("pilot_matching", "pilots", 1),
+    ("more_fiscal_money", "fund_unspent", 1), ("transfer_agencies", "meetings", 1), ("county_topup", "pilots", 1),
     ("pilot_bases", "pilots_public", 1), ("platform_review", "rd_working_end", 1),
     ("platform_support", "rd_working_end", 1), ("vp_problem_oriented", "vp_on_problem", 1),
     ("more_vice_presidents", "industrialised", 1),

@@ -49,6 +49,14 @@ year = 2025
 low = 150.0
 high = 160.0
 source = "test"
+
+[[observed]]
+id = "overlap"
+kpi = "hightech_stock"
+year = 2024
+low = 115.0
+high = 130.0
+source = "test"
 """))
     t = evaluate_observed(rec, figs).set_index("id")
     # 2024: 100 … 120, mean 110, 5 % and 95 % quantiles 101 and 119 (linear): 105 is inside
@@ -58,6 +66,9 @@ source = "test"
     assert t.at["covered", "miss_relative"] == pytest.approx(-5 / 105)
     # 2025: always 200 against a band 150–160: missed by 40 (to the nearer end)
     assert not bool(t.at["missed", "covered"]) and t.at["missed", "miss"] == pytest.approx(-40.0)
+    # a band reaching into the interval [101, 119] is covered (some value it allows is a likely outcome), though
+    # it is not inside it; the mean 110 misses its nearer end, 115, by 5
+    assert bool(t.at["overlap", "covered"]) and t.at["overlap", "miss"] == pytest.approx(5.0)
 
 
 def test_bad_files_are_refused_with_the_key(tmp_path: Path) -> None:

@@ -185,3 +185,80 @@ def test_optimise_regret_end_to_end(tmp_path: Path) -> None:
     assert best in within
     text = (out / "summary.txt").read_text(encoding="utf-8")
     assert "90th-percentile regret" in text and "optimistic" in text
+
+
+def test_doing_nothing_is_an_alternative_in_every_world() -> None:
+    """On a lower-is-better KPI the only alternative, A, is worse than doing nothing in worlds 0–5 (−12 signed) and
+    equal to it elsewhere (0): the best choice is doing nothing, 0, in every world."""
+    ev = Table("regret")
+    ev.higher_is_better = False
+    ev = ev.against([("a", _alone("a"))])
+    assert list(ev.best_alternative({w: [0] for w in range(10)})) == [0.0] * 10
+
+
+def _shipped(sid: str, lid: str, cost: float) -> Scenario:
+    return scenario_from_dict({"scenario": {"id": sid, "name_en": sid, "name_zh": sid, "group": "finance"},
+                               "levers": [{**_cand(lid), "yearly_cost_yuan": cost, "cost_low": cost,
+                                           "cost_high": cost}]})
+
+
+def test_a_shipped_scenario_costing_exactly_the_budget_is_an_alternative() -> None:
+    keys = [k for k, _ in comparison_set(_space(), [_shipped("exact", "a", 1e6)], 1e6)]
+    assert keys[0] == "exact"
+
+
+def test_each_frontier_budget_is_judged_against_its_own_comparison_set() -> None:
+    from sim.jobs.optimise import _Inputs, _judge
+
+    shipped = [_shipped("cheap", "a", 1e6), _shipped("dear", "b", 3e6)]
+    inp = _Inputs(OptimiseConfig(budget=1e6, frontier=(3e6,), worlds=10, risk="regret"), BASELINE,
+                  baseline_scenario(), _space(), shipped, None, None, Table("regret"))
+    for budget, expected in [(1e6, ["cheap"]), (3e6, ["cheap", "dear"])]:
+        judge = _judge(inp, budget)
+        assert isinstance(judge, WorldEvaluator)
+        keys = [k for k, _ in judge.comparison]
+        assert keys == [*expected, *(f"single:{i}:{budget:.0f}" for i in "abc")]
+
+
+#: Fresh worlds 0–2: each arm's per-world paired Δ, signed so that more is better. Best of doing nothing (0) and
+#: the comparison set (S1, S2, each lever alone): 3 in world 0 (S1), 2 in world 1 (S2), 0 in world 2 (doing
+#: nothing: every alternative loses there).
+FRESH = {"mix:1000000": [2.0, 1.0, -3.0], "s1": [3.0, -1.0, -2.0], "s2": [1.0, 2.0, -1.0],
+         "single:a:1000000": [-1.0, -1.0, -1.0], "single:b:1000000": [-2.0, -2.0, -2.0],
+         "single:c:1000000": [-0.5, -0.5, -3.0]}
+#: 90th-percentile regret over the three worlds (position 0.9 × 2 = 1.8 in the sorted regrets):
+#: mix: 1, 1, 3 → 1 + 0.8 × 2 = 2.6;  S1: 0, 3, 2 → 2 + 0.8 × 1 = 2.8;  S2: 2, 0, 1 → 1 + 0.8 × 1 = 1.8
+FRESH_P90 = {"mix": 2.6, "s1": 2.8, "s2": 1.8}
+
+
+@pytest.mark.parametrize("higher_is_better", [True, False])
+def test_fresh_worlds_regret_and_the_best_shipped_scenario_by_hand(higher_is_better: bool) -> None:
+    """The re-estimate in fresh worlds: the mix's and each shipped scenario's 90th-percentile regret against the
+    same comparison set, doing nothing included; the best shipped scenario is the one with the least regret. A
+    lower-is-better KPI has the raw Δ of the opposite sign and the same regrets."""
+    from sim.optimise.search import SearchResult
+    from sim.optimise.world_confirm import FreshWorlds, world_fields
+
+    sign = 1.0 if higher_is_better else -1.0
+
+    class HandFresh(FreshWorlds):
+        def values(self, key: str, sc: Scenario) -> np.ndarray:
+            base = np.array([[10.0, 11.0]] * 3)  # two replications; the paired Δ is the same in both
+            return base if key == "<baseline>" else base + sign * np.array(FRESH[key])[:, None]
+
+    ev = Table("regret")
+    ev.higher_is_better = higher_is_better
+    fw = HandFresh(ev, [World(1_000_000 + i, -1, {}, 0) for i in range(3)], 2,
+                   [_shipped("s1", "a", 1e6), _shipped("s2", "b", 1e6)])
+    mix = {"a": 0.5, "b": 0.5, "c": 0.0}
+    res = SearchResult(mix, -2.0, -2.5, 0, "tpe", "", {}, 0.0, 3, 0, 9)
+    rows: list[dict[str, Any]] = [{"id": "s1", "within_budget": True}, {"id": "s2", "within_budget": True}]
+    out = world_fields(_space(), fw, res, 1e6, rows)
+    assert out["world_objective"] == pytest.approx(FRESH_P90["mix"])
+    assert [r["world_objective"] for r in rows] == pytest.approx([FRESH_P90["s1"], FRESH_P90["s2"]])
+    assert out["best_shipped_world_id"] == "s2"
+    assert out["best_shipped_world_objective"] == pytest.approx(FRESH_P90["s2"])
+    assert out["regret_comparison"] == ["s1", "s2", *(f"single:{i}:1000000" for i in "abc")]
+    assert out["world_delta_mean"] == pytest.approx(sign * 0.0)  # raw Δ: 2, 1, −3 (signed) → mean 0
+    # the mix beats S2 (its raw Δ better) in world 0 only
+    assert out["p_beats_best_shipped"] == pytest.approx(1 / 3)

@@ -22,6 +22,7 @@ import pytest
 from scipy import stats
 
 import sim.analysis.compare as cmp
+import sim.experiment as experiment
 from sim.analysis import report
 from sim.analysis.compare import HEADLINE, Arm, Comparison, paired, pairwise
 from sim.analysis.kpi import kpis, summarise
@@ -192,7 +193,7 @@ def test_fiscal_cost_is_lever_costs_from_their_start_plus_the_change_in_every_pa
     """MODEL.md 3.7: fiscal cost = declared lever costs + the change in money paid (city subsidy, county top-up,
     awards, high-tech rewards). A lever costing 1 M a year from 2025 costs 3 M over 2023–2027."""
     fake = FakeRuns({0: 0.0, 2: 0.5})
-    monkeypatch.setattr(cmp, "run_records", fake)
+    monkeypatch.setattr(experiment, "_records", fake)
     c = cmp.compare(baseline, _arms(baseline, [2], cost=1e6, start=2025), reps=12, seed=0)
     s = c.summary.set_index(["scenario", "kpi"])
     extra_payouts = 2 * (0.1 + 0.2 + 0.5 + 0.088)  # M yuan: city, county, awards, rewards
@@ -210,13 +211,13 @@ def test_the_report_files_carry_the_comparison(baseline: Scenario, monkeypatch: 
                                                tmp_path: Path) -> None:
     """details.csv: every scenario × compared KPI with its rank, replications, seed and window; summary.csv one
     row per scenario in rank order; ranking.csv and pairwise.csv beside it; the page names every scenario."""
-    monkeypatch.setattr(cmp, "run_records", FakeRuns({0: 0.0, 1: 0.5, 2: 0.5}))
+    monkeypatch.setattr(experiment, "_records", FakeRuns({0: 0.0, 1: 0.5, 2: 0.5}))
     c = cmp.compare(baseline, _arms(baseline, [1, 2]), reps=6, seed=4)
     out = report.write_report(c, tmp_path / "r", "zh")
     wide = pd.read_csv(out / "summary.csv")
     assert list(wide["scenario"]) == ["k2", "k1"] and list(wide["rank"]) == [1, 2] and (wide["reps"] == 6).all()
     s = pd.read_csv(out / "details.csv")
-    assert len(s) == 2 * len(cmp.COMPARED) and set(s["kpi"]) == set(cmp.COMPARED)
+    assert len(s) == 2 * len(cmp.SUMMARISED) and set(s["kpi"]) == set(cmp.SUMMARISED)
     assert (s["reps"] == 6).all() and (s["seed"] == 4).all() and (s["window"] == "2023-2027").all()
     ranks = s[s.kpi == HEADLINE].set_index("scenario")["rank"]
     assert dict(ranks) == {"k2": 1, "k1": 2}
@@ -228,7 +229,7 @@ def test_the_report_files_carry_the_comparison(baseline: Scenario, monkeypatch: 
 
 
 def test_no_cost_per_extra_without_a_significant_gain(baseline: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cmp, "run_records", FakeRuns({0: 0.0, 1: 20.0}))
+    monkeypatch.setattr(experiment, "_records", FakeRuns({0: 0.0, 1: 20.0}))
     c = cmp.compare(baseline, _arms(baseline, [1], cost=1e6), reps=10, seed=0)
     row = c.summary[(c.summary.kpi == HEADLINE)].iloc[0]
     assert not row["gain"] and math.isnan(row["cost_per_extra_industrialisation_myuan"])
@@ -240,7 +241,7 @@ def test_precision_adds_batches_until_every_headline_half_width_is_below_the_tar
     """The first batch meets the target for one scenario but not for the other: the loop must go on until both
     meet it, on consecutive replication numbers shared by every arm."""
     fake = FakeRuns({0: 0.0, 1: 0.3, 2: 3.0})
-    monkeypatch.setattr(cmp, "run_records", fake)
+    monkeypatch.setattr(experiment, "_records", fake)
     first = np.array([3.0 * noise(r) for r in range(20)])
     assert half_width(first) > 0.8 > half_width(0.3 * first)  # what the test is about: one batch is not enough
     c = cmp.compare(baseline, _arms(baseline, [1, 2]), precision=0.8, seed=0, batch=20)
@@ -253,7 +254,7 @@ def test_precision_adds_batches_until_every_headline_half_width_is_below_the_tar
 
 
 def test_precision_stops_at_max_reps(baseline: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cmp, "run_records", FakeRuns({0: 0.0, 2: 3.0}))
+    monkeypatch.setattr(experiment, "_records", FakeRuns({0: 0.0, 2: 3.0}))
     c = cmp.compare(baseline, _arms(baseline, [2]), precision=0.01, seed=0, batch=20, max_reps=50)
     assert c.reps == 50
     assert c.summary[c.summary.kpi == HEADLINE].iloc[0]["half_width"] > 0.01

@@ -20,9 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-import sim.analysis.compare as cmp
 import sim.experiment as experiment
-import sim.sweep.runner as runner
 from sim.cli import main
 from sim.scenario import load_scenario
 from sim.store import lock_file
@@ -39,7 +37,7 @@ def _interrupt(*_: Any, **__: Any) -> Any:
 
 def test_run_interrupted_exits_130_and_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(experiment, "run_record_arrays", _interrupt)
+    monkeypatch.setattr(experiment, "_run_arrays", _interrupt)
     out = tmp_path / "run"
     assert main(["run", str(BASELINE), "--reps", "2", "--out", str(out), "--quiet"]) == 130
     assert "interrupted" in capsys.readouterr().err and not out.exists()
@@ -48,7 +46,7 @@ def test_run_interrupted_exits_130_and_writes_nothing(tmp_path: Path, monkeypatc
 
 def test_compare_interrupted_exits_130_and_writes_no_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(cmp, "run_records", _interrupt)
+    monkeypatch.setattr(experiment, "_records", _interrupt)
     out = tmp_path / "report"
     assert main(["compare", str(SCEN / "g4_intermediaries.toml"), "--baseline", str(BASELINE), "--reps", "2",
                  "--report", str(out), "--quiet"]) == 130
@@ -76,7 +74,7 @@ last_year = 2022
 param = "contract.base_logit"
 values = [-1.6, -1.2]
 """, encoding="utf-8")
-    monkeypatch.setattr(runner, "run_point", _interrupt)
+    monkeypatch.setattr(experiment, "_records", _interrupt)
     out = tmp_path / "out"
     assert main([command, str(spec), "--out", str(out), "--quiet"]) == 130
     err = capsys.readouterr().err
@@ -138,7 +136,7 @@ def test_compare_precision_says_reached_when_the_target_is_met_at_the_cap(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """`--precision H --max-reps N`: the message says the precision was reached whenever every headline
     half-width is at most H, even when that happens exactly at N (engines replaced by hand-made records)."""
-    monkeypatch.setattr(cmp, "run_records", FakeRuns({0: 0.0, 2: 3.0}))
+    monkeypatch.setattr(experiment, "_records", FakeRuns({0: 0.0, 2: 3.0}))
     d = np.array([3.0 * noise(r) for r in range(400)])
     h200, h400 = half_width(d[:200]), half_width(d[:400])
     target = (h200 + h400) / 2  # missed after the first batch of 200, met after 400

@@ -28,7 +28,7 @@ import pandas as pd
 import pytest
 
 import sim.analysis.compare as cmp
-import sim.optimise.evaluate as evaluate
+import sim.experiment as experiment
 from sim.analysis.worlds import draw_worlds
 from sim.errors import InputError
 from sim.layout import RECORD_ROWS
@@ -153,7 +153,7 @@ def _two_late_levers(sc: Scenario, line: bool = True) -> Scenario:
 
 def test_the_long_window_charges_every_lever_from_its_start_to_2032(baseline: Scenario,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cmp, "run_records", _Runs())
+    monkeypatch.setattr(experiment, "_records", _Runs())
     base = _horizon(baseline, 2032)
     c = cmp.compare(base, [_two_late_levers(base)], reps=5, seed=0)
     assert c.window == (2023, 2027) and c.long is not None and c.long.window == (2023, 2032)
@@ -173,7 +173,7 @@ def test_the_long_window_charges_every_lever_from_its_start_to_2032(baseline: Sc
 
 def test_no_long_window_at_the_default_horizon_and_a_short_one_a_year_beyond(baseline: Scenario,
                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cmp, "run_records", _Runs())
+    monkeypatch.setattr(experiment, "_records", _Runs())
     c = cmp.compare(baseline, [_two_late_levers(baseline, line=False)], reps=3, seed=0)
     assert c.window == (2023, 2027) and c.long is None
     base = _horizon(baseline, 2028)
@@ -184,7 +184,7 @@ def test_no_long_window_at_the_default_horizon_and_a_short_one_a_year_beyond(bas
 
 def test_the_optimisers_window_is_the_whole_policy_period_with_late_levers_charged_from_their_start(
         baseline: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(evaluate, "run_records", _Runs())
+    monkeypatch.setattr(experiment, "_records", _Runs())
     # to 2027: the brokers in 2025–27 (3 M) + 0.2 M paid; to 2032: 10 M of levers as above + 2.8 M paid
     for horizon, line, lever_cost, payouts in ((2027, False, 3.0, 0.2), (2032, True, 10.0, 2.8)):
         base = _horizon(baseline, horizon)

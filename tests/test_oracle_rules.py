@@ -478,8 +478,9 @@ def test_contract_logit_and_the_subsidy_with_the_county_top_up(rules: Callable[.
 def test_an_expired_vice_president_no_longer_helps_the_contract(rules: Callable[..., Draws]) -> None:
     """The vice-president term counts only while the placement lasts (F_VP_UNTIL > t)."""
     P = params()
-    with_vp = 1 / (1 + math.exp(-contract_logit(P, 0, 0, 1, 0, 250_000.0, 0.2)))
-    without = 1 / (1 + math.exp(-contract_logit(P, 0, 0, 0, 0, 250_000.0, 0.2)))
+    # not claimed (draw 0.9): the firm expects no subsidy
+    with_vp = 1 / (1 + math.exp(-contract_logit(P, 0, 0, 1, 0, 250_000.0, 0.0)))
+    without = 1 / (1 + math.exp(-contract_logit(P, 0, 0, 0, 0, 250_000.0, 0.0)))
     u = (with_vp + without) / 2  # signs with a placed VP, not without
     for vp_until, signed in ((T + 0.01, 1), (T - 0.01, 0)):
         F = make_firms(firm(0, county=3, vp_until=vp_until))
@@ -536,6 +537,73 @@ def test_publicity_brings_a_share_of_the_others_to_claim(rules: Callable[..., Dr
         assert W[L.W_FUND] == pytest.approx(1e6 - (100_000.0 if claimed else 0.0))
 
 
+@pytest.mark.parametrize(("claim_u", "fund", "county", "rate"), [
+    (0.42 - 1e-9, 1e6, 3, 0.2),          # claims, the fund pays: the city's 20 %
+    (0.42 - 1e-9, 1e6, 1, 0.3),          # and the county's 10 % in 随县
+    (0.42 + 1e-9, 1e6, 1, 0.0),          # does not claim: expects nothing
+    (0.42 - 1e-9, 99_999.0, 1, 0.0),     # claims, but the fund can no longer pay its 100 k: nothing (no top-up)
+    (0.42 - 1e-9, 100_000.0, 3, 0.2),    # the fund holds exactly its subsidy
+])
+def test_the_contract_sees_the_subsidy_the_firm_expects(rules: Callable[..., Draws], claim_u: float, fund: float,
+                                                        county: int, rate: float) -> None:
+    """MODEL.md 1.3 step 3 (ASM expectation rule): the claim is drawn before the decision; only a claiming firm
+    counts on the subsidy, and only if the year's fund still holds its city subsidy when it decides — then the
+    city's rate and, in the three top-up counties, the county's."""
+    P = params()
+    value = 500_000.0
+    chance = 1 / (1 + math.exp(-contract_logit(P, 0, 0, 0, 0, value, rate)))
+    no_subsidy = 1 / (1 + math.exp(-contract_logit(P, 0, 0, 0, 0, value, 0.0)))
+    for u, signed in ((chance - 1e-9, 1), (chance + 1e-9, 0)):
+        F = make_firms(firm(0, county=county))
+        W, O, R = world(F, fund=fund), offer(value=value), record()
+        rules({S.D_CONTRACT: u, S.D_SUBSIDY_CLAIM: claim_u})
+        assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, RK) == signed
+        if signed:
+            assert R[L.R_SUBSIDISED, Y] == int(rate > 0) and O[0, L.O_SUBSIDY] == pytest.approx(value * rate)
+    if rate > 0:
+        assert chance > no_subsidy  # the expected subsidy moves the decision, not only the payout
+
+
+def test_an_exhausted_fund_and_publicity_change_the_decision(rules: Callable[..., Draws]) -> None:
+    """The same firm and draws sign with a full fund and walk away with an empty one; publicity
+    (subsidy.claim_publicity 0.5: a claim below 0.71) turns a non-claimer at 0.6 into a signer."""
+    value = 500_000.0
+    P = params()
+    with_sub = 1 / (1 + math.exp(-contract_logit(P, 0, 0, 0, 0, value, 0.2)))
+    without = 1 / (1 + math.exp(-contract_logit(P, 0, 0, 0, 0, value, 0.0)))
+    u = (with_sub + without) / 2
+    F = make_firms(firm(0, county=3))
+    for fund, signed in ((1e6, 1), (0.0, 0)):
+        W, O, R = world(F, fund=fund), offer(value=value), record()
+        rules({S.D_CONTRACT: u, S.D_SUBSIDY_CLAIM: 0.1})
+        assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, RK) == signed
+        assert R[L.R_SUBSIDY_DENIED].sum() == 0  # a firm that walked away was never refused a payment
+    for pub, signed in ((0.0, 0), (0.5, 1)):
+        Pp = params({"subsidy.claim_publicity": pub})
+        W, O, R = world(F, fund=1e6), offer(value=value), record()
+        rules({S.D_CONTRACT: u, S.D_SUBSIDY_CLAIM: 0.6})
+        assert contract.decide_contract(Pp, F, O, W, R, 0, T, N_YEARS, RK) == signed
+
+
+@pytest.mark.parametrize(("channel", "inst", "level"), [
+    (L.CH_INSTITUTE, 0.3, 0.5),     # the institutes evaluate the results that pass through them
+    (L.CH_PLATFORM, 0.3, 0.2),      # not a negotiation of another channel: the city-wide level only
+    (L.CH_INSTITUTE, 0.0, 0.2),     # none today
+    (L.CH_INSTITUTE, 0.9, 1.0),     # the sum is capped at 1
+])
+def test_institute_evaluation_acts_on_the_institutes_results_only(rules: Callable[..., Draws], channel: int,
+                                                                  inst: float, level: float) -> None:
+    """MODEL.md 1.3 step 3: contract.institute_evaluation adds to the evaluation level of institute results."""
+    P = params({"contract.institute_evaluation": inst})
+    base = contract_logit(P, 0, 0, 0, 0, 250_000.0, 0.0) - p(P, "contract.b_evaluation") * 0.2
+    chance = 1 / (1 + math.exp(-(base + p(P, "contract.b_evaluation") * level)))
+    for u, signed in ((chance - 1e-9, 1), (chance + 1e-9, 0)):
+        F = make_firms(firm(0, county=3))
+        W, O, R = world(F), offer(channel=channel), record()
+        rules({S.D_CONTRACT: u, S.D_SUBSIDY_CLAIM: 0.9})
+        assert contract.decide_contract(P, F, O, W, R, 0, T, N_YEARS, RK) == signed
+
+
 @pytest.mark.parametrize(("working", "demand_led"), [(1, 0), (0, 0), (0, 1), (1, 1)])
 def test_only_a_working_rd_institution_and_need_fit_enter_the_contract_logit(
         rules: Callable[..., Draws], working: int, demand_led: int) -> None:
@@ -543,7 +611,7 @@ def test_only_a_working_rd_institution_and_need_fit_enter_the_contract_logit(
     demand-led result, else contract.need_fit (0.1 by default)."""
     P = params()
     fit = 1.0 if demand_led else 0.1
-    chance = 1 / (1 + math.exp(-contract_logit(P, working, 0, 0, 0, 250_000.0, 0.2, fit=fit)))
+    chance = 1 / (1 + math.exp(-contract_logit(P, working, 0, 0, 0, 250_000.0, 0.0, fit=fit)))  # not claimed
     for u, signed in ((chance - 1e-9, 1), (chance + 1e-9, 0)):
         F = make_firms(firm(0, county=3, rd=1, working=working))
         W, O, R = world(F), offer(), record()
@@ -1028,4 +1096,4 @@ def test_finalise_counts_offers_in_progress_by_stage(rules: Callable[..., Draws]
     last = N_YEARS - 1
     assert R[L.R_TERM + L.RE_NONE, last] == 3
     assert R[L.R_WIP + L.ST_PILOT, last] == 2 and R[L.R_WIP + L.ST_MEETING, last] == 1
-    assert R[L.R_WIP + L.ST_RAMPUP, last] == 0 and R.sum() == 6
+    assert R[L.R_WIP + L.ST_RAMPUP, last] == 0 and R[:L.N_FLOW_ROWS].sum() == 6  # cohort rows: test_oracle_cohorts

@@ -17,7 +17,9 @@ import pandas as pd
 import pytest
 
 import sim.sweep.runner as runner
+from sim.experiment import run_records
 from sim.sweep import load_sweep, read_points, run_sweep
+from sim.table import build_table
 from tests.conftest import BASELINE
 
 GRID = f"""
@@ -152,7 +154,7 @@ def test_read_points_numbers_points_as_the_design_does(finished: tuple[Path, Pat
     assert sorted(rec["point"].unique()) == list(points.index) == [0, 1, 2, 3]
     sc = point_scenario(sw, point_values(points, 3))
     assert (sc.params.meeting.brokers, sc.params.pilot.public_slots) == (12.0, 6.0)
-    direct = runner.run_point(sc.model_dump(mode="python"), 7, 2)
+    direct = run_records(build_table(sc), 7, range(2), engine="fast")
     got = rec[rec["point"] == 3].drop(columns=["point", "arm"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(got, direct, check_dtype=False)
 

@@ -26,9 +26,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis.uncertainty import SURVIVES, over_worlds, survives, value_of_information, world_tasks
+from sim.analysis.uncertainty import (
+    PLACEBOS,
+    SURVIVES,
+    named_inputs,
+    noise_floor,
+    over_worlds,
+    survives,
+    value_of_information,
+    world_plan,
+)
 from sim.analysis.worlds import draw_worlds, lever_in_world, triangular, world_inputs
 from sim.calibration.model import band_distances, centres, distance, particle_seed, scoring_bands, split_key, target_key
+from sim.experiment import RecordArrays
+from sim.layout import RECORD_ROWS
 from sim.scenario import Lever, Scenario, with_horizon
 from tests.conftest import lever, variant
 
@@ -63,8 +74,11 @@ def test_value_of_information_recovers_a_planted_dependence(sign: float) -> None
     # var(x1) = 5.25, var(x2) = 1, var(margin) = 4 · 5.25 + 0.25 · 1 = 21.25
     assert v.loc["effect:x1", "src_margin"] == pytest.approx(2.0 * math.sqrt(5.25) / math.sqrt(21.25))
     assert v.loc["parameter.x2", "src_margin"] == pytest.approx(-0.5 / math.sqrt(21.25))
-    assert list(v.index) == ["effect:x1", "parameter.x2"]  # largest |ρ| first; the constant cost said nothing
-    assert dict(v["kind"]) == {"effect:x1": "effect", "parameter.x2": "parameter"}
+    real = v[v["kind"] != "placebo"]
+    assert list(real.index) == ["effect:x1", "parameter.x2"]  # largest |ρ| first; the constant cost said nothing
+    assert dict(real["kind"]) == {"effect:x1": "effect", "parameter.x2": "parameter"}
+    # the placebos: the two inputs, each permuted over the worlds
+    assert sorted(v.index[v["kind"] == "placebo"]) == ["placebo:effect:x1", "placebo:parameter.x2"]
 
 
 @pytest.mark.parametrize("sign", [1.0, -1.0])
@@ -80,7 +94,7 @@ def test_value_of_information_reads_the_leaders_margin_over_the_runner_up_not_ov
     # a third scenario whose difference falls with x1: the margin is over the runner-up ("next"), not over it
     third = pd.DataFrame({"world": range(8), "scenario": "third", "diff": -X1})
     v = value_of_information(pd.concat([pw, third]), inputs, pd.DataFrame(index=["lead", "next", "third"]), 1.0)
-    assert v.attrs == {"leader": "lead", "runner_up": "next"}
+    assert (v.attrs["leader"], v.attrs["runner_up"]) == ("lead", "next")
     assert v.set_index("input").loc["effect:x1", "src_margin"] == pytest.approx(2.0 * math.sqrt(5.25 / 21.25))
 
 
@@ -110,13 +124,18 @@ def variant_lever() -> Lever:
                                  "effect_low": 1.0, "effect_high": 5.0, "cost_low": 1e6, "cost_high": 3e6})
 
 
-def test_world_tasks_charge_the_short_window_and_levers_from_their_start(baseline: Scenario) -> None:
+def test_world_plans_charge_the_short_window_and_levers_from_their_start(baseline: Scenario) -> None:
     base = with_horizon(baseline, 2032)
     sc = variant(base, levers=[lever("meeting.brokers", "add", 2.0, start=2025, cost=1e6, lid="late")])
-    tasks = world_tasks(base, [sc], draw_worlds(2, 0, None), reps=3, seed=0)
-    assert [(t.world, t.arm) for t in tasks] == [(0, 0), (0, 1), (1, 0), (1, 1)]
-    assert all((t.first, t.last) == (2023, 2027) for t in tasks)  # the comparison's main window
-    assert [t.lever_cost_myuan for t in tasks] == pytest.approx([0.0, 3.0, 0.0, 3.0])  # 2025–27 at 1 M
+    plan = world_plan(base, [sc], draw_worlds(2, 0, None), reps=3, seed=0)
+    assert [r.key for r in plan.runs] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert plan.window == (2023, 2027)  # the comparison's main window
+    assert all(r.reps == range(3) for r in plan.runs)
+    # the reduction (where each run runs) charges its levers over the window: 2025–27 at 1 M; no payouts here
+    zero = RecordArrays(np.array([0]), np.arange(2018, 2033), np.zeros((1, len(RECORD_ROWS), 15))).frame()
+    assert plan.reduce is not None
+    cost = [plan.reduce(r, zero, plan.window)["fiscal_cost"].iloc[0] for r in plan.runs]
+    assert cost == pytest.approx([0.0, 3.0, 0.0, 3.0])
 
 
 # ---- statistics over worlds -------------------------------------------------------------------------------------
@@ -210,3 +229,62 @@ def test_the_proposal_is_the_weighted_logit_normal_with_its_jacobian() -> None:
         assert k.pdf(pd.Series({"p.x": x})) == pytest.approx(normal / (10.0 * u * (1 - u)), rel=1e-6)
     many = np.asarray(k.pdf(pd.DataFrame({"p.x": [5.0, 2.0]})))
     assert many.shape == (2,) and many[0] == pytest.approx(k.pdf(pd.Series({"p.x": 5.0})))
+
+
+# ---- the noise floor of value of information ------------------------------------------------------------------
+
+
+def _worlds_with_one_real_input(n: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``n`` worlds: the margin is 3 × effect:real + noise; ten parameters and two costs are unrelated draws."""
+    rng = np.random.default_rng(20231)
+    real = rng.normal(size=n)
+    margin = 3.0 * real + rng.normal(size=n)
+    cols: dict[str, np.ndarray] = {"effect:real": real}
+    cols.update({f"parameter.p{j}": rng.normal(size=n) for j in range(10)})
+    cols.update({"cost:a": rng.normal(size=n), "cost:b": rng.normal(size=n)})
+    rows = []
+    for w in range(n):
+        rows += [{"world": w, "scenario": "lead", "diff": margin[w]}, {"world": w, "scenario": "next", "diff": 0.0}]
+    return pd.DataFrame(rows), pd.DataFrame(cols, index=pd.Index(range(n), name="world")), \
+        pd.DataFrame(index=["lead", "next"])
+
+
+def test_noise_floor_names_the_planted_input_and_no_placebo() -> None:
+    pw, inputs, summary = _worlds_with_one_real_input(60)
+    v = value_of_information(pw, inputs, summary, 1.0, seed=3).set_index("input")
+    floor = v.attrs["floor"]
+    assert v.loc["effect:real", "named"] and abs(v.loc["effect:real", "rho_margin"]) > floor
+    placebo = v[v["kind"] == "placebo"]
+    assert len(placebo) == PLACEBOS and not placebo["named"].any()
+    # the placebo copy of the real input holds its values, shuffled: its link to the margin is gone
+    assert abs(placebo.loc["placebo:effect:real", "rho_margin"]) < floor
+    # costs never enter the simulation of a count KPI: never named, whatever their correlation
+    assert not v.loc[["cost:a", "cost:b"], "enters"].any() and not v.loc[["cost:a", "cost:b"], "named"].any()
+    assert list(named_inputs(v.reset_index())["input"]) == ["effect:real"]
+    assert v.attrs["placebos_above"] == 0 and v.attrs["worlds"] == 60
+
+
+def test_costs_enter_when_the_kpi_is_a_cost() -> None:
+    pw, inputs, summary = _worlds_with_one_real_input(60)
+    v = value_of_information(pw, inputs, summary, 1.0, costs_enter=True).set_index("input")
+    assert v.loc[["cost:a", "cost:b"], "enters"].all() and not v.loc["placebo:effect:real", "enters"]
+
+
+@pytest.mark.parametrize("n", [20, 50, 200])
+def test_noise_floor_of_one_input_is_spearmans_critical_value(n: int) -> None:
+    """With one input the floor is the two-sided 5 % critical |ρ| of Spearman's test under independence,
+    ≈ 1.96 / √(n − 1) (the large-sample null of ρ); the permutation estimate is within its own noise."""
+    rng = np.random.default_rng(5)
+    x = pd.DataFrame({"x": rng.normal(size=n)})
+    floor = noise_floor(x, pd.Series(rng.normal(size=n)), seed=1, permutations=4000)
+    assert floor == pytest.approx(1.96 / math.sqrt(n - 1), rel=0.08)
+
+
+def test_noise_floor_rises_with_the_number_of_inputs_and_falls_with_worlds() -> None:
+    """Family-wise: the best of many unrelated inputs beats a single one's floor; more worlds lower it."""
+    rng = np.random.default_rng(6)
+    y = pd.Series(rng.normal(size=40))
+    one = noise_floor(pd.DataFrame({"x": rng.normal(size=40)}), y, seed=2)
+    many = noise_floor(pd.DataFrame(rng.normal(size=(40, 30))), y, seed=2)
+    more_worlds = noise_floor(pd.DataFrame(rng.normal(size=(160, 30))), pd.Series(rng.normal(size=160)), seed=2)
+    assert one < many and more_worlds < many

@@ -19,6 +19,7 @@ from sim.calibration.predictive import read_posterior
 from sim.calibration.priors import load_calibration
 from sim.cli import main
 from sim.errors import InputError
+from sim.experiment import Run
 from tests.conftest import BASELINE, ROOT
 
 PRIORS = [
@@ -90,24 +91,24 @@ def test_killed_run_resumes_from_last_generation(tmp_path: Path, monkeypatch: py
     spec = write_spec(tmp_path)
     out = tmp_path / "out"
     calls = {"n": 0}
-    real = smc.evaluate
+    real = smc.score
 
-    def dies_in_generation_2(job: smc.Candidates, i: int) -> smc.Candidate:
+    def dies_in_generation_2(keys: Any, bands: Any, run: Run, mean: Any, window: Any = None) -> Any:
         calls["n"] += 1
-        if job.t == 2 and calls["n"] % 7 == 0:
+        if run.key[0] == 2 and calls["n"] % 7 == 0:
             raise KeyboardInterrupt  # Ctrl-C in the middle of generation 2
-        return real(job, i)
+        return real(keys, bands, run, mean, window)
 
-    monkeypatch.setattr(smc, "evaluate", dies_in_generation_2)
+    monkeypatch.setattr(smc, "score", dies_in_generation_2)
     assert main(["calibrate", str(spec), "--method", "smc", "--out", str(out), "--quiet"]) == 130
     assert [g.t for g in smc.read_generations(out / smc.DB)] == [0, 1]
     counted: list[int] = []
 
-    def counting(job: smc.Candidates, i: int) -> smc.Candidate:
-        counted.append(job.t)
-        return real(job, i)
+    def counting(keys: Any, bands: Any, run: Run, mean: Any, window: Any = None) -> Any:
+        counted.append(run.key[0])
+        return real(keys, bands, run, mean, window)
 
-    monkeypatch.setattr(smc, "evaluate", counting)
+    monkeypatch.setattr(smc, "score", counting)
     assert main(["calibrate", str(spec), "--out", str(out), "--quiet", "--predictive-sets", "5",
                  "--predictive-reps", "2"]) == 0
     gens = smc.read_generations(out / smc.DB)

@@ -44,10 +44,9 @@ def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
     import sim.sweep.runner
 
     monkeypatch.setattr(sim.experiment, "engine_ready", _stop)  # the compiler: every job loads it through here
-    monkeypatch.setattr(sim.experiment, "run_records", _stop)
-    monkeypatch.setattr(sim.experiment, "run_record_arrays", _stop)
-    monkeypatch.setattr(sim.experiment, "mean_records", _stop)
-    monkeypatch.setattr(sim.analysis.compare, "run_records", _stop)
+    monkeypatch.setattr(sim.experiment, "_records", _stop)
+    monkeypatch.setattr(sim.experiment, "_run_arrays", _stop)
+    monkeypatch.setattr(sim.experiment, "_mean_records", _stop)
     monkeypatch.setattr(sim.engines.reference, "trace_reference", _stop)
     monkeypatch.setattr(sim.sweep.runner, "run_sweep", _stop)
 

@@ -17,16 +17,25 @@ from __future__ import annotations
 import concurrent.futures as cf
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from sim.analysis.kpi import KPI_BY_KEY
-from sim.analysis.paired import COMPARED, HEADLINE, SHORT_YEARS, higher_is_better, lever_cost_myuan, paired, window_kpis
-from sim.executor import as_finished
-from sim.experiment import run_records
-from sim.scenario import InputError, Scenario
+from sim.analysis.paired import (
+    FOLLOW_UP,
+    HEADLINE,
+    HEADLINES,
+    SHORT_YEARS,
+    SUMMARISED,
+    higher_is_better,
+    lever_cost_myuan,
+    paired,
+    window_kpis,
+)
+from sim.experiment import Run, RunPlan, results
+from sim.scenario import InputError, Scenario, with_horizon
 from sim.table import Table, build_table
 
 if TYPE_CHECKING:
@@ -58,6 +67,8 @@ class Arm:
     table: Table
     source: str
     lever_cost_myuan: float
+    #: the scenario as run: its horizon moved on by the follow-up (``scenario`` when there is none)
+    run_scenario: Scenario | None = None
     kpis: list[pd.DataFrame] = field(default_factory=list)
     cumulative: list[np.ndarray] = field(default_factory=list)
 
@@ -83,6 +94,9 @@ class Comparison:
     kpi: str = HEADLINE
     long: Comparison | None = None  # the same runs judged over the long window, when the horizon allows
     worlds: WorldComparison | None = None  # the same scenarios in worlds of uncertainty (sim.analysis.uncertainty)
+    #: the ranking by each headline measure (:data:`sim.analysis.paired.HEADLINES`), same columns as ``ranking``
+    rankings: dict[str, pd.DataFrame] = field(default_factory=dict)
+    follow_up: int = 0  # years the runs went on past the horizon, for the cohort KPIs
 
 
 def names(c: Comparison, lang: str = "en") -> dict[str, str]:
@@ -111,10 +125,14 @@ def scenario_summary(c: Comparison) -> pd.DataFrame:
         "verdict": [_verdict(g, x) for g, x in zip(head["gain"], head["loss"], strict=True)],
         "tied_with_previous": rank["tied_with_previous"],
     }, index=head.index)
-    for key in ("industrialised", "contracts", "meetings", "pilots", "rate_overall", "time_to_production",
+    for key in ("introduced_converted", "industrialised", "cohort_industrialised_5y", "cohort_contracted_5y",
+                "cohort_signed_industrialised_5y", "meetings", "pilots", "rate_overall", "time_to_production",
                 "fiscal_cost"):
         if key != c.kpi and key in wide.columns:
             out[f"delta_{key}"] = wide[key]
+    # the rank each headline measure gives, side by side (the report's 转化, 产业化, the cohort rate)
+    for key, r in c.rankings.items():
+        out[f"rank_{key}"] = r.set_index("scenario")["rank"]
     out["myuan_per_extra_industrialised"] = ind["cost_per_extra_industrialisation_myuan"]
     cols = ["world_mean", "world_p05", "world_p95", "p_gain", "p_best", "mean_rank"]
     robust = ["regret_mean", "regret_p90", "regret_max", "regret_per_myuan_mean", "p_goal"]
@@ -137,41 +155,21 @@ def _cumulative(rec: pd.DataFrame, first: int, last: int) -> np.ndarray:
     return np.cumsum(w.to_numpy(), axis=1)
 
 
-@dataclass(frozen=True)
-class ArmTask:
-    """One batch of one arm's replications (picklable, for a Dask worker)."""
+def batch_plan(arms: list[Arm], seed: int, reps: list[int], engine: str, remote: bool) -> RunPlan:
+    """The run plan of one batch: every arm on replications ``reps``, as tidy records.
 
-    scenario: dict[str, Any]
-    source: str
-    seed: int
-    reps: tuple[int, ...]
-    engine: str
-
-
-def run_arm_task(task: ArmTask) -> pd.DataFrame:
-    """The records of one batch, on whichever worker gets it (one thread: a Dask worker core runs one task)."""
-    import numba
-
-    from sim.scenario import scenario_from_dict
-
-    numba.set_num_threads(1)
-    table = build_table(scenario_from_dict(task.scenario, task.source), task.source)
-    return run_records(table, task.seed, list(task.reps), task.engine)
+    ``remote``: for an executor of other processes or a cluster, each arm is sent as its scenario (built into
+    its table there) and runs single-threaded (a Dask worker core runs one task); here, on its table.
+    """
+    runs = tuple(Run((arm.run_scenario or arm.scenario) if remote else arm.table, tuple(reps), k, arm.source)
+                 for k, arm in enumerate(arms))
+    return RunPlan(runs, seed, engine, threads=1 if remote else None, in_order=not remote)
 
 
 def _batch_records(arms: list[Arm], seed: int, reps: list[int], engine: str,
                    progress: Callable[[int], None] | None, ex: cf.Executor | None) -> list[pd.DataFrame]:
     """Every arm's records of one batch: here one arm after another, or side by side on the executor."""
-    if ex is None:
-        return [run_records(arm.table, seed, reps, engine, progress) for arm in arms]
-    tasks = [ArmTask(arm.scenario.model_dump(mode="python"), arm.source, seed, tuple(reps), engine) for arm in arms]
-    out: dict[int, pd.DataFrame] = {}
-    index = {id(t): i for i, t in enumerate(tasks)}
-    for task, rec in as_finished(ex, run_arm_task, tasks):
-        out[index[id(task)]] = rec
-        if progress is not None:
-            progress(len(task.reps))
-    return [out[i] for i in range(len(tasks))]
+    return results(batch_plan(arms, seed, reps, engine, ex is not None), ex, progress)
 
 
 def _add_batch(arm: Arm, rec: pd.DataFrame, first: int, last: int, long: tuple[Arm, int] | None = None) -> None:
@@ -188,7 +186,7 @@ def _add_batch(arm: Arm, rec: pd.DataFrame, first: int, last: int, long: tuple[A
 def _summary(base: Arm, arms: list[Arm], kpi: str = HEADLINE) -> pd.DataFrame:
     bk = base.frame()
     rows = []
-    keys = list(COMPARED) + ([kpi] if kpi not in COMPARED else [])
+    keys = list(SUMMARISED) + ([kpi] if kpi not in SUMMARISED else [])
     for arm in arms:
         k = arm.frame()
         for key in keys:
@@ -233,7 +231,7 @@ def _ranking(base: Arm, arms: list[Arm], kpi: str = HEADLINE) -> pd.DataFrame:
 
 def pairwise(c: Comparison, key: str = HEADLINE) -> pd.DataFrame:
     """P(row scenario beats column scenario) on ``key``: the Student t probability of the mean paired difference."""
-    better = COMPARED[key]
+    better = higher_is_better(key)
     arms = [c.baseline, *c.arms]
     vals = {a.scenario.id: a.frame()[key].to_numpy() for a in arms}
     ids = list(vals)
@@ -248,7 +246,7 @@ def compare(baseline: Scenario, scenarios: Sequence[Scenario | tuple[Scenario, s
             seed: int = 0, engine: str = "auto", precision: float | None = None, max_reps: int = 20000,
             batch: int = 200, progress: Callable[[int], None] | None = None,
             total_hint: Callable[[int], None] | None = None, baseline_source: str | None = None,
-            kpi: str = HEADLINE, executor: cf.Executor | None = None) -> Comparison:
+            kpi: str = HEADLINE, executor: cf.Executor | None = None, follow_up: int = FOLLOW_UP) -> Comparison:
     """Run the baseline and every scenario on common random numbers and compare them.
 
     With ``precision`` set, replications are added in batches until the 95 %
@@ -263,6 +261,11 @@ def compare(baseline: Scenario, scenarios: Sequence[Scenario | tuple[Scenario, s
 
     ``executor`` (e.g. Dask's, :func:`sim.executor.executor`): each batch runs every arm as a task of its
     own; without one, the arms run here one after another, each on every core. The records are the same.
+
+    ``follow_up``: years every run goes on past the horizon, so that the offers and contracts of the window's
+    years are followed long enough for the cohort KPIs (k-year shares need k + 1 years after the window's
+    last year; 0: they are NaN, censored). The window's other KPIs are the same with or without it: nothing
+    before the horizon depends on how long the run goes on (docs/kpis.md).
     """
     if kpi not in RANKABLE:
         raise InputError(f"--kpi {kpi!r}: not a KPI; one of {', '.join(RANKABLE)}")
@@ -270,19 +273,25 @@ def compare(baseline: Scenario, scenarios: Sequence[Scenario | tuple[Scenario, s
     first, horizon = t.policy_start_year, t.horizon_year
     last = min(horizon, first + SHORT_YEARS - 1)
     baseline_source = baseline_source or baseline.source
-    base = Arm(baseline, build_table(baseline, baseline_source), baseline_source,
-               lever_cost_myuan(baseline, first, last))
+
+    def new_arm(sc: Scenario, src: str) -> Arm:
+        run = with_horizon(sc, sc.params.time.horizon_year + follow_up, src) if follow_up else sc
+        return Arm(sc, build_table(run, src), src, lever_cost_myuan(sc, first, last), run)
+
+    base = new_arm(baseline, baseline_source)
     pairs = [item if isinstance(item, tuple) else (item, item.source) for item in scenarios]
-    arms = [Arm(sc, build_table(sc, src), src, lever_cost_myuan(sc, first, last)) for sc, src in pairs]
+    arms = [new_arm(sc, src) for sc, src in pairs]
     twins: dict[int, Arm] = {}
     if horizon > last:
-        for arm in [base, *arms]:
-            twins[id(arm)] = Arm(arm.scenario, arm.table, arm.source, lever_cost_myuan(arm.scenario, first, horizon))
-    for arm in arms:
-        if arm.table.n_years != base.table.n_years or arm.table.first_year != base.table.first_year:
-            raise InputError(f"{arm.source}: key 'params.time': the calendar differs from the baseline's "
-                             f"({arm.table.first_year}–{arm.table.first_year + arm.table.n_years - 1} vs "
-                             f"{base.table.first_year}–{base.table.first_year + base.table.n_years - 1}); "
+        for a in [base, *arms]:
+            twins[id(a)] = Arm(a.scenario, a.table, a.source, lever_cost_myuan(a.scenario, first, horizon),
+                               a.run_scenario)
+    for a in arms:
+        if a.table.n_years != base.table.n_years or a.table.first_year != base.table.first_year:
+            n, b = a.table.n_years - follow_up, base.table.n_years - follow_up
+            raise InputError(f"{a.source}: key 'params.time': the calendar differs from the baseline's "
+                             f"({a.table.first_year}–{a.table.first_year + n - 1} vs "
+                             f"{base.table.first_year}–{base.table.first_year + b - 1}); "
                              "compared scenarios need the same time settings")
     done = 0
     target = reps if precision is None else min(batch, max_reps)
@@ -308,6 +317,16 @@ def compare(baseline: Scenario, scenarios: Sequence[Scenario | tuple[Scenario, s
     if twins:
         lb, la = twins[id(base)], [twins[id(a)] for a in arms]
         long = Comparison(lb, la, (first, horizon), done, seed, engine, _summary(lb, la, kpi), _ranking(lb, la, kpi),
-                          kpi)
+                          kpi, rankings=_rankings(lb, la, kpi), follow_up=follow_up)
     return Comparison(base, arms, (first, last), done, seed, engine, _summary(base, arms, kpi),
-                      _ranking(base, arms, kpi), kpi, long)
+                      _ranking(base, arms, kpi), kpi, long, rankings=_rankings(base, arms, kpi), follow_up=follow_up)
+
+
+def _rankings(base: Arm, arms: list[Arm], kpi: str) -> dict[str, pd.DataFrame]:
+    """The ranking by each headline measure and by ``kpi``; a measure with no value (a cohort share censored
+    for want of follow-up) is left out rather than ranked on nothing."""
+    out = {}
+    for key in dict.fromkeys([*HEADLINES, kpi]):
+        if np.isfinite(base.frame()[key].to_numpy()).any():
+            out[key] = _ranking(base, arms, key)
+    return out

@@ -33,6 +33,8 @@ from sim.errors import InputError
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from sim.analysis.worlds_report import LeverNames
+
 #: The outcomes :func:`outcome` understands.
 OUTCOMES = ("leader-loses", "no-gain:<scenario>", "below:<scenario>:<scenario>")
 
@@ -50,8 +52,10 @@ class Box:
     cases: int
     """Worlds inside the box where the outcome happens."""
 
-    def sentence(self, what: str, bounds: dict[str, tuple[float, float]], lang: str = "en") -> str:
-        """The box in plain words: where ``what`` happens, with its coverage and density."""
+    def sentence(self, what: str, bounds: dict[str, tuple[float, float]], lang: str = "en",
+                 levers: LeverNames | None = None) -> str:
+        """The box in plain words: where ``what`` happens, with its coverage and density (inputs by their
+        human names, ``levers`` naming the measures; the key after each)."""
         from sim.analysis.worlds_report import input_label
 
         parts = []
@@ -59,7 +63,7 @@ class Box:
             blo, bhi = bounds[name]
             q = name.startswith(("effect:", "cost:"))
             unit_en, unit_zh = (" of its range", "(在其区间中的分位)") if q else ("", "")
-            label = input_label(name, lang)
+            label = input_label(name, lang, levers)
             if lo <= blo:
                 parts.append(f"{label} ≤ {hi:.3g}{unit_zh}" if lang == "zh" else f"{label} ≤ {hi:.3g}{unit_en}")
             elif hi >= bhi:
@@ -149,7 +153,8 @@ def bounds(inputs: pd.DataFrame) -> dict[str, tuple[float, float]]:
     return {str(c): (float(inputs[c].min()), float(inputs[c].max())) for c in inputs.columns}
 
 
-def fig_boxes(boxes: list[Box], inputs: pd.DataFrame, what: str, lang: str = "en") -> Figure:
+def fig_boxes(boxes: list[Box], inputs: pd.DataFrame, what: str, lang: str = "en",
+              levers: LeverNames | None = None) -> Figure:
     """Each box's restricted inputs as bars over their range across the worlds (0 = lowest, 1 = highest)."""
     from sim.analysis.figures import figure_builder, new_figure
     from sim.analysis.worlds_report import input_label
@@ -169,7 +174,7 @@ def fig_boxes(boxes: list[Box], inputs: pd.DataFrame, what: str, lang: str = "en
             span = (bhi - blo) or 1.0
             n = boxes.index(b) + 1
             ax.barh(k, (hi - lo) / span, left=(lo - blo) / span, color=f"C{n - 1}", alpha=0.7)
-            labels.append(f"{n}: {input_label(name, lang)}")
+            labels.append(f"{n}: {input_label(name, lang, levers)}")
         ax.set_yticks(range(len(labels)), labels)
         ax.set_xlim(0, 1)
         ax.invert_yaxis()

@@ -1,9 +1,11 @@
 """Key performance indicators (KPIs) from a run's records, and their summaries.
 
 A KPI is computed per replication over a window of calendar years, so that
-its spread over replications is the Monte Carlo uncertainty. Conversion
-rates are ratios of flows in the window (e.g. industrialised in the window /
-contracts signed in the window), not cohort rates; MODEL.md explains why.
+its spread over replications is the Monte Carlo uncertainty. The ``rate_*``
+KPIs are ratios of flows in the window (e.g. industrialised in the window /
+contracts signed in the window); the ``cohort_*`` KPIs follow the results
+offered (or contracts signed) in the window's years to where they got, within
+k years or by the horizon (docs/kpis.md says which answers which question).
 
 The formulas live once, in :func:`kpi_columns`, over the window's column sums.
 :func:`kpis` feeds it from the tidy pandas table; :func:`kpi_arrays` from a
@@ -81,6 +83,31 @@ KPIS: tuple[KPI, ...] = (
     KPI("pilot_turned_away", "Pilots sent outside: public bases full", "公共中试基地已满转外地中试", "projects",
         better=False),
 )
+#: Cohort shares (sim.layout's cohort rows; docs/kpis.md): key → (cohort, stage, span), with its labels.
+#: ``cohort_*``: of the results offered in the window's years; ``cohort_signed_*``: of the contracts signed in them.
+COHORT_KPIS: dict[str, tuple[str, str, str]] = {
+    "cohort_contracted_3y": ("offers", "contracted", "3y"),
+    "cohort_contracted_5y": ("offers", "contracted", "5y"),
+    "cohort_contracted_horizon": ("offers", "contracted", "horizon"),
+    "cohort_industrialised_3y": ("offers", "industrialised", "3y"),
+    "cohort_industrialised_5y": ("offers", "industrialised", "5y"),
+    "cohort_industrialised_horizon": ("offers", "industrialised", "horizon"),
+    "cohort_signed_industrialised_3y": ("contracts", "industrialised", "3y"),
+    "cohort_signed_industrialised_5y": ("contracts", "industrialised", "5y"),
+    "cohort_signed_industrialised_horizon": ("contracts", "industrialised", "horizon"),
+}
+_SPAN_EN = {"3y": "≤ 3 y", "5y": "≤ 5 y", "horizon": "by horizon"}
+_STAGE_EN = {"contracted": "contract", "industrialised": "production"}
+_SPAN_ZH = {"3y": "3年内", "5y": "5年内", "horizon": "至模拟期末"}
+_COHORT_ZH = {"offers": "供给成果", "contracts": "签约项目", "contracted": "签约", "industrialised": "产业化"}
+KPIS = (*KPIS, *(
+    KPI(key, f"Cohort {'offered' if c == 'offers' else 'signed'}→{_STAGE_EN[st]} {_SPAN_EN[w]}",
+        f"{_COHORT_ZH[c]}队列{_SPAN_ZH[w]}{_COHORT_ZH[st]}比例", "share") for key, (c, st, w) in COHORT_KPIS.items()),
+    KPI("cohort_time_to_production", "Cohort years: offer → production",
+        "供给成果队列从成果到量产时间", "years", better=False),
+    KPI("cohort_signed_time_to_production", "Cohort years: contract → production",
+        "签约项目队列从签约到量产时间", "years", better=False),
+)
 KPI_BY_KEY = {k.key: k for k in KPIS}
 
 def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -131,6 +158,19 @@ def kpi_columns(g: Callable[[str], np.ndarray], end: Callable[[str], np.ndarray]
     out["wait_broker"] = _ratio(g("wait_broker_years"), g("served_broker"))
     out["broker_turned_away"] = g("unassisted_broker_full")
     out["pilot_turned_away"] = g("outside_pilot_base_full")
+    # cohort shares: the window's cohorts pooled (ratio of sums, one value per replication); a k-year share
+    # needs every cohort of the window followed k + 1 years from its year's start, and the last is followed
+    # least: shorter, it is censored, NaN (never a share of partly followed cohorts)
+    followup = end("cohort_followup_years")
+    for key, (cohort, stage, span) in COHORT_KPIS.items():
+        share = _ratio(g(f"cohort_{cohort}_{stage}_{span}"), g(f"cohort_{cohort}"))
+        if span != "horizon":
+            share = np.where(followup >= int(span[:-1]) + 1, share, np.nan)
+        out[key] = share
+    out["cohort_time_to_production"] = _ratio(g("cohort_offers_time_to_production_years"),
+                                              g("cohort_offers_industrialised_horizon"))
+    out["cohort_signed_time_to_production"] = _ratio(g("cohort_contracts_time_to_production_years"),
+                                                     g("cohort_contracts_industrialised_horizon"))
     return out
 
 

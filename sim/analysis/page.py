@@ -14,9 +14,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.compare import COMPARED, HEADLINE, Comparison, label, names, pairwise, unit
+from sim.analysis.compare import HEADLINE, Comparison, label, names, pairwise, unit
+from sim.analysis.paired import REPORTED
+from sim.labels import size_text
 from sim.version import __version__
 
+#: Indicators summed over the window that the page shows per year (budgets are yearly).
+YEARLY = ("fiscal_cost",)
 #: Units in the reader's language.
 UNITS_ZH = {"projects": "项", "share": "百分点", "M yuan": "百万元", "years": "年", "contracts": "项",
             "meetings": "次", "results": "项"}
@@ -69,12 +73,12 @@ def caveat(c: Comparison, lang: str) -> str:
         return _t(
             lang,
             f"两种区间。排名表中的 95% 区间只反映蒙特卡洛噪声:{c.reps} 次配对重复,均在模型参数的默认值下计算。"
-            f"下方“结论有多可靠”一节把每个方案放到 {n} 个情景世界中:每个世界取一组与报告 2018–2022 年数据相符的"
+            f"下表把每个方案放到 {n} 个情景世界中:每个世界取一组与报告 2018–2022 年数据相符的"
             "校准参数,并从每项措施效果和成本的合理范围内抽样;它显示这些未知因素对结论的影响。"
             "模型结构本身的不确定性不在任何区间之内。",
             f"Two kinds of interval. The 95 % intervals of the ranking cover Monte Carlo noise only: {c.reps} paired "
-            "replications at the model's default parameters. The section 'How sure are we?' below runs every "
-            f"scenario in {n} worlds, each a calibrated parameter set that reproduces the report's 2018–2022 figures "
+            f"replications at the model's default parameters. The table below runs every scenario in {n} worlds, "
+            "each a calibrated parameter set that reproduces the report's 2018–2022 figures "
             "and a draw of every measure's effect and cost from its plausible range: it shows how far these "
             "unknowns move the answer. Uncertainty about the model's structure itself is in no interval.")
     return _t(
@@ -141,11 +145,11 @@ def summary_sentences(c: Comparison, lang: str = "en") -> list[str]:
     if losses:
         out.append(_t(lang, f"产业化项目反而减少:{_quoted(losses, nm, lang)}。",
                       f"Fewer industrialised projects: {_quoted(losses, nm, lang)}."))
-    out.append(_t(lang, f"有多确定:区间只包含 {c.reps} 次重复的蒙特卡洛噪声,且是在默认参数下;参数、措施效果和成本的"
-                        "不确定性不在其中(见下方说明)。",
-                  f"How sure: the intervals hold only the Monte Carlo noise of {c.reps} replications, at the default "
-                  "parameters; uncertainty in the parameters and in the levers' effects and costs is not in them "
-                  "(see the note below)."))
+    out.append(_t(lang, f"以上区间只包含 {c.reps} 次重复的蒙特卡洛噪声,且是在默认参数下;参数、措施效果和成本的不确定性"
+                        "见排名之后的“结论有多可靠”一节。",
+                  f"These intervals hold only the Monte Carlo noise of {c.reps} replications, at the default "
+                  "parameters; for the uncertainty in the parameters and in the levers' effects and costs, see "
+                  "'How sure are we?' after the ranking."))
     return out
 
 
@@ -158,6 +162,11 @@ def probability(p: float) -> str:
     if p < 0.0005:
         return "< 0.001"
     return f"{p:.3f}"
+
+
+def years(c: Comparison) -> int:
+    """Years of the comparison's window: a fiscal cost over the window divided by this is its yearly cost."""
+    return c.window[1] - c.window[0] + 1
 
 
 def _ranking_rows(c: Comparison, lang: str) -> list[dict[str, Any]]:
@@ -173,7 +182,8 @@ def _ranking_rows(c: Comparison, lang: str) -> list[dict[str, Any]]:
                      "p_beat": probability(h["p_beat"]),
                      "verdict": verdict(h, lang), "cls": "gain" if h["gain"] else ("loss" if h["loss"] else ""),
                      "group": int(r["group"]), "tied": bool(r["tied_with_previous"]),
-                     "cost": _num(f["diff"], "M yuan"), "per": _num(pc, "M yuan", signed=False)})
+                     "cost_year": _num(f["diff"] / years(c), "M yuan"), "cost_total": _num(f["diff"], "M yuan"),
+                     "per": _num(pc, "M yuan", signed=False)})
     return rows
 
 
@@ -183,11 +193,16 @@ def _kpi_rows(c: Comparison, lang: str) -> list[dict[str, Any]]:
     rows = []
     for sid in c.ranking["scenario"]:
         cells = []
-        for k in COMPARED:
+        for k in REPORTED:
             r = s.loc[(sid, k)]
             u = str(r["unit"])
             p = probability(r["p_beat"])
-            cells.append({"diff": _num(r["diff"], u), "lo": _num(r["lo"], u), "hi": _num(r["hi"], u),
+            per = years(c) if k in YEARLY else 1  # budgets are yearly: so is a cost beside them
+            # a headline measure (转化, 产业化, the cohort rate) carries the rank it alone gives
+            rank = c.rankings.get(k)
+            ranked = "" if rank is None else f" (#{int(rank.set_index('scenario').loc[sid, 'rank'])})"
+            cells.append({"diff": _num(r["diff"] / per, u) + ranked, "lo": _num(r["lo"] / per, u),
+                          "hi": _num(r["hi"] / per, u),
                           "cls": "gain" if r["gain"] else ("loss" if r["loss"] else ""),
                           "title": f"P({_t(lang, '更好', 'better')}) = {p}; {verdict(r, lang)}"})
         rows.append({"name": nm[sid], "cells": cells})
@@ -200,7 +215,7 @@ def _pairwise(c: Comparison, lang: str) -> dict[str, Any]:
     order = [c.baseline.scenario.id, *c.ranking["scenario"]]
     tags = {sid: str(i) for i, sid in enumerate(order)}  # 0 = baseline, then the rank
     rows = [{"tag": tags[r], "name": nm[r],
-             "cells": ["–" if r == k or not np.isfinite(pw.loc[r, k]) else f"{pw.loc[r, k]:.2f}" for k in order]}
+             "cells": ["–" if r == k else probability(pw.loc[r, k]) for k in order]}
             for r in order]
     return {"tags": [tags[s] for s in order], "rows": rows}
 
@@ -212,15 +227,23 @@ def _levers(c: Comparison, lang: str) -> list[dict[str, Any]]:
         sc = {a.scenario.id: a.scenario for a in c.arms}[sid]
         out.append({"name": nm[sid], "levers": [
             {"name": lv.name_zh if lang == "zh" else lv.name_en,
-             "detail": f"{lv.param} {lv.mode} {lv.value:g}; {lv.yearly_cost_yuan / 1e6:.2f} "
-                       f"{_t(lang, '百万元/年', 'M yuan/yr')} ({lv.cost_source}); {lv.report_ref}",
+             "size": _size_unless_said(lv, sc.params, lang), "key": f"{lv.param} {lv.mode} {lv.value:g}",
+             "detail": f"{lv.yearly_cost_yuan / 1e6:.2f} {_t(lang, '百万元/年', 'M yuan a year')} "
+                       f"({lv.cost_source}); {lv.report_ref}",
              "why": lv.rationale_zh if lang == "zh" else lv.rationale_en} for lv in sc.levers]})
     return out
 
 
+def _size_unless_said(lv: Any, params: Any, lang: str) -> str:
+    """What the lever does at its size, unless its own text already opens with it (a resized lever's does)."""
+    size = size_text(lv, params, lang)
+    why = lv.rationale_zh if lang == "zh" else lv.rationale_en
+    return "" if why.lower().startswith(size.lower()) else size
+
+
 #: Figure file → (zh, en) heading and (zh, en) how to read it.
 FIGURE_TEXT = {
-    "worlds.png": (("结论有多可靠", "How sure are we"),
+    "worlds.png": (("各情景世界中的差异", "The difference over the worlds"),
                    ("左:默认参数下的 95% 区间(蒙特卡洛噪声);"
                     "右:各情景世界中均值差异的 5–95% 范围,以及增益和最优的世界占比。",
                     "Left: the 95 % interval at the default parameters (Monte Carlo noise); right: the 5–95 % range of "
@@ -261,21 +284,33 @@ def context(c: Comparison, lang: str, figs: dict[str, bytes]) -> dict[str, Any]:
         "version": __version__,
         "seed": c.seed, "baseline": nm[c.baseline.scenario.id], "summary": summary_sentences(c, lang),
         "caveat": caveat(c, lang), "ranking": _ranking_rows(c, lang),
-        "kpis": [{"label": label(k, lang), "unit": unit_text(k, lang)} for k in COMPARED],
+        "kpis": [{"label": label(k, lang), "unit": unit_text(k, lang) + (_t(lang, "/年", " a year") if k in YEARLY
+                                                                          else "")} for k in REPORTED],
+        "years": years(c),
         "kpi_rows": _kpi_rows(c, lang), "pairwise": _pairwise(c, lang), "scenarios": _levers(c, lang),
         "worlds": _worlds(c, lang),
-        "figures": [{"file": f, "title": FIGURE_TEXT[f][0][0 if lang == "zh" else 1],
-                     "how": FIGURE_TEXT[f][1][0 if lang == "zh" else 1],
-                     "src": "data:image/png;base64," + base64.b64encode(data).decode()} for f, data in figs.items()],
+        "figures": [_figure(f, data, lang) for f, data in figs.items() if f not in HOW_SURE_FIGURES],
+        "sure_figures": {f.partition(".")[0]: _figure(f, data, lang) for f, data in figs.items()
+                         if f in HOW_SURE_FIGURES},
     }
+
+
+#: Figures shown inside the one "How sure are we?" section (after the ranking), not among the others.
+HOW_SURE_FIGURES = ("worlds.png", "voi.png")
+
+
+def _figure(f: str, data: bytes, lang: str) -> dict[str, str]:
+    return {"file": f, "title": FIGURE_TEXT[f][0][0 if lang == "zh" else 1],
+            "how": FIGURE_TEXT[f][1][0 if lang == "zh" else 1],
+            "src": "data:image/png;base64," + base64.b64encode(data).decode()}
 
 
 def _worlds(c: Comparison, lang: str) -> dict[str, Any] | None:
     """The rows of the 'How sure are we?' section: each scenario over worlds, and what to measure next."""
     if c.worlds is None:
         return None
-    from sim.analysis.uncertainty import survives
-    from sim.analysis.worlds_report import FEW_WORLDS, input_label
+    from sim.analysis.uncertainty import named_inputs, survives
+    from sim.analysis.worlds_report import FEW_WORLDS, input_name, lever_names
 
     w = c.worlds
     nm = names(c, lang)
@@ -290,8 +325,10 @@ def _worlds(c: Comparison, lang: str) -> dict[str, Any] | None:
                      "p_best": f"{r['p_best']:.0%}", "rank": f"{r['mean_rank']:.1f}",
                      "beats_next": f"{beats[sid]:.0%}", "next": nm.get(nxt, nxt),
                      "survives": bool(sv.at[sid, "survives"])})
-    voi = [{"input": input_label(i, lang), "rho": f"{r:+.2f}"}
-           for i, r in zip(w.voi["input"].head(8), w.voi["rho_margin"].head(8), strict=True)]
+    levers = lever_names(c)
+    named = named_inputs(w.voi)  # only inputs above the noise floor are named
+    voi = [{"input": input_name(i, lang, levers)[0], "key": i, "rho": f"{r:+.2f}"}
+           for i, r in zip(named["input"].head(8), named["rho_margin"].head(8), strict=True)]
     leader, runner = str(w.voi.attrs.get("leader")), str(w.voi.attrs.get("runner_up"))
     robust = []
     if w.robustness is not None:

@@ -20,6 +20,7 @@ from sim.analysis.kpi import KPI_BY_KEY, kpis
 if TYPE_CHECKING:
     import pandas as pd
 
+    from sim.experiment import Run
     from sim.scenario import Scenario
 
 #: KPIs of the comparison and whether more is better.
@@ -35,14 +36,45 @@ COMPARED: dict[str, bool] = {
     "time_to_production": False,
     "fiscal_cost": False,
 }
+#: Cohort KPIs of the comparison (sim.analysis.kpi.COHORT_KPIS), paired like every KPI: each replication's
+#: share over the window's pooled cohorts (a ratio of sums), then the difference replication by replication.
+#: Per-replication ratios rather than one ratio of sums over all replications with the delta method: the pairing
+#: (common random numbers) lives in the replication, a window's cohorts hold hundreds of offers (the ratio's
+#: small-sample bias is of order 1/n, far below its spread) and every other rate is judged the same way.
+#: Needs the run followed past the window (``compare(follow_up=...)``); without it the k-year shares are NaN.
+COHORT_COMPARED: dict[str, bool] = {
+    "cohort_contracted_5y": True,
+    "cohort_industrialised_5y": True,
+    "cohort_signed_industrialised_5y": True,
+    "cohort_time_to_production": False,
+}
+#: Every KPI ``compare``'s summary holds (the comparison's and the cohorts').
+SUMMARISED: dict[str, bool] = {**COMPARED, **COHORT_COMPARED}
+#: The report's columns, one per measure: the report's 转化 (引进转化, ``introduced_converted``: in the model
+#: every contract is on an outside result, so the contracts column would repeat it) beside 产业化
+#: (``industrialised``), then the cohort shares and the stages.
+REPORTED: tuple[str, ...] = ("introduced_converted", "industrialised", "cohort_contracted_5y",
+                             "cohort_industrialised_5y", "cohort_signed_industrialised_5y", "meetings", "pilots",
+                             "rate_contract", "rate_industrialised", "rate_overall", "time_to_production",
+                             "fiscal_cost")
+#: The headline measures shown side by side, each with the ranking it gives: the report's 转化 (results
+#: introduced and converted), 产业化 (industrialised projects, what compare ranks by unless told) and the
+#: cohort conversion rate (of the results offered in the window, the share industrialised within 5 years).
+HEADLINES: tuple[str, ...] = ("introduced_converted", "industrialised", "cohort_industrialised_5y")
 HEADLINE = "industrialised"
+#: Years a comparison's runs go on past the horizon so that the window's last cohort is followed the longest
+#: k of the cohort KPIs (plus its own year); the window's flow KPIs are unchanged by it (records before the
+#: horizon do not depend on it: benchmarks/compare_followup.py measures this and the cost).
+FOLLOW_UP = 6
 #: Length of the main comparison window (2023–2027): the report's horizon of five policy years. A longer horizon
 #: adds a second, long window (e.g. 2023–2032) for slow measures (R&D institutions, talent).
 SHORT_YEARS = 5
+
+
 def higher_is_better(key: str) -> bool:
     """Direction of a KPI for rankings: more industrialisations is better, more fiscal cost or waiting is not."""
-    if key in COMPARED:
-        return COMPARED[key]
+    if key in SUMMARISED:
+        return SUMMARISED[key]
     return KPI_BY_KEY[key].better
 
 
@@ -82,6 +114,17 @@ def window_kpis(rec: pd.DataFrame, first: int, last: int, lever_cost: float) -> 
                     + k["yuan_pilot_matching"])
     k["fiscal_cost"] = lever_cost + k["payouts"]
     return k
+
+
+def run_kpis(run: Run, rec: pd.DataFrame, window: tuple[int, int] | None) -> pd.DataFrame:
+    """A run plan's reduction to KPIs (:class:`sim.experiment.RunPlan`): :func:`window_kpis` of one run's
+    records over the plan's window, the levers of the run's scenario (as placed in its world) charged over it."""
+    from sim.scenario import Scenario
+
+    if window is None or not isinstance(run.model, Scenario):
+        raise ValueError("KPIs of a run need the plan's window and the run's scenario")
+    first, last = window
+    return window_kpis(rec, first, last, lever_cost_myuan(run.model, first, last))
 
 
 def paired(a: np.ndarray, b: np.ndarray, higher_is_better: bool) -> dict[str, float]:

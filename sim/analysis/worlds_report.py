@@ -6,13 +6,16 @@ Figures are built like the report's (:mod:`sim.analysis.figures`: a
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.analysis.compare import Comparison, label
 from sim.analysis.figures import dot_rows, figure_builder, new_figure, short_labels
-from sim.analysis.uncertainty import SURVIVES, survives
+from sim.analysis.uncertainty import SURVIVES, named_inputs, survives
+from sim.labels import param_label
 
 #: Fewer worlds than this and the text says its spreads over worlds are rough (as the page does).
 FEW_WORLDS = 20
@@ -54,8 +57,8 @@ def fig_worlds(c: Comparison, lang: str = "en") -> Figure:
                                f"gain {row['p_gain']:.0%} · best {row['p_best']:.0%}"),
                             (1.0, y), xycoords=("axes fraction", "data"), xytext=(4, 0), textcoords="offset points",
                             va="center", fontsize=7, color="#555555")
-    fig.suptitle(_t(lang, "结论有多可靠:参数与措施效果不确定时的差异",
-                    "How sure: the difference when parameters and the measures' effects are uncertain"))
+    fig.suptitle(_t(lang, "参数与措施效果不确定时的差异",
+                    "The difference when parameters and the measures' effects are uncertain"))
     return fig
 
 
@@ -65,34 +68,66 @@ def fig_voi(c: Comparison, lang: str = "en", top: int = 12) -> Figure:
     w = c.worlds
     assert w is not None
     v = w.voi.head(top).iloc[::-1]
-    fig, axes = new_figure(8.0, 0.35 * len(v) + 1.8)
+    fig, axes = new_figure(10.0, 0.45 * len(v) + 1.8)
     ax = axes[0][0]
-    colors = {"parameter": "#1f77b4", "effect": "#2ca02c", "cost": "#ff7f0e"}
+    colors = {"parameter": "#1f77b4", "effect": "#2ca02c", "cost": "#ff7f0e", "placebo": "#bbbbbb"}
     ax.barh(range(len(v)), v["rho_margin"].fillna(0.0), color=[colors[k] for k in v["kind"]])
-    ax.set_yticks(range(len(v)), [input_label(i, lang) for i in v["input"]], fontsize=8)
+    # the names alone (wrapped): the list beside the figure gives each key
+    ax.set_yticks(range(len(v)), [textwrap.fill(input_name(i, lang, lever_names(c))[0], 24 if lang == "zh" else 48)
+                                  for i in v["input"]], fontsize=8)
     ax.axvline(0, color="grey", lw=0.8)
+    floor = float(w.voi.attrs.get("floor", np.nan))
+    if np.isfinite(floor):  # below the noise floor no input can be told from chance
+        for x in (-floor, floor):
+            ax.axvline(x, color="black", ls="--", lw=0.8)
     leader, runner = str(w.voi.attrs.get("leader")), str(w.voi.attrs.get("runner_up"))
     nm = _names(c, lang)
-    ax.set_xlabel(_t(lang, f"与领先幅度的秩相关({nm.get(leader, leader)} 减 {nm.get(runner, runner)})",
-                     f"rank correlation with the leader's margin ({nm.get(leader, leader)} minus "
-                     f"{nm.get(runner, runner)})"), fontsize=8)
-    ax.set_title(_t(lang, "下一步该测量什么:对决策影响最大的不确定输入",
+    xlabel = _t(lang, f"与领先幅度的秩相关({nm.get(leader, leader)} 减 {nm.get(runner, runner)})",
+                f"rank correlation with the leader's margin ({nm.get(leader, leader)} minus "
+                f"{nm.get(runner, runner)})")
+    ax.set_xlabel(textwrap.fill(xlabel, 40 if lang == "zh" else 80), fontsize=8)
+    fig.suptitle(_t(lang, "下一步该测量什么:对决策影响最大的不确定输入",
                     "What to measure next: the uncertain inputs that move the decision most"))
     for kind, col in colors.items():
         ax.bar([0], [0], color=col, label={"parameter": _t(lang, "模型参数", "model parameter"),
                                            "effect": _t(lang, "措施效果", "measure's effect"),
-                                           "cost": _t(lang, "措施成本", "measure's cost")}[kind])
+                                           "cost": _t(lang, "措施成本", "measure's cost"),
+                                           "placebo": _t(lang, "安慰剂(打乱的副本)", "placebo (permuted copy)")}[kind])
     ax.legend(fontsize=7, loc="lower right")
     return fig
 
 
-def input_label(name: str, lang: str) -> str:
+#: Lever id → (Chinese, English) name, for the inputs "effect:<lever>" and "cost:<lever>".
+LeverNames = dict[str, tuple[str, str]]
+
+
+def lever_names(c: Comparison) -> LeverNames:
+    """The names of every lever of the comparison's scenarios (the first scenario naming a lever wins)."""
+    out: LeverNames = {}
+    for a in c.arms:
+        for lv in a.scenario.levers:
+            out.setdefault(lv.id, (lv.name_zh, lv.name_en))
+    return out
+
+
+def input_name(name: str, lang: str, levers: LeverNames | None = None) -> tuple[str, str]:
+    """(human name, key) of an uncertain input: a parameter's name, or "effect/cost of <the measure>"."""
     kind, _, rest = name.partition(":")
-    if kind == "effect":
-        return _t(lang, f"效果:{rest}", f"effect: {rest}")
-    if kind == "cost":
-        return _t(lang, f"成本:{rest}", f"cost: {rest}")
-    return name
+    if kind in ("effect", "cost") and rest:
+        zh, en = (levers or {}).get(rest, (rest, rest))
+        if kind == "effect":
+            return _t(lang, f"措施效果:{zh}", f"effect of “{en}”"), name
+        return _t(lang, f"措施成本:{zh}", f"cost of “{en}”"), name
+    if kind == "placebo" and rest:  # a permuted copy of an input: it sets the noise floor
+        inner = input_name(rest, lang, levers)[0]
+        return _t(lang, f"安慰剂(打乱的副本):{inner}", f"placebo (a shuffled copy): {inner}"), name
+    return param_label(name, lang), name
+
+
+def input_label(name: str, lang: str, levers: LeverNames | None = None) -> str:
+    """An uncertain input as plain text: its human name with the key after it (the key alone if it has no name)."""
+    human, key = input_name(name, lang, levers)
+    return key if human == key else f"{human} ({key})"
 
 
 def world_columns(c: Comparison) -> pd.DataFrame:
@@ -144,10 +179,18 @@ def worlds_text(c: Comparison, lang: str = "en") -> str:
         lines.append(_t(lang, f"90% 分位遗憾值最小:{nm.get(str(least), least)}",
                         f"Smallest 90th-percentile regret: {nm.get(str(least), least)}"))
     if len(w.voi):
-        top = ", ".join(f"{input_label(i, lang)} (ρ {r:+.2f})" for i, r in
-                        zip(w.voi["input"].head(3), w.voi["rho_margin"].head(3), strict=True))
-        lines.append(_t(lang, f"对领先幅度影响最大的不确定输入:{top}",
-                        f"Inputs that move the leader's margin most: {top}"))
+        named = named_inputs(w.voi)
+        floor = float(w.voi.attrs.get("floor", np.nan))
+        top = ", ".join(f"{input_label(i, lang, lever_names(c))} (ρ {r:+.2f})" for i, r in
+                        zip(named["input"].head(3), named["rho_margin"].head(3), strict=True))
+        if top:
+            lines.append(_t(lang, f"对领先幅度影响最大的不确定输入(高于噪声下限 |ρ| {floor:.2f}):{top}",
+                            f"Inputs that move the leader's margin most (above the noise floor |ρ| {floor:.2f}): "
+                            f"{top}"))
+        else:
+            lines.append(_t(lang, f"没有不确定输入高于噪声下限(|ρ| {floor:.2f},{len(w.worlds)} 个世界)",
+                            f"No uncertain input is above the noise floor (|ρ| {floor:.2f} over {len(w.worlds)} "
+                            "worlds)"))
     return "\n".join(lines)
 
 

@@ -37,13 +37,15 @@ from __future__ import annotations
 import hashlib
 import math
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sim.errors import InputError
+from sim.experiment import MeanRecords, Run, RunPlan, results
 from sim.params import Params
 from sim.scenario import Scenario, scenario_from_dict
 
@@ -154,24 +156,50 @@ def particle_seed(seed: int, values: Mapping[str, float], purpose: str = "") -> 
     return int.from_bytes(h.digest(), "little")
 
 
+def particle_run(base: Scenario, values: Mapping[str, float], reps: Iterable[int], seed: int, key: Any = None,
+                 purpose: str = "") -> Run:
+    """The run of one parameter set: ``base`` at ``values`` (placed by :func:`place_at_values` where it runs) on
+    replications ``reps``, with the set's own seed (:func:`particle_seed`)."""
+    reps = reps if isinstance(reps, range) else tuple(reps)
+    return Run(base, reps, key, seed=particle_seed(seed, values, purpose), at=dict(values))
+
+
+def place_at_values(run: Run, last: int = WINDOW[1]) -> Scenario:
+    """A parameter set's run: the scenario at the set's values, to the end of the report's window (or to
+    ``last``, the last year an observed figure needs: :func:`last_year`)."""
+    if not isinstance(run.model, Scenario):
+        raise ValueError("a parameter set's run is of a scenario")
+    return window_scenario(run.model, run.at, last)
+
+
+def target_summaries(keys: tuple[str, ...], run: Run, mean: MeanRecords,
+                     window: tuple[int, int] | None = None) -> dict[str, float]:
+    """A run plan's reduction to the targets ``keys`` (names of :func:`target_key`): the mean of each over the
+    run's replications, from the mean records (see :func:`summaries`)."""
+    coef = linear_kpis(keys, mean.first_year, mean.n_years)
+    return {key: float(np.sum(coef[j] * mean.values)) for j, key in enumerate(keys)}
+
+
+def set_plan(runs: tuple[Run, ...], keys: tuple[str, ...], **how: Any) -> RunPlan:
+    """The run plan of parameter sets' runs (:func:`particle_run`) reduced to the means of the targets ``keys``
+    (every run has its set's own seed: the plan's is not used)."""
+    return RunPlan(runs, 0, "fast", output="mean", place=partial(place_at_values, last=last_year(keys)),
+                   reduce=partial(target_summaries, keys), **how)
+
+
 def summaries(base: Scenario, values: Mapping[str, float], reps: int, seed: int,
               keys: list[str] | None = None) -> dict[str, float]:
     """Mean over replications 0 … reps − 1 of every target KPI, 2018–2022, at parameter values ``values``.
 
     ``keys``: names of :func:`target_key` (a KPI over 2018–2022, or ``kpi@first-last`` over a shorter window).
     Every target KPI is a linear function of the records (a sum over the window, or the last year's value),
-    so the mean of a KPI over replications is that function of the mean records: the engine's arrays are
-    averaged and mapped by :func:`linear_kpis`, without building the records table and every KPI of
-    :func:`sim.analysis.kpi.kpis` for each particle (which took half of a particle's time).
+    so the mean of a KPI over replications is that function of the mean records: the run layer averages the
+    engine's arrays (``output="mean"``) and :func:`linear_kpis` maps them, without building the records table
+    and every KPI of :func:`sim.analysis.kpi.kpis` for each particle (which took half of a particle's time).
     """
-    from sim.experiment import mean_records
-    from sim.table import build_table
-
     keys = keys if keys is not None else list(targets())
-    table = build_table(window_scenario(base, values, last_year(keys)))
-    mean = mean_records(table, particle_seed(seed, values), range(reps))
-    coef = linear_kpis(tuple(keys), int(table.first_year), int(table.n_years))
-    return {key: float(np.sum(coef[j] * mean)) for j, key in enumerate(keys)}
+    plan = set_plan((particle_run(base, values, range(reps), seed),), tuple(keys))
+    return dict(results(plan)[0])
 
 
 _LINEAR: dict[tuple[tuple[str, ...], int, int], np.ndarray] = {}

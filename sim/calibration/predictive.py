@@ -21,7 +21,6 @@ interval of one replication (what one more "2018–2022" could look like), the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -91,30 +90,6 @@ def draw_sets(post: pd.DataFrame, sets: int, seed: int) -> pd.DataFrame:
     return post.drop(columns="weight").iloc[idx].reset_index(drop=True)
 
 
-@dataclass(frozen=True)
-class SetRun:
-    """One drawn parameter set's replications ``first … first + reps − 1`` (sent whole to a worker)."""
-
-    scenario: Scenario
-    values: dict[str, float]
-    seed: int
-    first: int
-    reps: int
-    threads: int | None = None
-
-
-def run_set(job: SetRun) -> pd.DataFrame:
-    """The records of one drawn set, 2018–2022 (runs on whichever worker gets it)."""
-    from sim.executor import limit_threads
-    from sim.experiment import run_records
-    from sim.table import build_table
-
-    limit_threads(job.threads)
-    table = build_table(model.window_scenario(job.scenario, job.values))
-    return run_records(table, model.particle_seed(job.seed, job.values, "predictive"),
-                       range(job.first, job.first + job.reps), engine="fast")
-
-
 def posterior_records(scenario: Scenario, post: pd.DataFrame, sets: int = 100, reps: int = 10, seed: int = 1,
                       progress: bool = False, backend: str = "local", scheduler: str | None = None,
                       workers: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -125,13 +100,14 @@ def posterior_records(scenario: Scenario, post: pd.DataFrame, sets: int = 100, r
     KPIs is one replication. The sets run on the executor of ``backend``, ``scheduler`` and ``workers``
     (:func:`sim.executor.job_backend`); the records do not depend on it.
     """
-    from sim.executor import executor, job_backend, ordered
+    from sim.executor import executor, job_backend
+    from sim.experiment import RunPlan, execute
 
     chosen = draw_sets(post, sets, seed)
     kind = job_backend(backend, workers)
-    threads = 1 if kind == "dask" else None
-    jobs = [SetRun(scenario, {str(c): float(v) for c, v in chosen.iloc[k].items()}, seed, k * reps, reps, threads)
-            for k in range(sets)]
+    runs = tuple(model.particle_run(scenario, {str(c): float(v) for c, v in chosen.iloc[k].items()},
+                                    range(k * reps, k * reps + reps), seed, k, "predictive") for k in range(sets))
+    plan = RunPlan(runs, seed, "fast", place=model.place_at_values, threads=1 if kind == "dask" else None)
     parts = []
     bar = None
     if progress:
@@ -140,7 +116,7 @@ def posterior_records(scenario: Scenario, post: pd.DataFrame, sets: int = 100, r
         bar = new_bar(sets, "posterior predictive", unit="set")
     try:
         with executor(kind, scheduler, workers) as ex:
-            for rec in ordered(ex, run_set, jobs):
+            for _, rec in execute(plan, ex):
                 parts.append(rec)
                 if bar is not None:
                     bar.update(1)

@@ -46,7 +46,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,7 @@ from sim.calibration import model
 from sim.calibration.kernel import LogitNormalProposal
 from sim.calibration.priors import Calibration
 from sim.errors import InputError
+from sim.experiment import MeanRecords, Run, RunPlan
 from sim.extras import require
 from sim.scenario import Scenario
 from sim.store import atomic_file, check_output_dir, database_is_whole, write_marker
@@ -90,7 +91,7 @@ def candidate_rng(seed: int, t: int, i: int) -> np.random.Generator:
 
 @dataclass(frozen=True)
 class Candidates:
-    """What a worker needs to evaluate any candidate of one generation (sent to it whole, so picklable).
+    """What the candidates of one generation are drawn from and how they are simulated and scored.
 
     ``proposal``: the fitted proposal of generations 1, 2, …; None in generation 0 (the uniform priors).
     """
@@ -127,19 +128,21 @@ def propose(job: Candidates, i: int) -> dict[str, float]:
     return job.proposal.draw(rng)
 
 
-def evaluate(job: Candidates, i: int) -> Candidate:
-    """Propose candidate ``i``, simulate it and score it (on whichever worker gets it)."""
-    from sim.executor import limit_threads
+def candidate_plan(job: Candidates, indices: range, batch: int = 1) -> RunPlan:
+    """The run plan of candidates ``indices``: each proposed here (a pure function of its key), simulated
+    where the plan runs (``batch`` consecutive candidates per task: fewer, larger tasks cost less to send)
+    and scored there by :func:`score`; keyed ``(t, i)``."""
+    runs = tuple(model.particle_run(job.scenario, propose(job, i), range(job.reps), job.seed, (job.t, i))
+                 for i in indices)
+    plan = model.set_plan(runs, job.keys, threads=job.threads, batch=batch)
+    return replace(plan, reduce=partial(score, job.keys, job.bands))
 
-    limit_threads(job.threads)
-    values = propose(job, i)
-    x = model.summaries(job.scenario, values, job.reps, job.seed, list(job.keys))
-    return Candidate(i, values, x, model.distance(x, {k: (lo, hi) for k, lo, hi in job.bands}))
 
-
-def evaluate_batch(job: Candidates, indices: range) -> list[Candidate]:
-    """Candidates ``indices`` in order (one task of the executor: fewer, larger tasks cost less to send)."""
-    return [evaluate(job, i) for i in indices]
+def score(keys: tuple[str, ...], bands: tuple[tuple[str, float, float], ...], run: Run, mean: MeanRecords,
+          window: tuple[int, int] | None = None) -> tuple[dict[str, float], float]:
+    """A candidate's summary statistics and distance to the bands, from its run's mean records."""
+    x = model.target_summaries(keys, run, mean, window)
+    return x, model.distance(x, {k: (lo, hi) for k, lo, hi in bands})
 
 
 def _proposal(cal: Calibration, db: Path, t: int) -> LogitNormalProposal:
@@ -323,7 +326,7 @@ def _run_generation(cal: Calibration, db: Path, bands: dict[str, tuple[float, fl
     """
     from contextlib import closing
 
-    from sim.executor import ordered
+    from sim.experiment import execute
 
     s = cal.spec.smc
     q = _proposal(cal, db, t) if t > 0 else None
@@ -344,19 +347,24 @@ def _run_generation(cal: Calibration, db: Path, bands: dict[str, tuple[float, fl
             rate = len(kept) / ran if ran and kept else max(last_rate, 1e-3)
             size = min(MAX_BATCH * s.population, math.ceil((s.population - len(kept)) / rate))
             step = 1 if parts == 1 else math.ceil(size / parts)
-            chunks = [range(i, min(i + step, start + size)) for i in range(start, start + size, step)]
-            with closing(ordered(ex, partial(evaluate_batch, job), chunks)) as results:
-                for batch in results:
-                    for c in batch:
-                        if len(kept) < s.population:
-                            needed_up_to = c.index + 1
-                            if c.distance <= eps:
-                                kept.append(c)
-                    ran += len(batch)
+            plan = candidate_plan(job, range(start, start + size), step)
+            n = 0
+            with closing(execute(plan, ex)) as results:
+                for run, (x, d) in results:
+                    _, i = run.key
+                    if len(kept) < s.population:
+                        needed_up_to = i + 1
+                        if d <= eps:
+                            kept.append(Candidate(i, dict(run.at), x, d))
+                    n += 1
+                    if n % step and n < len(plan.runs):
+                        continue  # the rest of this task's candidates first
+                    done = (n - 1) % step + 1
+                    ran += done
                     if bar is not None:
-                        bar.update(len(batch))
+                        bar.update(done)
                     if tick is not None:
-                        tick(len(batch))
+                        tick(done)
                     if len(kept) == s.population:
                         break
             start += size

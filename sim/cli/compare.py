@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.cli.common import Watched, check_out, report_compile, say_replacing
-from sim.cli.options import AT_LEAST_TWO, FINITE_POSITIVE, RANKABLE, YEAR, add_common, worlds_type
+from sim.cli.options import AT_LEAST_TWO, FINITE_POSITIVE, FOLLOW_UP, RANKABLE, YEAR, add_common, worlds_type
 from sim.errors import InputError
 
 
@@ -33,7 +33,8 @@ def cmd_compare(a: argparse.Namespace) -> int:
     reps = a.reps if a.reps is not None else (None if a.precision is not None else 500)
     from sim.jobs import options
 
-    options.memory(reps or a.max_reps, base.params.n_years, len(scenarios) + 1, "--reps" if reps else "--max-reps")
+    options.memory(reps or a.max_reps, base.params.n_years + a.follow_up, len(scenarios) + 1,
+                   "--reps" if reps else "--max-reps")
     if a.posterior is not None:
         from sim.analysis.worlds import read_posterior
 
@@ -43,7 +44,8 @@ def cmd_compare(a: argparse.Namespace) -> int:
     with Watched(a.quiet) as control:
         res = compare(base, scenarios, reps=reps or 0, seed=a.seed, engine=a.engine, precision=a.precision,
                       max_reps=a.max_reps, progress=control, kpi=a.kpi, worlds=a.worlds, world_reps=a.world_reps,
-                      posterior=a.posterior, backend=a.backend, scheduler=a.scheduler, goal=a.goal)
+                      posterior=a.posterior, backend=a.backend, scheduler=a.scheduler, goal=a.goal,
+                      follow_up=a.follow_up)
     say_replacing(state, report, a.quiet)
     out = res.write(report, a.lang)  # before printing: a reader that stops early must not cost the report
     print(res.text(a.lang))
@@ -64,10 +66,15 @@ def add_parsers(sub: Any) -> None:
     c.add_argument("--report", help="report folder (default runs/compare)")
     c.add_argument("--kpi", default="industrialised", choices=RANKABLE, metavar="KEY",
                    help="rank by this KPI (default industrialised; any KPI of `convsim run`, e.g. "
-                   "introduced_converted, rate_contract, rate_industrialised, rate_overall, or fiscal_cost)")
+                   "introduced_converted, rate_contract, rate_industrialised, rate_overall, cohort_industrialised_5y, "
+                   "or fiscal_cost)")
     c.add_argument("--horizon", type=YEAR, default=None,
                    help="last simulated year (default the baseline's, 2027); beyond 2027 the policy period is "
                    "also judged as a whole (e.g. 2023–2032)")
+    c.add_argument("--follow-up", type=FOLLOW_UP, default=6, metavar="YEARS",
+                   help="years every run goes on past the horizon so that the window's cohorts of offers and "
+                   "contracts are followed 5 years (the cohort KPIs, docs/kpis.md); 0 leaves their 3- and 5-year "
+                   "shares censored and runs faster (default 6)")
     c.add_argument("--worlds", type=worlds_type(10_000), default=40,
                    help="also compare in N worlds of uncertainty: a calibrated parameter set and a draw of every "
                    "lever's effect and cost from its range (default 40; 0 = the defaults only)")

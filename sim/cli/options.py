@@ -23,7 +23,10 @@ RANKABLE = ("offers", "meetings", "contracts", "all_contracts", "subsidised", "p
             "yuan_firm_rd", "yuan_rd_induced", "hightech_stock", "hightech_applications", "tech_sme_stock",
             "above_size_stock", "projects_lost_to_exit", "broker_utilisation",
             "pilot_utilisation", "wait_pilot", "wait_broker", "broker_turned_away", "pilot_turned_away",
-            "fiscal_cost")
+            "cohort_contracted_3y", "cohort_contracted_5y", "cohort_contracted_horizon", "cohort_industrialised_3y",
+            "cohort_industrialised_5y", "cohort_industrialised_horizon", "cohort_signed_industrialised_3y",
+            "cohort_signed_industrialised_5y", "cohort_signed_industrialised_horizon", "cohort_time_to_production",
+            "cohort_signed_time_to_production", "fiscal_cost")
 
 
 class Parser(argparse.ArgumentParser):
@@ -63,6 +66,7 @@ FINITE_POSITIVE = checked(options.number, 0.0, float("inf"), True, kind=float)
 BUDGET = checked(options.budget, kind=float)
 TOLERANCE = checked(options.number, 0.0, 10.0, kind=float)
 YEAR = checked(options.whole, 2018, 2060)
+FOLLOW_UP = checked(options.whole, 0, 30)
 """A horizon year (the time parameters check it again with the scenario)."""
 
 

@@ -11,6 +11,7 @@ background runs' progress and answers onto the page.
 
 from __future__ import annotations
 
+import html
 import io
 import itertools
 import shutil
@@ -148,6 +149,7 @@ class Explorer:
 
     def _fill_measures(self) -> None:
         L = self.lang
+        self._size_panes: dict[str, pn.pane.HTML] = {}
         cards: list[Any] = []
         for gi, g in enumerate(be.LEVER_GROUPS, start=1):
             rows = []
@@ -181,7 +183,21 @@ class Explorer:
                               css_classes=[f"convsim-year-{lever_id}"])
         k.param.watch(lambda e: self.edit(lever_id, intensity=e.new), "value")
         y.param.watch(lambda e: self.edit(lever_id, start_year=e.new), "value")
-        return [k, y]
+        size = pn.pane.HTML(self._size_html(lever_id), css_classes=[f"convsim-size-{lever_id}"], width=260)
+        self._size_panes[lever_id] = size
+        return [k, y, size]
+
+    def _sized(self, lever_id: str) -> be.Lever:
+        """The lever as the mix runs it (intensity and the planner's effect applied), else as shipped."""
+        try:
+            return next(lv for lv in self.mix.levers() if lv.id == lever_id)
+        except (be.InputError, StopIteration):
+            return self.catalogue.by_id[lever_id].lever
+
+    def _size_html(self, lever_id: str) -> str:
+        """What a measure does at the size it has ("technology brokers: 4 more (8 → 12)")."""
+        return f"<small>{html.escape(be.size_text(self._sized(lever_id), self.mix.params_or_default(), self.lang))}" \
+               "</small>"
 
     def _switch(self, lever_id: str, row: pn.Row, on: bool) -> None:
         self.edit(lever_id, on=on)
@@ -192,7 +208,11 @@ class Explorer:
                                    stylesheets=[CSS])
         self.answer_note = pn.pane.Markdown("", css_classes=["convsim-answer-note"])
         self.figures = pn.Tabs(dynamic=False, sizing_mode="stretch_width")
+        # one "how sure" section, after the ranking it qualifies: what the intervals cover, and the worlds
+        self.sure_note = pn.pane.Markdown(t("sure_none", self.lang), css_classes=["convsim-sure"])
+        self.sure_figure = pn.Column(sizing_mode="stretch_width")
         return pn.Column(pn.pane.Markdown(f"### {t('headline', self.lang)}"), self.answer, self.answer_note,
+                         pn.pane.Markdown(f"### {t('sure_title', self.lang)}"), self.sure_note, self.sure_figure,
                          self.figures, sizing_mode="stretch_width")
 
     def _assumptions_view(self) -> pn.Column:
@@ -212,17 +232,21 @@ class Explorer:
                                           else lv.value, width=140, css_classes=[f"convsim-effect-{lid}"])
             value.param.watch(lambda e, i=lid: self.edit(i, effect=e.new), "value")
             flag = f" <span class='convsim-over'>⚠ {t('outside', L)}</span>" if self.mix.outside_range(lid) else ""
-            text = (f"**{name}** [{lv.report_ref}] — `{lv.param}` ({lv.mode})  \n"
+            what = html.escape(be.size_text(self._sized(lid), self.mix.params_or_default(), L))
+            text = (f"**{name}** [{lv.report_ref}] — {what} <small><code>{lv.param} {lv.mode}</code></small>  \n"
                     f"{t('stated', L)}: {lv.value:g}; {t('range', L)}: {lv.effect_low:g}–{lv.effect_high:g}{flag}  \n"
                     f"{t('source', L)}: {lv.effect_source}")
-            rows.append(pn.Row(pn.pane.Markdown(text, sizing_mode="stretch_width", stylesheets=[CSS]), value,
+            rows.append(pn.Row(pn.pane.Markdown(text, sizing_mode="stretch_width", stylesheets=[CSS],
+                                                css_classes=[f"convsim-assumption-{lid}"]), value,
                                sizing_mode="stretch_width"))
         self.assumptions.objects = rows or [pn.pane.Markdown(t("no_assumptions", L))]
 
     def _optimiser_view(self) -> pn.Column:
         L = self.lang
-        self.opt_trials = pn.widgets.IntInput(label=t("opt_trials", L), value=40, start=5, end=2000, width=160)
-        self.opt_reps = pn.widgets.IntInput(label=t("opt_reps", L), value=90, start=9, end=100_000, width=160)
+        self.opt_trials = pn.widgets.IntInput(label=t("opt_trials", L), value=40, start=5, end=2000, width=160,
+                                              css_classes=["convsim-opt-trials"])
+        self.opt_reps = pn.widgets.IntInput(label=t("opt_reps", L), value=90, start=9, end=100_000, width=160,
+                                            css_classes=["convsim-opt-reps"])
         self.opt_frontier = pn.widgets.TextInput(label=t("opt_frontier", L), value="", width=300)
         go = pn.widgets.Button(label=t("opt_run", L), color="primary", css_classes=["convsim-opt-run"])
         go.on_click(lambda e: self.optimise())
@@ -265,6 +289,8 @@ class Explorer:
         self.control_changed()
         self.say("")
         self._refresh_costs()
+        if lever_id in self._size_panes:
+            self._size_panes[lever_id].object = self._size_html(lever_id)
         if "on" in changes or "effect" in changes:
             self._fill_assumptions()
 
@@ -414,15 +440,33 @@ class Explorer:
         figs = dict(snap.figures)
         if redraw:
             figs = {name: be.figure(result, name, L) for name in figs}
+        def pane(n: str, f: Any) -> Any:
+            return pn.pane.Matplotlib(f, dpi=90, tight=True, format="png", name=t(f"fig_{n}", L),
+                                      sizing_mode="stretch_width", max_width=900)
+
         if figs:
-            self.figures.objects = [pn.pane.Matplotlib(f, dpi=90, tight=True, format="png", name=t(f"fig_{n}", L),
-                                                       sizing_mode="stretch_width", max_width=900)
-                                    for n, f in figs.items()]
+            self.figures.objects = [pane(n, f) for n, f in figs.items() if n not in be.WORLD_FIGURES]
+            self.sure_figure.objects = [pane(n, f) for n, f in figs.items() if n == "worlds"]
+        self.sure_note.object = (t("sure_worlds", L, reps=snap.result_reps, n=snap.result_worlds)
+                                 if snap.result_worlds else t("sure_mc", L, reps=snap.result_reps))
         voi = be.voi_table(result)
         if voi is not None and len(voi):
-            self.voi.objects = [pn.pane.DataFrame(voi.head(12), index=False, float_format="{:.3f}".format,
-                                                  css_classes=["convsim-voi"])]
+            self.voi.objects = [pn.pane.HTML(self._voi_html(voi.head(12)), css_classes=["convsim-voi"],
+                                             stylesheets=[CSS])]
         self.dl_note.object = ""
+
+    def _voi_html(self, voi: Any) -> str:
+        """The value-of-information table: each input by its human name, the key in small print beside it."""
+        L = self.lang
+        levers = {m: (c.lever.name_zh, c.lever.name_en) for m, c in self.catalogue.by_id.items()}
+        rows = []
+        for _, r in voi.iterrows():
+            human, key = be.input_name(str(r["input"]), L, levers)
+            rho = r["rho_margin"]
+            rows.append(f"<tr><td>{html.escape(human)} <small><code>{html.escape(key)}</code></small></td>"
+                        f"<td>{'–' if rho != rho else f'{rho:+.2f}'}</td></tr>")
+        return (f"<table class='convsim-headline convsim-voi-table'><thead><tr><th>{t('voi_input', L)}</th>"
+                f"<th>{t('voi_rho', L)}</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
     def _poll_optimiser(self) -> None:
         L = self.lang
@@ -439,13 +483,18 @@ class Explorer:
             return
         self._shown_opt = o.version
         r = o.result
-        lines = [f"**{t('opt_done', L)}** Δ {r['kpi']} {r['delta_mean']:+.2f} [{r['delta_lo']:+.2f}, "
+        kpi = t("d_ind", L) if r["kpi"] == "industrialised" else r["kpi"]
+        lines = [f"**{t('opt_done', L)}** {kpi} {r['delta_mean']:+.2f} [{r['delta_lo']:+.2f}, "
                  f"{r['delta_hi']:+.2f}], ≤ {r['max_yearly_cost_yuan'] / 1e4:,.0f} "
                  f"{'万元/年' if L == 'zh' else '×10k yuan a year'}"]
         for lid, k in sorted(r.get("mix", {}).items()):
             lv = self.catalogue.by_id[lid].lever if lid in self.catalogue.by_id else None
             label = (lv.name_zh if L == "zh" else lv.name_en) if lv else lid
-            lines.append(f"- {label}: {t('intensity', L)} {k:.3g}")
+            size = ""
+            if lv is not None:  # what the measure does at the size found, not at its shipped size
+                params = self.mix.params_or_default()
+                size = f" — {be.size_text(be.resized(lv, k, params), params, L)}"
+            lines.append(f"- {label}: {t('intensity', L)} {k:.3g}{size}")
         if r.get("best_shipped_id"):
             lines.append(f"\nvs {r['best_shipped_id']}: {r['diff_vs_best_shipped_mean']:+.2f} "
                          f"[{r['diff_vs_best_shipped_lo']:+.2f}, {r['diff_vs_best_shipped_hi']:+.2f}]")

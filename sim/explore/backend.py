@@ -14,14 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 from sim.errors import InputError
 from sim.jobs.control import Cancelled, Control, ProgressEvent, background
+from sim.labels import param_label, sized_rationale
 from sim.scenario import LEVER_GROUPS, LEVER_GROUPS_ZH, Lever, Scenario, ScenarioMeta
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.params import Params
     from sim.results import CompareResult
 
 __all__ = ["LEVER_GROUPS", "LEVER_GROUPS_ZH", "Cancelled", "Control", "InputError", "Lever", "ProgressEvent",
-           "Scenario", "ScenarioMeta", "background"]
+           "Scenario", "ScenarioMeta", "background", "param_label", "sized_rationale"]
 
 #: The report's five recommendation groups, as scenario files in the scenario folder, in the report's order.
 GROUP_FILES = ("g1_awareness.toml", "g2_platforms.toml", "g3_talent.toml", "g4_intermediaries.toml",
@@ -113,12 +116,35 @@ def default_params() -> Params:
 
 
 def compare(baseline: Scenario, mixes: Sequence[Scenario], reps: int, seed: int, control: Control,
-            worlds: int = 0, world_reps: int = 50) -> CompareResult:
-    """The paired comparison on the fast engine, cancellable through ``control``."""
+            worlds: int = 0, world_reps: int = 50, follow_up: int = 6) -> CompareResult:
+    """The paired comparison on the fast engine, cancellable through ``control``; ``follow_up``: years the runs
+    go on past the horizon for the cohort rates (0: censored, faster)."""
     import sim
 
     return sim.compare(baseline, list(mixes), reps=reps, seed=seed, progress=control, worlds=worlds,
-                       world_reps=world_reps, engine="fast")
+                       world_reps=world_reps, engine="fast", follow_up=follow_up)
+
+
+def headline_table(result: CompareResult) -> pd.DataFrame:
+    """The headline measures side by side, one row per scenario: for the report's 转化 (``introduced_converted``),
+    产业化 (``industrialised``) and the cohort conversion rate (``cohort_industrialised_5y``, a share) the paired
+    difference from the baseline (``<key>``), its 95 % interval (``<key>_lo``, ``<key>_hi``) and the rank that
+    measure alone gives (``<key>_rank``; NaN for a cohort rate censored for want of follow-up)."""
+    import pandas as pd
+
+    from sim.analysis.paired import HEADLINES
+
+    c = result.comparison
+    s = c.summary.set_index(["kpi", "scenario"])
+    order = list(c.ranking["scenario"])
+    out = pd.DataFrame(index=pd.Index(order, name="scenario"))
+    for key in HEADLINES:
+        rows = s.loc[key].reindex(order)
+        out[key], out[f"{key}_lo"], out[f"{key}_hi"] = rows["diff"], rows["lo"], rows["hi"]
+        r = c.rankings.get(key)
+        out[f"{key}_rank"] = r.set_index("scenario")["rank"].reindex(order).astype(float) if r is not None \
+            else float("nan")
+    return out
 
 
 def figure(result: CompareResult, name: str, lang: str) -> Any:
@@ -130,6 +156,20 @@ def voi_table(result: CompareResult) -> Any:
     """The value-of-information table of a comparison with worlds (None without worlds)."""
     w = result.comparison.worlds
     return None if w is None else w.voi
+
+
+def input_name(name: str, lang: str, levers: dict[str, tuple[str, str]]) -> tuple[str, str]:
+    """(human name, key) of an uncertain input of the value-of-information table (as the report names it)."""
+    from sim.analysis.worlds_report import input_name as _input_name
+
+    return _input_name(name, lang, levers)
+
+
+def size_text(lv: Lever, params: Params, lang: str) -> str:
+    """What a lever does at its size, from the status quo's value, in ``lang`` (as the report says it)."""
+    from sim.labels import size_text as _size_text
+
+    return _size_text(lv, params, lang)
 
 
 def write_report(result: CompareResult, folder: Path, lang: str) -> Path:

@@ -54,6 +54,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "d_conv": ("引进转化增量(转化指标)", "Δ introduced & converted (转化 indicator)"),
     "world_range": ("多世界5–95%范围", "5–95 % range over worlds"),
     "cost_total": ("财政成本增量(万元/年)", "Δ fiscal cost (10k yuan a year)"),
+    "cost_window": ("{years}年合计(万元)", "{years}-year total (10k yuan)"),
     "per_project": ("每增加一个产业化项目的成本(万元)", "Cost per extra industrialised project (10k yuan)"),
     "told_apart": ("可区分性", "Told apart?"),
     "tie_group": ("无法区分组", "Tie set"),
@@ -77,6 +78,21 @@ STRINGS: dict[str, tuple[str, str]] = {
     "voi_title": ("价值信息:哪些假设最影响结论(需考虑多个世界)", "Value of information: which assumptions move "
                   "the answer most (needs worlds)"),
     "voi_none": ("勾选“考虑不确定性”后运行,即可看到此表。", "Run with “Over worlds of uncertainty” to see this table."),
+    "voi_input": ("不确定输入", "Uncertain input"),
+    "voi_rho": ("与领先幅度的秩相关", "Rank correlation with the leader's margin"),
+    "sure_title": ("结论有多可靠", "How sure are we?"),
+    "sure_none": ("运行比较后,这里说明区间涵盖什么。", "Run a comparison: this says what the intervals cover."),
+    "sure_mc": ("上表的 95% 区间只包含 {reps} 次配对重复的蒙特卡洛噪声,且在模型参数的默认值下计算;参数、措施效果和"
+                "成本的不确定性不在其中:勾选“考虑不确定性”后运行即可看到。",
+                "The 95 % intervals above hold only the Monte Carlo noise of {reps} paired replications, at the "
+                "model's default parameters; the uncertainty in the parameters and in the measures' effects and "
+                "costs is not in them: run “Over worlds of uncertainty” to see it."),
+    "sure_worlds": ("上表的 95% 区间只包含 {reps} 次配对重复的蒙特卡洛噪声;“多世界5–95%范围”一列和下图把每个组合放到 "
+                    "{n} 个情景世界中(校准参数集 × 措施效果与成本的抽样)。哪些假设最影响结论:见“假设”页。",
+                    "The 95 % intervals above hold only the Monte Carlo noise of {reps} paired replications; the "
+                    "column “5–95 % range over worlds” and the figure below run every mix in {n} worlds (calibrated "
+                    "parameter sets × draws of the measures' effects and costs). Which assumptions move the answer "
+                    "most: the Assumptions tab."),
     "no_assumptions": ("请先实施至少一项措施。", "Switch on a measure first."),
     "opt_intro": ("在年度预算内,从五类对策的有成本措施中搜索产业化项目增量最大的组合(可中断后继续)。",
                   "Search the paid measures of the five groups for the mix that adds most industrialised projects "

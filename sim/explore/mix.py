@@ -126,6 +126,10 @@ class Mix:
     def _params(self) -> Any:
         return self.params if self.params is not None else self.catalogue.baseline.params
 
+    def params_or_default(self) -> Any:
+        """The parameters the mix runs with (a loaded file's, else the baseline's)."""
+        return self._params()
+
     def levers(self) -> list[be.Lever]:
         """The mix's levers: each catalogue lever at its intensity, from its start year, with its effect."""
         out = []
@@ -143,7 +147,16 @@ class Mix:
                                      f"(stated: {lv.value:g}; {lv.effect_source})"})
             sized = be.resized(lv, s.intensity, self._params())
             start = s.start_year if s.start_year is not None else lv.start_year
-            out.append(sized.model_copy(update={"start_year": start}))
+            update: dict[str, Any] = {"start_year": start}
+            if sized.value != self.catalogue.by_id[lid].lever.value:
+                # the shipped text is written for the shipped size; this one says the size it has
+                why_en, why_zh = f"intensity {s.intensity:.3g}", f"强度{s.intensity:.3g}"
+                if s.effect is not None and s.effect != self.catalogue.by_id[lid].lever.value:
+                    why_en += f", the planner's effect {s.effect:g}"
+                    why_zh += f",规划者设定的效果{s.effect:g}"
+                update["rationale_en"], update["rationale_zh"] = be.sized_rationale(
+                    self.catalogue.by_id[lid].lever, sized, self._params(), why_en, why_zh)
+            out.append(sized.model_copy(update=update))
         return [*self.extra, *out]
 
     def scenario(self, scenario_id: str | None = None) -> be.Scenario:

@@ -3,9 +3,10 @@
 :func:`headline` reads a :class:`~sim.results.CompareResult` and returns one
 row per mix: the paired change in industrialised projects and in the report's
 转化 indicator (results introduced and converted, 引进转化) with their 95 %
-intervals, with worlds their 5–95 % range, the fiscal cost per year and the
-cost per extra project, and which other mixes it cannot be told apart from
-(the ranking's tie sets). A test checks these numbers equal ``sim.compare``'s.
+intervals, with worlds their 5–95 % range, the fiscal cost per year (the
+window's total beside it, labelled as such) and the cost per extra project,
+and which other mixes it cannot be told apart from (the ranking's tie sets).
+A test checks these numbers equal ``sim.compare``'s.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def headline(result: Any) -> pd.DataFrame:
             "d_ind": ind["diff"], "d_ind_lo": ind["lo"], "d_ind_hi": ind["hi"],
             "d_conv": conv["diff"], "d_conv_lo": conv["lo"], "d_conv_hi": conv["hi"],
             "world_p05": row["world_p05"], "world_p95": row["world_p95"], "worlds": int(row["worlds"]),
-            "d_cost_myuan_year": cost["diff"] / years,
+            "d_cost_myuan_year": cost["diff"] / years, "d_cost_myuan_total": cost["diff"], "years": years,
             "myuan_per_extra": row["myuan_per_extra_industrialised"],
         })
     out = pd.DataFrame(rows).set_index("scenario")
@@ -62,7 +63,9 @@ def headline_html(h: pd.DataFrame, lang: str, names: dict[str, str]) -> str:
     cols = [t("scenario", lang), t("d_ind", lang), t("d_conv", lang)]
     if worlds:
         cols.append(t("world_range", lang))
-    cols += [t("cost_total", lang), t("per_project", lang), t("told_apart", lang)]
+    years = int(h["years"].max()) if len(h) else 0
+    cols += [t("cost_total", lang), f"<small>{t('cost_window', lang, years=years)}</small>", t("per_project", lang),
+             t("told_apart", lang)]
     out = ["<table class='convsim-headline'><thead><tr>", *(f"<th>{c}</th>" for c in cols), "</tr></thead><tbody>"]
     for sid, r in h.iterrows():
         ties = [s for s in str(r["ties"]).split(", ") if s]
@@ -79,7 +82,9 @@ def headline_html(h: pd.DataFrame, lang: str, names: dict[str, str]) -> str:
                  f"{_interval(r['d_conv'], r['d_conv_lo'], r['d_conv_hi'])}</td>"]
         if worlds:
             cells.append(f"<td>{r['world_p05']:+.1f} … {r['world_p95']:+.1f}</td>")
-        cells += [f"<td>{r['d_cost_myuan_year'] * 100:,.0f}</td>",
+        cells += [f"<td data-kpi='fiscal_cost_year' data-mean='{float(r['d_cost_myuan_year'])!r}'>"
+                  f"{r['d_cost_myuan_year'] * 100:,.0f}</td>",
+                  f"<td><small>{r['d_cost_myuan_total'] * 100:,.0f}</small></td>",
                   f"<td>{r['myuan_per_extra'] * 100:,.0f}</td>" if pd.notna(r["myuan_per_extra"]) else "<td>–</td>",
                   f"<td>{apart}</td>"]
         out += ["<tr>", *cells, "</tr>"]

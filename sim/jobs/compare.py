@@ -57,7 +57,7 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
             progress: bool | Progress | Control | None = False, on_total: Callable[[int], None] | None = None,
             kpi: str = "industrialised", worlds: int = 0, world_reps: int = 50,
             posterior: str | Path | None = None, backend: str = "local", scheduler: str | None = None,
-            horizon: int | None = None, goal: str | float | None = None) -> CompareResult:
+            horizon: int | None = None, goal: str | float | None = None, follow_up: int = 6) -> CompareResult:
     """Run the baseline and every scenario on common random numbers and compare them, paired.
 
     ``worlds`` > 0 also runs every scenario in that many worlds of uncertainty
@@ -74,6 +74,8 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
 
     ``kpi``: the indicator the ranking follows (any KPI, e.g. ``introduced_converted`` or a rate);
     a ``horizon`` beyond 2027 also judges the runs over the whole policy period (``comparison.long``).
+    ``follow_up``: years the runs go on past the horizon so that the window's cohorts of offers and contracts
+    are followed 5 years (the cohort KPIs); 0 leaves the k-year cohort shares censored (NaN) and saves run time.
 
     ``precision`` (instead of a fixed ``reps``): add replications until every
     scenario's 95 % half-width of Δ industrialised is at most this;
@@ -117,6 +119,7 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
     if base.id in ids:
         raise InputError(f"compare: scenario ids must differ from the baseline's ({base.id})")
     worlds = options.whole(worlds, "--worlds", 0, 10_000)
+    follow_up = options.whole(follow_up, "--follow-up", 0, 30)
     target = None
     if goal is not None:
         from sim.analysis.robustness import Goal
@@ -130,13 +133,13 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
     for sc in [base, *arms]:
         build_table(sc, sc.source)
     n_arms = len(arms) + 1
-    options.memory(reps if precision is None else max_reps, base.params.n_years, n_arms,
+    options.memory(reps if precision is None else max_reps, base.params.n_years + follow_up, n_arms,
                    "--reps" if precision is None else "--max-reps")
     drawn = _worlds(base, worlds, seed, posterior)
     if drawn:
-        from sim.analysis.uncertainty import world_tasks
+        from sim.analysis.uncertainty import world_plan
 
-        tasks = world_tasks(base, arms, drawn, world_reps, seed, engine)
+        plan = world_plan(base, arms, drawn, world_reps, seed, engine)
     n = (reps if precision is None else min(200, max_reps)) * n_arms + worlds * world_reps * n_arms
     control = as_control(progress)
     if control is not None:
@@ -159,12 +162,12 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
                 bar_.refresh()
 
         c = _compare(base, arms, reps=reps, seed=seed, engine=engine, precision=precision, max_reps=max_reps,
-                     progress=tick, total_hint=total, kpi=kpi, executor=ex)
+                     progress=tick, total_hint=total, kpi=kpi, executor=ex, follow_up=follow_up)
         if drawn:
             from sim.analysis.uncertainty import compare_worlds
 
             total(c.reps * n_arms + worlds * world_reps * n_arms)
-            c.worlds = compare_worlds(base, arms, drawn, tasks, c.kpi, backend, scheduler, progress=tick, ex=ex,
+            c.worlds = compare_worlds(base, arms, drawn, plan, c.kpi, backend, scheduler, progress=tick, ex=ex,
                                       goal=target)
     return CompareResult(c, precision=precision, max_reps=max_reps if precision is not None else None)
 

@@ -53,9 +53,11 @@ class DiscoveryResult:
 
     def sentences(self, lang: str = "en") -> list[str]:
         from sim.analysis.discovery import bounds
+        from sim.analysis.worlds_report import lever_names
 
         lim = bounds(self.inputs)
-        return [b.sentence(self.what(lang), lim, lang) for b in self.boxes]
+        levers = lever_names(self.comparison.comparison)
+        return [b.sentence(self.what(lang), lim, lang, levers) for b in self.boxes]
 
     def text(self, lang: str = "en") -> str:
         n, k = len(self.happens), int(self.happens.sum())
@@ -69,8 +71,9 @@ class DiscoveryResult:
 
     def figure(self, lang: str = "en") -> Figure:
         from sim.analysis.discovery import fig_boxes
+        from sim.analysis.worlds_report import lever_names
 
-        return fig_boxes(self.boxes, self.inputs, self.what(lang), lang)
+        return fig_boxes(self.boxes, self.inputs, self.what(lang), lang, lever_names(self.comparison.comparison))
 
     def write(self, folder: str | Path, lang: str = "en") -> Path:
         """``boxes.csv``, ``worlds.csv`` (inputs and outcome per world), ``discovery.png`` and ``summary.txt``."""

@@ -74,14 +74,14 @@ def levers(baseline: Scenario | str | Path = "scenarios/baseline.toml", reps: in
 def _records(table: Table, seed: int, n: int, engine: str, control: Control | None,
              say: Callable[[str], None] | None, desc: str) -> pd.DataFrame:
     """Replications 0 … n − 1 at the scenario's own parameters, the memory checked and the engine readied first."""
-    from sim.experiment import resolve_engine, run_records
+    from sim.experiment import RunPlan, resolve_engine, results
 
     options.memory(n, table.n_years, 1)
     eng = resolve_engine(engine, n)
     _ready(eng, table, say)
     if control is not None:
         control.start(n, "rep", f"{desc} ({eng})")
-    return run_records(table, seed, range(n), eng, progress=control)
+    return results(RunPlan.single(table, range(n), seed, engine=eng), progress=control)[0]
 
 
 def _ready(engine: str, table: Table, say: Callable[[str], None] | None) -> None:
@@ -202,7 +202,7 @@ def _observed(scenario: Scenario | str | Path, path: Path, reps: int | None, see
     import pandas as pd
 
     from sim.analysis.observed import evaluate_observed, last_year, load_observed
-    from sim.experiment import run_records
+    from sim.experiment import Run, RunPlan, results
     from sim.scenario import with_horizon
     from sim.table import build_table
 
@@ -233,6 +233,7 @@ def _observed(scenario: Scenario | str | Path, path: Path, reps: int | None, see
     if control is not None:
         control.start(n_sets * n, "rep", f"observed figures under {posterior}")
     # world k runs replications k·reps … k·reps + reps − 1: a set drawn twice never repeats its random numbers
-    parts = [run_records(t, seed, range(k * n, (k + 1) * n), "fast", progress=control) for k, t in enumerate(tables)]
+    plan = RunPlan(tuple(Run(t, range(k * n, (k + 1) * n), k) for k, t in enumerate(tables)), seed, "fast")
+    parts = results(plan, progress=control)
     records = pd.concat(parts, ignore_index=True)
     return TargetsResult(evaluate_observed(records, figures), n, seed, Path(posterior), path, records)

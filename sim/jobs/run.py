@@ -110,7 +110,7 @@ def run_scenario(scenario: Scenario | str | Path, reps: int = 100, seed: int = 0
     ``progress``: a callback counting replications, or a :class:`~sim.jobs.Control` (which also cancels
     between chunks of replications).
     """
-    from sim.experiment import manifest, resolve_engine, run_record_arrays
+    from sim.experiment import RunPlan, manifest, resolve_engine, results
     from sim.table import build_table
 
     sc, source = as_scenario(scenario)
@@ -123,7 +123,8 @@ def run_scenario(scenario: Scenario | str | Path, reps: int = 100, seed: int = 0
     control = as_control(progress)
     if control is not None:
         control.start(reps, "rep", f"{sc.id} ({eng})")
-    arrays = run_record_arrays(table, seed, range(reps), eng, progress=progress)
+    plan = RunPlan.single(table, range(reps), seed, engine=eng, output="arrays")
+    arrays = results(plan, progress=progress)[0]
     return RunResult(sc, source, seed, reps, eng, arrays, manifest(sc, source, seed, reps, eng))
 
 
@@ -182,9 +183,10 @@ def check_trace_path(out: Path) -> None:
 
 def trace_scenario(scenario: Scenario | str | Path, rep: int = 0, seed: int = 0) -> TraceResult:
     """The event trace of replication ``rep`` (the SimPy reference engine, event by event)."""
-    from sim.experiment import trace_run
+    from sim.experiment import RunPlan, results
     from sim.table import build_table
 
     sc, source = as_scenario(scenario)
     rep, seed = options.key(rep, "--rep"), options.key(seed)
-    return TraceResult(sc, seed, rep, trace_run(build_table(sc, source), seed, rep))
+    plan = RunPlan.single(build_table(sc, source), (rep,), seed, engine="simpy", output="trace")
+    return TraceResult(sc, seed, rep, results(plan)[0])

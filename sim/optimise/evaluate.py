@@ -6,11 +6,12 @@ not touch; the per-replication difference of the KPI is the paired Δ.
 The search uses replications ``0, 1, …``; the final re-estimate uses numbers
 from :data:`FRESH_FIRST` on, never seen while choosing (the optimiser's curse).
 
-**On the executor.** What the evaluator asks the engine is a list of
-:class:`Work` items — a scenario (and a world), replication numbers, the seed —
-each run by a module-level function (:func:`run_work`), so a batch of them can
-go to any executor of :mod:`sim.executor`: this process, a pool of processes or
-a Dask cluster. Every replication is keyed by (seed, replication), so an item
+**On the executor.** What the evaluator asks the engine is one run plan
+(:class:`sim.experiment.RunPlan`) per batch — runs of a scenario (and a world),
+replication numbers, the seed; placed in their worlds and reduced to KPIs by
+module-level functions (:func:`trial_kpis`) — so a batch can go to any
+executor of :mod:`sim.executor`: this process, a pool of processes or a Dask
+cluster. Every replication is keyed by (seed, replication), so an item
 split into parts, run anywhere and in any order, gives the same values; the
 results are put back in the order asked.
 """
@@ -25,12 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.analysis.paired import COMPARED, lever_cost_myuan, window_kpis
-from sim.analysis.worlds import World
+from sim.analysis.paired import COMPARED, run_kpis
 from sim.executor import InlineExecutor
-from sim.experiment import run_records
+from sim.experiment import Place, Run, RunPlan, execute
 from sim.scenario import Scenario
-from sim.table import build_table
 
 #: First replication number of the fresh re-estimate; the search uses numbers below it.
 FRESH_FIRST = 1_000_000
@@ -58,35 +57,10 @@ def rep_rungs(reps: int) -> list[Rung]:
             Rung(REDUCTION**2, (CENTRAL,), reps)]
 
 
-@dataclass(frozen=True)
-class Work:
-    """One piece of work for a worker: ``scenario`` (in ``world``, None for the stated values) on ``reps``."""
-
-    scenario: Scenario
-    world: World | None
-    reps: tuple[int, ...]
-    seed: int
-    engine: str
-    window: tuple[int, int]
-    source: str
-    threads: int | None = None
-
-
-def work_kpis(sc: Scenario, w: Work) -> pd.DataFrame:
-    """Every KPI of ``sc`` (and ``payouts``, M yuan) in each replication of ``w.reps``, over ``w.window``."""
-    from sim.executor import limit_threads
-
-    limit_threads(w.threads)
-    rec = run_records(build_table(sc, w.source), w.seed, w.reps, w.engine)
-    first, last = w.window
-    return window_kpis(rec, first, last, lever_cost_myuan(sc, first, last)).reindex(list(w.reps))
-
-
-def run_work(w: Work) -> pd.DataFrame:
-    """The KPIs of one :class:`Work` at the stated values (runs on whichever worker gets it)."""
-    if w.world is not None:
-        raise ValueError("this evaluator has no worlds")
-    return work_kpis(w.scenario, w)
+def trial_kpis(run: Run, rec: pd.DataFrame, window: tuple[int, int] | None) -> pd.DataFrame:
+    """A trial plan's reduction: every KPI (and ``payouts``, M yuan) of the run's scenario in each of its
+    replications, in their order, over the plan's window (runs where the run ran)."""
+    return run_kpis(run, rec, window).reindex(list(run.reps))
 
 
 #: A request for paired differences: (scenario, world key, replication numbers).
@@ -96,8 +70,9 @@ Request = tuple[Scenario, int, Sequence[int]]
 class Evaluator:
     """Runs scenarios on given replication numbers and returns one KPI per replication."""
 
-    #: the function a worker runs on each :class:`Work` (module-level, so that it can be sent to a process)
-    runner: Callable[[Work], pd.DataFrame] = staticmethod(run_work)
+    #: where a worker places a run's scenario before it runs (None: as given; module-level, so that it can be
+    #: sent to a process)
+    place: Place | None = None
 
     def __init__(self, baseline: Scenario, kpi: str, seed: int, engine: str = "fast") -> None:
         if kpi not in COMPARED:
@@ -119,11 +94,12 @@ class Evaluator:
         """Run every batch of work on ``ex`` from now on (see :mod:`sim.executor`)."""
         self.executor, self.threads = ex, threads
 
-    def work(self, sc: Scenario, world: int, reps: Sequence[int], source: str) -> Work:
-        """The :class:`Work` of ``sc`` in ``world`` (here only :data:`CENTRAL`: the stated values)."""
+    def run(self, sc: Scenario, world: int, reps: Sequence[int], source: str, key: int) -> Run:
+        """The :class:`~sim.experiment.Run` of ``sc`` in ``world`` (here only :data:`CENTRAL`: the stated
+        values)."""
         if world != CENTRAL:
             raise ValueError("this evaluator has no worlds")
-        return Work(sc, None, tuple(reps), self.seed, self.engine, self.window, source, self.threads)
+        return Run(sc, tuple(reps), key, source)
 
     def frames(self, items: Sequence[tuple[Scenario, int, Sequence[int], str]],
                progress: Callable[[int], None] | None = None) -> list[pd.DataFrame]:
@@ -132,22 +108,25 @@ class Evaluator:
         One batch on the executor: the items are cut into parts of consecutive replications so that there
         are at least as many parts as the executor has workers, none of more than :data:`PART` replications.
         """
-        from sim.executor import ordered, slots
+        from sim.executor import slots
 
         total = sum(len(r) for _, _, r, _ in items)
         if not total:
             return [pd.DataFrame() for _ in items]
         size = min(PART, max(1, math.ceil(total / slots(self.executor))))
-        parts: list[tuple[int, Work]] = []
+        runs: list[Run] = []
         for j, (sc, world, reps, source) in enumerate(items):
             reps = list(reps)
             for start in range(0, len(reps), size):
-                parts.append((j, self.work(sc, world, reps[start:start + size], source)))
+                runs.append(self.run(sc, world, reps[start:start + size], source, j))
+        plan = RunPlan(tuple(runs), self.seed, self.engine, window=self.window, reduce=trial_kpis, place=self.place,
+                       threads=self.threads)
         got: list[list[pd.DataFrame]] = [[] for _ in items]
-        for (j, w), f in zip(parts, ordered(self.executor, self.runner, [w for _, w in parts]), strict=True):
-            got[j].append(f)
+        # a part's progress is counted when it comes back, even in this process (as the search always did)
+        for run, f in execute(plan, self.executor):
+            got[run.key].append(f)
             if progress is not None:
-                progress(len(w.reps))
+                progress(len(run.reps))
         self.reps_run += total
         return [pd.concat(g) if g else pd.DataFrame() for g in got]
 

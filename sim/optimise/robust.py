@@ -56,7 +56,8 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.worlds import World, lever_in_world, scenario_in_world
-from sim.optimise.evaluate import CENTRAL, REDUCTION, Evaluator, Rung, Work, work_kpis
+from sim.experiment import Run
+from sim.optimise.evaluate import CENTRAL, REDUCTION, Evaluator, Rung
 from sim.optimise.space import Space, max_cost
 from sim.params import parameter_rows
 from sim.scenario import Lever, Scenario
@@ -225,19 +226,19 @@ def in_world(sc: Scenario, world: World) -> Scenario:
     return capped(scenario_in_world(sc, world))
 
 
-def run_world_work(w: Work) -> pd.DataFrame:
-    """The KPIs of one :class:`~sim.optimise.evaluate.Work` in its world (:func:`in_world`), or at the stated
-    values; runs on whichever worker gets it."""
-    if w.world is None:
-        return work_kpis(w.scenario, w)
-    return work_kpis(in_world(w.scenario, w.world), w)
+def place_in_world(run: Run) -> Scenario:
+    """A trial run's scenario in its world (:func:`in_world`), or at the stated values when ``run.at`` is None;
+    runs on whichever worker gets the run."""
+    if not isinstance(run.model, Scenario):
+        raise ValueError("a trial run is of a scenario")
+    return run.model if run.at is None else in_world(run.model, run.at)
 
 
 class WorldEvaluator(Evaluator):
     """Paired Δ in each world; the objective is :func:`risk_value` over the search worlds, or minus
     :func:`regret_value` against a comparison set (:meth:`against`)."""
 
-    runner = staticmethod(run_world_work)
+    place = staticmethod(place_in_world)
 
     def __init__(self, baseline: Scenario, kpi: str, seed: int, worlds: list[World], select: list[World],
                  risk: str, engine: str = "fast") -> None:
@@ -266,11 +267,12 @@ class WorldEvaluator(Evaluator):
         """Make more worlds known (the fresh worlds of the re-estimate)."""
         self.worlds.update({w.index: w for w in worlds})
 
-    def work(self, sc: Scenario, world: int, reps: Sequence[int], source: str) -> Work:
-        """The :class:`~sim.optimise.evaluate.Work` of ``sc`` in ``world`` (:data:`CENTRAL`: the stated values)."""
+    def run(self, sc: Scenario, world: int, reps: Sequence[int], source: str, key: int) -> Run:
+        """The :class:`~sim.experiment.Run` of ``sc`` in ``world`` (:data:`CENTRAL`: the stated values), placed
+        in its world by :func:`place_in_world` where it runs."""
         where = None if world == CENTRAL else self.worlds[world]
         label = source if where is None else f"{source} (world {world})"
-        return Work(sc, where, tuple(reps), self.seed, self.engine, self.window, label, self.threads)
+        return Run(sc, tuple(reps), key, label, at=where)
 
     def world_frame(self, sc: Scenario, world: int, reps: Sequence[int], source: str = "<mix>",
                     progress: Callable[[int], None] | None = None) -> pd.DataFrame:

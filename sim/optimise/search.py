@@ -20,10 +20,18 @@ the whole budget is left at 0; TPE in 21 dimensions with ≈ 200 trials would
 mostly spread money thin). The study lives in a journal file (Optuna's JournalStorage), so an
 interrupted search resumes where it stopped (finished trials are kept; a
 trial cut short is marked failed and not counted). A resumed search is the
-uninterrupted one, trial for trial: TPE is seeded by (seed, number of finished
-trials, place in the batch), so a proposal depends only on the finished trials;
-planned mixes are queued one at a time in the plan's order (the one cut short
-first); and the pruner does not see trials cut short (:class:`FinishedOnly`).
+uninterrupted one, trial for trial — after Ctrl-C and after SIGKILL or a power
+loss alike: TPE is seeded by (seed, number of finished trials, place in the
+batch), so a proposal depends only on the finished trials; planned mixes are
+queued one at a time in the plan's order (the one cut short first); the pruner
+does not see trials cut short (:class:`FinishedOnly`). A killed process cannot
+mark its trials: they stay *running* (or *waiting*) in the journal, and TPE's
+constant liar (Optuna ≥ 5's default, set here explicitly) would steer every later
+proposal away from those "zombies". So a search opening its journal marks every
+unfinished trial failed first — it holds the folder's writer lock, so no live
+process owns them — and re-evaluates the untold rest of a batch that was cut
+between its tells, with the same parameters, before asking anything new
+(:meth:`Search._left_by_a_kill`).
 
 **Batches.** Trials are asked ``batch`` at a time (Optuna's ask/tell) and
 evaluated side by side on the evaluator's executor (:mod:`sim.executor`),
@@ -74,6 +82,8 @@ STEP = 0.05
 FINALISTS = 5
 #: Trials asked and evaluated together (see the module's docstring: part of the result's identity).
 BATCH = 4
+#: User attributes of a trial: the batch it was asked in (the number of that batch's first trial) and its place
+BATCH_ATTR, PLACE_ATTR = "batch", "place"
 
 
 @dataclass(frozen=True)
@@ -210,18 +220,22 @@ class FinishedOnly(optuna.pruners.BasePruner):
         self.inner = inner
 
     def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
-        return self.inner.prune(_FinishedView(study, trial.number), trial)  # type: ignore[arg-type]
+        view = _FinishedView(study, trial.number, trial.user_attrs.get(BATCH_ATTR))
+        return self.inner.prune(view, trial)  # type: ignore[arg-type]
 
 
 class _FinishedView:
-    """A study whose ``get_trials`` leaves out unfinished trials other than ``current``; all else delegated."""
+    """A study whose ``get_trials`` leaves out unfinished trials other than ``current``, and ``current``'s batch
+    mates (unfinished while it is judged — unless the batch is the rest of one cut between its tells, re-run after
+    a kill: its told trials must not count either); all else delegated."""
 
-    def __init__(self, study: optuna.Study, current: int) -> None:
-        self._study, self._current = study, current
+    def __init__(self, study: optuna.Study, current: int, batch: Any = None) -> None:
+        self._study, self._current, self._batch = study, current, batch
 
     def get_trials(self, deepcopy: bool = True, states: Any = None) -> list[optuna.trial.FrozenTrial]:
         return [t for t in self._study.get_trials(deepcopy=deepcopy, states=states)
-                if t.state in DONE or t.number == self._current]
+                if t.number == self._current or (t.state in DONE and (
+                    self._batch is None or t.user_attrs.get(BATCH_ATTR) != self._batch))]
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._study, name)
@@ -237,8 +251,10 @@ def storage_of(path: str | Path) -> optuna.storages.JournalStorage:
     """
     from optuna.storages.journal import JournalFileBackend
 
-    from sim.store import prepare_journal
+    from sim.store import claim, prepare_journal
 
+    # one writer: what the journal holds unfinished is then a killed process's, never a live one's
+    claim(Path(path).parent)
     prepare_journal(Path(path))  # a record cut by a kill, a stale lock: made safe before Optuna reads it
     return optuna.storages.JournalStorage(JournalFileBackend(str(Path(path).resolve())))
 
@@ -270,6 +286,7 @@ class Search:
             if "mix" in t.user_attrs:  # Optuna files a pruned trial's last report as its value: not a result
                 value = t.value if t.state == optuna.trial.TrialState.COMPLETE else None
                 self._seen[mix_key(t.user_attrs["mix"])] = (dict(t.intermediate_values), value)
+        self._redo = self._left_by_a_kill()
 
     def _sampler(self, done: int = 0, place: int = 0) -> optuna.samplers.TPESampler:
         """TPE seeded by (seed, finished trials so far, place in the batch): a proposal depends on the finished
@@ -279,7 +296,36 @@ class Search:
         seed = int(np.random.SeedSequence(key).generate_state(1)[0])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=10)
+            # constant liar: a batch's later trials are proposed away from its earlier ones, still running (the
+            # default since Optuna 5, fixed here so that a result does not depend on the installed version)
+            return optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=10,
+                                              constant_liar=True)
+
+    def _left_by_a_kill(self) -> list[optuna.trial.FrozenTrial]:
+        """Mark failed the trials a killed process left running or waiting; return the untold rest of a batch
+        cut between its tells (to be re-run first, with the same parameters), in the order asked.
+
+        Only this process writes the journal (:func:`storage_of` claims its folder), so no live process owns them.
+        A batch is told only once all its trials are evaluated, in the order asked; so if any trial of the last
+        batch was told, its untold places are exactly what an uninterrupted search would tell next.
+        """
+        stale = self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,
+                                                               optuna.trial.TrialState.WAITING))
+        for t in stale:
+            self.study._storage.set_trial_state_values(t._trial_id, optuna.trial.TrialState.FAIL)
+        done = self.study.get_trials(deepcopy=False, states=DONE)
+        batches = [t.user_attrs[BATCH_ATTR] for t in done if BATCH_ATTR in t.user_attrs]
+        if not batches:
+            return []
+        last = max(batches)
+        told = {t.user_attrs.get(PLACE_ATTR) for t in done if t.user_attrs.get(BATCH_ATTR) == last}
+        untold: dict[int, optuna.trial.FrozenTrial] = {}
+        for t in self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.FAIL,)):
+            place = t.user_attrs.get(PLACE_ATTR)
+            if t.user_attrs.get(BATCH_ATTR) == last and place is not None and place not in told \
+                    and "mix" in t.user_attrs:
+                untold[int(place)] = t  # the latest trial of a place (a redo cut short too is redone again)
+        return [untold[p] for p in sorted(untold)]
 
     # -- bookkeeping -------------------------------------------------------------------------------------------
     def done(self) -> int:
@@ -354,6 +400,8 @@ class Search:
 
     def _ask(self, n: int) -> list[optuna.Trial]:
         """Up to ``n`` trials, in order; fewer where the next would need a result of this batch."""
+        if self._redo:
+            return self._ask_redo()
         asked: list[optuna.Trial] = []
         pending: set[str] = set()
         done = self.done()
@@ -364,7 +412,26 @@ class Search:
                 self.study.sampler = self._sampler(done, place)
                 trial = self.study.ask()
                 asked.append(trial)
+                trial.set_user_attr(BATCH_ATTR, asked[0].number)
+                trial.set_user_attr(PLACE_ATTR, place)
                 pending.add(self._propose(trial)[0])
+        except BaseException:
+            for trial in asked:
+                self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            raise
+        return asked
+
+    def _ask_redo(self) -> list[optuna.Trial]:
+        """The untold rest of a batch cut by a kill, asked again with the parameters, tag, batch and place each
+        had (so it is judged as then: not against its told batch mates)."""
+        asked: list[optuna.Trial] = []
+        try:
+            for old in self._redo:
+                self.study.enqueue_trial(dict(old.params), user_attrs={
+                    k: old.user_attrs[k] for k in ("tag", BATCH_ATTR, PLACE_ATTR)}, skip_if_exists=False)
+                asked.append(self.study.ask())
+                self._propose(asked[-1])
+            self._redo = []
         except BaseException:
             for trial in asked:
                 self.study.tell(trial, state=optuna.trial.TrialState.FAIL)

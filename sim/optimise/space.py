@@ -205,11 +205,17 @@ def resized(lv: Lever, k: float, params: Params, source: str | None = None) -> L
     if lv.cost_low is not None and lv.cost_high is not None:
         f = cost / lv.yearly_cost_yuan if lv.yearly_cost_yuan > 0 else 0.0
         update.update(cost_low=min(lv.cost_low * f, cost), cost_high=max(lv.cost_high * f, cost))
-    if source is not None:
-        update["rationale_en"] = (f"{lv.rationale_en} [Optimised mix: intensity {k:.3g} of lever {lv.id} of "
-                                  f"{source} (size {lv.value:g} → {value:.4g}, yearly cost × {k:.3g}).]")
-        update["rationale_zh"] = (f"{lv.rationale_zh}[优化组合:强度为{source}中该措施的{k:.3g}倍"
-                                  f"(规模{lv.value:g}→{value:.4g},年成本×{k:.3g})。]")
+    if source is not None and value != lv.value:
+        # the source's words are written for its size: the text says the size this lever has
+        from sim.labels import sized_rationale
+
+        update["rationale_en"], update["rationale_zh"] = sized_rationale(
+            lv, lv.model_copy(update={"value": value}), params,
+            f"optimised mix, intensity {k:.3g} of lever {lv.id} of {source}",
+            f"优化组合,强度为{source}中该措施的{k:.3g}倍")
+    elif source is not None:
+        update["rationale_en"] = f"{lv.rationale_en} [Optimised mix: lever {lv.id} of {source} at its size.]"
+        update["rationale_zh"] = f"{lv.rationale_zh}[优化组合:{source}中该措施,规模不变。]"
         if k != 1:
             update["cost_source"] = f"{lv.cost_source} (× intensity {k:.3g})"
     return lv.model_copy(update=update)

@@ -29,6 +29,7 @@ from sim.rules.pidx import (
     DISCOURAGE,
     EVAL,
     IMIT_PROB,
+    INST_EVAL,
     IP,
     NEED_FIT,
     NEGO_MED,
@@ -55,10 +56,20 @@ def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
 
     The logit holds the result's fit to the firm's need: 1 for a demand-led
     result, else the share of meetings where exchange visits pinned the need
-    down beforehand (``contract.need_fit``, report 三(一)二). A contracting
-    firm claims the subsidy with ``claim_prob``, and publicity brings a share
-    of the others to claim (``subsidy.claim_publicity``, 三(一)一: 享受成果转化补贴);
-    the city's 20 % and the county top-up are the firm's money for the pilot.
+    down beforehand (``contract.need_fit``, report 三(一)二), the evaluation
+    level (city-wide ``contract.evaluation_level``, plus
+    ``contract.institute_evaluation`` for results from the three institutes,
+    whose patent-value evaluation 三(二)二 names), and the subsidy
+    the firm *expects*. A firm knows of and claims the subsidy with
+    ``claim_prob``, and publicity brings a share of the others to claim
+    (``subsidy.claim_publicity``, 三(一)一: 享受成果转化补贴); a firm that does
+    not claim expects nothing. A claiming firm expects the city's rate (and the
+    county top-up, paid only with it) if the year's fund still holds its city
+    subsidy when it decides, and nothing once the fund cannot pay it: the
+    expectation is the payment the contract would bring at that moment. So
+    publicity, the fund's size and its exhaustion change decisions, not only
+    payouts. The city's 20 % and the county top-up are the firm's money for the
+    pilot.
     """
     if firm_gone(O, R, i, t, n_years):  # the firm met exited during the negotiation
         return 0
@@ -74,17 +85,30 @@ def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
             end_offer(O, R, i, t, L.RE_IMITATED, n_years)
             return 0
     county = int(F[f, L.F_COUNTY])
-    rate = P[CITY_RATE, y] + (P[COUNTY_RATE, y] if L.COUNTY_TOPUP[county] else 0.0)
+    value = O[i, L.O_VALUE]
+    # The claim is decided before the deal: whether the firm counts on the subsidy is what moves it.
+    p_claim = P[CLAIM, y] + (1.0 - P[CLAIM, y]) * P[CLAIM_PUB, y]
+    claims = draw(rk, S.D_SUBSIDY_CLAIM, key, 0) < p_claim
+    amount = min(P[CITY_RATE, y] * value, P[CAP, y])
+    # Nothing is spent between the decision and the payment, so the firm's expectation is exactly what it gets.
+    paid = claims and amount > 0.0 and W[L.W_FUND] >= amount
+    rate = 0.0
+    if paid:
+        rate = amount / value + (min(P[COUNTY_RATE, y] * value, P[CAP, y]) / value if L.COUNTY_TOPUP[county]
+                                 else 0.0)
     vp = 1.0 if F[f, L.F_VP_UNTIL] > t else 0.0
     fit = 1.0 if O[i, L.O_DEMAND_LED] > 0.0 else P[NEED_FIT, y]
+    # The institutes evaluate the results that pass through them, not every negotiation in the city.
+    evaluation = P[EVAL, y]
+    if int(O[i, L.O_CHANNEL]) == L.CH_INSTITUTE:
+        evaluation = min(1.0, evaluation + P[INST_EVAL, y])
     x = (P[B0, y] + P[B_RD, y] * F[f, L.F_RD_WORKING] + P[B_TALENT, y] * F[f, L.F_TALENT]
-         + P[B_VP, y] * vp + P[B_EVAL, y] * P[EVAL, y] + P[B_PATENT, y] * O[i, L.O_PATENT]
+         + P[B_VP, y] * vp + P[B_EVAL, y] * evaluation + P[B_PATENT, y] * O[i, L.O_PATENT]
          - P[B_VALUE, y] * math.log(O[i, L.O_VALUE] / P[VALUE_MED, y]) + P[B_SUBSIDY, y] * rate
          + P[B_NEED_FIT, y] * fit)
     if draw(rk, S.D_CONTRACT, key, 0) >= sigmoid(x):
         end_offer(O, R, i, t, L.RE_NO_DEAL, n_years)
         return 0
-    value = O[i, L.O_VALUE]
     O[i, L.O_T_CONTRACT] = t
     O[i, L.O_STAGE] = L.ST_PILOT
     F[f, L.F_LAST_USE] = t
@@ -94,18 +118,15 @@ def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
     R[L.R_CONTRACTS_SECTOR + s, y] += 1.0
     R[L.R_M_FIRM_RD, y] += value
     # Subsidy (成果转化补贴): claimed by some, paid from the city fund while it lasts.
-    p_claim = P[CLAIM, y] + (1.0 - P[CLAIM, y]) * P[CLAIM_PUB, y]
-    if draw(rk, S.D_SUBSIDY_CLAIM, key, 0) < p_claim:
-        amount = min(P[CITY_RATE, y] * value, P[CAP, y])
-        if amount > 0.0 and W[L.W_FUND] >= amount:
-            W[L.W_FUND] -= amount
-            O[i, L.O_SUBSIDY] = amount
-            R[L.R_SUBSIDISED, y] += 1.0
-            R[L.R_M_SUBSIDY_CITY, y] += amount
-            if L.COUNTY_TOPUP[county]:
-                top = min(P[COUNTY_RATE, y] * value, P[CAP, y])
-                O[i, L.O_SUBSIDY] += top
-                R[L.R_M_SUBSIDY_COUNTY, y] += top
-        elif amount > 0.0:
-            R[L.R_SUBSIDY_DENIED, y] += 1.0
+    if paid:
+        W[L.W_FUND] -= amount
+        O[i, L.O_SUBSIDY] = amount
+        R[L.R_SUBSIDISED, y] += 1.0
+        R[L.R_M_SUBSIDY_CITY, y] += amount
+        if L.COUNTY_TOPUP[county]:
+            top = min(P[COUNTY_RATE, y] * value, P[CAP, y])
+            O[i, L.O_SUBSIDY] += top
+            R[L.R_M_SUBSIDY_COUNTY, y] += top
+    elif claims and amount > 0.0:
+        R[L.R_SUBSIDY_DENIED, y] += 1.0
     return 1

@@ -368,9 +368,94 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
 
 @nb.njit(cache=True)
 def finalise(O: np.ndarray, W: np.ndarray, R: np.ndarray, n_years: int) -> None:
-    """At the horizon, count the offers still in the pipeline by stage."""
+    """At the horizon, count the offers still in the pipeline by stage, and fill the cohort rows."""
     last = n_years - 1
+    times = np.empty(len(L.COHORT_OFFER_STAGES))
     for i in range(int(W[L.W_N_OFFERS])):
         if int(O[i, L.O_STAGE]) != L.ST_DONE:
             R[L.R_TERM + L.RE_NONE, last] += 1.0
             R[L.R_WIP + int(O[i, L.O_STAGE]), last] += 1.0
+        cohort_record(O, R, i, n_years, times)
+    for y in range(n_years):
+        R[L.R_COHORT_FOLLOWUP, y] = float(n_years - y)
+
+
+@nb.njit(cache=True)
+def stage_times(O: np.ndarray, i: int, out: np.ndarray) -> None:
+    """When offer ``i`` reached each stage of ``L.COHORT_OFFER_STAGES`` (years), −1 if it has not.
+
+    Read from its state, not only its times, since a time of 0 is a real date: it met a firm unless it is
+    still waiting to or ended unmatched (a firm's exit ends only a project that met one); it signed if it
+    has a contract date (negotiations take time, so never at 0); it passed the pilot stage if its test
+    ended without failing (a firm that exited before the test's end ends it before a date is written), or,
+    when no test was chosen, if it went on to finance (a mature result skips the test at signing; one
+    whose firm could not pay for a test ended before its route was set); it was financed if it has a
+    financing date, and industrialised if that is how it ended.
+    """
+    for s in range(len(L.COHORT_OFFER_STAGES)):
+        out[s] = -1.0
+    stage = int(O[i, L.O_STAGE])
+    reason = int(O[i, L.O_REASON])
+    if stage == L.ST_MEETING or (stage == L.ST_DONE and reason == L.RE_NO_MATCH):
+        return
+    out[0] = O[i, L.O_T_MEET]
+    if O[i, L.O_T_CONTRACT] <= 0.0:
+        return
+    out[1] = O[i, L.O_T_CONTRACT]
+    if int(O[i, L.O_ROUTE]) == L.PR_NONE:
+        passed = stage == L.ST_FINANCE or stage == L.ST_RAMPUP or (stage == L.ST_DONE
+                                                                  and reason != L.RE_PILOT_NO_FINANCE)
+        t_pilot = O[i, L.O_T_CONTRACT]
+    else:
+        passed = O[i, L.O_T_PILOT_END] > 0.0 and reason != L.RE_PILOT_FAILED
+        t_pilot = O[i, L.O_T_PILOT_END]
+    if not passed:
+        return
+    out[2] = t_pilot
+    if O[i, L.O_T_FINANCED] <= 0.0:
+        return
+    out[3] = O[i, L.O_T_FINANCED]
+    if stage == L.ST_DONE and reason == L.RE_INDUSTRIALISED:
+        out[4] = O[i, L.O_T_END]
+
+
+@nb.njit(cache=True)
+def cohort_record(O: np.ndarray, R: np.ndarray, i: int, n_years: int, t: np.ndarray) -> None:
+    """Add offer ``i`` to its offer cohort (year of arrival) and, if it signed, to its contract cohort.
+
+    A stage counts toward a k-year row if reached at most k years after entering the cohort, and only in
+    cohorts the run follows for k years from the cohort year's end (``n_years − y ≥ k + 1``): a cohort
+    followed less long leaves its k-year rows at 0, as ``cohort_followup_years`` tells the reader.
+    ``t`` is scratch room for the stage times.
+    """
+    nk = len(L.COHORT_K)
+    span = L.N_COHORT_SPANS
+    stage_times(O, i, t)
+    t0 = O[i, L.O_T_ARRIVE]
+    y = year_of(t0, n_years)
+    R[L.R_COH_OFFERS, y] += 1.0
+    for s in range(len(L.COHORT_OFFER_STAGES)):
+        if t[s] < 0.0:
+            break
+        for j in range(nk):
+            if n_years - y >= L.COHORT_K[j] + 1 and t[s] - t0 <= L.COHORT_K[j]:
+                R[L.R_COH_OFFERS_STAGE + span * s + j, y] += 1.0
+        R[L.R_COH_OFFERS_STAGE + span * s + nk, y] += 1.0
+    last = len(L.COHORT_OFFER_STAGES) - 1
+    if t[last] >= 0.0:
+        R[L.R_COH_OFFERS_TTP, y] += t[last] - t0
+    if t[1] < 0.0:
+        return
+    t0 = t[1]
+    y = year_of(t0, n_years)
+    R[L.R_COH_CONTRACTS, y] += 1.0
+    first = len(L.COHORT_OFFER_STAGES) - len(L.COHORT_CONTRACT_STAGES)
+    for s in range(len(L.COHORT_CONTRACT_STAGES)):
+        if t[first + s] < 0.0:
+            break
+        for j in range(nk):
+            if n_years - y >= L.COHORT_K[j] + 1 and t[first + s] - t0 <= L.COHORT_K[j]:
+                R[L.R_COH_CONTRACTS_STAGE + span * s + j, y] += 1.0
+        R[L.R_COH_CONTRACTS_STAGE + span * s + nk, y] += 1.0
+    if t[last] >= 0.0:
+        R[L.R_COH_CONTRACTS_TTP, y] += t[last] - t0

@@ -29,33 +29,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from sim.executor import as_finished, executor
-from sim.experiment import package_versions, run_records
-from sim.scenario import InputError, scenario_from_dict
+from sim.executor import executor
+from sim.experiment import Run, RunPlan, execute, package_versions
+from sim.scenario import InputError
 from sim.store import MARKER, atomic_file, atomic_folder, part_is_whole, remove_output, writer
 from sim.sweep.design import design, point_scenario, point_values
 from sim.sweep.folder import MANIFEST, OWN_PATTERNS, part_path
 from sim.sweep.spec import Sweep
 from sim.table import build_table
-
-
-def run_point(scenario: dict[str, Any], seed: int, reps: int, threads: int | None = None,
-              progress: Callable[[int], None] | None = None) -> pd.DataFrame:
-    """Records of one point (``reps`` replications 0 … reps − 1); runs on whichever worker gets it."""
-    if threads is not None:
-        import numba
-
-        numba.set_num_threads(max(1, min(threads, getattr(numba.config, "NUMBA_NUM_THREADS", 1))))
-    table = build_table(scenario_from_dict(scenario))
-    return run_records(table, seed, range(reps), engine="fast", progress=progress)
 
 
 def _write_part(out: Path, point: int, arm: str, records: pd.DataFrame) -> None:
@@ -128,21 +114,12 @@ def prepare(sw: Sweep, out: Path, fresh: bool = False) -> tuple[pd.DataFrame, li
     return points, todo
 
 
-@dataclass(frozen=True)
-class PointTask:
-    """One unit of sweep work: the replications of one scenario at one point (picklable, for Dask)."""
-
-    point: int
-    arm: int
-    scenario: dict[str, Any]
-    seed: int
-    reps: int
-    threads: int | None = None
-
-
-def run_task(task: PointTask, progress: Callable[[int], None] | None = None) -> pd.DataFrame:
-    """The records of one task; runs on whichever worker gets it (``progress`` only in this process)."""
-    return run_point(task.scenario, task.seed, task.reps, task.threads, progress)
+def point_plan(sw: Sweep, points: pd.DataFrame, todo: list[Task], threads: int | None = None) -> RunPlan:
+    """The run plan of the (point, scenario) runs ``todo``: each scenario at its point on replications
+    0 … reps − 1 (fast engine), keyed ``(point, arm)``, back as each finishes (saved at once)."""
+    runs = tuple(Run(point_scenario(sw, point_values(points, k), a), range(sw.spec.sweep.reps), (k, a),
+                     str(sw.arm_paths[a])) for k, a in todo)
+    return RunPlan(runs, sw.spec.sweep.seed, "fast", threads=threads, in_order=False)
 
 
 def run_sweep(sw: Sweep, out: str | Path, backend: str = "local", scheduler: str | None = None,
@@ -161,14 +138,9 @@ def run_sweep(sw: Sweep, out: str | Path, backend: str = "local", scheduler: str
             points, todo = prepare(sw, out, fresh)
             if on_start is not None:
                 on_start(len(points) * len(sw.arms), len(todo))
-            local = backend == "local"
-            threads = None if local else 1  # a Dask worker core runs one task single-threaded
-            tasks = (PointTask(k, a, point_scenario(sw, point_values(points, k), a).model_dump(mode="python"),
-                               sw.spec.sweep.seed, sw.spec.sweep.reps, threads) for k, a in todo)
-            fn = partial(run_task, progress=progress) if local else run_task  # here, the bar moves within a task
-            for task, records in as_finished(ex, fn, tasks):
-                _write_part(out, task.point, sw.arms[task.arm].id, records)
-                if progress is not None and not local:
-                    progress(sw.spec.sweep.reps)
+            threads = None if backend == "local" else 1  # a Dask worker core runs one task single-threaded
+            for run, records in execute(point_plan(sw, points, todo, threads), ex, progress):
+                point, arm = run.key
+                _write_part(out, point, sw.arms[arm].id, records)
             write_analysis(sw, out)
     return out
