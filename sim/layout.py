@@ -33,6 +33,9 @@ CH_EVENT, CH_PLATFORM, CH_WORKSTATION, CH_AGENCY, CH_COMMISSIONER, CH_INSTITUTE 
 EVENT_SLOTS = 24
 EVENT_SLOT_ORDER = (0, 12, 6, 18, 3, 15, 9, 21, 1, 13, 7, 19, 4, 16, 10, 22, 2, 14, 8, 20, 5, 17, 11, 23)
 MAX_OFFERS_PER_EVENT = 128
+#: Placements of a year that may bring a result (vice-presidents, year_end.py); later ones bring none (the
+#: default places ≈ 15 a year). Their offers' keys and the offer table's room are sized by it.
+MAX_VP_RESULTS = 256
 
 # ---- firms -----------------------------------------------------------------
 F_SECTOR = 0
@@ -50,7 +53,9 @@ F_RD_WORKING = 11    # its R&D institution works (1) or holds a title only (0; �
 F_SME = 12           # a science-based SME below designated size (1) or a firm above designated size (0)
 F_ID = 13            # the firm's serial number (initial firms 0 … n − 1, entrants after): keys its own draws
 F_HT_SINCE = 14      # date (years) of its current high-tech certificate, valid hightech.validity_years from then
-N_FCOL = 15
+F_PROJECTS = 15      # projects under way (met, not done) at the last year's end plus those it took since
+F_AWARE_BASE = 16    # its awareness as drawn at its founding: what awareness fades back to without renewal
+N_FCOL = 17
 
 # ---- offers ----------------------------------------------------------------
 O_KEY = 0
@@ -212,6 +217,9 @@ R_HT_REAPPLIED = _row("hightech_reapplications")        # of those, firms that r
 R_HT_RENEWED = _row("hightech_renewed")                 # re-applications approved: a new three-year certificate
 R_HT_EXITED = _row("hightech_exited")                   # certified firms that exited (their certificate with them)
 R_PROJECTS_FIRM_EXIT = _row("projects_of_exited_firms")  # projects under way when their firm exited
+R_FIRM_FULL = _row("meetings_turned_away_firm_full")     # meetings that failed: the firm met carried all it could
+R_VP_RESULTS = _row("offers_brought_by_vice_presidents")  # results a placed vice-president brought to the host firm
+R_VP_ON_NO_TEAM = _row("vp_placed_without_team")        # placements in a firm without a technical team
 
 # Cohorts, filled at the horizon by ``finalise`` from every offer's times (so both engines agree by
 # construction). Column ``y`` of a cohort row is the cohort of year ``y``: the offers that arrived in it

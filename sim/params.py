@@ -368,8 +368,57 @@ class Platforms(Group):
     review_prob_idle: float = param(0.0, "1/year", "ASM chance a year that an idle institution is reviewed on "
                                     "conversion (report 三(二)三); no performance review today", ge=0, le=1)
     review_upgrade: float = param(0.5, "share", "ASM reviewed title-only institutions whose firms invest to keep "
-                                  "the title (they start to work); the others are delisted", ge=0, le=1)
+                                  "the title (they start to work; more with a team or a vice-president, fewer the "
+                                  "longer idle: absorb.review_*); the others are delisted", ge=0, le=1)
     idle_years: float = param(3.0, "years", "ASM no contract for this long counts as idle", ge=0.5, le=50)
+
+
+class Absorption(Group):
+    """Firms' absorptive capacity (吸收能力), the report's bottleneck: whom a result meets and how many it can carry.
+
+    The report (二(二)二, 二(三), 三(二), 三(三)) names firms' weak R&D institutions and lack of technical talent
+    as what keeps results from being taken up. A firm's capacity factor is 1 + ``weight_rd`` (a working R&D
+    institution) + ``weight_talent`` (a technical team) + ``weight_vp`` (a vice-president in post); the firm a
+    result meets is drawn in proportion to awareness × that factor. A firm carries at most ``slots_base`` +
+    ``slots_rd`` (working institution) + ``slots_talent`` (team) projects under way at once.
+    """
+
+    weight_rd: float = param(1.0, "× awareness", "ASM report 二(二)二 and 三(二): a working R&D institution is "
+                             "where outside results land (a title-only one counts for nothing); at equal awareness "
+                             "a firm with one is 1 + this times as likely to be the firm a result meets", ge=0, le=20)
+    weight_talent: float = param(1.0, "× awareness", "ASM report 二(三) and 三(三): a technical team can read and "
+                                 "judge a result; adds this to the firm's capacity factor", ge=0, le=20)
+    weight_vp: float = param(1.0, "× awareness", "ASM report 三(三)三: a vice-president in post (科技副总) brings "
+                             "their university's contacts; adds this to the firm's capacity factor", ge=0, le=20)
+    slots_base: float = param(2.0, "projects", "ASM projects under way (met, not done) a firm without a working R&D "
+                              "institution or team can carry at once; a meeting with a full firm fails", ge=1, le=1000)
+    slots_rd: float = param(2.0, "projects", "ASM more projects a firm with a working R&D institution carries "
+                            "(report 二(二)二: the institution is the firm's absorptive capacity)", ge=0, le=1000)
+    slots_talent: float = param(1.0, "projects", "ASM more projects a firm with a technical team carries "
+                                "(report 二(三): talent is the bottleneck)", ge=0, le=1000)
+    vp_to_no_team: float = param(1.0, "share", "ASM report 三(三)三 and 一(三)2: the plan sends university experts "
+                                 "to firms short of technical staff; this share of the placements not oriented to a "
+                                 "technical problem goes to a firm without a technical team (the rest at random)",
+                                 ge=0, le=1)
+    vp_result_prob: float = param(0.3, "probability", "ASM report 三(三)三: a placed vice-president brings a result "
+                                  "of their university to the host firm (a direct meeting, demand-led: it answers the "
+                                  "host's need); no count published", ge=0, le=1)
+    review_team_bonus: float = param(0.2, "probability", "ASM report 三(二)三 and 二(三): at the performance review a "
+                                     "firm with a technical team is this much likelier to make a title-only "
+                                     "institution work (the rest are delisted)", ge=0, le=1)
+    review_vp_bonus: float = param(0.1, "probability", "ASM a vice-president in post helps a reviewed firm revive "
+                                   "its institution", ge=0, le=1)
+    review_idle_half_life_years: float = param(3.0, "years", "ASM the chance that a reviewed title-only "
+                                               "institution improves halves for every this many years it has been "
+                                               "idle beyond platforms.idle_years (recent use: a live one revives)",
+                                               ge=0.1, le=100)
+    review_upgrade_yuan: float = param(500_000.0, "yuan", "ASM what a firm invests in equipment and staff (软硬件投入, "
+                                       "report 三(二)三) to make a reviewed title-only institution work; the firm's "
+                                       "R&D money", ge=0, le=1e9)
+    awareness_fade: float = param(0.1, "share of excess awareness/year", "ASM report 二(一) and 三(一): awareness "
+                                  "raised by publicity, role models and contact fades without renewal; each year a "
+                                  "firm without a contract in the past year or a vice-president in post loses this "
+                                  "share of its awareness above its own level at founding", ge=0, le=1)
 
 
 class HighTech(Group):
@@ -412,6 +461,7 @@ class Params(Group):
     industry: Industry = Field(default_factory=Industry)
     talent: Talent = Field(default_factory=Talent)
     platforms: Platforms = Field(default_factory=Platforms)
+    absorb: Absorption = Field(default_factory=Absorption)
     hightech: HighTech = Field(default_factory=HighTech)
 
     @property

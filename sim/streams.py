@@ -82,6 +82,9 @@ D_ENTRY_SME = 110          # entity 0; occurrence: year — how many science-bas
 D_HT_AGE = 111             # entity: firm serial — age of an initial certificate at the start
 D_HT_REAPPLY = 112         # entity: firm serial; occurrence: year — a firm whose certificate expires re-applies
 D_HT_RENEW = 113           # entity: firm serial; occurrence: year — the re-application is approved
+# firms' absorptive capacity and what vice-presidents bring (numbered from 120 down the free range's top)
+D_VP_NEED = 120            # entity: placement — does a placement not aimed at a problem go to a firm without a team?
+D_VP_RESULT = 121          # entity: placement — does the vice-president bring a result of their university?
 
 STREAMS: dict[str, int] = {k: v for k, v in globals().items() if k.startswith("D_")}
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.layout import MAX_VP_RESULTS
 from sim.params import CAPACITIES, CHANNELS, GROUPS, Params, parameter_rows
 from sim.scenario import InputError, Scenario
 
@@ -209,6 +210,7 @@ def build_table(sc: Scenario, source: str = "<scenario>") -> Table:
     lam = float(ceil[1:].sum()) * n_years
     max_offers = int(lam + 12.0 * np.sqrt(lam) + 100)
     max_offers += n_years * 24 * int(P[PIDX["supply.offers_per_event"]].max() + 1)
+    max_offers += n_years * MAX_VP_RESULTS  # results brought by vice-presidents (sim/rules/year_end.py)
     return Table(P=P, n_years=n_years, n_firms=n_rows, first_year=p.first_year, max_offers=max_offers)
 
 

@@ -177,15 +177,17 @@ def test_the_review_judges_idle_platforms_on_conversion(baseline) -> None:
     from sim.rng import rep_key
     from sim.rules.year_end import review_platform
 
-    P = build_table(baseline).P  # review_upgrade = 0.5
+    P = build_table(baseline).P  # review_upgrade = 0.5 for a firm without a team idle just idle_years (3)
     outcomes = {"working_kept": 0, "upgraded": 0, "delisted": 0}
     for seed in range(200):
         F, R = _firm_world(2)
         F[:, L.F_RD] = 1.0
         F[0, L.F_RD_WORKING] = 1.0  # working, idle
+        F[:, L.F_LAST_USE] = 5.0  # last contract three years before the review at t = 8
+        F[:, L.F_VP_UNTIL] = -1.0
         rk = np.uint64(rep_key(seed, 0))
         for f in range(2):
-            review_platform(P, F, R, f, 7, rk)
+            review_platform(P, F, R, f, 7, 8.0, rk)
         outcomes["working_kept"] += F[0, L.F_RD] == 1.0 and F[0, L.F_RD_WORKING] == 1.0
         outcomes["upgraded"] += F[1, L.F_RD] == 1.0 and F[1, L.F_RD_WORKING] == 1.0
         outcomes["delisted"] += F[1, L.F_RD] == 0.0

@@ -311,17 +311,21 @@ def test_search_time_and_retry_gap(rules: Callable[..., Draws]) -> None:
 
 
 def test_pick_firm_is_proportional_to_awareness_by_rejection(rules: Callable[..., Draws]) -> None:
-    """A uniformly proposed firm of the sector is accepted with probability awareness / the sector's top."""
+    """A uniformly proposed firm of the sector is accepted with probability awareness / the sector's top.
+
+    With every capacity weight 0 the weight is awareness alone (the capacity factor: tests/test_oracle_absorb.py).
+    """
+    P = params({"absorb.weight_rd": 0.0, "absorb.weight_talent": 0.0, "absorb.weight_vp": 0.0})
     F = sector_firms()
     W = world(F)
     # try 1: proposes firm 0 (0.1·3 → 0), accepts if 0.5·0.9 < 0.2: no; try 2: firm 1, 0.45 < 0.5: yes
     d = rules({S.D_FIRM_PICK: [0.1, 0.5, 0.5, 0.5]})
-    assert meeting.pick_firm(F, W, 0, RK, 42, 1) == 1
+    assert meeting.pick_firm(P, F, W, 0, Y, T, RK, 42, 1) == 1
     assert len(set(d.log)) == 4  # every try has its own keyed pair of draws
     rules({S.D_FIRM_PICK: [0.99, 0.999]})  # sector 1: proposes its second firm (row 4); 0.3996 < 0.4
-    assert meeting.pick_firm(F, W, 1, RK, 42, 0) == 4
+    assert meeting.pick_firm(P, F, W, 1, Y, T, RK, 42, 0) == 4
     rules()
-    assert meeting.pick_firm(F, W, 2, RK, 42, 0) == -1  # an empty sector
+    assert meeting.pick_firm(P, F, W, 2, Y, T, RK, 42, 0) == -1  # an empty sector
 
 
 @pytest.mark.parametrize(("mode", "mu_name"), [(L.MM_BROKER, "meeting.efficiency_broker"),
@@ -959,7 +963,8 @@ def test_year_end_in_order(rules: Callable[..., Draws]) -> None:
                 2.0, "talent.vp_training": 0.5, "talent.vp_targeting": 0.5, "talent.vp_problem_years": 1.0,
                 "platforms.support_rate": 0.1, "platforms.review_prob_idle": 0.5, "platforms.review_upgrade": 0.5,
                 "platforms.idle_years": 3.0, "platforms.rd_adoption_rate": 0.1, "platforms.title_only_share": 0.5,
-                "talent.publicity_rate": 0.1, "hightech.other_contracts_per_year": 10.0})
+                "talent.publicity_rate": 0.1, "hightech.other_contracts_per_year": 10.0,
+                "absorb.awareness_fade": 0.0})  # fading awareness: tests/test_oracle_absorb.py
     P[PIDX["subsidy.fund_yuan_per_year"], k] = 7_000_000.0
     F = make_firms(
         firm(0, rd=1, hightech=1, aware=0.5, last_use=4.5),  # 0: high-tech already; R&D in use
@@ -976,6 +981,7 @@ def test_year_end_in_order(rules: Callable[..., Draws]) -> None:
         #                                                     reviewed and kept
     )
     n = 7
+    F[:, L.F_ID] = np.arange(n)  # serial numbers: the review's draw is keyed by the firm's
     W = world(F, fund=1_200_000.0)
     W[L.W_IND_THIS_YEAR] = 7
     R = record()
@@ -992,9 +998,12 @@ def test_year_end_in_order(rules: Callable[..., Draws]) -> None:
         S.D_VP_COUNT: 0.5,  # Poisson(2) at its median: 2 placements
         S.D_VP_FIRM: lambda e, o: {vp: 0.5, vp + 1: 0.6}[e],  # ⌊0.5 · 7⌋ = 3, ⌊0.6 · 7⌋ = 4
         S.D_VP_PROBLEM: lambda e, o: {(vp, 0): 0.3, (vp, 1): 0.75, (vp + 1, 0): 0.6}[(e, o)],  # oriented; not
+        S.D_VP_NEED: lambda e, o: {vp + 1: 0.5}[e],  # < absorb.vp_to_no_team (1): to a firm without a team
+        S.D_VP_RESULT: 0.9,  # ≥ absorb.vp_result_prob: neither brings a result (tests/test_oracle_absorb.py)
         S.D_RD_SUPPORT: lambda e, o: {0: binomial_u(1, 2, 0.1), 1: 0.75}[e],   # position 1: firm 4
         S.D_DELIST: lambda e, o: {0: binomial_u(2, 2, 0.5), 1: 0.3, 2: 0.3}[e],  # both idle ones reviewed
-        S.D_REVIEW: lambda e, o: {1: 0.6}[e],  # firm 1 title-only: 0.6 ≥ review_upgrade → delisted
+        # firm 1 title-only, no team, idle 1.5 years beyond idle_years: 0.6 ≥ 0.5 · 0.5^(1.5/3) → delisted
+        S.D_REVIEW: lambda e, o: {1: 0.6}[e],
         S.D_RD_ADOPT: lambda e, o: {0: binomial_u(1, 3, 0.1), 1: 0.8}[e],  # ⌊0.8 · 3⌋ = 2: firm 5
         S.D_RD_WORKING: lambda e, o: {(5, y + 1): 0.3}[(e, o)],  # < title_only_share: title only
         S.D_OTHER_CONTRACTS: 0.5})
@@ -1006,16 +1015,17 @@ def test_year_end_in_order(rules: Callable[..., Draws]) -> None:
     assert list(F[:, L.F_HIGHTECH]) == [1, 1, 1, 0, 0, 0, 1]
     # 3. talent: firm 2 loses its team, firm 3 gains one, firm 5 is trained by its vice-president;
     # placements: Poisson(2) at u = 0.5 is 2; the oriented one skips firm 3 (its contract is too old) for firm 5,
-    # the other goes to firm 4 at random
+    # the other goes to a firm without a team: the first proposed, firm 4, has none
     assert int(stats.poisson.ppf(0.5, 2.0)) == 2
     assert list(F[:, L.F_TALENT]) == [0, 0, 0, 1, 0, 1, 0]
     assert list(F[:, L.F_VP_UNTIL]) == [-1, t - 1, -1, -1, t + 2, t + 2, -1]
-    assert R[L.R_VP_ON_PROBLEM, y] == 1
+    assert R[L.R_VP_ON_PROBLEM, y] == 1 and R[L.R_VP_ON_NO_TEAM, y] == 1 and R[L.R_VP_RESULTS, y] == 0
     # 4. R&D institutions: firm 4 supported (works now), firm 1 reviewed and delisted, firm 6 reviewed and kept,
     # firm 5 founds a title-only one (and is not idle)
     assert list(F[:, L.F_RD]) == [1, 0, 0, 0, 1, 1, 1]
     assert list(F[:, L.F_RD_WORKING]) == [1, 0, 0, 0, 1, 0, 1]
     assert R[L.R_DELISTED, y] == 1 and R[L.R_RD_UPGRADED, y] == 1 and F[5, L.F_LAST_USE] == t
+    assert R[L.R_M_FIRM_RD, y] == 0  # support (firm 4) costs the firm nothing here; no review improved one
     # 5. publicity: every firm closes 10 % of its gap to 1, written into the firms
     aware = [0.55, 0.28, 0.46, 0.64, 0.1, 0.37, 0.19]
     assert F[:, L.F_AWARE] == pytest.approx(aware, rel=1e-12)

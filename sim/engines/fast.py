@@ -266,7 +266,11 @@ def run_one(P_own: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed
         start_search = -1
         if kind == EV_YEAR:
             k = a
+            first = int(W[L.W_N_OFFERS])
             rules.year_end(P, F, O, W, R, k, n_years, rk)
+            for i in range(first, int(W[L.W_N_OFFERS])):  # results vice-presidents brought: met, to negotiate
+                if int(O[i, L.O_STAGE]) == L.ST_NEGOTIATION:
+                    ns, seq = _stage(SK, SV, ns, seq, t + rules.negotiation_time(P, O, i, t, n_years, rk), EV_NEGO, i)
             while busy_b < caps_b[k] and qb_len > 0:
                 j, qb_head, qb_len = _dequeue(qb, qb_head, qb_len, qcap)
                 busy_b += 1

@@ -92,7 +92,15 @@ class Replication:
         """The year's end at every whole year before the horizon; capacity grows here."""
         for k in range(1, self.n_years):
             yield self.env.timeout(k - self.env.now)
+            first = int(self.W[L.W_N_OFFERS])
             rules.year_end(self.P, self.F, self.O, self.W, self.R, k, self.n_years, self.rk)
+            for i in range(first, int(self.W[L.W_N_OFFERS])):  # results vice-presidents brought to their hosts
+                self.log(i, "arrive", "vice-president")
+                if int(self.O[i, L.O_STAGE]) == L.ST_NEGOTIATION:
+                    self.log(i, "meeting", "vice-president")
+                    self.env.process(self.offer(i))
+                else:
+                    self.log(i, "end", "no_match")
             for _ in range(self._caps_b[k] - self._caps_b[k - 1]):
                 self.brokers.release(self._blocked_brokers.pop())
             for _ in range(self._caps_p[k] - self._caps_p[k - 1]):

@@ -12,6 +12,12 @@ from sim import streams as S
 from sim.rng import Word, categorical_rows, draw, normal_ppf
 from sim.rules.common import refresh_awareness, sigmoid
 from sim.rules.pidx import (
+    ABS_SLOTS,
+    ABS_SLOTS_RD,
+    ABS_SLOTS_TALENT,
+    ABS_W_RD,
+    ABS_W_TALENT,
+    ABS_W_VP,
     AWARE_MED,
     AWARE_SD,
     COLLATERAL,
@@ -57,6 +63,7 @@ def draw_firm(P: np.ndarray, F: np.ndarray, row: int, fid: int, sme: float, y: i
     mu = math.log(P[AWARE_MED, y] / (1.0 - P[AWARE_MED, y]))
     z = normal_ppf(draw(rk, S.D_FIRM_AWARE, fid, 0))
     F[row, L.F_AWARE] = sigmoid(mu + P[AWARE_SD, y] * z)
+    F[row, L.F_AWARE_BASE] = F[row, L.F_AWARE]
     F[row, L.F_LIQUID] = 1.0 if draw(rk, S.D_FIRM_LIQUID, fid, 0) < P[LIQUID, y] else 0.0
     F[row, L.F_COLLATERAL] = 1.0 if draw(rk, S.D_FIRM_COLLATERAL, fid, 0) < P[COLLATERAL, y] else 0.0
     F[row, L.F_IMITATOR] = 1.0 if draw(rk, S.D_FIRM_IMITATOR, fid, 0) < P[IMITATOR, y] else 0.0
@@ -138,3 +145,63 @@ def init_world(P: np.ndarray, F: np.ndarray, W: np.ndarray) -> None:
     for s in range(L.N_SECTORS):
         W[L.W_SECTOR_START + s + 1] += W[L.W_SECTOR_START + s]
     refresh_awareness(F, W)
+
+
+# ---- absorptive capacity (吸收能力), the report's bottleneck ---------------------------------------------
+# A firm's capacity is what it has to take a result up: a working R&D institution (a title-only one has none,
+# 二(二)二), a technical team, a vice-president in post. It shapes whom a result meets (meeting.py:pick_firm)
+# and bounds the projects a firm carries at once.
+
+
+@nb.njit(cache=True, inline="always")
+def capacity_factor(P: np.ndarray, F: np.ndarray, f: int, y: int, t: float) -> float:
+    """Firm ``f``'s weight beside its awareness when a result meets it: 1 + w_rd + w_talent + w_vp as it has them."""
+    c = 1.0
+    if F[f, L.F_RD_WORKING] > 0.0:
+        c += P[ABS_W_RD, y]
+    if F[f, L.F_TALENT] > 0.0:
+        c += P[ABS_W_TALENT, y]
+    if F[f, L.F_VP_UNTIL] > t:
+        c += P[ABS_W_VP, y]
+    return c
+
+
+@nb.njit(cache=True, inline="always")
+def capacity_factor_max(P: np.ndarray, y: int) -> float:
+    """The largest capacity factor any firm can have in year ``y`` (bounds the rejection sampler)."""
+    return 1.0 + P[ABS_W_RD, y] + P[ABS_W_TALENT, y] + P[ABS_W_VP, y]
+
+
+@nb.njit(cache=True, inline="always")
+def project_slots(P: np.ndarray, F: np.ndarray, f: int, y: int) -> float:
+    """Projects under way firm ``f`` can carry at once: a base, more with a working R&D institution and a team."""
+    n = P[ABS_SLOTS, y]
+    if F[f, L.F_RD_WORKING] > 0.0:
+        n += P[ABS_SLOTS_RD, y]
+    if F[f, L.F_TALENT] > 0.0:
+        n += P[ABS_SLOTS_TALENT, y]
+    return n
+
+
+@nb.njit(cache=True)
+def count_projects(F: np.ndarray, O: np.ndarray, W: np.ndarray) -> None:
+    """Every firm's projects under way (``F_PROJECTS``), counted anew from the list of projects met and not done.
+
+    Called at the year's end after the firm population has moved the projects to their firms' new rows and
+    dropped those done or whose firm left (population.py:follow_firms), so the list holds exactly the
+    projects under way. During the year a meeting adds one to its firm's count; a project that ends frees
+    its place at the next year's end (the firm plans its technical staff for the year). Work grows with the
+    projects under way, not with all offers.
+    """
+    n = int(W[L.W_SECTOR_START + L.N_SECTORS])
+    for f in range(n):
+        F[f, L.F_PROJECTS] = 0.0
+    link = int(W[L.W_LIVE_HEAD])
+    for _ in range(int(W[L.W_N_OFFERS])):  # each offer is on the list at most once: a bound, never a loop
+        if link <= 0:
+            break
+        i = link - 1
+        link = int(O[i, L.O_NEXT_LIVE])
+        f = int(O[i, L.O_FIRM])
+        if int(O[i, L.O_STAGE]) != L.ST_DONE and O[i, L.O_FIRM_GONE] <= 0.0 and f >= 0:
+            F[f, L.F_PROJECTS] += 1.0

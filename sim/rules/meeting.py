@@ -11,6 +11,7 @@ from sim import layout as L
 from sim import streams as S
 from sim.rng import Word, draw, exponential, lognormal
 from sim.rules.common import end_offer, mapped, sector_rows, year_of
+from sim.rules.firms import capacity_factor, capacity_factor_max, project_slots
 from sim.rules.pidx import (
     ALPHA,
     ATTEMPTS,
@@ -69,17 +70,21 @@ def retry_gap(P: np.ndarray, O: np.ndarray, i: int, t: float, n_years: int, rk: 
 
 
 @nb.njit(cache=True, inline="always")
-def pick_firm(F: np.ndarray, W: np.ndarray, s: int, rk: Word, key: int, att: int) -> int:
-    """The firm of sector ``s`` met, drawn with probability proportional to its awareness.
+def pick_firm(P: np.ndarray, F: np.ndarray, W: np.ndarray, s: int, y: int, t: float, rk: Word, key: int,
+              att: int) -> int:
+    """The firm of sector ``s`` met: drawn with probability proportional to awareness × capacity factor.
 
-    Rejection sampling: a firm of the sector is proposed uniformly and accepted
-    with probability awareness / (the sector's highest awareness); each try has
-    its own keyed pair of draws. Exact, and O(1) expected work however many
-    firms the sector has. After 10,000 rejected tries (practically never) the
-    first aware firm is taken.
+    The capacity factor (firms.py:capacity_factor) is 1 plus a weight for a working R&D institution, a
+    technical team and a vice-president in post: at equal awareness the firm that can absorb a result is
+    the likelier one to be found (the report's bottleneck). Rejection sampling: a firm of the sector is
+    proposed uniformly and accepted with probability weight / (the sector's highest awareness × the
+    largest capacity factor), a bound on every firm's weight; each try has its own keyed pair of draws.
+    Exact, and O(1) expected work however many firms the sector has (the acceptance rate falls at most by
+    the largest factor, a constant). After 10,000 rejected tries (practically never) the first aware firm
+    is taken.
     """
     lo, hi = sector_rows(W, s)
-    top = W[L.W_AWARE_MAX + s]
+    top = W[L.W_AWARE_MAX + s] * capacity_factor_max(P, y)
     if hi <= lo or top <= 0.0:
         return -1
     n = hi - lo
@@ -88,7 +93,8 @@ def pick_firm(F: np.ndarray, W: np.ndarray, s: int, rk: Word, key: int, att: int
     add = W[L.W_AWARE_ADD + s]
     for k in range(10000):
         f = lo + min(int(draw(rk, S.D_FIRM_PICK, key, base + 2 * k) * n), n - 1)
-        if draw(rk, S.D_FIRM_PICK, key, base + 2 * k + 1) * top < mapped(mul, add, F[f, L.F_AWARE]):
+        weight = mapped(mul, add, F[f, L.F_AWARE]) * capacity_factor(P, F, f, y, t)
+        if draw(rk, S.D_FIRM_PICK, key, base + 2 * k + 1) * top < weight:
             return f
     for f in range(lo, hi):
         if mapped(mul, add, F[f, L.F_AWARE]) > 0.0:
@@ -104,7 +110,10 @@ def decide_meeting(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R
     D is the sector's summed awareness, S the results of the sector now
     searching; the chance for one result is M/S = μ·(D/S)^α. A demand-led
     result (developed to answer a firm's need) always meets. The firm met is
-    drawn in proportion to awareness. Returns 1 if met (firm stored), else 0.
+    drawn in proportion to awareness × capacity (:func:`pick_firm`); a firm
+    that already carries as many projects as it can (firms.py:project_slots)
+    turns the result away and the meeting fails (``R_FIRM_FULL``). Returns 1
+    if met (firm stored, its project count raised), else 0.
     """
     y = year_of(t, n_years)
     s = int(O[i, L.O_SECTOR])
@@ -125,13 +134,22 @@ def decide_meeting(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R
     O[i, L.O_ATTEMPT] = att + 1
     if draw(rk, S.D_MEET, key, att) >= p:
         return 0
-    firm = pick_firm(F, W, s, rk, key, att)
+    firm = pick_firm(P, F, W, s, y, t, rk, key, att)
+    if firm >= 0 and F[firm, L.F_PROJECTS] >= project_slots(P, F, firm, y):
+        # The firm the search found carries all the projects it can: it turns the result away and the meeting
+        # fails (the result tries again after a pause, an attempt used). It does not pass to another firm: a
+        # search finds one interested firm (the matching function's meeting), and a full firm is the
+        # absorptive-capacity bottleneck the report names, not a queue the broker can route around.
+        R[L.R_FIRM_FULL, y] += 1.0
+        return 0
     O[i, L.O_FIRM] = firm
     O[i, L.O_FIRM_ID] = F[firm, L.F_ID] if firm >= 0 else -1.0
     O[i, L.O_NEXT_LIVE] = W[L.W_LIVE_HEAD]  # on the list of projects whose firm the year's end keeps track of
     W[L.W_LIVE_HEAD] = i + 1
     O[i, L.O_T_MEET] = t
     O[i, L.O_STAGE] = L.ST_NEGOTIATION
+    if firm >= 0:
+        F[firm, L.F_PROJECTS] += 1.0
     R[L.R_MEETINGS, y] += 1.0
     if mode == L.MM_EVENT:
         R[L.R_MEETINGS_EVENT, y] += 1.0

@@ -8,10 +8,17 @@ import numpy as np
 from sim import layout as L
 from sim import streams as S
 from sim.rng import Word, draw, poisson
-from sim.rules.common import encourage_sector, mapped, sector_rows, year_of
-from sim.rules.firms import rd_working
+from sim.rules.common import encourage_sector, end_offer, mapped, sector_rows, year_of
+from sim.rules.firms import count_projects, project_slots, rd_working
 from sim.rules.meeting import broker_capacity
 from sim.rules.pidx import (
+    ABS_FADE,
+    ABS_REVIEW_HALF,
+    ABS_REVIEW_TEAM,
+    ABS_REVIEW_VP,
+    ABS_REVIEW_YUAN,
+    ABS_VP_NO_TEAM,
+    ABS_VP_RESULT,
     AWARD_YUAN,
     AWARDS,
     COMMISSIONERS,
@@ -40,6 +47,7 @@ from sim.rules.pidx import (
 from sim.rules.pilot import public_capacity
 from sim.rules.population import firm_population
 from sim.rules.sample import chosen
+from sim.rules.supply import create_offer, offer_key
 
 _HT, _LEAVE, _JOIN, _DELIST, _ADOPT, _SUPPORT = range(6)  # the year's candidate lists (_DELIST: idle, reviewed)
 
@@ -49,38 +57,112 @@ def place_vice_president(P: np.ndarray, F: np.ndarray, W: np.ndarray, R: np.ndar
                          rk: Word) -> int:
     """The firm where placement ``j`` of year ``y`` goes (科技副总, report 三(三)三).
 
-    A share ``talent.vp_targeting`` of placements is oriented to solving a firm's technical problem
-    (以解决企业技术难题为导向): a firm that signed a contract within ``talent.vp_problem_years`` (it has a
-    result to absorb), found by proposing firms at random (keyed draws) and accepting the first with such a
-    problem (50 tries, then the last proposed). The others go to a firm at random, as today.
+    Where the report says: a share ``talent.vp_targeting`` of placements is oriented to solving a firm's
+    technical problem (以解决企业技术难题为导向): a firm that signed a contract within
+    ``talent.vp_problem_years`` (it has a result to absorb). Of the others, a share ``absorb.vp_to_no_team``
+    goes to a firm without a technical team (the plan sends experts to firms short of technical staff), the
+    rest to a firm at random. A wanted firm is found by proposing firms at random (keyed draws) and accepting
+    the first that fits (50 tries, then the last proposed).
     """
     n = int(W[L.W_SECTOR_START + L.N_SECTORS])
-    f = min(int(draw(rk, S.D_VP_FIRM, y * 100000 + j, 0) * n), n - 1)
-    if P[VP_TARGET, y] <= 0.0 or draw(rk, S.D_VP_PROBLEM, y * 100000 + j, 0) >= P[VP_TARGET, y]:
+    pk = y * 100000 + j
+    f = min(int(draw(rk, S.D_VP_FIRM, pk, 0) * n), n - 1)
+    if P[VP_TARGET, y] > 0.0 and draw(rk, S.D_VP_PROBLEM, pk, 0) < P[VP_TARGET, y]:
+        for k in range(50):
+            g = f if k == 0 else min(int(draw(rk, S.D_VP_PROBLEM, pk, k) * n), n - 1)
+            if F[g, L.F_LAST_USE] > 0.0 and t - F[g, L.F_LAST_USE] <= P[VP_PROBLEM, y]:
+                R[L.R_VP_ON_PROBLEM, y] += 1.0
+                return g
+            f = g
         return f
-    for k in range(50):
-        g = f if k == 0 else min(int(draw(rk, S.D_VP_PROBLEM, y * 100000 + j, k) * n), n - 1)
-        if F[g, L.F_LAST_USE] > 0.0 and t - F[g, L.F_LAST_USE] <= P[VP_PROBLEM, y]:
-            R[L.R_VP_ON_PROBLEM, y] += 1.0
-            return g
-        f = g
+    if P[ABS_VP_NO_TEAM, y] > 0.0 and draw(rk, S.D_VP_NEED, pk, 0) < P[ABS_VP_NO_TEAM, y]:
+        for k in range(50):
+            g = f if k == 0 else min(int(draw(rk, S.D_VP_FIRM, pk, k) * n), n - 1)
+            if F[g, L.F_TALENT] <= 0.0:
+                R[L.R_VP_ON_NO_TEAM, y] += 1.0
+                return g
+            f = g
     return f
 
 
 @nb.njit(cache=True)
-def review_platform(P: np.ndarray, F: np.ndarray, R: np.ndarray, f: int, y: int, rk: Word) -> None:
+def vp_offer_key(y: int, j: int) -> int:
+    """Key of the result placement ``j`` of year ``y`` brings: the university channel's keys above its arrivals'."""
+    return offer_key(L.CH_WORKSTATION, (1 << 29) + y * L.MAX_VP_RESULTS + j)
+
+
+@nb.njit(cache=True)
+def vp_brings_result(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.ndarray, f: int, y: int,
+                     j: int, t: float, n_years: int, rk: Word) -> int:
+    """A placed vice-president may bring a result of their university to host firm ``f`` (report 三(三)三).
+
+    With ``absorb.vp_result_prob`` (a keyed draw per placement; only the first ``MAX_VP_RESULTS`` placements
+    of a year) a result of the university channel (workstations) arrives now, in the host's sector and
+    demand-led (it answers the host's need: fit 1 at the contract), and meets the host directly: no search,
+    no broker. A host already carrying all the projects it can turns it away (the offer ends as no match,
+    counted in ``meetings_turned_away_firm_full``). The offer, its meeting and these counts fall in the year
+    that begins (the result arrives on 1 January, ``t``). Returns the offer's row if it met the host, else −1;
+    the engine then starts its negotiation.
+    """
+    if j >= L.MAX_VP_RESULTS or draw(rk, S.D_VP_RESULT, y * 100000 + j, 0) >= P[ABS_VP_RESULT, y]:
+        return -1
+    i = create_offer(P, O, W, R, vp_offer_key(y, j), L.CH_WORKSTATION, t, n_years, rk)
+    yr = year_of(t, n_years)  # it arrives on 1 January: counted in the new year, as its offer is
+    O[i, L.O_SECTOR] = F[f, L.F_SECTOR]
+    O[i, L.O_DEMAND_LED] = 1.0
+    R[L.R_VP_RESULTS, yr] += 1.0
+    if F[f, L.F_PROJECTS] >= project_slots(P, F, f, yr):
+        R[L.R_FIRM_FULL, yr] += 1.0
+        end_offer(O, R, i, t, L.RE_NO_MATCH, n_years)
+        return -1
+    O[i, L.O_FIRM] = f
+    O[i, L.O_FIRM_ID] = F[f, L.F_ID]
+    O[i, L.O_NEXT_LIVE] = W[L.W_LIVE_HEAD]  # on the list of projects under way, as at any meeting
+    W[L.W_LIVE_HEAD] = i + 1
+    O[i, L.O_T_MEET] = t
+    O[i, L.O_STAGE] = L.ST_NEGOTIATION
+    O[i, L.O_ATTEMPT] = 1.0
+    F[f, L.F_PROJECTS] += 1.0
+    R[L.R_MEETINGS, yr] += 1.0
+    return i
+
+
+@nb.njit(cache=True)
+def review_chance(P: np.ndarray, F: np.ndarray, f: int, y: int, t: float) -> float:
+    """The chance that firm ``f``'s reviewed title-only institution improves (starts to work).
+
+    ``platforms.review_upgrade`` for a firm without a team or a vice-president whose institution has been idle
+    just ``platforms.idle_years``; plus ``absorb.review_team_bonus`` with a technical team and
+    ``absorb.review_vp_bonus`` with a vice-president in post (at most 1); halved for every
+    ``absorb.review_idle_half_life_years`` it has been idle beyond that (an institution long unused is rarely
+    revived).
+    """
+    p = P[REVIEW_UP, y]
+    if F[f, L.F_TALENT] > 0.0:
+        p += P[ABS_REVIEW_TEAM, y]
+    if F[f, L.F_VP_UNTIL] > t:
+        p += P[ABS_REVIEW_VP, y]
+    over = max(t - F[f, L.F_LAST_USE] - P[IDLE, y], 0.0)
+    return min(p, 1.0) * 0.5 ** (over / P[ABS_REVIEW_HALF, y])
+
+
+@nb.njit(cache=True)
+def review_platform(P: np.ndarray, F: np.ndarray, R: np.ndarray, f: int, y: int, t: float, rk: Word) -> None:
     """The performance review of an idle R&D institution, judged on conversion (report 三(二)三).
 
     将科技成果转化作为重要指标: an institution with no contract for ``platforms.idle_years`` is reviewed
     (with ``platforms.review_prob_idle`` a year, chosen in :func:`year_end`). A working one is kept;
-    a title-only one (重申报、轻发展) either starts to work — its firm invests to keep the title
-    (``platforms.review_upgrade``) — or is delisted (及时摘牌).
+    a title-only one (重申报、轻发展) either improves — its firm invests ``absorb.review_upgrade_yuan``
+    in equipment and staff (软硬件投入, counted as the firm's R&D money) and the institution starts to
+    work — with :func:`review_chance`, which depends on the firm (its team, a vice-president, how long the
+    institution has been idle), or is delisted (及时摘牌). The draw is keyed by the firm's serial number.
     """
     if F[f, L.F_RD_WORKING] > 0.0:
         return
-    if draw(rk, S.D_REVIEW, f, y) < P[REVIEW_UP, y]:
+    if draw(rk, S.D_REVIEW, int(F[f, L.F_ID]), y) < review_chance(P, F, f, y, t):
         F[f, L.F_RD_WORKING] = 1.0
         R[L.R_RD_UPGRADED, y] += 1.0
+        R[L.R_M_FIRM_RD, y] += P[ABS_REVIEW_YUAN, y]
     else:
         F[f, L.F_RD] = 0.0
         R[L.R_DELISTED, y] += 1.0
@@ -127,11 +209,13 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
     1. industrialisation awards (up to ``awards_per_year`` of the year's
        successes, while the fund lasts); 2. the firm population: exits,
        graduation, entries (sim/rules/population.py; the projects of firms that
-       exit are marked); 3. high-tech certificates that expire and their renewal,
-       then new applications, approvals and rewards; 4. talent turnover and
-       inflow, new vice-president placements; 5. R&D institutions: support,
+       exit are marked), every firm's projects under way counted anew;
+       3. high-tech certificates that expire and their renewal, then new
+       applications, approvals and rewards; 4. talent turnover and
+       inflow, new vice-president placements (each may bring a result that
+       meets its host: the engine starts its negotiation); 5. R&D institutions: support,
        review on conversion, new ones; 6. publicity raises awareness; 7. other
-       technology contracts; 8. stocks are recorded; 9. the fund's remainder is
+       technology contracts; 8. awareness not renewed fades, stocks are recorded; 9. the fund's remainder is
        recorded and the next year's fund is put in (MODEL.md 1.3).
     """
     y = k - 1
@@ -146,6 +230,7 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
     W[L.W_IND_THIS_YEAR] = 0.0
     # 2. firms exit, SMEs graduate, new firms enter: the steps below see the firms alive after it
     firm_population(P, F, O, W, R, y, t, rk)
+    count_projects(F, O, W)  # the projects each firm carries into the new year (places freed during the year)
     n = int(W[L.W_SECTOR_START + L.N_SECTORS])
     # Who may change this year, from the states before any change (each firm is considered once
     # per step, as a per-firm coin would): five lists of firm rows, in row order. In the same pass, step 3's
@@ -203,6 +288,8 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
     for j in range(n_vp):
         f = place_vice_president(P, F, W, R, y, t, j, rk)
         F[f, L.F_VP_UNTIL] = t + P[VP_TENURE, y]
+        if k < n_years:  # at the horizon nothing is simulated after: no result is brought
+            vp_brings_result(P, F, O, W, R, f, y, j, t, n_years, rk)
     # 5. platforms (研发机构)
     # support turns title-only ones into working ones (引导企业加强平台软硬件投入), then the review judged on
     # conversion reaches idle ones (see review_platform), then new ones are founded (title-only or working)
@@ -210,7 +297,7 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
         F[lists[_SUPPORT, j], L.F_RD_WORKING] = 1.0
         R[L.R_RD_UPGRADED, y] += 1.0
     for j in range(chosen(lists[_DELIST], n_delist, P[REVIEW, y], rk, S.D_DELIST, y)):
-        review_platform(P, F, R, lists[_DELIST, j], y, rk)
+        review_platform(P, F, R, lists[_DELIST, j], y, t, rk)
     for j in range(chosen(lists[_ADOPT], n_adopt, P[RD_ADOPT, y], rk, S.D_RD_ADOPT, y)):
         f = lists[_ADOPT, j]
         F[f, L.F_RD] = 1.0
@@ -232,6 +319,7 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
     # The stocks are summed in locals too (the record's cells for year y are still 0: only this pass writes
     # them; sums of 0s and 1s are exact in any grouping).
     aware = ht = rd_n = working = talent_n = vp = sme_n = 0.0
+    fade = P[ABS_FADE, y]
     for s in range(L.N_SECTORS):
         lo, hi = sector_rows(W, s)
         mul = W[L.W_AWARE_MUL + s]
@@ -240,6 +328,10 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
         s_max = 0.0
         for f in range(lo, hi):
             a = mapped(mul, add, F[f, L.F_AWARE])  # awareness(F, W, f), the sector's map read once
+            # awareness fades toward the firm's own level at founding unless renewed by contact: a contract in
+            # the past year or a vice-president in post (publicity renews it by its own push, step 6)
+            if (fade > 0.0) & (a > F[f, L.F_AWARE_BASE]) & (t - F[f, L.F_LAST_USE] > 1.0) & (F[f, L.F_VP_UNTIL] <= t):
+                a -= fade * (a - F[f, L.F_AWARE_BASE])
             F[f, L.F_AWARE] = a
             s_sum += a
             if a > s_max:
