@@ -29,9 +29,11 @@ def _early_outcome(O):
 
 @pytest.mark.slow
 def test_pilot_capacity_lever_keeps_meetings_and_contracts(baseline) -> None:
-    # Role-model feedback lets a late success raise awareness and so change later meetings;
-    # with it switched off a pilot lever must not touch any offer's meeting or contract.
-    base = variant(baseline, params={"industry": {"role_model_boost": 0.0}})
+    # Role-model feedback lets a late success raise awareness and so change later meetings, and a firm's
+    # project cap lets a pilot that ends sooner free a place for a later meeting; with both switched off a
+    # pilot lever must not touch any offer's meeting or contract.
+    base = variant(baseline, params={"industry": {"role_model_boost": 0.0},
+                                     "absorb": {"slots_base": 1000.0}})
     more = variant(base, levers=[lever("pilot.public_slots", "add", 6)])
     tb, tm = build_table(base), build_table(more)
     changed_later = 0
