@@ -126,8 +126,8 @@ WCONF, SEARCH, OBS, LAB = ("sim/optimise/world_confirm.py", "sim/optimise/search
 
 MUTANTS: tuple[Mutant, ...] = (
     # ---- the seven planted bugs the suite missed (issue 14, "Why") ----
-    M("planted_subsidy_overspend", C, "if amount > 0.0 and W[L.W_FUND] >= amount:",
-      "if amount > 0.0 and W[L.W_FUND] > 0.0:", RULES_T,
+    M("planted_subsidy_overspend", C, "paid = claims and amount > 0.0 and W[L.W_FUND] >= amount",
+      "paid = claims and amount > 0.0 and W[L.W_FUND] > 0.0", RULES_T,
       planted="a subsidy paid whenever the fund is above zero, so it can be overspent"),
     M("planted_county_topup_unrecorded", C,
       "R[L.R_M_SUBSIDY_COUNTY, y] += top",
@@ -163,13 +163,14 @@ MUTANTS: tuple[Mutant, ...] = (
     M("imitation_ignores_ip", C, "p_copy = P[IMIT_PROB, y] * (1.0 - P[IP, y])", "p_copy = P[IMIT_PROB, y]"),
     M("value_sign", C, "- P[B_VALUE, y] * math.log(", "+ P[B_VALUE, y] * math.log("),
     M("subsidy_rate_without_topup", C,
-      "rate = P[CITY_RATE, y] + (P[COUNTY_RATE, y] if L.COUNTY_TOPUP[county] else 0.0)", "rate = P[CITY_RATE, y]"),
+      "rate = amount / value + (min(P[COUNTY_RATE, y] * value, P[CAP, y]) / value if L.COUNTY_TOPUP[county]",
+      "rate = amount / value + (0.0 if L.COUNTY_TOPUP[county]"),
     M("vp_never_expires", C, "vp = 1.0 if F[f, L.F_VP_UNTIL] > t else 0.0",
       "vp = 1.0 if F[f, L.F_VP_UNTIL] > 0.0 else 0.0"),
     M("subsidy_cap_ignored", C, "amount = min(P[CITY_RATE, y] * value, P[CAP, y])",
       "amount = P[CITY_RATE, y] * value"),
-    M("denial_not_counted", C, "elif amount > 0.0:\n            R[L.R_SUBSIDY_DENIED",
-      "elif False:\n            R[L.R_SUBSIDY_DENIED"),
+    M("denial_not_counted", C, "elif claims and amount > 0.0:\n        R[L.R_SUBSIDY_DENIED",
+      "elif False:\n        R[L.R_SUBSIDY_DENIED"),
     M("imitation_no_discouragement", C, "discourage_sector(F, W, s, f, P[DISCOURAGE, y])",
       "discourage_sector(F, W, s, f, 0.0)"),
     M("contract_no_last_use", C, "F[f, L.F_LAST_USE] = t", "F[f, L.F_LAST_USE] = 0.0"),
