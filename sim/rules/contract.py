@@ -90,12 +90,10 @@ def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
     p_claim = P[CLAIM, y] + (1.0 - P[CLAIM, y]) * P[CLAIM_PUB, y]
     claims = draw(rk, S.D_SUBSIDY_CLAIM, key, 0) < p_claim
     amount = min(P[CITY_RATE, y] * value, P[CAP, y])
+    top = min(P[COUNTY_RATE, y] * value, P[CAP, y]) if L.COUNTY_TOPUP[county] else 0.0  # paid only with the city's
     # Nothing is spent between the decision and the payment, so the firm's expectation is exactly what it gets.
     paid = claims and amount > 0.0 and W[L.W_FUND] >= amount
-    rate = 0.0
-    if paid:
-        rate = amount / value + (min(P[COUNTY_RATE, y] * value, P[CAP, y]) / value if L.COUNTY_TOPUP[county]
-                                 else 0.0)
+    rate = amount / value + top / value if paid else 0.0
     vp = 1.0 if F[f, L.F_VP_UNTIL] > t else 0.0
     fit = 1.0 if O[i, L.O_DEMAND_LED] > 0.0 else P[NEED_FIT, y]
     # The institutes evaluate the results that pass through them, not every negotiation in the city.
@@ -124,7 +122,6 @@ def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
         R[L.R_SUBSIDISED, y] += 1.0
         R[L.R_M_SUBSIDY_CITY, y] += amount
         if L.COUNTY_TOPUP[county]:
-            top = min(P[COUNTY_RATE, y] * value, P[CAP, y])
             O[i, L.O_SUBSIDY] += top
             R[L.R_M_SUBSIDY_COUNTY, y] += top
     elif claims and amount > 0.0:
