@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from sim import layout as L
+from sim.analysis.compare import compare
 from sim.analysis.paired import lever_cost_myuan
 from sim.budget import equal_budget
 from sim.engines.fast import run_fast
@@ -71,6 +72,20 @@ def test_lever_costs_are_charged_from_each_levers_start_year(baseline: Scenario)
     assert lever_cost_myuan(sc, 2023, 2027) == pytest.approx((3e6 + 5 * 3e5 + 5e4) / 1e6)
     assert lever_cost_myuan(sc, 2023, 2024) == pytest.approx(0.6)
     assert lever_cost_myuan(sc, 2026, 2027) == pytest.approx((2e6 + 6e5 + 5e4) / 1e6)
+
+
+def test_money_added_to_the_fund_is_charged_as_it_is_paid_out(baseline: Scenario) -> None:
+    """加大财政投入: the declared money is the lever's budget, but the fiscal cost counts it only through the
+    payouts it makes (counting both would charge a yuan paid out twice); other levers are charged as declared."""
+    sc = variant(baseline, levers=[lever("subsidy.fund_yuan_per_year", "add", 5e6, start=2024, cost=5e6, lid="fund"),
+                                   lever("meeting.brokers", "add", 2.0, start=2023, cost=1e6, lid="brokers")])
+    assert sc.yearly_cost(2024) == pytest.approx(6e6)  # the budget still holds the fund's money
+    assert lever_cost_myuan(sc, 2023, 2027) == pytest.approx(5.0)  # only the brokers
+    c = compare(baseline, [sc], reps=3, seed=3, follow_up=0)
+    arm = c.arms[0].frame()
+    assert c.arms[0].lever_cost_myuan == pytest.approx(5.0)
+    assert arm["fiscal_cost"].to_numpy() == pytest.approx(5.0 + arm["payouts"].to_numpy())
+    assert (arm["payouts"] > 0).all()
 
 
 # ---- the city fund and the county top-up in whole runs ------------------------------------------

@@ -98,16 +98,38 @@ def t_interval(v: np.ndarray) -> tuple[float, float, float]:
     return m, m - half, m + half
 
 
+#: The parameter of the city's yearly conversion fund: a lever that adds money to it is paid for as the money is
+#: paid out, not as declared (see :func:`lever_cost_myuan`).
+FUND = "subsidy.fund_yuan_per_year"
+
+
 def lever_cost_myuan(sc: Scenario, first: int, last: int) -> float:
-    """Declared yearly costs of a scenario's levers summed over the window, M yuan."""
-    return sum(sc.yearly_cost(y) for y in range(first, last + 1)) / 1e6
+    """Declared yearly costs of a scenario's levers summed over the window, M yuan, except money added to the
+    city's fund.
+
+    A lever such as 加大财政投入 adds money to the fund; its declared cost *is* that money. The fiscal cost
+    already counts every payout from the fund (subsidies, awards, matching funds), and what the fund does not
+    pay out lapses at the year's end, back to the treasury; counting the declared money too would charge each
+    yuan paid out twice. So such a lever costs here what its money pays out (its budget, for the optimiser, is
+    still the money declared: the city must set it aside either way).
+    """
+    total = 0.0
+    for y in range(first, last + 1):
+        total += sc.yearly_cost(y) - sum(lv.yearly_cost_yuan for lv in sc.levers
+                                         if lv.param == FUND and y >= _start(sc, lv))
+    return total / 1e6
+
+
+def _start(sc: Scenario, lv: Any) -> int:
+    return lv.start_year if lv.start_year is not None else sc.params.time.policy_start_year
 
 
 def window_kpis(rec: pd.DataFrame, first: int, last: int, lever_cost: float) -> pd.DataFrame:
     """The KPIs of every replication over ``first``–``last``, with the payouts and the fiscal cost (M yuan).
 
-    ``fiscal_cost`` = the levers' declared costs over the window (``lever_cost``) + every payout:
-    city and county subsidies, awards, high-tech rewards and pilot matching funds.
+    ``fiscal_cost`` = the levers' declared costs over the window (``lever_cost``, without money added to the
+    city's fund: :func:`lever_cost_myuan`) + every payout: city and county subsidies, awards, high-tech rewards
+    and pilot matching funds.
     """
     k = kpis(rec, first, last)
     k["payouts"] = (k["yuan_subsidy_city"] + k["yuan_subsidy_county"] + k["yuan_awards"] + k["yuan_hightech_rewards"]

@@ -18,6 +18,13 @@ weighted covariance, mapped back. It is the importance-sampling proposal of popu
 * **Why weighted.** The weighted generation approximates the last target; fitted unweighted, the proposal
   follows the particles' own crowding, generation after generation, and the weights degrade.
 
+**Heavier tails on request.** With ``df`` the proposal is a multivariate Student t on the logit scale (``df``
+degrees of freedom, shape ``scale`` times the weighted covariance) instead of the normal. The importance weight
+prior / proposal is largest where the proposal's tail is thinner than the target's — near a prior's bound, where
+the logit stretches the scale, a normal's density falls faster than the prior's — and a few such particles can
+carry a generation; a t's polynomial tails keep those weights bounded (the usual remedy of defensive importance
+sampling), at the price of more proposals far from the target.
+
 The density ``pdf`` includes the Jacobian of the logit map, so prior / pdf is the correct importance weight
 (:mod:`sim.calibration.smc` computes it); any such proposal whose support covers the prior gives a consistent
 sample. Draws take a :class:`numpy.random.Generator`: each candidate of a generation has its own, keyed by
@@ -26,6 +33,7 @@ sample. Draws take a :class:`numpy.random.Generator`: each candidate of a genera
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,9 +49,10 @@ _EDGE = 1e-12
 class LogitNormalProposal:
     """A normal proposal on the logit scale of each uniform prior, fitted to the weighted last generation."""
 
-    def __init__(self, bounds: dict[str, tuple[float, float]], scale: float = 1.5) -> None:
+    def __init__(self, bounds: dict[str, tuple[float, float]], scale: float = 1.5, df: float | None = None) -> None:
         self.bounds = dict(bounds)
         self.scale = float(scale)
+        self.df = None if df is None else float(df)
         self.cols: list[str] = []
         self.mean = np.zeros(0)
         self.cov = np.zeros((0, 0))
@@ -67,18 +76,28 @@ class LogitNormalProposal:
         cov = np.atleast_2d(np.cov(z, aweights=w, rowvar=False))
         # a small ridge keeps the covariance positive definite when a parameter has collapsed
         self.cov = self.scale * (cov + 1e-9 * np.eye(len(self.cols)))
-        self.normal = stats.multivariate_normal(mean=self.mean, cov=self.cov)
+        self.normal = (stats.multivariate_normal(mean=self.mean, cov=self.cov) if self.df is None
+                       else stats.multivariate_t(loc=self.mean, shape=self.cov, df=self.df))
+
+    def _z(self, rng: np.random.Generator, size: int | None) -> np.ndarray:
+        """Draws on the logit scale: normal, or a normal divided by √(χ²_df / df) for the t."""
+        g = rng.multivariate_normal(np.zeros(len(self.cols)), self.cov, size=size)
+        if self.df is None:
+            return self.mean + g
+        w = rng.chisquare(self.df, size=size)
+        return self.mean + g * np.sqrt(self.df / np.asarray(w))[..., None] if size is not None \
+            else self.mean + g * math.sqrt(self.df / float(w))
 
     def draw(self, rng: np.random.Generator) -> dict[str, float]:
         """One proposal (parameter → value) from ``rng``."""
         lo, width = self._limits()
-        z = rng.multivariate_normal(self.mean, self.cov)
+        z = self._z(rng, None)
         return dict(zip(self.cols, (lo + width * expit(z)).tolist(), strict=True))
 
     def rvs(self, size: int, rng: np.random.Generator) -> pd.DataFrame:
         """``size`` proposals from ``rng``, one row each."""
         lo, width = self._limits()
-        z = rng.multivariate_normal(self.mean, self.cov, size=size)
+        z = self._z(rng, size)
         return pd.DataFrame(lo + width * expit(z), columns=self.cols)
 
     def pdf(self, x: Mapping[str, float] | pd.Series | pd.DataFrame) -> float | np.ndarray:

@@ -97,8 +97,12 @@ class SMCMeta(Named):
     alpha: float = Field(0.5, gt=0, lt=1, description="next threshold: this weighted quantile of the distances")
     min_epsilon: float = Field(1.0, ge=0, le=1e6, description="stop after the generation with this threshold")
     min_acceptance: float = Field(0.01, ge=0, lt=1, description="stop when fewer particles than this are accepted")
+    min_ess: float = Field(0.0, ge=0, le=100_000, description="once ε has reached min_epsilon, go on at that ε "
+                           "until the last generation's (truncated) effective sample size is at least this")
     proposal_scale: float = Field(1.5, gt=0, le=10, description="the proposal's covariance: this multiple of the "
                                   "last generation's weighted covariance on the logit scale (sim.calibration.kernel)")
+    proposal_df: float | None = Field(None, ge=1, le=1000, description="degrees of freedom of a Student t proposal "
+                                      "on the logit scale (heavier tails than the normal); none: the normal")
 
 
 class SMCSpec(BaseModel):
@@ -139,10 +143,11 @@ class Calibration:
     def digest(self) -> str:
         """Identity of what is computed: the spec and the resolved scenario (not comments or file names).
 
-        The stopping rules ``generations`` and ``min_acceptance`` are left out: raising them continues a run.
+        The stopping rules ``generations``, ``min_acceptance`` and ``min_ess`` are left out: raising them
+        continues a run.
         """
         spec = self.spec.model_dump(mode="json")
-        for k in ("generations", "min_acceptance"):
+        for k in ("generations", "min_acceptance", "min_ess"):
             spec["smc"].pop(k)
         key = {"spec": spec, "scenario": self.scenario.model_dump(mode="json")}
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]

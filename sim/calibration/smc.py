@@ -11,8 +11,9 @@ importance weights (prior density / proposal density) correct for the
 proposal. ε₀ = ∞ (the prior sample); ε_t is the weighted ``alpha``-quantile of
 generation t − 1's distances, never below ``min_epsilon``; the run stops after
 the generation whose ε reaches ``min_epsilon`` (1: every particle's means lie
-in every band), after ``generations`` generations, or when fewer than
-``min_acceptance`` of the simulated sets are kept.
+in every band) — with ``min_ess``, the first generation at that ε whose
+truncated effective sample size reaches it — after ``generations``
+generations, or when fewer than ``min_acceptance`` of the simulated sets are kept.
 
 **Candidates in parallel, the same population on any workers.** Candidate
 ``i`` of generation ``t`` draws its parameter set from a random generator of
@@ -150,7 +151,8 @@ def _proposal(cal: Calibration, db: Path, t: int) -> LogitNormalProposal:
     to generation t − 1 as the database holds it."""
     import pyabc
 
-    q = LogitNormalProposal({p.param: (p.min, p.max) for p in cal.spec.priors}, cal.spec.smc.proposal_scale)
+    q = LogitNormalProposal({p.param: (p.min, p.max) for p in cal.spec.priors}, cal.spec.smc.proposal_scale,
+                            cal.spec.smc.proposal_df)
     df, w = pyabc.History(f"sqlite:///{db}", create=False, _id=1).get_distribution(m=0, t=t - 1)
     q.fit(pd.DataFrame({n: df[_key(n)].to_numpy(dtype=float) for n in cal.names}), np.asarray(w, dtype=float))
     return q
@@ -223,12 +225,19 @@ def next_epsilon(cal: Calibration, db: Path, t: int) -> float:
 
 
 def finished(cal: Calibration, gens: list[Generation]) -> bool:
-    """Whether the run has stopped: enough generations, ε reached, or too few particles kept."""
+    """Whether the run has stopped: enough generations, ε reached with a usable sample, or too few kept.
+
+    Reaching ``min_epsilon`` usually takes a large step in ε, and the generation that takes it can rest on a
+    few heavy particles (its proposal was fitted to a wider target). With ``min_ess`` the run then goes on at
+    the same ε: each further generation's proposal is fitted to a sample of that very target, so its weights
+    even out (a standard rejuvenation step of population Monte Carlo), and the run stops at the first
+    generation whose truncated ESS reaches ``min_ess``."""
     s = cal.spec.smc
     if not gens:
         return False
     last = gens[-1]
-    return (len(gens) >= s.generations or last.epsilon <= s.min_epsilon
+    return (len(gens) >= s.generations
+            or (last.epsilon <= s.min_epsilon and last.ess_truncated >= s.min_ess)
             or (last.t > 0 and last.acceptance_rate < s.min_acceptance))
 
 
