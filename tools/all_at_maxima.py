@@ -57,7 +57,8 @@ def main() -> None:
           f"Δ {r['kpi']} {r['delta']:+.1f} [{r['delta_lo']:+.1f}, {r['delta_hi']:+.1f}] "
           f"({100 * r['delta'] / r['base']:+.0f} % of {r['base']:.1f}); Δ introduced & converted "
           f"{r['delta_introduced_converted']:+.1f}; Δ 5-year cohort share industrialised "
-          f"{100 * r['delta_cohort_industrialised_5y']:+.2f} points (followed {c.comparison.follow_up} years past the horizon)")
+          f"{100 * r['delta_cohort_industrialised_5y']:+.2f} points (followed {c.comparison.follow_up} years "
+          "past the horizon)")
     arms = {}
     for label, sc in (("baseline", baseline), ("all at maxima", top)):
         rec = sim.run(sc, reps=args.reps, seed=args.seed)

@@ -72,7 +72,8 @@ OWN_PATTERNS = (DB, f"{DB}-journal", f"{DB}-wal", f"{DB}-shm", MANIFEST, "poster
                 "posterior_predictive.csv", "posterior_predictive.png", "posterior_marginals.png", ".*.tmp*")
 Say = Callable[[str], None]
 #: How a history encodes parameters (part of a run's digest: a history of another scheme is not continued).
-SCHEME = "uniform priors, logit-normal proposal fitted to the weighted generation, capped bands, floors score 0, v6"
+SCHEME = ("uniform priors, logit-normal proposal fitted to the generation's truncated weights, capped bands, "
+          "floors score 0, v7")
 
 
 def _key(name: str) -> str:
@@ -154,7 +155,11 @@ def _proposal(cal: Calibration, db: Path, t: int) -> LogitNormalProposal:
     q = LogitNormalProposal({p.param: (p.min, p.max) for p in cal.spec.priors}, cal.spec.smc.proposal_scale,
                             cal.spec.smc.proposal_df)
     df, w = pyabc.History(f"sqlite:///{db}", create=False, _id=1).get_distribution(m=0, t=t - 1)
-    q.fit(pd.DataFrame({n: df[_key(n)].to_numpy(dtype=float) for n in cal.names}), np.asarray(w, dtype=float))
+    # fitted to the truncated weights: a generation resting on a few heavy particles would otherwise give a
+    # proposal collapsed onto them, whose next generation rests on a few again; any proposal keeps the weights
+    # (prior / its density) correct, so the truncation biases nothing but the proposal's shape
+    q.fit(pd.DataFrame({n: df[_key(n)].to_numpy(dtype=float) for n in cal.names}),
+          truncate_weights(np.asarray(w, dtype=float)))
     return q
 
 
