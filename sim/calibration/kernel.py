@@ -16,7 +16,9 @@ weighted covariance, mapped back. It is the importance-sampling proposal of popu
   them (proposals that are discarded), most of all in the parameters the figures barely constrain, whose
   posterior fills the prior's range. On the logit scale every proposal lies inside the priors.
 * **Why weighted.** The weighted generation approximates the last target; fitted unweighted, the proposal
-  follows the particles' own crowding, generation after generation, and the weights degrade.
+  follows the particles' own crowding, generation after generation, and the weights degrade. The weights
+  given to ``fit`` are the truncated ones (:func:`sim.calibration.smc.truncate_weights`): fitted to a
+  generation that rests on a few heavy particles, the proposal would collapse onto them.
 
 **Heavier tails on request.** With ``df`` the proposal is a multivariate Student t on the logit scale (``df``
 degrees of freedom, shape ``scale`` times the weighted covariance) instead of the normal. The importance weight
