@@ -44,6 +44,41 @@ def test_levers_writes_one_row_per_lever_of_every_group_file(tmp_path: Path, cap
         assert ref in set(df["report_ref"]), ref
 
 
+def test_levers_set_changes_the_baseline_every_lever_starts_from(tmp_path: Path, capsys) -> None:
+    """`--set meeting.brokers=4`: every lever alone on a baseline with four brokers, the same as running the
+    baseline file edited by hand; the certified brokers buy more where brokers are scarcer."""
+    from sim.jobs.measures import levers
+
+    out = tmp_path / "lv4"
+    assert main(["levers", "--reps", "20", "--engine", "fast", "--out", str(out), "--quiet",
+                 "--set", "meeting.brokers=4"]) == 0
+    assert capsys.readouterr().out.startswith("Baseline with meeting.brokers = 4\n")
+    four = pd.read_csv(out / "levers.csv").set_index("lever")
+    edited = tmp_path / "scen"
+    edited.mkdir()
+    for f in (ROOT / "scenarios").glob("*.toml"):
+        (edited / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
+    base = edited / "baseline.toml"
+    base.write_text(base.read_text(encoding="utf-8") + "\n[params.meeting]\nbrokers = 4.0\n", encoding="utf-8")
+    by_hand = levers(base, reps=20, engine="fast").table.set_index("lever")
+    pd.testing.assert_series_equal(four["delta_mean"], by_hand["delta_mean"])
+    eight = levers(ROOT / "scenarios" / "baseline.toml", reps=20, engine="fast").table.set_index("lever")
+    assert four.loc["certified_brokers", "delta_mean"] > eight.loc["certified_brokers", "delta_mean"]
+
+
+@pytest.mark.parametrize(("item", "words"), [
+    ("meeting.nonsense=1", "--set 'meeting.nonsense': unknown parameter"),
+    ("meeting.brokers=-3", "--set: key 'params.meeting.brokers'"),
+    ("brokers=4", "expected group.name=number"),
+    ("meeting.brokers=many", "expected group.name=number"),
+])
+def test_levers_set_refuses_bad_parameters_before_any_work(tmp_path: Path, capsys, item: str, words: str) -> None:
+    assert main(["levers", "--reps", "2", "--out", str(tmp_path / "lv"), "--quiet", "--set", item]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and words in err, err
+    assert not (tmp_path / "lv").exists()
+
+
 def test_levers_and_targets_refuse_a_folder_they_did_not_write_before_any_work(tmp_path: Path, capsys) -> None:
     mine = tmp_path / "mine"
     mine.mkdir()

@@ -13,21 +13,39 @@ from sim.cli.options import AT_LEAST_TWO, add_common
 def cmd_levers(a: argparse.Namespace) -> int:
     """Every lever of every group scenario alone against the baseline, paired; levers.csv."""
     from sim.experiment import resolve_engine
-    from sim.jobs.measures import levers
+    from sim.jobs.measures import levers, with_params
     from sim.jobs.run import as_scenario
     from sim.table import build_table
 
     base, source = as_scenario(a.baseline)
+    params = parse_set(a.set)
+    base = with_params(base, params)  # checked before any work
     out = Path(a.out) if a.out else Path("runs") / "levers"
     state = check_out(out, "--out", ("levers",))
     report_compile(resolve_engine(a.engine, a.reps), build_table(base, source), a.quiet)
     with Watched(a.quiet) as control:
-        res = levers(a.baseline, a.reps, a.seed, a.engine, control)
+        res = levers(a.baseline, a.reps, a.seed, a.engine, control, params)
     say_replacing(state, out, a.quiet)
     res.write(out)
     print(res.text())
     print(f"\nlevers: {out / 'levers.csv'}")
     return 0
+
+
+def parse_set(items: list[str] | None) -> dict[str, float]:
+    """``--set group.name=value`` options as a mapping (a malformed one is an input error naming it)."""
+    from sim.errors import InputError
+
+    out: dict[str, float] = {}
+    for item in items or []:
+        key, eq, value = item.partition("=")
+        try:
+            out[key.strip()] = float(value)
+        except ValueError:
+            raise InputError(f"--set {item!r}: expected group.name=number, e.g. meeting.brokers=4") from None
+        if not eq or "." not in key:
+            raise InputError(f"--set {item!r}: expected group.name=number, e.g. meeting.brokers=4")
+    return out
 
 
 def cmd_targets(a: argparse.Namespace) -> int:
@@ -59,6 +77,10 @@ def add_parsers(sub: Any) -> None:
     lv.add_argument("--baseline", default="scenarios/baseline.toml",
                     help="baseline file; the group files g1–g5 are read beside it (default scenarios/baseline.toml)")
     lv.add_argument("--reps", type=AT_LEAST_TWO, default=200, help="paired replications, at least 2 (default 200)")
+    lv.add_argument("--set", action="append", metavar="GROUP.NAME=VALUE",
+                    help="change a parameter of the baseline, and so every lever's starting point (repeatable; "
+                    "e.g. --set meeting.brokers=4: what each measure buys in a city with four brokers; names: "
+                    "`convsim params`)")
     lv.add_argument("--out", help="output folder (default runs/levers)")
     tg = sub.add_parser("targets", help="the baseline's 2018–2022 against the report's figures (calibration targets)")
     tg.add_argument("--scenario", default="scenarios/baseline.toml", help="scenario (default scenarios/baseline.toml)")

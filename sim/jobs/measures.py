@@ -9,8 +9,8 @@ at the default parameters or under a calibrated posterior.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,11 +36,16 @@ class LeversResult:
     table: pd.DataFrame
     reps: int
     seed: int
+    #: parameters of the baseline set for this run (``params`` of :func:`levers`; empty: the file's own)
+    params: dict[str, float] = field(default_factory=dict)
 
     def text(self) -> str:
         from sim.analysis.levers import lever_text
 
-        return lever_text(self.table, self.reps, self.seed)
+        text = lever_text(self.table, self.reps, self.seed)
+        if self.params:
+            text = ("Baseline with " + ", ".join(f"{k} = {v:g}" for k, v in self.params.items()) + "\n" + text)
+        return text
 
     def write(self, folder: str | Path) -> Path:
         """``levers.csv`` into ``folder`` (replacing an earlier ``convsim levers`` output atomically)."""
@@ -51,13 +56,34 @@ class LeversResult:
         return Path(folder)
 
 
+def with_params(base: Scenario, params: Mapping[str, float] | None) -> Scenario:
+    """``base`` with some parameters set (``--set``); an unknown name or a value out of range is one line."""
+    from sim.derived import derive
+
+    if not params:
+        return base
+    try:
+        return derive(base, id=base.id, name_en=base.scenario.name_en, name_zh=base.scenario.name_zh, params=params)
+    except InputError as exc:
+        msg = str(exc).replace("derive: key 'params.", "--set '", 1)
+        if msg.startswith("<derived from"):
+            msg = "--set: " + msg.split(": ", 1)[1]
+        raise InputError(msg) from None
+
+
 def levers(baseline: Scenario | str | Path = "scenarios/baseline.toml", reps: int = 200, seed: int = 0,
-           engine: str = "auto", control: Control | None = None) -> LeversResult:
-    """Every lever of the group files beside ``baseline``, each alone, paired with the baseline."""
+           engine: str = "auto", control: Control | None = None,
+           params: Mapping[str, float] | None = None) -> LeversResult:
+    """Every lever of the group files beside ``baseline``, each alone, paired with the baseline.
+
+    ``params`` (``"group.name"`` → value, as ``convsim levers --set``) changes the baseline, and so every lever's
+    starting point: e.g. ``{"meeting.brokers": 4}`` asks what each measure buys in a city with four brokers.
+    """
     from sim.analysis.levers import lever_table, single_lever_scenarios
     from sim.table import build_table
 
     base, source = as_scenario(baseline)
+    base = with_params(base, params)
     reps, seed = options.reps(reps), options.key(seed)
     options.choice(engine, "--engine", options.ENGINES)
     build_table(base, source)
@@ -68,7 +94,7 @@ def levers(baseline: Scenario | str | Path = "scenarios/baseline.toml", reps: in
     if control is not None:
         control.start(reps * (len(singles) + 1), "rep", f"levers: {len(singles)} + baseline")
     df = lever_table(base, singles, reps, seed, engine, control, source)
-    return LeversResult(df, reps, seed)
+    return LeversResult(df, reps, seed, {k: float(v) for k, v in (params or {}).items()})
 
 
 def _records(table: Table, seed: int, n: int, engine: str, control: Control | None,
