@@ -55,7 +55,8 @@ F_ID = 13            # the firm's serial number (initial firms 0 … n − 1, en
 F_HT_SINCE = 14      # date (years) of its current high-tech certificate, valid hightech.validity_years from then
 F_PROJECTS = 15      # projects under way (met, not done) at the last year's end plus those it took since
 F_AWARE_BASE = 16    # its awareness as drawn at its founding: what awareness fades back to without renewal
-N_FCOL = 17
+F_VISIT_UNTIL = 17   # an exchange visit pinned the firm's need down: known until this time (0: never visited)
+N_FCOL = 18
 
 # ---- offers ----------------------------------------------------------------
 O_KEY = 0
@@ -246,6 +247,8 @@ R_COH_CONTRACTS = _row("cohort_contracts")
 R_COH_CONTRACTS_STAGE = _rows_block("cohort_contracts_", tuple(f"{s}_{w}" for s in COHORT_CONTRACT_STAGES
                                                                 for w in _COHORT_SPANS))
 R_COH_CONTRACTS_TTP = _row("cohort_contracts_time_to_production_years")  # contract → production
+# flows added after the cohort rows (appended: the rows before keep their indices)
+R_VISITS = _row("exchange_visits")                      # exchange visits made at the year's end (one firm each)
 N_COHORT_SPANS = len(_COHORT_SPANS)
 #: Record rows before the cohort rows: the rows whose values must not change when cohorts are added.
 N_FLOW_ROWS = R_COHORT_FOLLOWUP

@@ -235,6 +235,12 @@ class Contract(Group):
                             "(report 三(一)二: 启发式找准企业需求); demand-led results always fit", ge=0, le=1)
     b_need_fit: float = param(1.0, "logit per unit", "ASM a result that answers a known need sells more easily",
                               ge=-10, le=10)
+    visits_per_year: float = param(0.0, "visits/year", "ASM report 三(一)二 recommends exchange visits between "
+                                   "universities and firms (组织高校院所与企业实地参观交流); none documented today. "
+                                   "Rounded to whole visits, each to a different firm above designated size, at the "
+                                   "year's end", ge=0, le=1000)
+    visit_known_years: float = param(2.0, "years", "ASM a visited firm's need stays known this long: a meeting with "
+                                     "it fits a known need (fit 1); no measured duration found", ge=0, le=50)
     ip_protection: float = param(0.3, "0–1", "ASM share of imitation prevented", ge=0, le=1)
     imitation_discouragement: float = param(0.02, "share of awareness", "ASM report 二(一): copying hurts "
                                         "others' incentive", ge=0, le=1)

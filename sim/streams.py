@@ -85,6 +85,7 @@ D_HT_RENEW = 113           # entity: firm serial; occurrence: year — the re-ap
 # firms' absorptive capacity and what vice-presidents bring (numbered from 120 down the free range's top)
 D_VP_NEED = 120            # entity: placement — does a placement not aimed at a problem go to a firm without a team?
 D_VP_RESULT = 121          # entity: placement — does the vice-president bring a result of their university?
+D_VISIT = 122              # entity: visit number j; occurrence: year — which firm the j-th exchange visit goes to
 
 STREAMS: dict[str, int] = {k: v for k, v in globals().items() if k.startswith("D_")}
 

@@ -40,6 +40,9 @@ SCENARIOS = {
                        "hightech": {"validity_years": 1, "reapply_prob": 0.6}},
                       [lever("hightech.renewal_approval", "set", 0.3, lid="renewals"),
                        lever("platforms.support_rate", "set", 0.3, lid="support")]),
+    # exchange visits: many visited firms, whose needs stay known across year ends while firms enter and exit
+    "exchange_visits": ({"contract": {"visit_known_years": 3.0}, "firms": {"exit_rate_above": 0.1}},
+                        [lever("contract.visits_per_year", "add", 60.0, lid="visits")]),
 }
 
 

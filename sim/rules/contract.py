@@ -55,8 +55,11 @@ def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
     here), 0 otherwise (the offer is closed with its reason).
 
     The logit holds the result's fit to the firm's need: 1 for a demand-led
-    result, else the share of meetings where exchange visits pinned the need
-    down beforehand (``contract.need_fit``, report 三(一)二), the evaluation
+    result or for a firm whose need an exchange visit pinned down (the
+    negotiation ends within ``contract.visit_known_years`` of the last visit,
+    report 三(一)二; see :func:`sim.rules.year_end.exchange_visits`), else the
+    share of the other meetings where the need was known beforehand
+    (``contract.need_fit``), the evaluation
     level (city-wide ``contract.evaluation_level``, plus
     ``contract.institute_evaluation`` for results from the three institutes,
     whose patent-value evaluation 三(二)二 names), and the subsidy
@@ -95,7 +98,8 @@ def decide_contract(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, 
     paid = claims and amount > 0.0 and W[L.W_FUND] >= amount
     rate = amount / value + top / value if paid else 0.0
     vp = 1.0 if F[f, L.F_VP_UNTIL] > t else 0.0
-    fit = 1.0 if O[i, L.O_DEMAND_LED] > 0.0 else P[NEED_FIT, y]
+    # Visits are made at year ends, never after now: a need known until later than now was pinned down already.
+    fit = 1.0 if (O[i, L.O_DEMAND_LED] > 0.0) | (F[f, L.F_VISIT_UNTIL] > t) else P[NEED_FIT, y]
     # The institutes evaluate the results that pass through them, not every negotiation in the city.
     evaluation = P[EVAL, y]
     if int(O[i, L.O_CHANNEL]) == L.CH_INSTITUTE:

@@ -38,6 +38,8 @@ from sim.rules.pidx import (
     REVIEW_UP,
     SUPPORT,
     TURNOVER,
+    VISIT_YEARS,
+    VISITS,
     VP_PROBLEM,
     VP_RATE,
     VP_TARGET,
@@ -128,6 +130,41 @@ def vp_brings_result(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray,
 
 
 @nb.njit(cache=True)
+def visit_count(P: np.ndarray, y: int) -> int:
+    """The exchange visits made at the end of year ``y``: ``contract.visits_per_year`` rounded to whole visits."""
+    return int(P[VISITS, y] + 0.5)
+
+
+@nb.njit(cache=True)
+def exchange_visits(P: np.ndarray, F: np.ndarray, W: np.ndarray, R: np.ndarray, y: int, t: float, rk: Word) -> None:
+    """Exchange visits between universities and firms (组织高校院所与企业实地参观交流, report 三(一)二).
+
+    :func:`visit_count` visits at the end of year ``y`` (time ``t``), each to a different firm above designated
+    size alive then, drawn uniformly: the city organises visits with the firms on its list of firms above
+    designated size (the measure's cost and its ceiling are counted per such firm), not by their awareness. The
+    ``j``-th visit's firm is the ``j``-th pick of a keyed partial Fisher–Yates shuffle of those firms in row order
+    (``D_VISIT``, entity ``j``, occurrence ``y``); with more visits than firms every firm is visited once. A
+    visited firm's need is known for ``contract.visit_known_years`` from ``t`` (a later visit extends it, never
+    shortens it): a negotiation with it that ends before then fits a known need
+    (:func:`sim.rules.contract.decide_contract`).
+    """
+    n = int(W[L.W_SECTOR_START + L.N_SECTORS])
+    cand = np.empty(max(n, 1), dtype=np.int64)
+    m = 0
+    for f in range(n):  # written at the end of the list, counted only if above designated size (no branch)
+        cand[m] = f
+        m += F[f, L.F_SME] <= 0.0
+    until = t + P[VISIT_YEARS, y]
+    for j in range(min(visit_count(P, y), m)):
+        r = j + min(int(draw(rk, S.D_VISIT, j, y) * (m - j)), m - j - 1)
+        f = cand[r]
+        cand[r] = cand[j]
+        cand[j] = f
+        F[f, L.F_VISIT_UNTIL] = max(F[f, L.F_VISIT_UNTIL], until)
+        R[L.R_VISITS, y] += 1.0
+
+
+@nb.njit(cache=True)
 def review_chance(P: np.ndarray, F: np.ndarray, f: int, y: int, t: float) -> float:
     """The chance that firm ``f``'s reviewed title-only institution improves (starts to work).
 
@@ -213,7 +250,8 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
        3. high-tech certificates that expire and their renewal, then new
        applications, approvals and rewards; 4. talent turnover and
        inflow, new vice-president placements (each may bring a result that
-       meets its host: the engine starts its negotiation); 5. R&D institutions: support,
+       meets its host: the engine starts its negotiation), exchange visits
+       (each pins down one firm's need); 5. R&D institutions: support,
        review on conversion, new ones; 6. publicity raises awareness; 7. other
        technology contracts; 8. awareness not renewed fades, stocks are recorded; 9. the fund's remainder is
        recorded and the next year's fund is put in (MODEL.md 1.3).
@@ -290,6 +328,9 @@ def year_end(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: np.n
         F[f, L.F_VP_UNTIL] = t + P[VP_TENURE, y]
         if k < n_years:  # at the horizon nothing is simulated after: no result is brought
             vp_brings_result(P, F, O, W, R, f, y, j, t, n_years, rk)
+    # exchange visits pin down the needs of the firms visited (no draw without visits: the baseline is unchanged)
+    if visit_count(P, y) > 0:
+        exchange_visits(P, F, W, R, y, t, rk)
     # 5. platforms (研发机构)
     # support turns title-only ones into working ones (引导企业加强平台软硬件投入), then the review judged on
     # conversion reaches idle ones (see review_platform), then new ones are founded (title-only or working)
