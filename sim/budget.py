@@ -28,7 +28,7 @@ from sim.params import CAPACITIES, Params
 from sim.scenario import LEVER_GROUPS, LEVER_GROUPS_ZH, Lever, Scenario, ScenarioMeta, load_scenario
 
 #: Parameters that only take whole numbers where a lever adds to them.
-WHOLE_NUMBER_PARAMS = (*CAPACITIES, "supply.events_per_year", "supply.offers_per_event")
+WHOLE_NUMBER_PARAMS = (*CAPACITIES, "supply.events_per_year", "supply.offers_per_event", "contract.visits_per_year")
 #: The recommendation groups' English names, in the order of ``LEVER_GROUPS`` (the page's words).
 LEVER_GROUPS_EN = ("firms' awareness of innovation", "innovation platforms", "talent", "intermediary services",
                    "fiscal and financial support")
