@@ -45,6 +45,8 @@ PARAM_LABELS: dict[str, tuple[str, str]] = {
     "contract.evaluation_level": ("成果评价服务水平", "level of evaluation services"),
     "contract.institute_evaluation": ("三家研究院成果的评价服务水平",
                                       "evaluation level of the three institutes' results"),
+    "supply.pool_multiple": ("各渠道每年可及相关成果池(今日流量倍数)",
+                             "yearly pool of relevant results per channel (× today's flow)"),
     "subsidy.fund_yuan_per_year": ("市级成果转化专项资金(元/年)", "city conversion fund (yuan a year)"),
     "contract.need_fit": ("事先找准企业需求的对接占比", "share of meetings with the firm's need pinned down"),
     "contract.visits_per_year": ("每年组织的高校院所与企业参观交流次数",

@@ -131,7 +131,11 @@ W_NEXT_FIRM_ID = W_AWARE_ADD + N_SECTORS   # serial number the next entrant gets
 # from W_LIVE_HEAD of the offers met (pushed at the meeting), cleared of done ones each year end. Both hold
 # 1 + an offer's row, so that 0 — what a cleared array holds — is the end of the list (never a loop).
 W_LIVE_HEAD = W_NEXT_FIRM_ID + 1
-N_W = W_LIVE_HEAD + 1
+# Each channel's yearly pool of relevant results (sim/rules/supply.py): results used this year, and the year the
+# count belongs to (a count of an earlier year reads as 0, so no process has to reset it at the new year)
+W_POOL_USED = W_LIVE_HEAD + 1            # N_CHANNELS entries
+W_POOL_YEAR = W_POOL_USED + N_CHANNELS   # N_CHANNELS entries
+N_W = W_POOL_YEAR + N_CHANNELS
 
 # ---- outcome record rows (each a series over years) --------------------------
 _rows: list[str] = []
@@ -249,6 +253,7 @@ R_COH_CONTRACTS_STAGE = _rows_block("cohort_contracts_", tuple(f"{s}_{w}" for s 
 R_COH_CONTRACTS_TTP = _row("cohort_contracts_time_to_production_years")  # contract → production
 # flows added after the cohort rows (appended: the rows before keep their indices)
 R_VISITS = _row("exchange_visits")                      # exchange visits made at the year's end (one firm each)
+R_POOL_LOST = _row("offers_lost_to_pool")               # candidates an unlimited pool would have made offers
 N_COHORT_SPANS = len(_COHORT_SPANS)
 #: Record rows before the cohort rows: the rows whose values must not change when cohorts are added.
 N_FLOW_ROWS = R_COHORT_FOLLOWUP

@@ -160,6 +160,12 @@ class Supply(Group):
     thinning_ceiling: float = param(3.0, "× default rate", "ASM model constant: candidate arrivals are drawn at "
                                 "this multiple of each channel's default rate and thinned; a lever may raise a "
                                 "rate up to it", ge=1, le=100)
+    pool_multiple: float = param(5.0, "× today's yearly flow", "ASM no count of the results relevant to Suizhou's "
+                                 "sectors is published; each channel (events included) is assumed to reach a fifth "
+                                 "of those it could reach in a year (a pool five times today's flow), so that today's "
+                                 "flow keeps its meaning while a channel pushed to k times its effort brings "
+                                 "(1 − e^(−k/m)) / (1 − e^(−1/m)) times today's results (×2 → 1.82, ×4 → 3.04 at "
+                                 "m = 5); a very large value removes the limit", ge=1, le=1e6)
     trl_share: list[float] = param([0.15, 0.25, 0.25, 0.20, 0.10, 0.05], "share",
                                "ASM most university results are embryonic (Jensen & Thursby 2001, DOC)",
                                doc="TRL 3, 4, 5, 6, 7, 8")

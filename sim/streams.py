@@ -86,6 +86,7 @@ D_HT_RENEW = 113           # entity: firm serial; occurrence: year — the re-ap
 D_VP_NEED = 120            # entity: placement — does a placement not aimed at a problem go to a firm without a team?
 D_VP_RESULT = 121          # entity: placement — does the vice-president bring a result of their university?
 D_VISIT = 122              # entity: visit number j; occurrence: year — which firm the j-th exchange visit goes to
+D_POOL_PITCH = 123         # entity: event offer key — is a result pitched at an event one the firms have not seen?
 
 STREAMS: dict[str, int] = {k: v for k, v in globals().items() if k.startswith("D_")}
 

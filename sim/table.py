@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.layout import MAX_VP_RESULTS
+from sim.layout import EVENT_SLOTS, MAX_OFFERS_PER_EVENT, MAX_VP_RESULTS
 from sim.params import CAPACITIES, CHANNELS, GROUPS, Params, parameter_rows
 from sim.scenario import InputError, Scenario
 
@@ -36,7 +36,8 @@ def _param_names() -> list[str]:
 
 
 PARAM_NAMES: tuple[str, ...] = (*_param_names(), "derived.commissioners", "derived.hightech_apply",
-                                 *(f"derived.ceiling.{c}" for c in CHANNELS), "derived.brokers",
+                                 *(f"derived.ceiling.{c}" for c in CHANNELS),
+                                 *(f"derived.pool.{c}" for c in CHANNELS), "derived.brokers",
                                  "derived.entry_cap_above", "derived.entry_cap_sme")
 PIDX: dict[str, int] = {n: i for i, n in enumerate(PARAM_NAMES)}
 N_PARAMS = len(PARAM_NAMES)
@@ -76,6 +77,25 @@ def channel_rates(P: np.ndarray) -> np.ndarray:
 
 
 _DEFAULT_RATES: np.ndarray | None = None
+
+
+def pool_gain(m: np.ndarray | float) -> np.ndarray | float:
+    """The factor on a channel's stated rate that makes its yearly offers, drawn from a pool of ``m`` × today's
+    flow, equal that flow when the channel works as today: 1 / (m (1 − e^(−1/m))) (sim/rules/supply.py)."""
+    return 1.0 / (m * -np.expm1(-1.0 / np.asarray(m, dtype=float)))
+
+
+def pool_sizes(free: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Each channel's yearly pool of relevant results, about ``m`` × today's flow: the flow of the scenario
+    without its levers (``free``) / (1 − e^(−1/m)), the size at which today's effort, depleting the pool as it
+    goes, still brings today's flow in expectation.
+
+    Shape (channels, years); events count the results pitched (events held × results per event).
+    """
+    rates = channel_rates(free)
+    events = np.minimum(EVENT_SLOTS, np.floor(free[PIDX["supply.events_per_year"]] + 0.5))
+    rates[0] = events * np.minimum(MAX_OFFERS_PER_EVENT, np.floor(free[PIDX["supply.offers_per_event"]]))
+    return rates / -np.expm1(-1.0 / m)
 
 
 def ceilings(factor: float) -> np.ndarray:
@@ -191,7 +211,11 @@ def build_table(sc: Scenario, source: str = "<scenario>") -> Table:
     for c in range(len(CHANNELS)):
         P[PIDX[f"derived.ceiling.{CHANNELS[c]}"]] = ceil[c]
     _check_ranges(P, sc, source)
-    rates = channel_rates(P)
+    free = raw_table(p, [])
+    pools = pool_sizes(free, P[PIDX["supply.pool_multiple"]])
+    for c in range(len(CHANNELS)):
+        P[PIDX[f"derived.pool.{CHANNELS[c]}"]] = pools[c]
+    rates = channel_rates(P) * np.where(pools > 0, pool_gain(P[PIDX["supply.pool_multiple"]]), 1.0)
     for c in range(1, len(CHANNELS)):
         worst = rates[c].max()
         if worst > ceil[c] * (1 + 1e-12):

@@ -41,6 +41,11 @@ SCENARIOS = {
                       [lever("hightech.renewal_approval", "set", 0.3, lid="renewals"),
                        lever("platforms.support_rate", "set", 0.3, lid="support")]),
     # exchange visits: many visited firms, whose needs stay known across year ends while firms enter and exit
+    # small pools that the pushed channels and many events use up within the year (sim/rules/supply.py)
+    "saturated_pools": ({"supply": {"pool_multiple": 1.5}},
+                        [lever("supply.platform_offers_per_year", "multiply", 2.0, lid="platform"),
+                         lever("supply.events_per_year", "add", 16.0, lid="events"),
+                         lever("supply.agencies", "add", 3.0, lid="agencies")]),
     "exchange_visits": ({"contract": {"visit_known_years": 3.0}, "firms": {"exit_rate_above": 0.1}},
                         [lever("contract.visits_per_year", "add", 60.0, lid="visits")]),
 }

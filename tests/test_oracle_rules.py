@@ -215,16 +215,20 @@ def test_channel_rates_are_the_products_of_their_parameters(rules: Callable[...,
 
 def test_candidates_arrive_at_the_ceiling_rate_and_are_thinned_to_the_years_rate(
         rules: Callable[..., Draws]) -> None:
-    """Poisson candidates at the ceiling rate; candidate k is kept with probability rate(t) / ceiling."""
+    """Poisson candidates at the ceiling rate; candidate k is kept with probability rate(t) × the pool's gain /
+    ceiling while the year's pool is unused (tests/test_oracle_pools.py: as it is used)."""
     P = params()
     ceiling = p(P, "derived.ceiling.platform")
-    share = p(P, "supply.platform_offers_per_year", Y) / ceiling
+    m = p(P, "supply.pool_multiple", Y)
+    share = p(P, "supply.platform_offers_per_year", Y) / (m * -math.expm1(-1 / m)) / ceiling
     assert 0 < share < 1
     rules({S.D_ARRIVAL_GAP: 0.5, S.D_THIN: lambda e, o: share - 1e-9 if o == 4 else share + 1e-9})
     # exponential at u = 0.5: its median, ln 2 / rate, whichever tail the inverse CDF maps u to
     assert supply.candidate_gap(P, L.CH_PLATFORM, 4, RK) == pytest.approx(math.log(2) / ceiling, rel=REL)
-    assert supply.candidate_accepted(P, L.CH_PLATFORM, 4, T, N_YEARS, RK)
-    assert not supply.candidate_accepted(P, L.CH_PLATFORM, 5, T, N_YEARS, RK)
+    W, R = np.zeros(L.N_W), np.zeros((L.N_ROWS, N_YEARS))
+    assert supply.candidate_accepted(P, W, R, L.CH_PLATFORM, 4, T, N_YEARS, RK)
+    assert not supply.candidate_accepted(P, W, R, L.CH_PLATFORM, 5, T, N_YEARS, RK)
+    assert R[L.R_POOL_LOST].sum() == 0  # rejected by thinning, not by the pool
 
 
 def test_event_calendar_keys_and_sizes(rules: Callable[..., Draws]) -> None:

@@ -92,7 +92,11 @@ def _hold_event(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: n
     """
     first = int(W[L.W_N_OFFERS])
     for kk in range(rules.offers_at_event(P, ys)):
-        i = rules.create_offer(P, O, W, R, rules.event_offer_key(ys, slot, kk), L.CH_EVENT, t, n_years, rk)
+        key = rules.event_offer_key(ys, slot, kk)
+        if not rules.pitch_is_new(P, W, R, key, ys, rk):
+            continue
+        i = rules.create_offer(P, O, W, R, key, L.CH_EVENT, t, n_years, rk)
+        rules.use_pool(W, L.CH_EVENT, ys)
         rules.open_search(O, W, i)
     last = int(W[L.W_N_OFFERS])
     for i in range(first, last):
@@ -105,16 +109,18 @@ def _hold_event(P: np.ndarray, F: np.ndarray, O: np.ndarray, W: np.ndarray, R: n
 
 
 @nb.njit(cache=True, inline="always")
-def _next_accepted(P: np.ndarray, ch: int, k: int, t: float, n_years: int, horizon: float,
-                   rk: Word) -> tuple[int, float]:
+def _next_accepted(P: np.ndarray, W: np.ndarray, R: np.ndarray, ch: int, k: int, t: float, n_years: int,
+                   horizon: float, rk: Word) -> tuple[int, float]:
     """Candidate ``k`` of channel ``ch`` comes at ``t``: the first candidate from it that thinning accepts.
 
     The SimPy engine handles every candidate as an event that may do nothing;
     here rejected candidates are skipped in a tight loop. Acceptance depends on
-    the candidate's time alone, and times are summed in the same order, so the
-    accepted arrivals are the same to the last bit.
+    the candidate's time and on the channel's pool, which only this channel's
+    own arrivals use (this is called after the previous one was counted), and
+    times are summed in the same order, so the accepted arrivals are the same
+    to the last bit.
     """
-    while t < horizon and not rules.candidate_accepted(P, ch, k, t, n_years, rk):
+    while t < horizon and not rules.candidate_accepted(P, W, R, ch, k, t, n_years, rk):
         t = t + rules.candidate_gap(P, ch, k + 1, rk)
         k += 1
     return k, t
@@ -206,7 +212,8 @@ def run_one(P_own: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed
     if n_slots > 0:
         ns, seq = _stage(SK, SV, ns, seq, 0.0 + (rules.slot_time(slot_y[0], slot_s[0]) - 0.0), EV_SLOT, 0)
     for ch in range(1, L.N_CHANNELS):
-        k0, t0 = _next_accepted(P, ch, 0, 0.0 + rules.candidate_gap(P, ch, 0, rk), n_years, horizon, rk)
+        k0, t0 = _next_accepted(P, W, R, ch, 0, 0.0 + rules.candidate_gap(P, ch, 0, rk), n_years, horizon,
+                                rk)
         cand[ch] = k0
         ns, seq = _stage(SK, SV, ns, seq, t0, EV_ARRIVAL, ch)
 
@@ -290,9 +297,10 @@ def run_one(P_own: np.ndarray, n_firms: int, n_years: int, max_offers: int, seed
             ch = a
             kc = cand[ch]  # accepted by _next_accepted when it was scheduled
             i = rules.create_offer(P, O, W, R, rules.offer_key(ch, kc), ch, t, n_years, rk)
+            rules.use_pool(W, ch, rules.year_of(t, n_years))
             rules.open_search(O, W, i)
             start_search = i
-            k2, t2 = _next_accepted(P, ch, kc + 1, t + rules.candidate_gap(P, ch, kc + 1, rk), n_years,
+            k2, t2 = _next_accepted(P, W, R, ch, kc + 1, t + rules.candidate_gap(P, ch, kc + 1, rk), n_years,
                                     horizon, rk)
             cand[ch] = k2
             ns, seq = _stage(SK, SV, ns, seq, t2, EV_ARRIVAL, ch)

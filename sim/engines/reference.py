@@ -116,7 +116,10 @@ class Replication:
                 batch = []
                 for k in range(rules.offers_at_event(P, y)):
                     key = rules.event_offer_key(y, slot, k)
+                    if not rules.pitch_is_new(P, W, self.R, key, y, self.rk):
+                        continue
                     i = rules.create_offer(P, O, W, self.R, key, L.CH_EVENT, t, self.n_years, self.rk)
+                    rules.use_pool(W, L.CH_EVENT, y)
                     rules.open_search(O, W, i)
                     self.log(i, "arrive", f"event slot {slot}")
                     batch.append(i)
@@ -136,9 +139,10 @@ class Replication:
         while True:
             yield self.env.timeout(rules.candidate_gap(P, channel, k, self.rk))
             t = self.env.now
-            if rules.candidate_accepted(P, channel, k, t, self.n_years, self.rk):
+            if rules.candidate_accepted(P, W, self.R, channel, k, t, self.n_years, self.rk):
                 key = rules.offer_key(channel, k)
                 i = rules.create_offer(P, O, W, self.R, key, channel, t, self.n_years, self.rk)
+                rules.use_pool(W, channel, rules.year_of(t, self.n_years))
                 rules.open_search(O, W, i)
                 self.log(i, "arrive")
                 self.env.process(self.offer(i))

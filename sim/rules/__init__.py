@@ -75,7 +75,9 @@ from sim.rules.supply import (
     events_in_year,
     offer_key,
     offers_at_event,
+    pitch_is_new,
     slot_time,
+    use_pool,
 )
 from sim.rules.year_end import finalise, year_end
 
@@ -110,6 +112,7 @@ __all__ = [
     "open_search",
     "pick_firm",
     "pilot_time",
+    "pitch_is_new",
     "public_capacity",
     "rampup_time",
     "refresh_awareness",
@@ -119,6 +122,7 @@ __all__ = [
     "seek_finance",
     "slot_time",
     "start_service",
+    "use_pool",
     "year_end",
     "year_of",
 ]

@@ -140,6 +140,8 @@ HT_APPROVE = PIDX["hightech.approval"]
 OTHER = PIDX["hightech.other_contracts_per_year"]
 COMMISSIONERS = PIDX["derived.commissioners"]
 CEILING0 = PIDX["derived.ceiling.event"]
+POOL0 = PIDX["derived.pool.event"]  # + channel: the channel's yearly pool of relevant results
+POOL_MULT = PIDX["supply.pool_multiple"]
 # firms' absorptive capacity (the report's bottleneck: sim/params.py Absorption)
 ABS_W_RD = PIDX["absorb.weight_rd"]
 ABS_W_TALENT = PIDX["absorb.weight_talent"]

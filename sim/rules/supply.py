@@ -1,4 +1,15 @@
-"""Supply of research results (成果供给): channels, thinning, events, and an offer's attributes."""
+"""Supply of research results (成果供给): channels, thinning, events, their pools, and an offer's attributes.
+
+**Finite pools.** Each channel (events included) can reach, each year, a pool of results relevant to the
+city's sectors, about ``supply.pool_multiple`` (m) times today's yearly flow; the pool renews every year (new
+research). Every result the channel brings uses one, and the chance that a further candidate is a result the
+firms have not seen is the share of the year's pool still unused. A channel at k times today's effort then
+brings (1 − e^(−k/m)) / (1 − e^(−1/m)) times today's results in a year: exactly today's flow at k = 1 (the
+stated rates keep their meaning; the effort is the stated rate × :func:`pool_gain`), 1.82× at k = 2 and
+3.04× at k = 4 for m = 5. The pool is sized from the scenario's rates *without* its levers
+(:func:`sim.table.pool_sizes`), so a measure that pushes a channel meets a pool it did not grow. A channel
+with no flow today has no pool (nothing to size it from) and no limit.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +38,8 @@ from sim.rules.pidx import (
     PER_INST,
     PER_WORKST,
     PLATFORM,
+    POOL0,
+    POOL_MULT,
     SECTOR_SHARE,
     TRL_SHARE,
     VALUE_MED,
@@ -60,14 +73,65 @@ def candidate_gap(P: np.ndarray, channel: int, k: int, rk: Word) -> float:
 
 
 @nb.njit(cache=True, inline="always")
-def candidate_accepted(P: np.ndarray, channel: int, k: int, t: float, n_years: int, rk: Word) -> bool:
-    """Thinning: candidate ``k`` becomes an offer with probability rate(t) / ceiling.
+def pool_gain(P: np.ndarray, channel: int, y: int) -> float:
+    """Effort per unit of stated rate: 1 / (m (1 − e^(−1/m))), so that today's effort brings today's flow from a
+    pool it depletes (1 for a channel without a pool)."""
+    if P[POOL0 + channel, y] <= 0.0:
+        return 1.0
+    m = P[POOL_MULT, y]
+    return 1.0 / (m * -math.expm1(-1.0 / m))
+
+
+@nb.njit(cache=True, inline="always")
+def pool_left(P: np.ndarray, W: np.ndarray, channel: int, y: int) -> float:
+    """Share of the channel's pool of year ``y`` not yet used (1 without a pool)."""
+    pool = P[POOL0 + channel, y]
+    if pool <= 0.0:
+        return 1.0
+    used = W[L.W_POOL_USED + channel] if int(W[L.W_POOL_YEAR + channel]) == y else 0.0
+    return max(0.0, 1.0 - used / pool)
+
+
+@nb.njit(cache=True, inline="always")
+def use_pool(W: np.ndarray, channel: int, y: int) -> None:
+    """A result of the channel's pool of year ``y`` is used (a count of an earlier year starts again at 0)."""
+    if int(W[L.W_POOL_YEAR + channel]) != y:
+        W[L.W_POOL_YEAR + channel] = y
+        W[L.W_POOL_USED + channel] = 0.0
+    W[L.W_POOL_USED + channel] += 1.0
+
+
+@nb.njit(cache=True, inline="always")
+def candidate_accepted(P: np.ndarray, W: np.ndarray, R: np.ndarray, channel: int, k: int, t: float, n_years: int,
+                       rk: Word) -> bool:
+    """Thinning: candidate ``k`` becomes an offer with probability rate(t) × gain × pool left / ceiling.
 
     A policy that raises a channel's rate adds offers without moving the
-    existing ones, so every other offer keeps its identity and its luck.
+    existing ones, so every other offer keeps its identity and its luck. A
+    candidate that an unlimited pool would have made an offer is counted in
+    ``offers_lost_to_pool``. The pool's count changes only when this channel
+    brings an offer, so the compiled engine may decide a candidate when the
+    previous one arrives.
     """
-    rate = channel_rate(P, channel, year_of(t, n_years))
-    return draw(rk, S.D_THIN, channel, k) * P[CEILING0 + channel, 0] < rate
+    y = year_of(t, n_years)
+    effort = channel_rate(P, channel, y) * pool_gain(P, channel, y)
+    u = draw(rk, S.D_THIN, channel, k) * P[CEILING0 + channel, 0]
+    if u < effort * pool_left(P, W, channel, y):
+        return True
+    if u < effort:
+        R[L.R_POOL_LOST, y] += 1.0
+    return False
+
+
+@nb.njit(cache=True, inline="always")
+def pitch_is_new(P: np.ndarray, W: np.ndarray, R: np.ndarray, key: int, y: int, rk: Word) -> bool:
+    """Falling yield of repeated events: a result pitched at an event is one the firms have not seen with
+    probability gain × the share of the events' pool left this year (capped at 1); the others are no offers."""
+    p = pool_gain(P, L.CH_EVENT, y) * pool_left(P, W, L.CH_EVENT, y)
+    if p >= 1.0 or draw(rk, S.D_POOL_PITCH, key, 0) < p:
+        return True
+    R[L.R_POOL_LOST, y] += 1.0
+    return False
 
 
 @nb.njit(cache=True, inline="always")
