@@ -157,9 +157,10 @@ class Supply(Group):
     institutes: float = param(3.0, "institutes", "DOC report 一(二)2: vehicles, mushroom, emergency institutes",
                           ge=0, le=100)
     offers_per_institute_year: float = param(5.0, "results/institute/year", "ASM", ge=0, le=200)
-    thinning_ceiling: float = param(3.0, "× default rate", "ASM model constant: candidate arrivals are drawn at "
-                                "this multiple of each channel's default rate and thinned; a lever may raise a "
-                                "rate up to it", ge=1, le=100)
+    thinning_ceiling: float = param(4.0, "× default rate", "ASM model constant: candidate arrivals are drawn at "
+                                "this multiple of each channel's default rate and thinned; a channel's effort (its "
+                                "rate × the pool's gain, 1.1 at pool_multiple 5) may reach it: 4 leaves room for "
+                                "three times today's rate", ge=1, le=100)
     pool_multiple: float = param(5.0, "× today's yearly flow", "ASM no count of the results relevant to Suizhou's "
                                  "sectors is published; each channel (events included) is assumed to reach a fifth "
                                  "of those it could reach in a year (a pool five times today's flow), so that today's "

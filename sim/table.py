@@ -215,15 +215,17 @@ def build_table(sc: Scenario, source: str = "<scenario>") -> Table:
     pools = pool_sizes(free, P[PIDX["supply.pool_multiple"]])
     for c in range(len(CHANNELS)):
         P[PIDX[f"derived.pool.{CHANNELS[c]}"]] = pools[c]
-    rates = channel_rates(P) * np.where(pools > 0, pool_gain(P[PIDX["supply.pool_multiple"]]), 1.0)
+    gain = np.where(pools > 0, pool_gain(P[PIDX["supply.pool_multiple"]]), 1.0)
+    rates = channel_rates(P) * gain  # the effort thinning must reach
     for c in range(1, len(CHANNELS)):
         worst = rates[c].max()
         if worst > ceil[c] * (1 + 1e-12):
             # blame the levers only if the parameters alone stay below the ceiling
-            own = channel_rates(raw_table(p, []))[c].max()
+            own = (channel_rates(free)[c] * gain[c]).max()
             key = "params.supply" if own > ceil[c] * (1 + 1e-12) else "levers"
-            raise InputError(f"{source}: key '{key}': channel '{CHANNELS[c]}' reaches {worst:.4g} offers/year, "
-                             f"above its thinning ceiling {ceil[c]:.4g} (supply.thinning_ceiling × default rate; "
+            raise InputError(f"{source}: key '{key}': channel '{CHANNELS[c]}' reaches an effort of {worst:.4g} "
+                             f"offers/year (rate × the pool's gain), above its thinning ceiling {ceil[c]:.4g} "
+                             "(supply.thinning_ceiling × default rate; "
                              "raise params.supply.thinning_ceiling or lower the rate)")
     n_rows = firm_rows(P, p)
     if n_rows > MAX_FIRM_ROWS:

@@ -311,8 +311,9 @@ def test_a_nan_in_a_sweep_is_blamed_on_its_key(tmp_path: Path, capsys: pytest.Ca
 
 def test_a_point_that_pushes_a_lever_out_of_range_names_the_scenario_file(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # g4 adds 3 agencies; at 20 the agency channel passes its thinning ceiling (3 × 7 agencies)
-    f = _sweep(tmp_path, 'param = "supply.agencies"\nvalues = [7.0, 20.0]')
+    # g4 adds 3 agencies; at 25 + 3 the agency channel's effort (28 × 4 results × the pool's gain 1.10) passes its
+    # thinning ceiling (4 × 7 agencies × 4 results), while 25 alone stays under it
+    f = _sweep(tmp_path, 'param = "supply.agencies"\nvalues = [7.0, 25.0]')
     assert main(["validate", str(f)]) == 2
     err = _one_line_error(capsys, "s.toml", "point 1", "g4_intermediaries.toml", "'levers'")
     assert err.index("s.toml") < err.index("g4_intermediaries.toml")
