@@ -219,7 +219,8 @@ class Contract(Group):
 
     negotiation_median_years: float = param(0.15, "years", "ASM", ge=0.001, le=5)
     negotiation_log_sd: float = param(0.5, "log years", "ASM", ge=0, le=3)
-    base_logit: float = param(-1.55, "logit", "ASM calibrated to T3 (nearly 200 contracts in five years)",
+    base_logit: float = param(-1.65, "logit", "ASM calibrated to T3–T6 (nearly 200 contracts in five years; "
+                              "the ABC-SMC posterior median of 2026-12-04, calibration/README.md)",
                           ge=-20, le=20)
     b_rd_institution: float = param(0.6, "logit", "ASM absorptive capacity (report 二(二))", ge=-10, le=10)
     b_talent: float = param(0.5, "logit", "ASM report 二(三)", ge=-10, le=10)

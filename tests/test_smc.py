@@ -237,6 +237,28 @@ def test_read_posterior_checks_columns(tmp_path: Path) -> None:
         read_posterior(f)
 
 
+def test_the_run_goes_on_at_the_final_threshold_until_the_sample_is_usable(tmp_path: Path) -> None:
+    """min_ess: at ε = min_epsilon the run stops only once the truncated ESS reaches min_ess (or at the
+    generations' cap, or when too few candidates are kept); without it, at the first generation at min_epsilon."""
+    def gen(t: int, eps: float, ess: float, rate: float = 0.1) -> smc.Generation:
+        return smc.Generation(t, eps, 20, 200, rate, ess, ess)
+
+    cal = load_calibration(write_spec(tmp_path, population=20, generations=6, min_epsilon=0.8, min_ess=12,
+                                      min_acceptance=0.02))
+    start = [gen(0, math.inf, 20), gen(1, 2.0, 15)]
+    assert not smc.finished(cal, start)
+    assert not smc.finished(cal, [*start, gen(2, 0.8, 11.9)])
+    assert smc.finished(cal, [*start, gen(2, 0.8, 11.9), gen(3, 0.8, 12.0)])
+    assert smc.finished(cal, [*start, gen(2, 0.8, 5), gen(3, 0.8, 5), gen(4, 0.8, 5), gen(5, 0.8, 5)])  # the cap
+    assert smc.finished(cal, [*start, gen(2, 0.8, 5, rate=0.0)])  # too few kept
+    for sub in ("p", "q"):
+        (tmp_path / sub).mkdir()
+    plain = load_calibration(write_spec(tmp_path / "p", population=20, generations=6, min_epsilon=0.8))
+    assert smc.finished(plain, [*start, gen(2, 0.8, 1.0)])
+    assert cal.digest() == load_calibration(write_spec(tmp_path / "q", population=20, generations=6,
+                                                        min_epsilon=0.8, min_ess=40)).digest()  # raising it continues
+
+
 def test_shipped_posterior() -> None:
     """calibration/posterior.csv: ≥ 200 weighted sets of every parameter of smc.toml, inside the priors."""
     cal = load_calibration(ROOT / "calibration" / "smc.toml")
@@ -248,10 +270,14 @@ def test_shipped_posterior() -> None:
     pred = pd.read_csv(ROOT / "calibration" / "posterior_predictive.csv")
     assert pred["within"].all(), pred
     gens = pd.read_csv(ROOT / "calibration" / "generations.csv")  # the run that made it, generation by generation
-    assert gens["epsilon"].iloc[-1] == cal.spec.smc.min_epsilon < gens["epsilon"].iloc[:-1].min()
+    eps, floor = gens["epsilon"], cal.spec.smc.min_epsilon
+    first = int(np.argmax(eps.to_numpy() == floor))  # the first generation at the final threshold
+    assert eps.iloc[-1] == floor and (eps.iloc[:first] > floor).all() and (eps.iloc[first:] == floor).all()
+    # it went on at the final threshold only while the sample was not yet usable (min_ess)
+    assert (gens["ess_truncated"].iloc[first:-1] < cal.spec.smc.min_ess).all()
     ess = 1 / (post["weight"] ** 2).sum()
     assert gens["ess_truncated"].iloc[-1] == pytest.approx(ess, rel=1e-4) and len(post) == cal.spec.smc.population
-    assert ess >= 50  # a usable posterior: the weights do not rest on a few sets (54 of 300 shipped)
+    assert ess >= cal.spec.smc.min_ess >= 50  # a usable posterior: the weights do not rest on a few sets (55 shipped)
 
 
 def test_targets_under_a_posterior(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
