@@ -89,6 +89,12 @@ LABEL_T = tuple(f"tests/test_explore_report.py::{t}" for t in (
     "test_every_lever_parameter_and_every_calibrated_parameter_has_a_name_in_both_languages"))
 
 
+POOLS_T = ("tests/test_oracle_pools.py",)
+SMC_T = tuple(f"tests/test_smc.py::{t}" for t in (
+    "test_the_run_goes_on_at_the_final_threshold_until_the_sample_is_usable",
+    "test_the_proposal_is_fitted_to_the_truncated_weights"))
+
+
 @dataclass(frozen=True)
 class Mutant:
     """One bug: in ``file``, the snippet ``old`` (occurring once) becomes ``new``."""
@@ -118,6 +124,7 @@ PAIRED = "sim/analysis/paired.py"  # paired statistics, window KPIs and lever co
 BUD, RUN, SCN, TAB = "sim/budget.py", "sim/sweep/runner.py", "sim/scenario.py", "sim/table.py"
 DER = "sim/derived.py"
 PAIRED = "sim/analysis/paired.py"
+SMC = "sim/calibration/smc.py"
 WOR, UNC, ROB = "sim/analysis/worlds.py", "sim/analysis/uncertainty.py", "sim/analysis/robustness.py"
 SPACE, ROBUST, OREP = "sim/optimise/space.py", "sim/optimise/robust.py", "sim/optimise/report.py"
 CAL, KER, STORE = "sim/calibration/model.py", "sim/calibration/kernel.py", "sim/store.py"
@@ -476,6 +483,23 @@ MUTANTS: tuple[Mutant, ...] = (
     M("size_from_zero", LAB, "        new = base + lv.value\n", "        new = lv.value\n", LABEL_T),
     M("labels_languages_swapped", LAB, 'return names[0] if lang == "zh" else names[1]',
       'return names[1] if lang == "zh" else names[0]', LABEL_T),
+    # finite pools of relevant results (sim/rules/supply.py, sim/table.py)
+    M("pool_count_of_last_year_kept", SU,
+      "used = W[L.W_POOL_USED + channel] if int(W[L.W_POOL_YEAR + channel]) == y else 0.0",
+      "used = W[L.W_POOL_USED + channel]", POOLS_T),
+    M("pool_gain_dropped", SU, "effort = channel_rate(P, channel, y) * pool_gain(P, channel, y)",
+      "effort = channel_rate(P, channel, y)", POOLS_T),
+    M("pool_not_reset_at_new_year", SU, "        W[L.W_POOL_USED + channel] = 0.0\n", "", POOLS_T),
+    M("pitch_always_drawn", SU, "if p >= 1.0 or draw(rk, S.D_POOL_PITCH, key, 0) < p:",
+      "if draw(rk, S.D_POOL_PITCH, key, 0) < p:", POOLS_T),
+    M("pool_grown_by_levers", TAB, "free = raw_table(p, [])", "free = raw_table(p, sc.levers)", POOLS_T),
+    # money added to the fund charged once; ABC-SMC's stopping rule and proposal
+    M("fund_money_charged_twice", PAIRED, "if lv.param == FUND and y >= _start(sc, lv)",
+      "if lv.param == 'no such parameter' and y >= _start(sc, lv)", ACCOUNT_T),
+    M("min_ess_ignored", SMC, "or (last.epsilon <= s.min_epsilon and last.ess_truncated >= s.min_ess)",
+      "or last.epsilon <= s.min_epsilon", SMC_T),
+    M("proposal_fitted_to_raw_weights", SMC, "          truncate_weights(np.asarray(w, dtype=float)))",
+      "          np.asarray(w, dtype=float))", SMC_T),
 )
 
 

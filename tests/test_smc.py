@@ -259,6 +259,22 @@ def test_the_run_goes_on_at_the_final_threshold_until_the_sample_is_usable(tmp_p
                                                         min_epsilon=0.8, min_ess=40)).digest()  # raising it continues
 
 
+def test_the_proposal_is_fitted_to_the_truncated_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next generation's proposal is fitted to the last generation's weights as truncated (so a few heavy
+    particles do not collapse it): with a truncation that flattens every weight, its centre is the plain mean."""
+    from scipy.special import logit
+
+    cal = load_calibration(write_spec(tmp_path, generations=2))
+    smc.run_smc(cal, tmp_path / "out")
+    db = tmp_path / "out" / smc.DB
+    monkeypatch.setattr(smc, "truncate_weights", lambda w: np.full(len(w), 1.0 / len(w)))
+    q = smc._proposal(cal, db, 2)
+    gen = smc.posterior(cal, db, 1)
+    for k, prior in enumerate(cal.spec.priors):
+        z = logit((gen[prior.param].to_numpy() - prior.min) / (prior.max - prior.min))
+        assert q.mean[k] == pytest.approx(z.mean(), rel=1e-9)
+
+
 def test_shipped_posterior() -> None:
     """calibration/posterior.csv: ≥ 200 weighted sets of every parameter of smc.toml, inside the priors."""
     cal = load_calibration(ROOT / "calibration" / "smc.toml")
