@@ -89,7 +89,12 @@ LABEL_T = tuple(f"tests/test_explore_report.py::{t}" for t in (
     "test_every_lever_parameter_and_every_calibrated_parameter_has_a_name_in_both_languages"))
 
 
-POOLS_T = ("tests/test_oracle_pools.py",)
+# the pools' rule-level tests (the whole-run test compiles the engine, which mutants of the rules run without)
+POOLS_T = tuple(f"tests/test_oracle_pools.py::{t}" for t in (
+    "test_pools_are_sized_from_todays_flow_and_levers_do_not_grow_them",
+    "test_a_candidate_is_kept_with_the_share_of_the_pool_left",
+    "test_using_the_pool_counts_per_channel_and_starts_again_each_year",
+    "test_an_events_pitch_is_new_with_the_share_left_times_the_gain"))
 SMC_T = tuple(f"tests/test_smc.py::{t}" for t in (
     "test_the_run_goes_on_at_the_final_threshold_until_the_sample_is_usable",
     "test_the_proposal_is_fitted_to_the_truncated_weights"))

@@ -85,6 +85,15 @@ def pool_gain(m: np.ndarray | float) -> np.ndarray | float:
     return 1.0 / (m * -np.expm1(-1.0 / np.asarray(m, dtype=float)))
 
 
+def channel_efforts(p: Params, levers: list) -> np.ndarray:
+    """What thinning must reach, by channel and year: each channel's rate with ``levers`` × the pool's gain
+    (:func:`pool_gain`, for a channel with a pool); :func:`build_table` refuses an effort above the ceiling."""
+    P = raw_table(p, levers)
+    m = P[PIDX["supply.pool_multiple"]]
+    pools = pool_sizes(raw_table(p, []) if levers else P, m)
+    return channel_rates(P) * np.where(pools > 0, pool_gain(m), 1.0)
+
+
 def pool_sizes(free: np.ndarray, m: np.ndarray) -> np.ndarray:
     """Each channel's yearly pool of relevant results, about ``m`` × today's flow: the flow of the scenario
     without its levers (``free``) / (1 − e^(−1/m)), the size at which today's effort, depleting the pool as it
@@ -215,13 +224,12 @@ def build_table(sc: Scenario, source: str = "<scenario>") -> Table:
     pools = pool_sizes(free, P[PIDX["supply.pool_multiple"]])
     for c in range(len(CHANNELS)):
         P[PIDX[f"derived.pool.{CHANNELS[c]}"]] = pools[c]
-    gain = np.where(pools > 0, pool_gain(P[PIDX["supply.pool_multiple"]]), 1.0)
-    rates = channel_rates(P) * gain  # the effort thinning must reach
+    rates = channel_efforts(p, sc.levers)  # rate × the pool's gain: what thinning must reach
     for c in range(1, len(CHANNELS)):
         worst = rates[c].max()
         if worst > ceil[c] * (1 + 1e-12):
             # blame the levers only if the parameters alone stay below the ceiling
-            own = (channel_rates(free)[c] * gain[c]).max()
+            own = channel_efforts(p, [])[c].max()
             key = "params.supply" if own > ceil[c] * (1 + 1e-12) else "levers"
             raise InputError(f"{source}: key '{key}': channel '{CHANNELS[c]}' reaches an effort of {worst:.4g} "
                              f"offers/year (rate × the pool's gain), above its thinning ceiling {ceil[c]:.4g} "

@@ -61,7 +61,7 @@ from sim.optimise.evaluate import CENTRAL, REDUCTION, Evaluator, Rung
 from sim.optimise.space import Space, max_cost
 from sim.params import parameter_rows
 from sim.scenario import Lever, Scenario
-from sim.table import PIDX, ceilings, channel_rates, raw_table
+from sim.table import PIDX, ceilings, channel_efforts, channel_rates, raw_table
 
 #: What the search may optimise over worlds.
 RISKS = ("mean", "p10", "regret")
@@ -176,14 +176,14 @@ def _with(sc: Scenario, levers: list[Lever]) -> Scenario:
 
 
 def _over(sc: Scenario, levers: list[Lever]) -> tuple[list[str], list[int]]:
-    """The parameters ``levers`` push out of their allowed range, and the channels they push above their
-    thinning ceiling (what :func:`sim.table.build_table` would refuse)."""
+    """The parameters ``levers`` push out of their allowed range, and the channels whose effort (rate × the
+    pool's gain) they push above the thinning ceiling (what :func:`sim.table.build_table` would refuse)."""
     P = raw_table(sc.params, levers)
     params = [p for p in {lv.param for lv in levers}
               if (_RANGES[p][0] is not None and P[PIDX[p]].min() < _RANGES[p][0])
               or (_RANGES[p][1] is not None and P[PIDX[p]].max() > _RANGES[p][1])]
     ceil = ceilings(sc.params.supply.thinning_ceiling)
-    rates = channel_rates(P)
+    rates = channel_efforts(sc.params, levers)  # rate × the pool's gain, as build_table checks it
     return params, [c for c in range(1, len(ceil)) if rates[c].max() > ceil[c] * (1 + 1e-12)]
 
 
