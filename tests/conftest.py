@@ -41,3 +41,19 @@ def lever(param: str, mode: str, value: float, start: int = 2023, cost: float = 
             "value": value, "effect_source": "ASM test", "effect_low": min(value, 0.0) if mode == "add" else value,
             "effect_high": max(value, 0.0) if mode == "add" else value, "cost_low": cost, "cost_high": cost,
             "start_year": start, "yearly_cost_yuan": cost, "cost_source": "ASM test"}
+
+
+@pytest.fixture
+def rules(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Switch the rulebook to plain Python with chosen uniforms (tests/oracle.py: ``Draws``, ``interpret``) for
+    the oracle tests; returns ``use(chosen, default)``, which installs them and returns the draw log. The
+    replication's key is that of seed 0, replication 0, as the oracle files' ``RK``."""
+    from sim.rng import rep_key
+    from tests.oracle import Draws, interpret
+
+    def use(chosen: dict[int, object] | None = None, default: float | None = None) -> Draws:
+        d = Draws(chosen, default, rk=rep_key(0, 0))  # type: ignore[arg-type]
+        interpret(monkeypatch, d)
+        return d
+
+    return use

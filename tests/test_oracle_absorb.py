@@ -15,7 +15,7 @@ from sim import layout as L
 from sim import streams as S
 from sim.rng import rep_key
 from sim.rules import firms, meeting
-from tests.oracle import N_YEARS, Draws, firm, interpret, offer, params, record, world
+from tests.oracle import N_YEARS, Draws, firm, offer, params, record, world
 from tests.oracle import firms as make_firms
 
 Y = 9  # 2024: a policy year
@@ -23,18 +23,6 @@ T = Y + 0.5
 RK = np.uint64(rep_key(0, 0))
 WEIGHTS = {"absorb.weight_rd": 1.0, "absorb.weight_talent": 0.5, "absorb.weight_vp": 2.0}
 SLOTS = {"absorb.slots_base": 2.0, "absorb.slots_rd": 2.0, "absorb.slots_talent": 1.0}
-
-
-@pytest.fixture
-def rules(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Draws]:
-    """Switch the rulebook to plain Python with the chosen uniforms; returns the draw log."""
-
-    def use(chosen: dict[int, object] | None = None, default: float | None = None) -> Draws:
-        d = Draws(chosen, default, rk=rep_key(0, 0))  # type: ignore[arg-type]
-        interpret(monkeypatch, d)
-        return d
-
-    return use
 
 
 def capable_firms() -> np.ndarray:

@@ -21,23 +21,11 @@ from sim.rng import rep_key
 from sim.rules import supply
 from sim.table import PIDX, build_table
 from tests.conftest import lever, variant
-from tests.oracle import N_YEARS, Draws, interpret, p, params
+from tests.oracle import N_YEARS, Draws, p, params
 
 Y = 9  # 2024
 T = Y + 0.5
 RK = np.uint64(rep_key(0, 0))
-
-
-@pytest.fixture
-def rules(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Draws]:
-    """The rulebook as plain Python with the chosen uniforms."""
-
-    def use(chosen: dict[int, object] | None = None, default: float | None = None) -> Draws:
-        d = Draws(chosen, default, rk=rep_key(0, 0))  # type: ignore[arg-type]
-        interpret(monkeypatch, d)
-        return d
-
-    return use
 
 
 def _gain(m: float) -> float:

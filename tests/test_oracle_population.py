@@ -27,7 +27,6 @@ from tests.oracle import (
     N_YEARS,
     Draws,
     firm,
-    interpret,
     offer,
     params,
     record,
@@ -42,16 +41,6 @@ SEED, REP = 0, 0
 RK = np.uint64(rep_key(SEED, REP))  # the replication's key the engines hand to every rule
 Y = 6  # the end of 2021 (t = 7)
 T = float(Y + 1)
-
-
-@pytest.fixture
-def rules(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Draws]:
-    def use(chosen: dict[int, object] | None = None, default: float | None = None) -> Draws:
-        d = Draws(chosen, default, rk=RK)  # type: ignore[arg-type]
-        interpret(monkeypatch, d)
-        return d
-
-    return use
 
 
 def binomial_u(k: int, m: int, prob: float) -> float:

@@ -40,7 +40,6 @@ from tests.oracle import (
     effective_awareness,
     exponential_median,
     firm,
-    interpret,
     lognormal,
     offer,
     p,
@@ -56,18 +55,6 @@ Y = 9  # 2024: a policy year
 T = Y + 0.5
 SEED, REP = 0, 0
 RK = np.uint64(rep_key(SEED, REP))  # the replication's key the engines hand to every rule
-
-
-@pytest.fixture
-def rules(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Draws]:
-    """Switch the rulebook to plain Python with the chosen uniforms; returns the draw log."""
-
-    def use(chosen: dict[int, object] | None = None, default: float | None = None) -> Draws:
-        d = Draws(chosen, default, rk=rep_key(SEED, REP))  # type: ignore[arg-type]
-        interpret(monkeypatch, d)
-        return d
-
-    return use
 
 
 def sector_firms() -> np.ndarray:

@@ -20,7 +20,7 @@ from sim import layout as L
 from sim import streams as S
 from sim.rng import draw, rep_key
 from sim.rules import contract
-from tests.oracle import N_YEARS, Draws, firm, interpret, offer, params, record, world
+from tests.oracle import N_YEARS, Draws, firm, offer, params, record, world
 from tests.oracle import firms as make_firms
 from tests.test_oracle_absorb import QUIET
 from tests.test_oracle_rules import contract_logit
@@ -30,18 +30,6 @@ T = float(Y + 1)  # the end of year Y
 RK = np.uint64(rep_key(0, 0))
 # the module, not the rule of the same name that the package sim.rules exports
 year_end = importlib.import_module("sim.rules.year_end")
-
-
-@pytest.fixture
-def rules(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Draws]:
-    """Switch the rulebook to plain Python with the chosen uniforms; returns the draw log."""
-
-    def use(chosen: dict[int, object] | None = None, default: float | None = None) -> Draws:
-        d = Draws(chosen, default, rk=rep_key(0, 0))  # type: ignore[arg-type]
-        interpret(monkeypatch, d)
-        return d
-
-    return use
 
 
 def sme(sector: int) -> np.ndarray:
