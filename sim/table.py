@@ -37,7 +37,7 @@ def _param_names() -> list[str]:
 
 PARAM_NAMES: tuple[str, ...] = (*_param_names(), "derived.commissioners", "derived.hightech_apply",
                                  *(f"derived.ceiling.{c}" for c in CHANNELS),
-                                 *(f"derived.pool.{c}" for c in CHANNELS), "derived.brokers",
+                                 *(f"derived.pool.{c}" for c in CHANNELS), "derived.pool_gain", "derived.brokers",
                                  "derived.entry_cap_above", "derived.entry_cap_sme")
 PIDX: dict[str, int] = {n: i for i, n in enumerate(PARAM_NAMES)}
 N_PARAMS = len(PARAM_NAMES)
@@ -85,13 +85,12 @@ def pool_gain(m: np.ndarray | float) -> np.ndarray | float:
     return 1.0 / (m * -np.expm1(-1.0 / np.asarray(m, dtype=float)))
 
 
-def channel_efforts(p: Params, levers: list) -> np.ndarray:
-    """What thinning must reach, by channel and year: each channel's rate with ``levers`` × the pool's gain
-    (:func:`pool_gain`, for a channel with a pool); :func:`build_table` refuses an effort above the ceiling."""
-    P = raw_table(p, levers)
+def channel_efforts(P: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """What thinning must reach, by channel and year: each channel's rate in ``P`` (a scenario's table) × the
+    pool's gain (:func:`pool_gain`) where the channel has a pool, sized from ``free`` (the same scenario
+    without its levers); :func:`build_table` refuses an effort above the ceiling."""
     m = P[PIDX["supply.pool_multiple"]]
-    pools = pool_sizes(raw_table(p, []) if levers else P, m)
-    return channel_rates(P) * np.where(pools > 0, pool_gain(m), 1.0)
+    return channel_rates(P) * np.where(pool_sizes(free, m) > 0, pool_gain(m), 1.0)
 
 
 def pool_sizes(free: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -224,12 +223,14 @@ def build_table(sc: Scenario, source: str = "<scenario>") -> Table:
     pools = pool_sizes(free, P[PIDX["supply.pool_multiple"]])
     for c in range(len(CHANNELS)):
         P[PIDX[f"derived.pool.{CHANNELS[c]}"]] = pools[c]
-    rates = channel_efforts(p, sc.levers)  # rate × the pool's gain: what thinning must reach
+    # computed once here, not for every candidate arrival in the engines' hot loop
+    P[PIDX["derived.pool_gain"]] = pool_gain(P[PIDX["supply.pool_multiple"]])
+    rates = channel_efforts(P, free)  # rate × the pool's gain: what thinning must reach
     for c in range(1, len(CHANNELS)):
         worst = rates[c].max()
         if worst > ceil[c] * (1 + 1e-12):
             # blame the levers only if the parameters alone stay below the ceiling
-            own = channel_efforts(p, [])[c].max()
+            own = channel_efforts(free, free)[c].max()
             key = "params.supply" if own > ceil[c] * (1 + 1e-12) else "levers"
             raise InputError(f"{source}: key '{key}': channel '{CHANNELS[c]}' reaches an effort of {worst:.4g} "
                              f"offers/year (rate × the pool's gain), above its thinning ceiling {ceil[c]:.4g} "

@@ -183,7 +183,7 @@ def _over(sc: Scenario, levers: list[Lever]) -> tuple[list[str], list[int]]:
               if (_RANGES[p][0] is not None and P[PIDX[p]].min() < _RANGES[p][0])
               or (_RANGES[p][1] is not None and P[PIDX[p]].max() > _RANGES[p][1])]
     ceil = ceilings(sc.params.supply.thinning_ceiling)
-    rates = channel_efforts(sc.params, levers)  # rate × the pool's gain, as build_table checks it
+    rates = channel_efforts(P, raw_table(sc.params, []))  # rate × the pool's gain, as build_table checks it
     return params, [c for c in range(1, len(ceil)) if rates[c].max() > ceil[c] * (1 + 1e-12)]
 
 

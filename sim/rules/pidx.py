@@ -141,7 +141,7 @@ OTHER = PIDX["hightech.other_contracts_per_year"]
 COMMISSIONERS = PIDX["derived.commissioners"]
 CEILING0 = PIDX["derived.ceiling.event"]
 POOL0 = PIDX["derived.pool.event"]  # + channel: the channel's yearly pool of relevant results
-POOL_MULT = PIDX["supply.pool_multiple"]
+POOL_GAIN = PIDX["derived.pool_gain"]  # 1 / (m (1 − e^(−1/m))), m = supply.pool_multiple (sim/table.py)
 # firms' absorptive capacity (the report's bottleneck: sim/params.py Absorption)
 ABS_W_RD = PIDX["absorb.weight_rd"]
 ABS_W_TALENT = PIDX["absorb.weight_talent"]

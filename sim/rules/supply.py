@@ -39,7 +39,7 @@ from sim.rules.pidx import (
     PER_WORKST,
     PLATFORM,
     POOL0,
-    POOL_MULT,
+    POOL_GAIN,
     SECTOR_SHARE,
     TRL_SHARE,
     VALUE_MED,
@@ -74,12 +74,9 @@ def candidate_gap(P: np.ndarray, channel: int, k: int, rk: Word) -> float:
 
 @nb.njit(cache=True, inline="always")
 def pool_gain(P: np.ndarray, channel: int, y: int) -> float:
-    """Effort per unit of stated rate: 1 / (m (1 − e^(−1/m))), so that today's effort brings today's flow from a
-    pool it depletes (1 for a channel without a pool)."""
-    if P[POOL0 + channel, y] <= 0.0:
-        return 1.0
-    m = P[POOL_MULT, y]
-    return 1.0 / (m * -math.expm1(-1.0 / m))
+    """Effort per unit of stated rate: 1 / (m (1 − e^(−1/m))) (:func:`sim.table.pool_gain`, in the table), so
+    that today's effort brings today's flow from a pool it depletes (1 for a channel without a pool)."""
+    return P[POOL_GAIN, y] if P[POOL0 + channel, y] > 0.0 else 1.0
 
 
 @nb.njit(cache=True, inline="always")
