@@ -35,7 +35,6 @@ sample. Draws take a :class:`numpy.random.Generator`: each candidate of a genera
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -86,9 +85,8 @@ class LogitNormalProposal:
         g = rng.multivariate_normal(np.zeros(len(self.cols)), self.cov, size=size)
         if self.df is None:
             return self.mean + g
-        w = rng.chisquare(self.df, size=size)
-        return self.mean + g * np.sqrt(self.df / np.asarray(w))[..., None] if size is not None \
-            else self.mean + g * math.sqrt(self.df / float(w))
+        scale = np.sqrt(self.df / rng.chisquare(self.df, size=size))  # one per draw
+        return self.mean + g * (scale[:, None] if size is not None else scale)
 
     def draw(self, rng: np.random.Generator) -> dict[str, float]:
         """One proposal (parameter → value) from ``rng``."""
